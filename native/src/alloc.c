@@ -1,0 +1,150 @@
+/* The public API. malloc and free are the fast paths: a thread-local heap,
+ * a size class, a pointer pop or push; everything else is layered on them. */
+#include <errno.h>
+#include <string.h>
+
+#include "size_class.h"
+
+static inline void *pg_malloc(size_t size) {
+    if (PG_LIKELY(size <= PG_MEDIUM_MAX)) {
+        pg_heap_t *heap = pg_tl_heap;
+        pg_page_t *page = heap->pages[pg_size_class(size)];
+        pg_block_t *block = page->free;
+        if (PG_LIKELY(block != NULL)) {
+            page->free = block->next;
+            page->used++;
+            return block;
+        }
+        return pg_malloc_generic(heap, size);
+    }
+    return pg_huge_alloc(size, false);
+}
+
+/* NULL masks to segment 0, which no block lives in. */
+static inline void pg_free(void *p) {
+    pg_segment_t *seg = pg_ptr_segment(p);
+    if (PG_UNLIKELY(seg == NULL)) return;
+    pg_page_t *page = pg_segment_page_of(seg, p);
+    pg_heap_t *heap = pg_tl_heap;
+    if (PG_LIKELY(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap &&
+                  !page->has_aligned)) {
+        pg_block_t *block = p;
+        block->next = page->local_free;
+        page->local_free = block;
+        if (PG_UNLIKELY(--page->used == 0)) pg_page_retire(heap, page);
+        return;
+    }
+    pg_free_generic(seg, page, p);
+}
+
+static size_t pg_usable_size(const void *p) {
+    pg_segment_t *seg = pg_ptr_segment(p);
+    if (seg->kind == PG_KIND_HUGE) return pg_huge_usable(seg, p);
+    pg_page_t *page = pg_segment_page_of(seg, p);
+    const uint8_t *start = page->has_aligned ? pg_page_block_start(page, p) : p;
+    return page->block_size - (size_t)((const uint8_t *)p - start);
+}
+
+static bool pg_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+/* `align` is a power of two. Small alignments are met by size classes whose
+ * blocks are already aligned (pages start 64-byte aligned); the rest by
+ * over-allocating and marking the page, so free() maps the interior pointer
+ * back to its block. */
+static void *pg_malloc_aligned(size_t align, size_t size) {
+    if (align <= PG_ALIGN) return pg_malloc(size);
+    if (align > PG_MAX_ALIGN || size > (size_t)PTRDIFF_MAX - align) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (align <= 64 && size <= PG_MEDIUM_MAX && pg_class_size(pg_size_class(size)) % align == 0)
+        return pg_malloc(size);
+    uint8_t *p = pg_malloc(size + align - 1);
+    if (p == NULL) return NULL;
+    uint8_t *q = (uint8_t *)pg_align_up((uintptr_t)p, align);
+    pg_segment_t *seg = pg_ptr_segment(p);
+    if (q != p && seg->kind != PG_KIND_HUGE) pg_segment_page_of(seg, p)->has_aligned = true;
+    return q;
+}
+
+PG_API void *malloc(size_t size) { return pg_malloc(size); }
+
+PG_API void free(void *p) { pg_free(p); }
+
+PG_API void *calloc(size_t n, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (total > PG_MEDIUM_MAX) return pg_huge_alloc(total, true); /* fresh maps are zero */
+    void *p = pg_malloc(total);
+    if (p != NULL) memset(p, 0, total);
+    return p;
+}
+
+PG_API void *realloc(void *p, size_t size) {
+    if (p == NULL) return pg_malloc(size);
+    if (size == 0) { /* glibc's behaviour: free and return NULL */
+        pg_free(p);
+        return NULL;
+    }
+    size_t usable = pg_usable_size(p);
+    /* Stay in place unless that would waste more than half the block. */
+    if (size <= usable && size >= usable / 2) return p;
+    void *q = pg_malloc(size);
+    if (q == NULL) return NULL; /* p stays valid, errno is ENOMEM */
+    memcpy(q, p, size < usable ? size : usable);
+    pg_free(p);
+    return q;
+}
+
+PG_API void *reallocarray(void *p, size_t n, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, total);
+}
+
+PG_API int posix_memalign(void **out, size_t align, size_t size) {
+    if (!pg_is_pow2(align) || align < sizeof(void *)) return EINVAL;
+    int saved = errno;
+    void *p = pg_malloc_aligned(align, size);
+    errno = saved;
+    if (p == NULL) return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+PG_API void *aligned_alloc(size_t align, size_t size) {
+    if (!pg_is_pow2(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return pg_malloc_aligned(align, size);
+}
+
+/* glibc rounds an alignment that is not a power of two up to one. */
+PG_API void *memalign(size_t align, size_t size) {
+    if (align > PG_MAX_ALIGN) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t a = PG_ALIGN;
+    while (a < align) a <<= 1;
+    return pg_malloc_aligned(a, size);
+}
+
+PG_API void *valloc(size_t size) { return pg_malloc_aligned(PG_OS_PAGE, size); }
+
+PG_API void *pvalloc(size_t size) {
+    if (size > (size_t)PTRDIFF_MAX) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return pg_malloc_aligned(PG_OS_PAGE, pg_align_up(size ? size : 1, PG_OS_PAGE));
+}
+
+PG_API size_t malloc_usable_size(void *p) { return p ? pg_usable_size(p) : 0; }

@@ -1,0 +1,161 @@
+/* Heaps: one per thread, holding a queue of pages per size class.
+ * This file is the slow path of malloc (find or make a page with a free
+ * block), the retirement of empty pages, the remote-free path, and the
+ * thread life cycle (create on first malloc, tear down at thread exit). */
+#include <errno.h>
+#include <string.h>
+
+#include "size_class.h"
+
+pg_page_t pg_page_empty;
+pg_heap_t pg_heap_empty = {.pages = {[0 ... PG_CLASSES - 1] = &pg_page_empty}};
+__thread pg_heap_t *pg_tl_heap __attribute__((tls_model("initial-exec"))) = &pg_heap_empty;
+
+/* How many full pages one search may step over before taking a fresh page.
+ * Full pages move to the back of the queue, so remote frees that land in
+ * them are found on a later search. */
+#define PG_MAX_SCAN 8
+#define PG_HEAP_CHUNK (64UL << 10)
+
+static pg_lock_t pg_heap_lock = PG_LOCK_INIT;
+static pg_heap_t *pg_heap_pool;
+
+static pg_heap_t *pg_heap_new(void) {
+    pg_lock(&pg_heap_lock);
+    pg_heap_t *heap = pg_heap_pool;
+    if (heap) pg_heap_pool = heap->next_free;
+    pg_unlock(&pg_heap_lock);
+    if (heap == NULL) {
+        pg_heap_t *chunk = pg_os_alloc_aligned(PG_HEAP_CHUNK, PG_OS_PAGE);
+        if (chunk == NULL) return NULL;
+        size_t n = PG_HEAP_CHUNK / sizeof(pg_heap_t);
+        pg_lock(&pg_heap_lock);
+        for (size_t i = 1; i < n; i++) {
+            chunk[i].next_free = pg_heap_pool;
+            pg_heap_pool = &chunk[i];
+        }
+        pg_unlock(&pg_heap_lock);
+        heap = &chunk[0];
+    }
+    memset(heap, 0, sizeof *heap);
+    for (size_t c = 0; c < PG_CLASSES; c++) heap->pages[c] = &pg_page_empty;
+    return heap;
+}
+
+static pg_heap_t *pg_heap_init_thread(void) {
+    pg_heap_t *heap = pg_heap_new();
+    if (heap == NULL) return NULL;
+    pg_tl_heap = heap;
+    pg_heap_register(heap);
+    return heap;
+}
+
+/* Thread exit: give back empty pages, abandon segments with live blocks. */
+void pg_heap_destroy(pg_heap_t *heap) {
+    for (size_t c = 0; c < PG_CLASSES; c++) {
+        pg_page_t *page = heap->queues[c].first;
+        while (page != NULL) {
+            pg_page_t *next = page->next;
+            pg_page_collect_all(page);
+            page->next = page->prev = NULL;
+            if (page->used == 0) pg_segment_page_free(heap, page);
+            page = next;
+        }
+        heap->queues[c].first = heap->queues[c].last = NULL;
+        heap->pages[c] = &pg_page_empty;
+    }
+    pg_segment_abandon_all(heap);
+    if (pg_tl_heap == heap) pg_tl_heap = &pg_heap_empty;
+    pg_lock(&pg_heap_lock);
+    heap->next_free = pg_heap_pool;
+    pg_heap_pool = heap;
+    pg_unlock(&pg_heap_lock);
+}
+
+static pg_page_t *pg_page_fresh(pg_heap_t *heap, size_t cls) {
+    pg_page_t *page = pg_segment_page_alloc(heap, pg_class_kind(cls));
+    if (page == NULL) return NULL;
+    pg_page_init(page, cls, pg_class_size(cls));
+    pg_page_extend(page);
+    pg_queue_push_front(heap, cls, page);
+    return page;
+}
+
+/* A page of class `cls` with a free block, moved to the front of its queue. */
+static pg_page_t *pg_find_page(pg_heap_t *heap, size_t cls) {
+    pg_page_t *page = heap->queues[cls].first;
+    for (int i = 0; page != NULL && i < PG_MAX_SCAN; i++) {
+        pg_page_t *next = page->next;
+        if (page->free == NULL) pg_page_collect(page);
+        if (page->free == NULL && page->capacity < page->reserved) pg_page_extend(page);
+        if (page->free != NULL) {
+            if (page != heap->queues[cls].first) {
+                pg_queue_remove(heap, cls, page);
+                pg_queue_push_front(heap, cls, page);
+            }
+            return page;
+        }
+        if (page != heap->queues[cls].last) {
+            pg_queue_remove(heap, cls, page);
+            pg_queue_push_back(heap, cls, page);
+        }
+        page = next;
+    }
+    return pg_page_fresh(heap, cls);
+}
+
+void *pg_malloc_generic(pg_heap_t *heap, size_t size) {
+    if (PG_UNLIKELY(heap == &pg_heap_empty)) {
+        heap = pg_heap_init_thread();
+        if (heap == NULL) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    size_t cls = pg_size_class(size);
+    pg_page_t *page = pg_find_page(heap, cls);
+    if (page == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    pg_block_t *block = page->free;
+    page->free = block->next;
+    page->used++;
+    return block;
+}
+
+/* The owner freed the last block of `page`. Keep it if it is the only page
+ * of its class (the size is likely to come back soon), otherwise hand it
+ * back to its segment. */
+void pg_page_retire(pg_heap_t *heap, pg_page_t *page) {
+    pg_queue_t *q = &heap->queues[page->cls];
+    if (q->first == page && q->last == page) return;
+    pg_queue_remove(heap, page->cls, page);
+    pg_segment_page_free(heap, page);
+}
+
+/* Free of a huge block, of an interior (aligned) pointer, or from a thread
+ * that does not own the block's segment. */
+void pg_free_generic(pg_segment_t *seg, pg_page_t *page, void *p) {
+    if (seg->kind == PG_KIND_HUGE) {
+        pg_huge_free(seg);
+        return;
+    }
+    pg_block_t *block = page->has_aligned ? (pg_block_t *)pg_page_block_start(page, p) : p;
+    pg_heap_t *heap = pg_tl_heap;
+    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap) {
+        block->next = page->local_free;
+        page->local_free = block;
+        if (--page->used == 0) pg_page_retire(heap, page);
+        return;
+    }
+    pg_block_t *head = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    do {
+        block->next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &head, block,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+void pg_heap_atfork_prepare(void) { pg_lock(&pg_heap_lock); }
+void pg_heap_atfork_parent(void) { pg_unlock(&pg_heap_lock); }
+void pg_heap_atfork_child(void) { pg_lock_reset(&pg_heap_lock); }

@@ -1,0 +1,112 @@
+/* Huge blocks (above PG_MEDIUM_MAX) each get a mapping of their own, aligned
+ * like a segment so free() finds the header with the same mask.
+ *
+ * Programs that repeatedly allocate and free big buffers would otherwise pay
+ * an mmap and a munmap per operation, so freed mappings wait in a small cache
+ * (bounded in count, bytes and age) for a request they fit. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PG_HUGE_CACHE_MAX 8
+#define PG_HUGE_CACHE_BYTES (64UL << 20)
+#define PG_HUGE_CACHE_ENTRY_MAX (32UL << 20)
+#define PG_HUGE_EXPIRE_NS (1000u * 1000u * 1000u)
+
+static pg_lock_t pg_huge_lock = PG_LOCK_INIT;
+static pg_segment_t *pg_huge_cache[PG_HUGE_CACHE_MAX]; /* oldest first */
+static size_t pg_huge_count, pg_huge_bytes;
+
+static size_t pg_huge_header(void) {
+    return pg_align_up(sizeof(pg_segment_t) + sizeof(pg_page_t), 64);
+}
+
+/* Called with the lock held. */
+static void pg_huge_cache_drop(size_t i) {
+    pg_segment_t *seg = pg_huge_cache[i];
+    pg_huge_bytes -= seg->size;
+    memmove(&pg_huge_cache[i], &pg_huge_cache[i + 1], (pg_huge_count - i - 1) * sizeof seg);
+    pg_huge_count--;
+    pg_os_free(seg, seg->size);
+}
+
+static void pg_huge_cache_expire(uint64_t now) {
+    while (pg_huge_count > 0 && now - pg_huge_cache[0]->cached_ns > PG_HUGE_EXPIRE_NS)
+        pg_huge_cache_drop(0);
+}
+
+/* Best fit among cached mappings of `need` to 2 * `need` bytes. */
+static pg_segment_t *pg_huge_cache_take(size_t need) {
+    pg_segment_t *best = NULL;
+    size_t best_i = 0;
+    pg_lock(&pg_huge_lock);
+    pg_huge_cache_expire(pg_os_now_ns());
+    for (size_t i = 0; i < pg_huge_count; i++) {
+        size_t sz = pg_huge_cache[i]->size;
+        if (sz >= need && sz / 2 <= need && (best == NULL || sz < best->size)) {
+            best = pg_huge_cache[i];
+            best_i = i;
+        }
+    }
+    if (best) {
+        memmove(&pg_huge_cache[best_i], &pg_huge_cache[best_i + 1],
+                (pg_huge_count - best_i - 1) * sizeof best);
+        pg_huge_count--;
+        pg_huge_bytes -= best->size;
+    }
+    pg_unlock(&pg_huge_lock);
+    return best;
+}
+
+void *pg_huge_alloc(size_t size, bool zero) {
+    size_t header = pg_huge_header();
+    if (size > (size_t)PTRDIFF_MAX - header - PG_SEGMENT_SIZE) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t need = pg_align_up(header + size, PG_OS_PAGE);
+    pg_segment_t *seg = pg_huge_cache_take(need);
+    bool fresh = seg == NULL;
+    if (fresh) {
+        seg = pg_os_alloc_aligned(need, PG_SEGMENT_SIZE);
+        if (seg == NULL) return NULL; /* errno is ENOMEM */
+        seg->size = need;
+    }
+    seg->kind = PG_KIND_HUGE;
+    seg->page_shift = PG_SEGMENT_SHIFT; /* any interior pointer maps to pages[0] */
+    seg->page_count = 1;
+    seg->used_pages = 1;
+    atomic_store_explicit(&seg->heap, NULL, memory_order_relaxed);
+    pg_page_t *page = &seg->pages[0];
+    page->in_use = true;
+    page->has_aligned = false;
+    page->start = (uint8_t *)seg + header;
+    if (zero && !fresh) memset(page->start, 0, size);
+    return page->start;
+}
+
+void pg_huge_free(pg_segment_t *seg) {
+    if (seg->size > PG_HUGE_CACHE_ENTRY_MAX) {
+        pg_os_free(seg, seg->size);
+        return;
+    }
+    uint64_t now = pg_os_now_ns();
+    seg->cached_ns = now;
+    pg_lock(&pg_huge_lock);
+    pg_huge_cache_expire(now);
+    while (pg_huge_count > 0 &&
+           (pg_huge_count == PG_HUGE_CACHE_MAX || pg_huge_bytes + seg->size > PG_HUGE_CACHE_BYTES))
+        pg_huge_cache_drop(0);
+    pg_huge_cache[pg_huge_count++] = seg;
+    pg_huge_bytes += seg->size;
+    pg_unlock(&pg_huge_lock);
+}
+
+size_t pg_huge_usable(const pg_segment_t *seg, const void *p) {
+    return seg->size - (size_t)((const uint8_t *)p - (const uint8_t *)seg);
+}
+
+void pg_huge_atfork_prepare(void) { pg_lock(&pg_huge_lock); }
+void pg_huge_atfork_parent(void) { pg_unlock(&pg_huge_lock); }
+void pg_huge_atfork_child(void) { pg_lock_reset(&pg_huge_lock); }

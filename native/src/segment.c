@@ -1,0 +1,222 @@
+/* Segments: 4 MiB aligned spans of pages owned by one heap.
+ *
+ * A heap keeps its segments on two lists per kind: `avail` (has a free page)
+ * and `full`. A segment whose last page is freed goes to a process-wide
+ * cache, so a program that frees everything and allocates again (a burst)
+ * reuses mappings instead of calling mmap/munmap each round. Cached segments
+ * are returned to the OS lazily: with madvise once they have sat unused for
+ * PG_PURGE_DELAY_NS, with munmap beyond PG_CACHE_MAX segments.
+ * When a thread exits, its segments that still hold live blocks are
+ * abandoned; the next heap that needs a segment reclaims them. */
+#include "internal.h"
+
+#define PG_CACHE_MAX 16
+#define PG_PURGE_DELAY_NS (100u * 1000u * 1000u)
+
+static pg_lock_t pg_cache_lock = PG_LOCK_INIT;
+static pg_segment_t *pg_cache_first, *pg_cache_last; /* newest first */
+static size_t pg_cache_count;
+
+static pg_lock_t pg_abandoned_lock = PG_LOCK_INIT;
+static pg_segment_t *pg_abandoned;
+
+/* One header layout for both kinds, so a cached segment can become either. */
+static size_t pg_segment_header_size(void) {
+    return pg_align_up(sizeof(pg_segment_t) + PG_MAX_PAGES * sizeof(pg_page_t), 64);
+}
+
+static void pg_list_push(pg_segment_t **head, pg_segment_t *seg) {
+    seg->prev = NULL;
+    seg->next = *head;
+    if (*head) (*head)->prev = seg;
+    *head = seg;
+}
+
+static void pg_list_remove(pg_segment_t **head, pg_segment_t *seg) {
+    if (seg->prev) seg->prev->next = seg->next;
+    else *head = seg->next;
+    if (seg->next) seg->next->prev = seg->prev;
+    seg->next = seg->prev = NULL;
+}
+
+static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) {
+    seg->kind = kind;
+    seg->page_shift = kind == PG_KIND_SMALL ? PG_SMALL_PAGE_SHIFT : PG_MEDIUM_PAGE_SHIFT;
+    seg->page_count = (uint32_t)(PG_SEGMENT_SIZE >> seg->page_shift);
+    seg->used_pages = 0;
+    seg->size = PG_SEGMENT_SIZE;
+    seg->zeroed = false;
+    for (uint32_t i = 0; i < seg->page_count; i++) {
+        pg_page_t *page = &seg->pages[i];
+        page->in_use = false;
+        page->cls = 0;
+        page->start = (uint8_t *)seg + ((size_t)i << seg->page_shift);
+    }
+    seg->pages[0].start += pg_segment_header_size();
+    atomic_store_explicit(&seg->heap, heap, memory_order_release);
+}
+
+/* ---- the cache of empty segments ---- */
+
+/* Called with the cache lock held: purge what has idled long enough, unmap
+ * what exceeds the bound. Oldest entries are at the tail. */
+static void pg_cache_trim(uint64_t now) {
+    size_t header = pg_align_up(pg_segment_header_size(), PG_OS_PAGE);
+    for (pg_segment_t *s = pg_cache_last; s != NULL; s = s->prev) {
+        if (now - s->cached_ns < PG_PURGE_DELAY_NS) break;
+        if (!s->purged) {
+            pg_os_purge((uint8_t *)s + header, PG_SEGMENT_SIZE - header);
+            s->purged = true;
+        }
+    }
+    while (pg_cache_count > PG_CACHE_MAX) {
+        pg_segment_t *s = pg_cache_last;
+        pg_cache_last = s->prev;
+        pg_cache_last->next = NULL;
+        pg_cache_count--;
+        pg_os_free(s, PG_SEGMENT_SIZE);
+    }
+}
+
+static void pg_cache_put(pg_segment_t *seg) {
+    uint64_t now = pg_os_now_ns();
+    atomic_store_explicit(&seg->heap, NULL, memory_order_relaxed);
+    seg->cached_ns = now;
+    seg->purged = false;
+    pg_lock(&pg_cache_lock);
+    seg->prev = NULL;
+    seg->next = pg_cache_first;
+    if (pg_cache_first) pg_cache_first->prev = seg;
+    else pg_cache_last = seg;
+    pg_cache_first = seg;
+    pg_cache_count++;
+    pg_cache_trim(now);
+    pg_unlock(&pg_cache_lock);
+}
+
+static pg_segment_t *pg_cache_take(void) {
+    pg_lock(&pg_cache_lock);
+    pg_segment_t *seg = pg_cache_first;
+    if (seg) {
+        pg_cache_first = seg->next;
+        if (pg_cache_first) pg_cache_first->prev = NULL;
+        else pg_cache_last = NULL;
+        pg_cache_count--;
+        pg_cache_trim(pg_os_now_ns());
+    }
+    pg_unlock(&pg_cache_lock);
+    return seg;
+}
+
+/* ---- abandon and reclaim ---- */
+
+void pg_segment_abandon_all(pg_heap_t *heap) {
+    for (int kind = 0; kind < 2; kind++) {
+        pg_segment_t **lists[2] = {&heap->avail[kind], &heap->full[kind]};
+        for (int l = 0; l < 2; l++) {
+            while (*lists[l] != NULL) {
+                pg_segment_t *seg = *lists[l];
+                pg_list_remove(lists[l], seg);
+                /* Release: other threads that see heap == NULL must also see
+                 * every write this thread made to the pages. */
+                atomic_store_explicit(&seg->heap, NULL, memory_order_release);
+                pg_lock(&pg_abandoned_lock);
+                pg_list_push(&pg_abandoned, seg);
+                pg_unlock(&pg_abandoned_lock);
+            }
+        }
+    }
+}
+
+static void pg_segment_adopt_pages(pg_heap_t *heap, pg_segment_t *seg) {
+    for (uint32_t i = 0; i < seg->page_count; i++) {
+        pg_page_t *page = &seg->pages[i];
+        if (!page->in_use) continue;
+        pg_page_collect_all(page);
+        if (page->used == 0) {
+            page->in_use = false;
+            page->cls = 0;
+            seg->used_pages--;
+        } else {
+            pg_queue_push_back(heap, page->cls, page);
+        }
+    }
+}
+
+/* Take over one abandoned segment; false when there is none. */
+static bool pg_segment_reclaim(pg_heap_t *heap) {
+    pg_lock(&pg_abandoned_lock);
+    pg_segment_t *seg = pg_abandoned;
+    if (seg) pg_list_remove(&pg_abandoned, seg);
+    pg_unlock(&pg_abandoned_lock);
+    if (seg == NULL) return false;
+    /* Acquire pairs with the release in abandon: the old owner's page writes
+     * are visible before we read them. */
+    atomic_thread_fence(memory_order_acquire);
+    atomic_store_explicit(&seg->heap, heap, memory_order_relaxed);
+    pg_segment_adopt_pages(heap, seg);
+    if (seg->used_pages == 0) pg_cache_put(seg);
+    else if (seg->used_pages == seg->page_count) pg_list_push(&heap->full[seg->kind], seg);
+    else pg_list_push(&heap->avail[seg->kind], seg);
+    return true;
+}
+
+/* A segment of `kind` with a free page: reclaimed, cached, or new. */
+static pg_segment_t *pg_segment_acquire(pg_heap_t *heap, pg_kind_t kind) {
+    while (heap->avail[kind] == NULL && pg_segment_reclaim(heap)) {
+    }
+    if (heap->avail[kind] != NULL) return heap->avail[kind];
+    pg_segment_t *seg = pg_cache_take();
+    if (seg == NULL) seg = pg_os_alloc_aligned(PG_SEGMENT_SIZE, PG_SEGMENT_SIZE);
+    if (seg == NULL) return NULL;
+    pg_segment_init(seg, heap, kind);
+    pg_list_push(&heap->avail[kind], seg);
+    return seg;
+}
+
+/* ---- pages ---- */
+
+pg_page_t *pg_segment_page_alloc(pg_heap_t *heap, pg_kind_t kind) {
+    pg_segment_t *seg = heap->avail[kind];
+    if (seg == NULL) seg = pg_segment_acquire(heap, kind);
+    if (seg == NULL) return NULL;
+    pg_page_t *page = seg->pages;
+    while (page->in_use) page++;
+    page->in_use = true;
+    if (++seg->used_pages == seg->page_count) {
+        pg_list_remove(&heap->avail[kind], seg);
+        pg_list_push(&heap->full[kind], seg);
+    }
+    return page;
+}
+
+void pg_segment_page_free(pg_heap_t *heap, pg_page_t *page) {
+    pg_segment_t *seg = pg_page_segment(page);
+    page->in_use = false;
+    page->cls = 0;
+    if (seg->used_pages-- == seg->page_count) {
+        pg_list_remove(&heap->full[seg->kind], seg);
+        pg_list_push(&heap->avail[seg->kind], seg);
+    }
+    if (seg->used_pages == 0) {
+        pg_list_remove(&heap->avail[seg->kind], seg);
+        pg_cache_put(seg);
+    }
+}
+
+/* ---- fork: no other thread may hold a list lock while we are copied ---- */
+
+void pg_segment_atfork_prepare(void) {
+    pg_lock(&pg_cache_lock);
+    pg_lock(&pg_abandoned_lock);
+}
+
+void pg_segment_atfork_parent(void) {
+    pg_unlock(&pg_abandoned_lock);
+    pg_unlock(&pg_cache_lock);
+}
+
+void pg_segment_atfork_child(void) {
+    pg_lock_reset(&pg_abandoned_lock);
+    pg_lock_reset(&pg_cache_lock);
+}

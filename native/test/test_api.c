@@ -1,0 +1,170 @@
+/* The malloc API contract: sizes, alignment, zeroing, realloc, errors. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "check.h"
+
+static void fill(uint8_t *p, size_t n, uint8_t seed) {
+    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(seed + i * 7);
+}
+
+static int verify(const uint8_t *p, size_t n, uint8_t seed) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != (uint8_t)(seed + i * 7)) return 0;
+    return 1;
+}
+
+static void test_provider(void) {
+    Dl_info info;
+    void *sym = dlsym(RTLD_NEXT, "malloc");
+    CHECK(sym && dladdr(sym, &info) && strstr(info.dli_fname, "libpgalloc"),
+          "malloc is served by %s, not pgalloc", sym ? info.dli_fname : "?");
+}
+
+static void test_sizes(void) {
+    void *z = malloc(0);
+    CHECK(z != NULL, "malloc(0) returned NULL");
+    CHECK(malloc_usable_size(z) >= 1, "malloc(0) has no usable byte");
+    free(z);
+    for (size_t n = 1; n < (1u << 22); n = n < 2048 ? n + 1 : n * 5 / 4) {
+        uint8_t *p = malloc(n);
+        CHECK(p != NULL, "malloc(%zu) failed", n);
+        CHECK(((uintptr_t)p & 15) == 0, "malloc(%zu) = %p is not 16-byte aligned", n, (void *)p);
+        CHECK(malloc_usable_size(p) >= n, "usable %zu < %zu", malloc_usable_size(p), n);
+        fill(p, n, (uint8_t)n);
+        CHECK(verify(p, n, (uint8_t)n), "contents of %zu-byte block changed", n);
+        free(p);
+    }
+    CHECK(malloc_usable_size(NULL) == 0, "usable size of NULL");
+}
+
+static void test_huge_failures(void) {
+    volatile size_t bad[] = {SIZE_MAX, SIZE_MAX / 2, (size_t)PTRDIFF_MAX + 1, (size_t)1 << 62};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        CHECK(malloc(bad[i]) == NULL, "malloc(%zu) succeeded", bad[i]);
+        CHECK(errno == ENOMEM, "malloc(%zu): errno %d, want ENOMEM", bad[i], errno);
+        errno = 0;
+        CHECK(calloc(bad[i], 1) == NULL && errno == ENOMEM, "calloc(%zu, 1)", bad[i]);
+    }
+    /* volatile: keep the compiler from rejecting the overflow at build time */
+    volatile size_t half = SIZE_MAX / 2, max = SIZE_MAX;
+    errno = 0;
+    CHECK(calloc(half, 3) == NULL && errno == ENOMEM, "calloc overflow not caught");
+    void *p = malloc(16);
+    errno = 0;
+    CHECK(reallocarray(p, half, 3) == NULL && errno == ENOMEM, "reallocarray overflow");
+    errno = 0;
+    CHECK(realloc(p, max) == NULL && errno == ENOMEM, "realloc(SIZE_MAX)");
+    free(p); /* still valid after the failed reallocs */
+}
+
+static void test_calloc(void) {
+    size_t sizes[] = {1, 24, 1000, 5000, 40000, 131072, 200000, 5 << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        /* Dirty a block of the same size first so calloc must really zero. */
+        uint8_t *d = malloc(n);
+        memset(d, 0xab, n);
+        free(d);
+        uint8_t *p = calloc(n, 1);
+        CHECK(p != NULL, "calloc(%zu) failed", n);
+        size_t nonzero = 0;
+        for (size_t k = 0; k < n; k++) nonzero += p[k] != 0;
+        CHECK(nonzero == 0, "calloc(%zu) has %zu non-zero bytes", n, nonzero);
+        free(p);
+    }
+}
+
+static void test_realloc(void) {
+    size_t steps[] = {1, 17, 100, 1000, 1025, 8000, 9000, 100000, 140000, 3 << 20, 40 << 20,
+                      200000, 5000, 64, 3};
+    size_t prev = 0;
+    uint8_t *p = realloc(NULL, 0);
+    CHECK(p != NULL, "realloc(NULL, 0) returned NULL");
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        size_t n = steps[i];
+        p = realloc(p, n);
+        CHECK(p != NULL, "realloc to %zu failed", n);
+        size_t keep = prev < n ? prev : n;
+        CHECK(verify(p, keep, 42), "realloc %zu -> %zu lost contents", prev, n);
+        CHECK(malloc_usable_size(p) >= n, "usable after realloc");
+        fill(p, n, 42);
+        prev = n;
+    }
+    errno = 0;
+    CHECK(realloc(p, 0) == NULL, "realloc(p, 0) should free and return NULL");
+    uint8_t *q = reallocarray(NULL, 10, 10);
+    CHECK(q != NULL && malloc_usable_size(q) >= 100, "reallocarray(NULL, 10, 10)");
+    free(q);
+}
+
+static void test_alignment(void) {
+    size_t sizes[] = {1, 100, 5000, 70000, 200000};
+    for (size_t align = 1; align <= (1u << 20); align <<= 1) {
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            size_t n = sizes[i];
+            void *p = NULL;
+            if (align >= sizeof(void *)) {
+                CHECK(posix_memalign(&p, align, n) == 0, "posix_memalign(%zu, %zu)", align, n);
+                CHECK(((uintptr_t)p & (align - 1)) == 0, "posix_memalign(%zu) = %p", align, p);
+                CHECK(malloc_usable_size(p) >= n, "usable");
+                fill(p, n, 3);
+                free(p);
+            }
+            uint8_t *a = aligned_alloc(align, n);
+            CHECK(a && ((uintptr_t)a & (align - 1)) == 0, "aligned_alloc(%zu, %zu) = %p", align, n, (void *)a);
+            fill(a, n, 5);
+            CHECK(verify(a, n, 5), "aligned block contents");
+            a = realloc(a, n * 2);
+            CHECK(a && verify(a, n, 5), "realloc of aligned block lost contents");
+            free(a);
+            uint8_t *m = memalign(align, n);
+            CHECK(m && ((uintptr_t)m & (align - 1)) == 0, "memalign(%zu, %zu)", align, n);
+            free(m);
+        }
+    }
+    void *p = (void *)1;
+    CHECK(posix_memalign(&p, 3, 10) == EINVAL && p == (void *)1, "posix_memalign(3)");
+    CHECK(posix_memalign(&p, 0, 10) == EINVAL, "posix_memalign(0)");
+    CHECK(posix_memalign(&p, sizeof(void *) / 2, 10) == EINVAL, "posix_memalign(< sizeof(void*))");
+    errno = 0;
+    CHECK(aligned_alloc(24, 48) == NULL && errno == EINVAL, "aligned_alloc(24)");
+    uint8_t *v = valloc(100);
+    CHECK(v && ((uintptr_t)v & 4095) == 0, "valloc");
+    free(v);
+    uint8_t *pv = pvalloc(5000);
+    CHECK(pv && ((uintptr_t)pv & 4095) == 0 && malloc_usable_size(pv) >= 8192, "pvalloc rounds up");
+    free(pv);
+}
+
+static void test_free_keeps_errno(void) {
+    size_t sizes[] = {8, 3000, 100000, 1 << 20, 50 << 20};
+    for (int round = 0; round < 3; round++) {
+        void *ps[64];
+        for (size_t i = 0; i < 64; i++) ps[i] = malloc(sizes[i % 5]);
+        for (size_t i = 0; i < 64; i++) {
+            errno = 4242;
+            free(ps[i]);
+            CHECK(errno == 4242, "free changed errno to %d", errno);
+        }
+    }
+    errno = 4242;
+    free(NULL);
+    CHECK(errno == 4242, "free(NULL) changed errno");
+}
+
+int main(void) {
+    test_provider();
+    test_sizes();
+    test_huge_failures();
+    test_calloc();
+    test_realloc();
+    test_alignment();
+    test_free_keeps_errno();
+    return check_done("test_api");
+}
