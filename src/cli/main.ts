@@ -1,0 +1,167 @@
+/** The perfgate command line. Parses arguments, calls the engine, prints.
+ * Exit codes: 0 pass, 1 regression or failure, 2 usage or config error,
+ * 3 infrastructure error, 4 inconclusive (a decision could not be made). */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { compare, exitCodeFor, InfrastructureError, type ProgressEvent } from '../engine/compare';
+import { ConfigError, loadConfig } from '../engine/config';
+import { runDoctor } from '../engine/doctor';
+import { GitError, repoRoot } from '../engine/git';
+import { renderMarkdown } from '../report/markdown';
+import { renderTerminal } from '../report/terminal';
+import { VERSION } from '../version';
+
+export const EXIT = { pass: 0, fail: 1, usage: 2, infra: 3, inconclusive: 4 } as const;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  cwd: string;
+  isTty: boolean;
+}
+
+const HELP = `perfgate ${VERSION}: a performance-regression gate (paired A/B runs, noise-aware verdicts, budgets)
+
+Usage:
+  perfgate compare [options]   build base and head, run paired benchmarks, decide
+  perfgate doctor              check the tools perfgate uses and how to install missing ones
+  perfgate --help | --version
+
+compare options:
+  --base REF            base commit (default: merge-base of HEAD and the default branch, else HEAD)
+  --head REF            head commit (default: the working tree, uncommitted changes included)
+  --worktree            head = the working tree (the default; conflicts with --head)
+  --config FILE         config file (default: perfgate.yml at the repository root)
+  --runs N              number of pairs (default: runs.pairs from the config, 10)
+  --seed N              seed for the pair order and the bootstrap (default: random, recorded)
+  --json FILE           write the full result as JSON (schema: docs/result-schema.md)
+  --markdown FILE       write the Markdown report
+  --require-syscalls    fail (exit 3) when syscalls cannot be counted (strace missing or ptrace denied)
+  --no-cache            rebuild both sides even if a cached build exists
+  --quiet               no progress on stderr
+
+Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
+BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
+(base does not build, git or tool failure), 4 inconclusive (UNSTABLE or base failed).
+
+perfgate never modifies your working tree, index, stash or branches. It builds
+copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
+$XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktrees.`;
+
+function progressPrinter(io: Io): (e: ProgressEvent) => void {
+  return (e) => {
+    const eta = 'etaSeconds' in e && e.etaSeconds !== undefined ? `  ETA ${Math.ceil(e.etaSeconds)} s` : '';
+    if (e.type === 'build') io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ''}\n`);
+    else if (e.type === 'run') io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}\n`);
+    else io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}\n`);
+  };
+}
+
+function writeOut(cwd: string, file: string, text: string): void {
+  const path = isAbsolute(file) ? file : resolve(cwd, file);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+async function cmdCompare(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      base: { type: 'string' },
+      head: { type: 'string' },
+      worktree: { type: 'boolean' },
+      config: { type: 'string' },
+      runs: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'string' },
+      markdown: { type: 'string' },
+      'require-syscalls': { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.head !== undefined && values.worktree) throw new UsageError('--head and --worktree exclude each other');
+  const intArg = (name: string, v: string | undefined, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} takes a whole number of at least ${min}, got '${v}'`);
+    return Number(v);
+  };
+  const pairs = intArg('runs', values.runs, 2);
+  const seed = intArg('seed', values.seed, 0);
+  const root = await repoRoot(io.cwd);
+  const configFile = values.config ? resolve(io.cwd, values.config) : join(root, 'perfgate.yml');
+  if (!existsSync(configFile))
+    throw new ConfigError(configFile, '', 'not found: create it (see the configuration reference in README.md) or pass --config FILE');
+  const config = loadConfig(configFile);
+  const result = await compare({
+    cwd: io.cwd,
+    config,
+    base: values.base,
+    head: values.head,
+    pairs,
+    seed,
+    requireSyscalls: values['require-syscalls'] ?? false,
+    useCache: !values['no-cache'],
+    onProgress: values.quiet ? undefined : progressPrinter(io),
+  });
+  if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}\n`);
+  if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(result)}\n`);
+  io.out(`${renderTerminal(result)}\n`);
+  return exitCodeFor(result.outcome);
+}
+
+async function cmdDoctor(io: Io): Promise<number> {
+  const checks = await runDoctor();
+  const width = Math.max(...checks.map((c) => c.name.length));
+  for (const c of checks) io.out(`${c.status.padEnd(7)} ${c.name.padEnd(width)}  ${c.detail}\n`);
+  const missingRequired = checks.filter((c) => c.required && c.status !== 'ok');
+  if (missingRequired.length) {
+    io.out(`\nperfgate compare cannot run until ${missingRequired.map((c) => c.name).join(', ')} ${missingRequired.length > 1 ? 'are' : 'is'} installed.\n`);
+    return EXIT.infra;
+  }
+  return EXIT.pass;
+}
+
+class UsageError extends Error {}
+
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.out(`${HELP}\n`);
+      return command === undefined ? EXIT.usage : EXIT.pass;
+    }
+    if (command === '--version') {
+      io.out(`${VERSION}\n`);
+      return EXIT.pass;
+    }
+    if (command === 'compare') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(`${HELP}\n`);
+        return EXIT.pass;
+      }
+      return await cmdCompare(rest, io);
+    }
+    if (command === 'doctor') return await cmdDoctor(io);
+    throw new UsageError(`unknown command '${command}' (commands: compare, doctor; see perfgate --help)`);
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`perfgate: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof ConfigError) {
+      io.err(`perfgate: config error: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof InfrastructureError || e instanceof GitError) {
+      io.err(`perfgate: ${e.message}\n`);
+      return EXIT.infra;
+    }
+    io.err(`perfgate: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.infra;
+  }
+}

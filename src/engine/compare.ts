@@ -1,0 +1,329 @@
+/** `compare`: build base and head, run paired interleaved benchmarks, count
+ * syscalls, decide. Knows nothing of GitHub; the CLI and the action call it. */
+import { realpathSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+import { runBenchmark, type RunContext } from './bench-run';
+import { buildSide, cacheRoot, type BuildOutcome, type BuiltTree } from './build';
+import type { BenchmarkSpec, Config } from './config';
+import { scrubEnv } from './env';
+import { defaultBranch, mergeBase, repoRoot, resolveCommit, shortLog, tryResolve, workingTreeId } from './git';
+import { describeMachine, type MachineInfo } from './machine';
+import { parseOutput } from './parse';
+import { randomSeed, seededRng, type Rng } from './random';
+import { summarize } from './stats';
+import { straceRun } from './syscalls';
+import { findGnuTime, which } from './tools';
+import type { BenchmarkResult, MetricResult, Outcome, RunRecord, Side, SyscallPass, Verdict } from './types';
+import { checkBudgets, decideMetric, failedRunVerdict, overallOutcome, worstVerdict } from './verdict';
+
+export const RESULT_SCHEMA = 'perfgate/result@1';
+
+/** The base side could not be built or measured: nothing to compare against. */
+export class InfrastructureError extends Error {}
+
+export interface CompareOptions {
+  cwd: string;
+  config: Config;
+  /** Base ref; default: merge-base of HEAD and the default branch. */
+  base?: string;
+  /** Head ref; undefined means the working tree, uncommitted changes included. */
+  head?: string;
+  /** Overrides config.runs.pairs. */
+  pairs?: number;
+  seed?: number;
+  requireSyscalls?: boolean;
+  useCache?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { type: 'build'; side: Side; state: 'start' | 'cached' | 'done' | 'failed'; seconds?: number }
+  | { type: 'run'; benchmark: string; kind: 'warmup' | 'pair'; index: number; of: number; side: Side; etaSeconds?: number }
+  | { type: 'syscalls'; benchmark: string; side: Side };
+
+export interface RefInfo {
+  ref: string;
+  sha?: string;
+  treeId: string;
+  subject?: string;
+}
+
+export interface BuildSummary {
+  ok: boolean;
+  cached: boolean;
+  seconds: number;
+  logTail: string[];
+  logFile?: string;
+}
+
+export interface ComparisonResult {
+  schema: typeof RESULT_SCHEMA;
+  createdAt: string;
+  seed: number;
+  pairs: number;
+  config: Config;
+  refs: { base: RefInfo; head: RefInfo };
+  machine: MachineInfo;
+  pinnedCpu?: number;
+  tools: { strace?: string; taskset?: string; gnuTime?: string };
+  build: { base: BuildSummary; head: BuildSummary };
+  benchmarks: BenchmarkResult[];
+  outcome: Outcome;
+  verdictCounts: Partial<Record<Verdict, number>>;
+}
+
+function expand(arg: string, tree: BuiltTree): string {
+  return arg.replaceAll('{build}', tree.buildDir).replaceAll('{root}', tree.dir);
+}
+
+function summarizeBuild(b: BuildOutcome): BuildSummary {
+  return { ok: b.ok, cached: b.tree?.cached ?? false, seconds: b.seconds, logTail: b.logTail, logFile: b.logFile };
+}
+
+function pinCpu(config: Config, taskset: string | undefined): number | undefined {
+  if (!taskset || config.runs.pinCpu === 'none') return undefined;
+  if (typeof config.runs.pinCpu === 'number') return config.runs.pinCpu;
+  const n = cpus().length;
+  return n > 1 ? n - 1 : undefined; // leave CPU 0, where most interrupts land
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return a === b;
+  }
+}
+
+async function resolveRefs(root: string, opts: CompareOptions): Promise<{ base: RefInfo; head: RefInfo }> {
+  let head: RefInfo;
+  if (opts.head === undefined) {
+    const sha = await tryResolve(root, 'HEAD');
+    head = { ref: 'working tree', sha, treeId: await workingTreeId(root), subject: sha ? await shortLog(root, sha) : undefined };
+  } else {
+    const sha = await resolveCommit(root, opts.head);
+    head = { ref: opts.head, sha, treeId: sha, subject: await shortLog(root, sha) };
+  }
+  let baseRef = opts.base;
+  let baseSha: string | undefined;
+  if (baseRef !== undefined) {
+    baseSha = await resolveCommit(root, baseRef);
+  } else {
+    const branch = await defaultBranch(root);
+    const headCommit = head.sha ?? 'HEAD';
+    baseSha = branch ? await mergeBase(root, headCommit, branch) : undefined;
+    baseRef = branch && baseSha ? `merge-base(${branch})` : 'HEAD';
+    baseSha ??= await resolveCommit(root, 'HEAD');
+  }
+  return { base: { ref: baseRef, sha: baseSha, treeId: baseSha, subject: await shortLog(root, baseSha) }, head };
+}
+
+/** Runs one benchmark on both sides: warm-ups, then pairs in random order. */
+async function measureBenchmark(
+  spec: BenchmarkSpec,
+  trees: Record<Side, BuiltTree>,
+  ctx: (side: Side) => RunContext,
+  pairs: number,
+  warmup: number,
+  rng: Rng,
+  progress: (e: ProgressEvent) => void,
+): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  const argv = (side: Side) => spec.argv.map((a) => expand(a, trees[side]));
+  const preload = (side: Side) => (spec.preload ? expand(spec.preload, trees[side]) : undefined);
+  const check = (r: RunRecord): RunRecord => {
+    const want = preload(r.side);
+    if (r.status === 'ok' && want && r.mallocProvider && !sameFile(r.mallocProvider, want)) {
+      return { ...r, status: 'bad_output', error: `the allocator under test was not active: malloc was served by ${r.mallocProvider}, not ${want}` };
+    }
+    return r;
+  };
+  const failed = () => runs.some((r) => r.status !== 'ok');
+  const started = Date.now();
+  const total = 2 * (warmup + pairs);
+  const eta = () => (runs.length ? ((Date.now() - started) / 1000 / runs.length) * (total - runs.length) : undefined);
+
+  for (let i = 0; i < warmup && !failed(); i++) {
+    for (const side of ['base', 'head'] as const) {
+      progress({ type: 'run', benchmark: spec.name, kind: 'warmup', index: i + 1, of: warmup, side, etaSeconds: eta() });
+      runs.push(check(await runBenchmark(spec, argv(side), preload(side), side, ctx(side), { kind: 'warmup' })));
+    }
+  }
+  // A failure is deterministic often enough that repeating it only costs time.
+  for (let i = 0; i < pairs && !failed(); i++) {
+    const order: Side[] = rng() < 0.5 ? ['base', 'head'] : ['head', 'base'];
+    for (const [position, side] of order.entries()) {
+      progress({ type: 'run', benchmark: spec.name, kind: 'pair', index: i + 1, of: pairs, side, etaSeconds: eta() });
+      runs.push(
+        check(await runBenchmark(spec, argv(side), preload(side), side, ctx(side), { kind: 'pair', pair: i, position: position as 0 | 1 })),
+      );
+    }
+  }
+  return runs;
+}
+
+async function syscallPass(
+  spec: BenchmarkSpec,
+  trees: Record<Side, BuiltTree>,
+  env: Record<string, string>,
+  strace: string | undefined,
+  straceProblem: string | undefined,
+  progress: (e: ProgressEvent) => void,
+): Promise<SyscallPass> {
+  if (!strace || straceProblem) return { measured: false, reason: straceProblem ?? 'strace is not installed (Debian package: strace)' };
+  const pass: SyscallPass = { measured: true };
+  for (const side of ['base', 'head'] as const) {
+    progress({ type: 'syscalls', benchmark: spec.name, side });
+    const tree = trees[side];
+    const r = await straceRun(strace, spec.argv.map((a) => expand(a, tree)), {
+      cwd: tree.dir,
+      env,
+      preload: spec.preload ? expand(spec.preload, tree) : undefined,
+      timeoutSeconds: spec.timeoutSeconds * 10, // ptrace slows syscall-heavy code a lot
+    });
+    if (!r.ok || !r.counts) return { measured: false, reason: `${side}: ${r.reason ?? 'no counts'}` };
+    let ops = spec.ops;
+    if (ops === undefined && spec.opsField) {
+      try {
+        const json = parseOutput(r.stdout, [{ name: 'ops', json: spec.opsField, higherIsBetter: true, unit: '' }]);
+        ops = json.values.ops;
+      } catch {
+        ops = undefined;
+      }
+    }
+    pass[side] = { calls: r.counts, ops };
+  }
+  return pass;
+}
+
+/** Whether strace can trace here; a reason when it cannot. */
+export async function straceProblem(strace: string | undefined): Promise<string | undefined> {
+  if (!strace) return 'strace is not installed (Debian package: strace)';
+  const r = await straceRun(strace, ['true'], { cwd: process.cwd(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutSeconds: 30 });
+  return r.ok ? undefined : r.reason;
+}
+
+function decideBenchmark(spec: BenchmarkSpec, runs: RunRecord[], syscalls: SyscallPass, config: Config, seed: number): BenchmarkResult {
+  const metrics: MetricResult[] = [];
+  const all = [spec.metric, ...spec.extraMetrics];
+  const headFailure = failedRunVerdict(runs);
+  const baseFailure = runs.find((r) => r.side === 'base' && r.status !== 'ok');
+  const pairRuns = runs.filter((r) => r.kind === 'pair' && r.status === 'ok');
+  for (const m of all) {
+    const row = { benchmark: spec.name, metric: m.name, unit: m.unit, higherIsBetter: m.higherIsBetter };
+    const bySide = (side: Side) =>
+      pairRuns
+        .filter((r) => r.side === side)
+        .sort((a, b) => (a.pair ?? 0) - (b.pair ?? 0))
+        .map((r) => r.metrics[m.name] as number);
+    if (headFailure) {
+      const r = headFailure.run;
+      metrics.push({ ...row, verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` });
+      continue;
+    }
+    if (baseFailure) {
+      metrics.push({ ...row, verdict: 'BASE_FAILED', reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against` });
+      continue;
+    }
+    const base = bySide('base');
+    const head = bySide('head');
+    const decision = decideMetric(base, head, m.higherIsBetter, config.decision, seed);
+    metrics.push({ ...row, base: summarize(base), head: summarize(head), ...decision });
+  }
+  const budgets = headFailure || baseFailure ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
+  const verdicts: Verdict[] = metrics.map((m) => m.verdict);
+  if (budgets.some((b) => b.status === 'exceeded')) verdicts.push('BUDGET_EXCEEDED');
+  return { name: spec.name, verdict: worstVerdict(verdicts), metrics, budgets, syscalls, runs };
+}
+
+function countVerdicts(benchmarks: readonly BenchmarkResult[]): Partial<Record<Verdict, number>> {
+  const counts: Partial<Record<Verdict, number>> = {};
+  for (const b of benchmarks) counts[b.verdict] = (counts[b.verdict] ?? 0) + 1;
+  return counts;
+}
+
+export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
+  const { config } = opts;
+  const progress = opts.onProgress ?? (() => {});
+  const root = await repoRoot(opts.cwd);
+  const refs = await resolveRefs(root, opts);
+  const seed = opts.seed ?? config.runs.seed ?? randomSeed();
+  const pairs = opts.pairs ?? config.runs.pairs;
+  const cacheDir = cacheRoot();
+  const tools = { strace: which('strace'), taskset: which('taskset'), gnuTime: findGnuTime() };
+  const machine = await describeMachine();
+
+  const builds = {} as Record<Side, BuildOutcome>;
+  for (const side of ['base', 'head'] as const) {
+    progress({ type: 'build', side, state: 'start' });
+    const ref = refs[side];
+    builds[side] = await buildSide({
+      repo: root,
+      treeId: ref.treeId,
+      fromWorkingTree: side === 'head' && opts.head === undefined,
+      config,
+      cacheDir,
+      useCache: opts.useCache ?? true,
+    });
+    const b = builds[side];
+    progress({ type: 'build', side, state: b.ok ? (b.tree?.cached ? 'cached' : 'done') : 'failed', seconds: b.seconds });
+    if (!b.ok && side === 'base')
+      throw new InfrastructureError(`the base (${ref.ref} ${ref.sha?.slice(0, 12)}) failed to build, so there is nothing to compare against:\n${b.logTail.join('\n')}`);
+  }
+
+  const result: ComparisonResult = {
+    schema: RESULT_SCHEMA,
+    createdAt: new Date().toISOString(),
+    seed,
+    pairs,
+    config,
+    refs,
+    machine,
+    tools,
+    build: { base: summarizeBuild(builds.base), head: summarizeBuild(builds.head) },
+    benchmarks: [],
+    outcome: 'fail',
+    verdictCounts: {},
+  };
+
+  if (!builds.head.ok || !builds.head.tree || !builds.base.tree) {
+    result.benchmarks = config.benchmarks.map((spec) => ({
+      name: spec.name,
+      verdict: 'BUILD_FAILED',
+      metrics: [
+        { benchmark: spec.name, metric: spec.metric.name, unit: spec.metric.unit, higherIsBetter: spec.metric.higherIsBetter, verdict: 'BUILD_FAILED', reason: 'the head failed to build' },
+      ],
+      budgets: [],
+      syscalls: { measured: false, reason: 'not built' },
+      runs: [],
+    }));
+    result.verdictCounts = countVerdicts(result.benchmarks);
+    return result;
+  }
+
+  const trees = { base: builds.base.tree, head: builds.head.tree };
+  const env = scrubEnv(process.env, config.env.allow, config.env.set);
+  const cpu = pinCpu(config, tools.taskset);
+  result.pinnedCpu = cpu;
+  const rng = seededRng(seed);
+  const straceIssue = config.syscallPass.enabled ? await straceProblem(tools.strace) : 'the syscall pass is disabled in the config';
+  if (straceIssue && opts.requireSyscalls) throw new InfrastructureError(`--require-syscalls: ${straceIssue}`);
+
+  for (const spec of config.benchmarks) {
+    const ctx = (side: Side): RunContext => ({ cwd: trees[side].dir, env, cpu: spec.pin ? cpu : undefined, tools });
+    const runs = await measureBenchmark(spec, trees, ctx, pairs, config.runs.warmup, rng, progress);
+    const failed = runs.some((r) => r.status !== 'ok');
+    const syscalls: SyscallPass = failed
+      ? { measured: false, reason: 'skipped: a run failed' }
+      : await syscallPass(spec, trees, env, tools.strace, straceIssue, progress);
+    result.benchmarks.push(decideBenchmark(spec, runs, syscalls, config, seed));
+  }
+  result.verdictCounts = countVerdicts(result.benchmarks);
+  result.outcome = overallOutcome(result.benchmarks.map((b) => b.verdict));
+  return result;
+}
+
+export function exitCodeFor(outcome: Outcome): number {
+  return outcome === 'pass' ? 0 : outcome === 'fail' ? 1 : 4;
+}

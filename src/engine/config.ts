@@ -1,0 +1,377 @@
+/** perfgate.yml: load, validate, apply defaults.
+ *
+ * Validation is strict: an unknown key, a wrong type or an impossible value
+ * is a ConfigError naming the file, the key path and what is allowed, so a
+ * typo never silently falls back to a default. */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+
+import { SYSCALLS, type SyscallName } from './types';
+
+export interface MetricSpec {
+  name: string;
+  /** Field of the benchmark's JSON output, or a regex whose first group is the number. */
+  json?: string;
+  regex?: string;
+  higherIsBetter: boolean;
+  unit: string;
+}
+
+export interface BenchmarkSpec {
+  name: string;
+  /** Command as an argument array; `{build}` and `{root}` are expanded. */
+  argv: string[];
+  /** Library to put in LD_PRELOAD (placeholders expanded), if any. */
+  preload?: string;
+  metric: MetricSpec;
+  extraMetrics: MetricSpec[];
+  /** JSON field with the number of operations (for per-op budgets). */
+  opsField?: string;
+  /** Fixed number of operations, when the output does not say. */
+  ops?: number;
+  /** Pin to one CPU (single-threaded benchmarks); false for threaded ones. */
+  pin: boolean;
+  timeoutSeconds: number;
+}
+
+export interface DecisionSpec {
+  minEffectPct: number;
+  cvMultiplier: number;
+  maxCvPct: number;
+  maxBandPct: number;
+  alpha: number;
+}
+
+export interface BudgetSpec {
+  syscalls: SyscallName[];
+  syscallsPerOpMax?: number;
+  syscallsGrowthPct: number;
+  syscallsSlackPerOp: number;
+  rssGrowthPct: number;
+  rssSlackKb: number;
+  faultsGrowthPct: number;
+  faultsSlackPerOp: number;
+}
+
+export interface Config {
+  /** File the config came from ('' for built-in defaults). */
+  file: string;
+  build: { command: string[]; output: string; timeoutSeconds: number };
+  runs: { pairs: number; warmup: number; seed?: number; pinCpu: 'auto' | 'none' | number };
+  decision: DecisionSpec;
+  budgets: BudgetSpec;
+  syscallPass: { enabled: boolean; require: boolean };
+  env: { allow: string[]; set: Record<string, string> };
+  benchmarks: BenchmarkSpec[];
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${file || 'config'}: ${path ? `${path}: ` : ''}${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+/** Reads typed values out of a parsed YAML mapping, tracking the key path. */
+class Reader {
+  constructor(
+    private readonly file: string,
+    private readonly path: string,
+    private readonly obj: Obj,
+  ) {}
+
+  static root(file: string, value: unknown): Reader {
+    if (value === null || value === undefined) return new Reader(file, '', {});
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw new ConfigError(file, '', 'the top level must be a mapping of keys to values');
+    return new Reader(file, '', value as Obj);
+  }
+
+  private at(key: string): string {
+    return this.path ? `${this.path}.${key}` : key;
+  }
+
+  fail(key: string, problem: string): never {
+    throw new ConfigError(this.file, this.at(key), problem);
+  }
+
+  /** Rejects keys outside `allowed`. */
+  only(allowed: string[]): void {
+    for (const key of Object.keys(this.obj))
+      if (!allowed.includes(key)) this.fail(key, `unknown key (allowed here: ${allowed.join(', ')})`);
+  }
+
+  raw(key: string): unknown {
+    return this.obj[key];
+  }
+
+  has(key: string): boolean {
+    return this.obj[key] !== undefined && this.obj[key] !== null;
+  }
+
+  section(key: string): Reader {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return new Reader(this.file, this.at(key), {});
+    if (typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'expected a mapping of keys to values');
+    return new Reader(this.file, this.at(key), v as Obj);
+  }
+
+  number(key: string, def: number, opts: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {}): number {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return def;
+    const { min, max, integer, exclusiveMin } = opts;
+    const range = `${exclusiveMin ? `greater than ${min}` : min !== undefined ? `at least ${min}` : ''}${
+      max !== undefined ? `${min !== undefined ? ' and ' : ''}at most ${max}` : ''
+    }`;
+    const want = `${integer ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}`;
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, `expected ${want}, got ${JSON.stringify(v)}`);
+    if (integer && !Number.isInteger(v)) this.fail(key, `expected ${want}, got ${v}`);
+    if (min !== undefined && (exclusiveMin ? v <= min : v < min)) this.fail(key, `expected ${want}, got ${v}`);
+    if (max !== undefined && v > max) this.fail(key, `expected ${want}, got ${v}`);
+    return v;
+  }
+
+  optionalNumber(key: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+    return this.has(key) ? this.number(key, 0, opts) : undefined;
+  }
+
+  string(key: string, def?: string): string {
+    const v = this.obj[key];
+    if (v === undefined || v === null) {
+      if (def === undefined) this.fail(key, 'is required (a string)');
+      return def;
+    }
+    if (typeof v !== 'string' || v === '') this.fail(key, `expected a non-empty string, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  optionalString(key: string): string | undefined {
+    return this.has(key) ? this.string(key) : undefined;
+  }
+
+  boolean(key: string, def: boolean): boolean {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'boolean') this.fail(key, `expected true or false, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  enumOf<T extends string>(key: string, allowed: readonly T[], def: T): T {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'string' || !allowed.includes(v as T))
+      this.fail(key, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    return v as T;
+  }
+
+  /** A command: an argument array, or a string split on white space. */
+  argv(key: string, def?: string[]): string[] {
+    const v = this.obj[key];
+    if (v === undefined || v === null) {
+      if (def === undefined) this.fail(key, 'is required (a list of arguments, e.g. ["{build}/bench", "100"])');
+      return def;
+    }
+    if (typeof v === 'string' && v.trim() !== '') return v.trim().split(/\s+/);
+    if (!Array.isArray(v) || v.length === 0) this.fail(key, 'expected a non-empty list of arguments');
+    return v.map((a, i) => {
+      if (typeof a !== 'string' && typeof a !== 'number') this.fail(`${key}[${i}]`, `expected a string, got ${JSON.stringify(a)}`);
+      return String(a);
+    });
+  }
+
+  stringList(key: string, def: string[]): string[] {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return def;
+    if (!Array.isArray(v)) this.fail(key, 'expected a list of strings');
+    return v.map((a, i) => {
+      if (typeof a !== 'string' || a === '') this.fail(`${key}[${i}]`, `expected a non-empty string, got ${JSON.stringify(a)}`);
+      return a;
+    });
+  }
+
+  stringMap(key: string): Record<string, string> {
+    const r = this.section(key);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.obj)) {
+      if (typeof v !== 'string' && typeof v !== 'number') r.fail(k, `expected a string value, got ${JSON.stringify(v)}`);
+      out[k] = String(v);
+    }
+    return out;
+  }
+
+  list(key: string): Reader[] {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) this.fail(key, 'expected a list');
+    return v.map((item, i) => {
+      const p = `${this.at(key)}[${i}]`;
+      if (typeof item !== 'object' || item === null || Array.isArray(item))
+        throw new ConfigError(this.file, p, 'expected a mapping of keys to values');
+      return new Reader(this.file, p, item as Obj);
+    });
+  }
+}
+
+const ENV_ALLOW_DEFAULT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'];
+
+function readMetric(r: Reader, benchName: string, fallbackName: string): MetricSpec {
+  r.only(['name', 'json', 'regex', 'higher_is_better', 'unit']);
+  const json = r.optionalString('json');
+  const regex = r.optionalString('regex');
+  if ((json === undefined) === (regex === undefined)) r.fail('json', 'give exactly one of json (a field name) or regex');
+  if (regex !== undefined) {
+    try {
+      if (new RegExp(regex).exec('') === null && !/\(/.test(regex)) r.fail('regex', 'needs a capture group around the number');
+    } catch (e) {
+      r.fail('regex', `is not a valid regular expression: ${(e as Error).message}`);
+    }
+  }
+  const name = r.string('name', json ?? fallbackName);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail('name', `use letters, digits, '_', '.' or '-' (benchmark ${benchName})`);
+  return {
+    name,
+    json,
+    regex,
+    higherIsBetter: r.boolean('higher_is_better', true),
+    unit: r.string('unit', json === 'ops_per_sec' ? 'ops/s' : ''),
+  };
+}
+
+function readBenchmark(r: Reader, defaults: { timeoutSeconds: number }): BenchmarkSpec {
+  r.only(['name', 'argv', 'preload', 'metric', 'extra_metrics', 'ops_field', 'ops', 'pin', 'timeout_s']);
+  const name = r.string('name');
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail('name', "use letters, digits, '_', '.' or '-'");
+  const metric = r.has('metric') ? readMetric(r.section('metric'), name, 'metric') : defaultMetric();
+  const extraMetrics = r.list('extra_metrics').map((m, i) => readMetric(m, name, `extra${i}`));
+  const names = new Set([metric.name]);
+  for (const m of extraMetrics) {
+    if (names.has(m.name)) r.fail('extra_metrics', `metric name '${m.name}' is used twice`);
+    names.add(m.name);
+  }
+  return {
+    name,
+    argv: r.argv('argv'),
+    preload: r.optionalString('preload'),
+    metric,
+    extraMetrics,
+    opsField: r.optionalString('ops_field') ?? (r.has('ops') ? undefined : 'ops'),
+    ops: r.optionalNumber('ops', { min: 1, integer: true }),
+    pin: r.boolean('pin', true),
+    timeoutSeconds: r.number('timeout_s', defaults.timeoutSeconds, { min: 0, exclusiveMin: true }),
+  };
+}
+
+function defaultMetric(): MetricSpec {
+  return { name: 'ops_per_sec', json: 'ops_per_sec', higherIsBetter: true, unit: 'ops/s' };
+}
+
+/** Builds a Config from parsed YAML; `file` is used in error messages. */
+export function configFromObject(file: string, value: unknown): Config {
+  const root = Reader.root(file, value);
+  root.only(['version', 'build', 'runs', 'decision', 'budgets', 'syscall_pass', 'env', 'benchmarks']);
+  if (root.has('version')) root.number('version', 1, { min: 1, max: 1, integer: true });
+
+  const b = root.section('build');
+  b.only(['command', 'output', 'timeout_s']);
+  const runs = root.section('runs');
+  runs.only(['pairs', 'warmup', 'timeout_s', 'seed', 'pin_cpu']);
+  const runTimeout = runs.number('timeout_s', 120, { min: 0, exclusiveMin: true });
+  let pinCpu: 'auto' | 'none' | number = 'auto';
+  if (typeof runs.raw('pin_cpu') === 'number') pinCpu = runs.number('pin_cpu', 0, { min: 0, integer: true });
+  else pinCpu = runs.enumOf('pin_cpu', ['auto', 'none'] as const, 'auto');
+
+  const d = root.section('decision');
+  d.only(['min_effect_pct', 'cv_multiplier', 'max_cv_pct', 'max_band_pct', 'alpha']);
+  const bu = root.section('budgets');
+  bu.only([
+    'syscalls',
+    'syscalls_per_op_max',
+    'syscalls_growth_pct',
+    'syscalls_slack_per_op',
+    'rss_growth_pct',
+    'rss_slack_kb',
+    'faults_growth_pct',
+    'faults_slack_per_op',
+  ]);
+  const syscalls = bu.stringList('syscalls', ['mmap', 'munmap', 'madvise']);
+  syscalls.forEach((s, i) => {
+    if (!SYSCALLS.includes(s as SyscallName)) bu.fail(`syscalls[${i}]`, `expected one of ${SYSCALLS.join(', ')}, got '${s}'`);
+  });
+  const sp = root.section('syscall_pass');
+  sp.only(['enabled', 'require']);
+  const env = root.section('env');
+  env.only(['allow', 'set']);
+  const set = env.stringMap('set');
+  for (const k of Object.keys(set))
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) env.section('set').fail(k, 'is not a valid environment variable name');
+
+  const benchmarks = root.list('benchmarks').map((r) => readBenchmark(r, { timeoutSeconds: runTimeout }));
+  if (benchmarks.length === 0) root.fail('benchmarks', 'list at least one benchmark (name, argv, metric)');
+  const seen = new Set<string>();
+  benchmarks.forEach((bm, i) => {
+    if (seen.has(bm.name)) root.fail(`benchmarks[${i}].name`, `'${bm.name}' is used twice`);
+    seen.add(bm.name);
+  });
+
+  const decision: DecisionSpec = {
+    minEffectPct: d.number('min_effect_pct', 1, { min: 0, max: 100 }),
+    cvMultiplier: d.number('cv_multiplier', 2, { min: 0 }),
+    maxCvPct: d.number('max_cv_pct', 30, { min: 0, exclusiveMin: true }),
+    maxBandPct: d.number('max_band_pct', 5, { min: 0, exclusiveMin: true }),
+    alpha: d.number('alpha', 0.01, { min: 0, max: 0.5, exclusiveMin: true }),
+  };
+  if (decision.maxBandPct < decision.minEffectPct)
+    d.fail('max_band_pct', `must be at least min_effect_pct (${decision.minEffectPct})`);
+
+  return {
+    file,
+    build: {
+      command: b.argv('command', ['make', '-C', 'native']),
+      output: b.string('output', 'native/build'),
+      timeoutSeconds: b.number('timeout_s', 900, { min: 0, exclusiveMin: true }),
+    },
+    runs: {
+      pairs: runs.number('pairs', 10, { min: 2, max: 10000, integer: true }),
+      warmup: runs.number('warmup', 1, { min: 0, max: 100, integer: true }),
+      seed: runs.optionalNumber('seed', { min: 0, max: 2 ** 32 - 1, integer: true }),
+      pinCpu,
+    },
+    decision,
+    budgets: {
+      syscalls: syscalls as SyscallName[],
+      syscallsPerOpMax: bu.optionalNumber('syscalls_per_op_max', { min: 0 }),
+      syscallsGrowthPct: bu.number('syscalls_growth_pct', 25, { min: 0 }),
+      syscallsSlackPerOp: bu.number('syscalls_slack_per_op', 1e-6, { min: 0 }),
+      rssGrowthPct: bu.number('rss_growth_pct', 10, { min: 0 }),
+      rssSlackKb: bu.number('rss_slack_kb', 1024, { min: 0 }),
+      faultsGrowthPct: bu.number('faults_growth_pct', 25, { min: 0 }),
+      faultsSlackPerOp: bu.number('faults_slack_per_op', 1e-4, { min: 0 }),
+    },
+    syscallPass: { enabled: sp.boolean('enabled', true), require: sp.boolean('require', false) },
+    env: { allow: env.stringList('allow', []).concat(ENV_ALLOW_DEFAULT), set },
+    benchmarks,
+  };
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, '', `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text, { uniqueKeys: true });
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
+    throw new ConfigError(file, '', `is not valid YAML${where}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return configFromObject(file, value);
+}

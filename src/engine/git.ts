@@ -1,0 +1,125 @@
+/** Git plumbing. perfgate reads the user's repository and adds temporary
+ * worktrees under a temporary directory (removed again at once); it never
+ * changes the working tree, the index, the stash or any branch. */
+import { createHash } from 'node:crypto';
+import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, readFileSync, rmSync, cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { execa } from 'execa';
+
+export class GitError extends Error {}
+
+async function git(cwd: string, args: string[], allowFail = false): Promise<{ ok: boolean; out: string; err: string }> {
+  const r = await execa('git', args, { cwd, reject: false, stdin: 'ignore', encoding: 'utf8' });
+  const ok = r.exitCode === 0;
+  if (!ok && !allowFail) throw new GitError(`git ${args.join(' ')} failed: ${String(r.stderr).trim() || r.shortMessage}`);
+  return { ok, out: String(r.stdout).trim(), err: String(r.stderr).trim() };
+}
+
+export async function repoRoot(cwd: string): Promise<string> {
+  const r = await git(cwd, ['rev-parse', '--show-toplevel'], true);
+  if (!r.ok) throw new GitError(`${cwd} is not inside a git repository (perfgate compares commits): ${r.err}`);
+  return r.out;
+}
+
+/** The commit a ref names, or undefined when this clone does not have it. */
+export async function tryResolve(root: string, ref: string): Promise<string | undefined> {
+  const r = await git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], true);
+  return r.ok ? r.out : undefined;
+}
+
+async function hasRemote(root: string): Promise<boolean> {
+  const r = await git(root, ['remote'], true);
+  return r.ok && r.out.split('\n').includes('origin');
+}
+
+/** Resolves `ref`, fetching it from origin when the clone lacks it (shallow
+ * clones in CI); otherwise explains how to fix it. */
+export async function resolveCommit(root: string, ref: string): Promise<string> {
+  const sha = await tryResolve(root, ref);
+  if (sha) return sha;
+  if (await hasRemote(root)) {
+    await git(root, ['fetch', '--no-tags', '--quiet', 'origin', ref], true);
+    const fetched = (await tryResolve(root, ref)) ?? (await tryResolve(root, 'FETCH_HEAD'));
+    if (fetched) return fetched;
+  }
+  throw new GitError(
+    `cannot find '${ref}' in this clone. If it is a shallow clone, fetch more history ` +
+      `(git fetch --unshallow, or actions/checkout with fetch-depth: 0), or pass --base with a ref that exists`,
+  );
+}
+
+/** The default branch: origin's HEAD if known, else main or master. */
+export async function defaultBranch(root: string): Promise<string | undefined> {
+  const head = await git(root, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], true);
+  if (head.ok && head.out) return head.out;
+  for (const name of ['origin/main', 'origin/master', 'main', 'master'])
+    if (await tryResolve(root, name)) return name;
+  return undefined;
+}
+
+/** Merge-base of a and b; deepens a shallow clone once when it is missing. */
+export async function mergeBase(root: string, a: string, b: string): Promise<string | undefined> {
+  let r = await git(root, ['merge-base', a, b], true);
+  if (!r.ok && (await git(root, ['rev-parse', '--is-shallow-repository'], true)).out === 'true' && (await hasRemote(root))) {
+    await git(root, ['fetch', '--no-tags', '--quiet', '--deepen=200', 'origin'], true);
+    r = await git(root, ['merge-base', a, b], true);
+  }
+  return r.ok ? r.out : undefined;
+}
+
+/** Copies commit `sha` into `dest` via a temporary detached worktree. */
+export async function materializeCommit(root: string, sha: string, dest: string): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'perfgate-wt-'));
+  const wt = join(tmp, 'tree');
+  try {
+    await git(root, ['worktree', 'add', '--detach', '--quiet', wt, sha]);
+    cpSync(wt, dest, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== join(wt, '.git') });
+  } finally {
+    await git(root, ['worktree', 'remove', '--force', wt], true);
+    rmSync(tmp, { recursive: true, force: true });
+    await git(root, ['worktree', 'prune'], true);
+  }
+}
+
+/** Files of the working tree as git sees them: tracked and untracked-but-not-ignored. */
+async function workingTreeFiles(root: string): Promise<string[]> {
+  const r = await git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  const files = [...new Set(r.out.split('\0').filter((f) => f !== ''))];
+  return files.filter((f) => {
+    try {
+      const st = lstatSync(join(root, f));
+      return st.isFile() || st.isSymbolicLink();
+    } catch {
+      return false; // deleted in the working tree
+    }
+  });
+}
+
+/** A content hash of the working tree (with uncommitted changes). */
+export async function workingTreeId(root: string): Promise<string> {
+  const h = createHash('sha256');
+  for (const f of (await workingTreeFiles(root)).sort()) {
+    const p = join(root, f);
+    const st = lstatSync(p);
+    h.update(f).update('\0').update(String(st.mode & 0o111)).update('\0');
+    h.update(st.isSymbolicLink() ? readlinkSync(p) : readFileSync(p)).update('\0');
+  }
+  return `worktree-${h.digest('hex').slice(0, 16)}`;
+}
+
+/** Copies the working tree (uncommitted changes included) into `dest`. */
+export async function materializeWorkingTree(root: string, dest: string): Promise<void> {
+  for (const f of await workingTreeFiles(root)) {
+    const src = join(root, f);
+    const to = join(dest, f);
+    mkdirSync(dirname(to), { recursive: true });
+    if (lstatSync(src).isSymbolicLink()) symlinkSync(readlinkSync(src), to);
+    else copyFileSync(src, to);
+  }
+}
+
+export async function shortLog(root: string, sha: string): Promise<string> {
+  return (await git(root, ['log', '-1', '--format=%s', sha], true)).out;
+}

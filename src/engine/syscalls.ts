@@ -1,0 +1,68 @@
+/** The syscall pass: one extra, untimed run per side under `strace -f -c`,
+ * counting the memory-management syscalls. Counts are deterministic for a
+ * deterministic benchmark, so budgets on them are hard gates. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { runProcess, tail } from './process';
+import { SYSCALLS, type SyscallCount, type SyscallName } from './types';
+
+export interface StraceRun {
+  ok: boolean;
+  counts?: SyscallCount['calls'];
+  stdout: string;
+  /** Why the counts are missing, with the fix, when not ok. */
+  reason?: string;
+}
+
+/** Parses `strace -c -U calls,name` output: "calls syscall" rows. */
+export function parseStraceSummary(text: string): SyscallCount['calls'] {
+  const calls: SyscallCount['calls'] = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+)\s+([a-z_0-9]+)\s*$/.exec(line);
+    if (!m) continue;
+    const name = m[2] as SyscallName;
+    if (SYSCALLS.includes(name)) calls[name] = (calls[name] ?? 0) + Number(m[1]);
+  }
+  for (const s of SYSCALLS) calls[s] ??= 0;
+  return calls;
+}
+
+/** Runs argv under strace. LD_PRELOAD is handed to the tracee only (-E), so
+ * strace itself does not run on the allocator under test. */
+export async function straceRun(
+  strace: string,
+  argv: readonly string[],
+  opts: { cwd: string; env: Record<string, string>; preload?: string; timeoutSeconds: number },
+): Promise<StraceRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'perfgate-strace-'));
+  const out = join(dir, 'strace.txt');
+  try {
+    const cmd = [strace, '-f', '-c', '-U', 'calls,name', '-o', out, '-e', `trace=${SYSCALLS.join(',')}`];
+    if (opts.preload) cmd.push('-E', `LD_PRELOAD=${opts.preload}`);
+    cmd.push('--', ...argv);
+    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    const err = r.stderr;
+    if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `strace could not trace (ptrace denied: ${tail(err, 1)[0] ?? ''}). Allow ptrace: run as root, set kernel.yama.ptrace_scope=0, or give the container CAP_SYS_PTRACE (docker --cap-add=SYS_PTRACE)`,
+      };
+    }
+    if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
+    if (r.exitCode !== 0 || r.signal) {
+      return { ok: false, stdout: r.stdout, reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(' | ')}` };
+    }
+    let text: string;
+    try {
+      text = readFileSync(out, 'utf8');
+    } catch {
+      return { ok: false, stdout: r.stdout, reason: 'strace wrote no summary' };
+    }
+    return { ok: true, counts: parseStraceSummary(text), stdout: r.stdout };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

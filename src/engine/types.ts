@@ -1,0 +1,144 @@
+/** Shared vocabulary of the engine. Plain data only: everything here is
+ * serialised into the JSON result as it is. */
+
+/** Operations per second reported by a throughput benchmark. */
+export type OpsPerSec = number;
+/** head / base, for one pair or summarised over pairs. */
+export type Ratio = number;
+/** A percentage: 1.5 means 1.5 %. */
+export type Percent = number;
+export type Seconds = number;
+export type Kibibytes = number;
+
+export type Side = 'base' | 'head';
+
+export type RunStatus = 'ok' | 'crash' | 'timeout' | 'bad_output';
+
+/** Everything measured about one process run. */
+export interface RunRecord {
+  benchmark: string;
+  side: Side;
+  kind: 'warmup' | 'pair';
+  /** Pair index for kind 'pair'; position inside the pair (0 = ran first). */
+  pair?: number;
+  position?: 0 | 1;
+  status: RunStatus;
+  exitCode?: number;
+  signal?: string;
+  /** Why the run failed, in one line, when status is not 'ok'. */
+  error?: string;
+  /** Primary and extra metrics by name. */
+  metrics: Record<string, number>;
+  wallSeconds: Seconds;
+  userSeconds?: Seconds;
+  sysSeconds?: Seconds;
+  maxRssKb?: Kibibytes;
+  minorFaults?: number;
+  majorFaults?: number;
+  voluntaryCtxSwitches?: number;
+  involuntaryCtxSwitches?: number;
+  /** Operations performed, when the benchmark reports it. */
+  ops?: number;
+  /** Shared object that served malloc, when the benchmark reports it. */
+  mallocProvider?: string;
+  checksum?: string;
+  stderrTail: string[];
+}
+
+/** Descriptive statistics of one side's samples. */
+export interface SampleSummary {
+  n: number;
+  mean: number;
+  median: number;
+  stdev: number;
+  /** Coefficient of variation, stdev / mean, in percent. */
+  cvPct: Percent;
+  min: number;
+  max: number;
+}
+
+/** The paired comparison of one metric. */
+export interface PairedComparison {
+  pairs: number;
+  /** Median of the per-pair ratios head/base. */
+  medianRatio: Ratio;
+  /** Change in percent, signed so that positive means better. */
+  changePct: Percent;
+  /** Bootstrap 95 % interval of the change, same sign convention. */
+  ciLowPct: Percent;
+  ciHighPct: Percent;
+  /** Two-sided p-value of the paired t-test on log ratios. */
+  pValue: number;
+  /** Standard deviation of the paired log ratios, in percent. */
+  pairSdPct: Percent;
+  /** Band inside which a change counts as noise. */
+  noiseBandPct: Percent;
+  /** Smallest change this comparison could detect (alpha, 80 % power). */
+  mdePct: Percent;
+}
+
+export type Verdict =
+  | 'IMPROVED'
+  | 'UNCHANGED'
+  | 'REGRESSED'
+  | 'UNSTABLE'
+  | 'CRASH'
+  | 'TIMEOUT'
+  | 'BAD_OUTPUT'
+  | 'BUDGET_EXCEEDED'
+  | 'BUILD_FAILED'
+  | 'BASE_FAILED'
+  | 'NOT_MEASURED';
+
+export interface MetricResult {
+  benchmark: string;
+  metric: string;
+  unit: string;
+  higherIsBetter: boolean;
+  base?: SampleSummary;
+  head?: SampleSummary;
+  comparison?: PairedComparison;
+  verdict: Verdict;
+  /** One sentence a reader can act on. */
+  reason: string;
+}
+
+export type SyscallName = 'mmap' | 'munmap' | 'madvise' | 'mprotect' | 'mremap' | 'brk';
+export const SYSCALLS: readonly SyscallName[] = ['mmap', 'munmap', 'madvise', 'mprotect', 'mremap', 'brk'];
+
+export interface SyscallCount {
+  /** Calls per syscall over one whole run (start-up included). */
+  calls: Partial<Record<SyscallName, number>>;
+  ops?: number;
+}
+
+export interface SyscallPass {
+  measured: boolean;
+  /** Why not, and how to fix it, when not measured. */
+  reason?: string;
+  base?: SyscallCount;
+  head?: SyscallCount;
+}
+
+export interface BudgetCheck {
+  benchmark: string;
+  budget: string;
+  base?: number;
+  head?: number;
+  limit?: number;
+  unit: string;
+  status: 'ok' | 'exceeded' | 'not_measured';
+  reason: string;
+}
+
+export interface BenchmarkResult {
+  name: string;
+  /** The worst verdict among its metrics and budgets. */
+  verdict: Verdict;
+  metrics: MetricResult[];
+  budgets: BudgetCheck[];
+  syscalls: SyscallPass;
+  runs: RunRecord[];
+}
+
+export type Outcome = 'pass' | 'fail' | 'inconclusive';

@@ -1,0 +1,247 @@
+/** Verdicts: pure functions from measurements and the decision knobs.
+ *
+ * The rule for one metric of one benchmark, over n pairs (b_i, h_i):
+ *
+ *  1. d_i = s * ln(h_i / b_i), with s = +1 when higher is better, else -1,
+ *     so d > 0 always means "head is better".
+ *  2. If the CV of either side exceeds max_cv_pct: UNSTABLE.
+ *  3. change = exp(median(d)) - 1; p = paired t-test on d (see stats.ts);
+ *     SE = sd(d) / sqrt(n).
+ *  4. noise band = max(min_effect_pct, cv_multiplier * 100 * SE): the band
+ *     scales with the measured noise and never drops below the minimum effect.
+ *  5. If p < alpha and |change| > band: IMPROVED or REGRESSED.
+ *  6. Otherwise, if the band exceeds max_band_pct, the comparison cannot
+ *     resolve a change that matters: UNSTABLE, with the number of pairs that
+ *     would shrink the band to max_band_pct (SE falls as 1/sqrt(n)).
+ *  7. Otherwise UNCHANGED: "unchanged within ±band".
+ *
+ * A change must pass both a significance test and an effect-size threshold:
+ * significance alone flags tiny shifts on a quiet machine, size alone flags
+ * noise on a busy one. */
+import type { BudgetSpec, DecisionSpec } from './config';
+import { bootstrapMedianCi, logToPct, minimumDetectableLog, pairedTTestP, summarize } from './stats';
+import type {
+  BudgetCheck,
+  MetricResult,
+  Outcome,
+  PairedComparison,
+  RunRecord,
+  SyscallPass,
+  Verdict,
+} from './types';
+import { sampleStandardDeviation, median } from 'simple-statistics';
+
+export interface MetricDecision {
+  comparison: PairedComparison;
+  verdict: Verdict;
+  reason: string;
+}
+
+function fmt(x: number, digits = 2): string {
+  return x.toFixed(digits);
+}
+
+/** Decides one metric from paired samples (base[i] and head[i] ran as pair i). */
+export function decideMetric(
+  base: readonly number[],
+  head: readonly number[],
+  higherIsBetter: boolean,
+  knobs: DecisionSpec,
+  seed: number,
+): MetricDecision {
+  const n = Math.min(base.length, head.length);
+  const sign = higherIsBetter ? 1 : -1;
+  const d: number[] = [];
+  for (let i = 0; i < n; i++) d.push(sign * Math.log((head[i] as number) / (base[i] as number)));
+  const sd = n > 1 ? sampleStandardDeviation(d) : 0;
+  const se = n > 0 ? sd / Math.sqrt(n) : Infinity;
+  const med = median(d);
+  const [lo, hi] = bootstrapMedianCi(d, seed);
+  const p = pairedTTestP(d);
+  const noiseBandPct = Math.max(knobs.minEffectPct, knobs.cvMultiplier * 100 * se);
+  const comparison: PairedComparison = {
+    pairs: n,
+    medianRatio: Math.exp(sign * med),
+    changePct: logToPct(med),
+    ciLowPct: logToPct(lo),
+    ciHighPct: logToPct(hi),
+    pValue: p,
+    pairSdPct: 100 * sd,
+    noiseBandPct,
+    mdePct: 100 * minimumDetectableLog(sd, n, knobs.alpha),
+  };
+
+  const cvBase = summarize(base).cvPct;
+  const cvHead = summarize(head).cvPct;
+  if (Math.max(cvBase, cvHead) > knobs.maxCvPct) {
+    return {
+      comparison,
+      verdict: 'UNSTABLE',
+      reason: `run-to-run CV ${fmt(Math.max(cvBase, cvHead), 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`,
+    };
+  }
+  const change = comparison.changePct;
+  if (p < knobs.alpha && Math.abs(change) > noiseBandPct) {
+    const better = change > 0;
+    return {
+      comparison,
+      verdict: better ? 'IMPROVED' : 'REGRESSED',
+      reason: `${better ? '+' : ''}${fmt(change)} % (${better ? 'better' : 'worse'}), beyond the ±${fmt(noiseBandPct)} % noise band, p = ${p.toExponential(1)}`,
+    };
+  }
+  if (noiseBandPct > knobs.maxBandPct) {
+    const needed = Math.ceil(n * ((knobs.cvMultiplier * 100 * se) / knobs.maxBandPct) ** 2);
+    return {
+      comparison,
+      verdict: 'UNSTABLE',
+      reason: `noise band ±${fmt(noiseBandPct)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${n}) would resolve it`,
+    };
+  }
+  return {
+    comparison,
+    verdict: 'UNCHANGED',
+    reason: `unchanged within ±${fmt(noiseBandPct)} % (${change >= 0 ? '+' : ''}${fmt(change)} %, p = ${p.toFixed(3)})`,
+  };
+}
+
+const FAILED_RUN_VERDICT: Record<Exclude<RunRecord['status'], 'ok'>, Verdict> = {
+  crash: 'CRASH',
+  timeout: 'TIMEOUT',
+  bad_output: 'BAD_OUTPUT',
+};
+
+/** The verdict a failed head run imposes, or undefined when all head runs passed. */
+export function failedRunVerdict(runs: readonly RunRecord[]): { verdict: Verdict; run: RunRecord } | undefined {
+  const failed = runs.find((r) => r.side === 'head' && r.status !== 'ok');
+  return failed && failed.status !== 'ok' ? { verdict: FAILED_RUN_VERDICT[failed.status], run: failed } : undefined;
+}
+
+function medianOf(runs: readonly RunRecord[], f: (r: RunRecord) => number | undefined): number | undefined {
+  const xs = runs.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return xs.length ? median(xs) : undefined;
+}
+
+/** growth rule: head exceeds when head > base * (1 + pct / 100) + slack. */
+function growthCheck(
+  benchmark: string,
+  budget: string,
+  unit: string,
+  base: number | undefined,
+  head: number | undefined,
+  pct: number,
+  slack: number,
+  what: string,
+): BudgetCheck {
+  if (base === undefined || head === undefined)
+    return { benchmark, budget, unit, base, head, status: 'not_measured', reason: `${what} was not measured` };
+  const limit = base * (1 + pct / 100) + slack;
+  const exceeded = head > limit;
+  return {
+    benchmark,
+    budget,
+    unit,
+    base,
+    head,
+    limit,
+    status: exceeded ? 'exceeded' : 'ok',
+    reason: exceeded
+      ? `${what} grew from ${fmtNum(base)} to ${fmtNum(head)} ${unit}, above the limit ${fmtNum(limit)} (+${pct} % + ${fmtNum(slack)})`
+      : `${what} ${fmtNum(head)} ${unit} within limit ${fmtNum(limit)}`,
+  };
+}
+
+export function fmtNum(x: number): string {
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e6 || a < 1e-2) return x.toExponential(2);
+  return a >= 100 ? x.toFixed(0) : x.toPrecision(3);
+}
+
+/** Budgets for one benchmark, from the timed runs (RSS, faults) and the
+ * syscall pass (calls per op). All inputs are deterministic or nearly so. */
+export function checkBudgets(
+  benchmark: string,
+  runs: readonly RunRecord[],
+  syscalls: SyscallPass,
+  spec: BudgetSpec,
+): BudgetCheck[] {
+  const ok = (side: 'base' | 'head') => runs.filter((r) => r.side === side && r.kind === 'pair' && r.status === 'ok');
+  const checks: BudgetCheck[] = [];
+
+  const perOp = (side: 'base' | 'head'): number | undefined => {
+    const c = syscalls[side];
+    if (!syscalls.measured || !c || !c.ops) return undefined;
+    return spec.syscalls.reduce((sum, s) => sum + (c.calls[s] ?? 0), 0) / c.ops;
+  };
+  const names = spec.syscalls.join('+');
+  if (!syscalls.measured) {
+    checks.push({ benchmark, budget: 'syscalls/op', unit: 'calls/op', status: 'not_measured', reason: syscalls.reason ?? 'syscall pass did not run' });
+  } else {
+    const b = perOp('base');
+    const h = perOp('head');
+    if (b === undefined || h === undefined) {
+      checks.push({ benchmark, budget: 'syscalls/op', unit: 'calls/op', status: 'not_measured', reason: 'the benchmark does not report its number of operations (set ops_field or ops)' });
+    } else {
+      checks.push(growthCheck(benchmark, `${names} per op`, 'calls/op', b, h, spec.syscallsGrowthPct, spec.syscallsSlackPerOp, `${names} per op`));
+      if (spec.syscallsPerOpMax !== undefined) {
+        const exceeded = h > spec.syscallsPerOpMax;
+        checks.push({
+          benchmark,
+          budget: `${names} per op (absolute)`,
+          unit: 'calls/op',
+          base: b,
+          head: h,
+          limit: spec.syscallsPerOpMax,
+          status: exceeded ? 'exceeded' : 'ok',
+          reason: exceeded
+            ? `${fmtNum(h)} ${names} calls per op exceeds the absolute budget ${fmtNum(spec.syscallsPerOpMax)}`
+            : `${fmtNum(h)} calls per op within ${fmtNum(spec.syscallsPerOpMax)}`,
+        });
+      }
+    }
+  }
+  const rss = (side: 'base' | 'head') => medianOf(ok(side), (r) => r.maxRssKb);
+  checks.push(growthCheck(benchmark, 'peak RSS', 'KiB', rss('base'), rss('head'), spec.rssGrowthPct, spec.rssSlackKb, 'peak RSS'));
+  const faults = (side: 'base' | 'head') =>
+    medianOf(ok(side), (r) => (r.minorFaults !== undefined && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : undefined));
+  checks.push(growthCheck(benchmark, 'page faults per op', 'faults/op', faults('base'), faults('head'), spec.faultsGrowthPct, spec.faultsSlackPerOp, 'page faults per op'));
+  return checks;
+}
+
+/** Worst-first order of verdicts; a benchmark shows its worst. */
+const SEVERITY: readonly Verdict[] = [
+  'BUILD_FAILED',
+  'CRASH',
+  'TIMEOUT',
+  'BAD_OUTPUT',
+  'BUDGET_EXCEEDED',
+  'REGRESSED',
+  'BASE_FAILED',
+  'UNSTABLE',
+  'NOT_MEASURED',
+  'IMPROVED',
+  'UNCHANGED',
+];
+
+export function worstVerdict(verdicts: readonly Verdict[]): Verdict {
+  let worst: Verdict = 'UNCHANGED';
+  for (const v of verdicts) if (SEVERITY.indexOf(v) < SEVERITY.indexOf(worst)) worst = v;
+  return worst;
+}
+
+const FAILING: ReadonlySet<Verdict> = new Set(['REGRESSED', 'CRASH', 'TIMEOUT', 'BAD_OUTPUT', 'BUDGET_EXCEEDED', 'BUILD_FAILED']);
+const INCONCLUSIVE: ReadonlySet<Verdict> = new Set(['UNSTABLE', 'BASE_FAILED', 'NOT_MEASURED']);
+
+/** Overall: fail on any failing verdict; otherwise inconclusive if any
+ * decision could not be made; pass only when everything was measured. */
+export function overallOutcome(verdicts: readonly Verdict[]): Outcome {
+  if (verdicts.some((v) => FAILING.has(v))) return 'fail';
+  if (verdicts.length === 0 || verdicts.some((v) => INCONCLUSIVE.has(v))) return 'inconclusive';
+  return 'pass';
+}
+
+export function isFailing(v: Verdict): boolean {
+  return FAILING.has(v);
+}
+
+export type { MetricResult };

@@ -1,0 +1,21 @@
+/** Number formatting shared by the Markdown and terminal reports. */
+export function fmtValue(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  if (a >= 1e9) return `${(x / 1e9).toFixed(2)}G`;
+  if (a >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(x / 1e3).toFixed(1)}k`;
+  if (a === 0) return '0';
+  if (a < 1e-2) return x.toExponential(2);
+  return x.toPrecision(4);
+}
+
+export function fmtPct(x: number | undefined, signed = true): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  return `${signed && x > 0 ? '+' : ''}${x.toFixed(2)} %`;
+}
+
+export function fmtP(p: number | undefined): string {
+  if (p === undefined) return '–';
+  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+}

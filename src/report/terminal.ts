@@ -1,0 +1,39 @@
+/** The CLI's table: plain text, aligned columns. */
+import type { ComparisonResult } from '../engine/compare';
+import { fmtP, fmtPct, fmtValue } from './format';
+import { headline } from './markdown';
+
+export function renderTerminal(r: ComparisonResult): string {
+  const rows: string[][] = [['benchmark', 'metric', 'base', 'head', 'change', 'band', 'CV b/h', 'p', 'verdict']];
+  for (const b of r.benchmarks) {
+    for (const m of b.metrics) {
+      const c = m.comparison;
+      rows.push([
+        b.name,
+        m.metric,
+        fmtValue(m.base?.median),
+        fmtValue(m.head?.median),
+        fmtPct(c?.changePct),
+        c ? `±${c.noiseBandPct.toFixed(2)}%` : '–',
+        m.base && m.head ? `${m.base.cvPct.toFixed(1)}/${m.head.cvPct.toFixed(1)}%` : '–',
+        fmtP(c?.pValue),
+        m.verdict,
+      ]);
+    }
+    for (const x of b.budgets) if (x.status === 'exceeded') rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', 'BUDGET_EXCEEDED']);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  const lines = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const notes: string[] = [];
+  for (const b of r.benchmarks) {
+    for (const m of b.metrics) if (m.verdict !== 'UNCHANGED') notes.push(`  ${b.name} ${m.metric}: ${m.reason}`);
+    for (const x of b.budgets) if (x.status === 'exceeded') notes.push(`  ${b.name}: ${x.reason}`);
+    for (const run of b.runs.filter((x) => x.status !== 'ok')) {
+      notes.push(`  ${b.name} ${run.side} ${run.kind}: ${run.error ?? run.status}`);
+      for (const l of run.stderrTail.slice(-5)) notes.push(`    | ${l}`);
+    }
+  }
+  if (!r.build.head.ok) notes.push('  head build failed:', ...r.build.head.logTail.slice(-10).map((l) => `    | ${l}`));
+  return [headline(r).replace(/\*\*/g, ''), '', ...lines, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
