@@ -51,6 +51,11 @@ export function decideMetric(
 ): MetricDecision {
   const n = Math.min(base.length, head.length);
   const sign = higherIsBetter ? 1 : -1;
+  const positive = (xs: readonly number[]) => xs.every((x) => Number.isFinite(x) && x > 0);
+  if (n === 0 || !positive(base) || !positive(head)) {
+    const empty: PairedComparison = { pairs: n, medianRatio: NaN, changePct: NaN, ciLowPct: NaN, ciHighPct: NaN, pValue: NaN, pairSdPct: NaN, noiseBandPct: NaN, mdePct: NaN };
+    return { comparison: empty, verdict: 'NOT_MEASURED', reason: n === 0 ? 'no complete pairs' : 'the metric has zero or negative values, so ratios are undefined' };
+  }
   const d: number[] = [];
   for (let i = 0; i < n; i++) d.push(sign * Math.log((head[i] as number) / (base[i] as number)));
   const sd = n > 1 ? sampleStandardDeviation(d) : 0;

@@ -1,11 +1,14 @@
 /** Escaping text that came from a benchmark, a build or a PR before it
  * reaches Markdown: no injected links, images, HTML, mentions or table breaks. */
 
-/** For inline text and table cells. */
+/** For inline text and table cells: Markdown punctuation gets a backslash
+ * (GFM's escape, also inside tables), HTML-significant characters and '@'
+ * (mentions) become entities, line breaks become spaces. */
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/[\r\n]+/g, ' ')
-    .replace(/[\\`*_{}[\]()#+!|<>~&@]/g, (c) => `&#${c.charCodeAt(0)};`);
+    .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`)
+    .replace(/[<>&@]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** For a fenced code block: a fence longer than any run of backticks inside,

@@ -35,5 +35,7 @@ export function renderTerminal(r: ComparisonResult): string {
     }
   }
   if (!r.build.head.ok) notes.push('  head build failed:', ...r.build.head.logTail.slice(-10).map((l) => `    | ${l}`));
-  return [headline(r).replace(/\*\*/g, ''), '', ...lines, ...(notes.length ? ['', ...notes] : [])].join('\n');
+  const ref = (side: 'base' | 'head') => `${r.refs[side].ref} ${(r.refs[side].sha ?? r.refs[side].treeId).slice(0, 12)}`;
+  const context = `base ${ref('base')} vs head ${ref('head')}; ${r.pairs} pairs, seed ${r.seed}`;
+  return [headline(r).replace(/\*\*/g, ''), context, '', ...lines, ...(notes.length ? ['', ...notes] : [])].join('\n');
 }

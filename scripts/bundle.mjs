@@ -1,0 +1,25 @@
+// Builds the committed bundles in dist/ (or in the directory given as the
+// first argument, which the staleness test uses): one self-contained file per
+// entry point, ESM, for Node 20 and later.
+import { build } from 'esbuild';
+import { join } from 'node:path';
+
+const outdir = process.argv[2] ?? 'dist';
+const entries = { cli: 'src/cli.ts' };
+
+for (const [name, entry] of Object.entries(entries)) {
+  await build({
+    entryPoints: [entry],
+    outfile: join(outdir, `${name}.js`),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    legalComments: 'none',
+    logLevel: 'warning',
+    banner: {
+      // CommonJS dependencies call require(); give them one in the ESM bundle.
+      js: `import { createRequire as __pgCreateRequire } from 'node:module';\nconst require = __pgCreateRequire(import.meta.url);`,
+    },
+  });
+}

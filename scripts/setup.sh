@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what perfgate and its tests need on a Debian/Ubuntu machine:
+# the toolchain and measurement tools from apt, and the npm dependencies.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package
+declare -A NEED=(
+  [gcc]=gcc [make]=make [git]=git [strace]=strace [/usr/bin/time]=time
+  [taskset]=util-linux [valgrind]=valgrind [python3]=python3 [sort]=coreutils
+)
+# allocators the rebaseline and bench:native compare against
+LIBS=(libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4)
+
+missing=()
+for cmd in "${!NEED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
+done
+for lib in "${LIBS[@]}"; do
+  dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO=none; fi
+  if [ "$SUDO" = none ]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root: apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies: install when missing or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,45 @@
+/** perfgate compare on the bundled native/ suite, with tiny parameters: the
+ * shipped benchmarks build, run under the allocator under test (the provider
+ * check passes), and produce a decision for every benchmark. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { it } from 'node:test';
+
+import type { ComparisonResult } from '../src/engine/compare';
+import { ROOT, runCli, tempDir, writeFiles } from './helpers';
+
+it('compares the bundled allocator suite end to end', () => {
+  const dir = tempDir('perfgate-suite-');
+  const config = join(dir, 'tiny.yml');
+  const shipped = readFileSync(join(ROOT, 'perfgate.yml'), 'utf8');
+  // The shipped config with every benchmark shrunk: same binaries, less work.
+  const tiny = shipped
+    .replace('"2000000", "400", "1"]', '"200000", "400", "1"]')
+    .replace('"1000000", "400", "1", "2048", "32768"]', '"100000", "400", "1", "2048", "32768"]')
+    .replace('"1000", "5", "1", "50000"]', '"500", "2", "1", "5000"]')
+    .replace('"1", "1", "500", "1000"]', '"1", "1", "50", "500"]')
+    .replace('"50000", "5"]', '"5000", "2"]')
+    .replace('"300", "8"]', '"30", "4"]')
+    .replace('max_band_pct: 5 ', 'max_band_pct: 50 ')
+    .replace('max_cv_pct: 30 ', 'max_cv_pct: 80 ');
+  assert.notEqual(tiny, shipped);
+  writeFiles(dir, { 'tiny.yml': tiny });
+  const out = join(dir, 'result.json');
+  const r = runCli(ROOT, ['compare', '--config', config, '--runs', '3', '--json', out, '--markdown', join(dir, 'report.md'), '--quiet'], {
+    PERFGATE_CACHE_DIR: join(dir, 'cache'),
+  });
+  const result = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
+  assert.equal(result.benchmarks.length, 6, r.stderr);
+  for (const b of result.benchmarks) {
+    const bad = b.runs.find((x) => x.status !== 'ok');
+    assert.equal(bad, undefined, `${b.name}: ${bad?.error} ${bad?.stderrTail.join('\n')}`);
+    assert.ok(b.runs.every((x) => x.mallocProvider?.endsWith('libpgalloc.so')), `${b.name} did not run on pgalloc`);
+    assert.ok(['UNCHANGED', 'IMPROVED', 'REGRESSED', 'UNSTABLE'].includes(b.verdict), `${b.name}: ${b.verdict}`);
+    assert.ok(b.syscalls.measured, `${b.name}: ${b.syscalls.reason}`);
+  }
+  assert.ok([0, 1, 4].includes(r.code), `exit ${r.code}: ${r.stderr}`);
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /^(✅|❌|⚠️) \*\*perfgate: /);
+  assert.match(md, /\| random\\_mixed \| ops\\_per\\_sec \|/);
+});

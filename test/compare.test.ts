@@ -1,0 +1,188 @@
+/** End to end through the real CLI: a temporary git repository with a tiny C
+ * benchmark, and commits that change nothing, slow it down, crash it, hang
+ * it, add syscalls, or break the build. Real gcc, make, strace, processes. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+
+import type { ComparisonResult } from '../src/engine/compare';
+import { commit, git, newRepo, runCli, tempDir, writeFiles } from './helpers';
+
+const BENCH = `#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include "scenario.h"
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+int main(int argc, char **argv) {
+    long ops = argc > 1 ? atol(argv[1]) : 50000;
+    volatile unsigned long x = 1;
+    const char *token = getenv("GITHUB_TOKEN");
+    fprintf(stderr, "token=%s\\n", token ? token : "none");
+    double t0 = now();
+    for (long i = 0; i < ops; i++) {
+        for (int k = 0; k < WORK; k++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+        HOOK
+    }
+    double t1 = now();
+    printf("{\\"ops\\":%ld,\\"ops_per_sec\\":%.6e}\\n", ops, ops / (t1 - t0));
+    return 0;
+}
+`;
+
+const CONFIG = `build: { command: [make], output: . }
+runs: { pairs: 8, warmup: 1, timeout_s: 3 }
+decision: { min_effect_pct: 5, max_band_pct: 15 }
+benchmarks:
+  - name: tiny
+    argv: ["{build}/bench", "50000"]
+    metric: { json: ops_per_sec }
+`;
+
+const scenario = (work: number, hook = '') => `#define WORK ${work}\n#define HOOK ${hook}\n`;
+
+describe('perfgate compare on a temporary repository', () => {
+  let repo = '';
+  let cache = '';
+  const shas: Record<string, string> = {};
+
+  before(() => {
+    repo = newRepo();
+    cache = tempDir('perfgate-cache-');
+    shas.base = commit(repo, 'base', {
+      'bench.c': BENCH,
+      'scenario.h': scenario(100),
+      Makefile: 'bench: bench.c scenario.h\n\tgcc -O1 -o bench bench.c\n',
+      'perfgate.yml': CONFIG,
+      '.gitignore': 'bench\n',
+      'README.md': 'tiny\n',
+    });
+    const variants: Record<string, Record<string, string>> = {
+      nothing: { 'README.md': 'tiny, documented\n' },
+      slower: { 'scenario.h': scenario(125) },
+      segv: { 'scenario.h': scenario(100, 'if (i == ops / 2) *(volatile int *)0 = 1;') },
+      hang: { 'scenario.h': scenario(100, 'if (i == ops / 2) for (;;) x++;') },
+      mmap: { 'scenario.h': scenario(100, '{ void *p = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); munmap(p, 4096); }') },
+      broken: { 'scenario.h': `${scenario(100)}this is not C;\n` },
+    };
+    for (const [name, files] of Object.entries(variants)) {
+      git(repo, 'checkout', '-q', shas.base as string);
+      shas[name] = commit(repo, name, files);
+    }
+    git(repo, 'checkout', '-q', 'main');
+  });
+
+  function compareTo(name: string): { code: number; result: ComparisonResult; stdout: string; stderr: string } {
+    const out = join(tempDir('perfgate-out-'), 'result.json');
+    const r = runCli(repo, ['compare', '--base', shas.base as string, '--head', shas[name] as string, '--json', out, '--quiet'], {
+      PERFGATE_CACHE_DIR: cache,
+      GITHUB_TOKEN: 'sekrit-token',
+    });
+    let result: ComparisonResult;
+    try {
+      result = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
+    } catch {
+      throw new Error(`no result (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    }
+    return { ...r, result };
+  }
+
+  it('(a) a commit that changes nothing passes, and benchmarks never see the token', () => {
+    const { code, result, stdout } = compareTo('nothing');
+    assert.equal(result.outcome, 'pass', stdout);
+    assert.equal(code, 0);
+    assert.equal(result.benchmarks[0]?.verdict, 'UNCHANGED');
+    const runs = result.benchmarks[0]?.runs ?? [];
+    assert.equal(runs.filter((r) => r.kind === 'pair').length, 16);
+    assert.ok(runs.every((r) => r.stderrTail.includes('token=none')), 'a benchmark saw GITHUB_TOKEN');
+    const syscalls = result.benchmarks[0]?.syscalls;
+    assert.ok(syscalls?.measured, syscalls?.reason);
+    assert.ok((syscalls?.head?.calls.mmap ?? 0) > 0, 'strace counted no mmap at all');
+  });
+
+  it('(b) a 20 % slowdown is REGRESSED and fails', () => {
+    const { code, result } = compareTo('slower');
+    const m = result.benchmarks[0]?.metrics[0];
+    assert.equal(m?.verdict, 'REGRESSED', m?.reason);
+    assert.ok((m?.comparison?.changePct ?? 0) < -10, `change ${m?.comparison?.changePct}`);
+    assert.equal(result.outcome, 'fail');
+    assert.equal(code, 1);
+  });
+
+  it('(c) a SIGSEGV is CRASH with the signal and the stderr tail', () => {
+    const { code, result, stdout } = compareTo('segv');
+    const b = result.benchmarks[0];
+    assert.equal(b?.verdict, 'CRASH');
+    const crashed = b?.runs.find((r) => r.status === 'crash');
+    assert.equal(crashed?.signal, 'SIGSEGV');
+    assert.ok(crashed?.stderrTail.some((l) => l.startsWith('token=')));
+    assert.match(stdout, /SIGSEGV/);
+    assert.equal(code, 1);
+  });
+
+  it('(d) a hang is TIMEOUT and the process group is killed', () => {
+    const started = Date.now();
+    const { code, result } = compareTo('hang');
+    assert.equal(result.benchmarks[0]?.verdict, 'TIMEOUT');
+    assert.equal(code, 1);
+    assert.ok(Date.now() - started < 60000, 'hung runs were not cut short');
+  });
+
+  it('(e) an mmap+munmap per operation breaks the syscall budget', () => {
+    const { code, result } = compareTo('mmap');
+    const b = result.benchmarks[0];
+    assert.equal(b?.verdict, 'BUDGET_EXCEEDED');
+    const budget = b?.budgets.find((x) => x.budget.startsWith('mmap+munmap+madvise per op') && x.status === 'exceeded');
+    assert.ok(budget, JSON.stringify(b?.budgets));
+    assert.ok((budget.head ?? 0) >= 2, `head ${budget.head} calls/op`);
+    assert.equal(code, 1);
+  });
+
+  it('(f) a head that does not compile is BUILD_FAILED with the compiler error', () => {
+    const { code, result, stdout } = compareTo('broken');
+    assert.equal(result.benchmarks[0]?.verdict, 'BUILD_FAILED');
+    assert.ok(result.build.head.logTail.some((l) => /error/.test(l)), result.build.head.logTail.join('\n'));
+    assert.match(stdout, /head build failed/);
+    assert.equal(code, 1);
+  });
+
+  it('the working tree is the default head, and perfgate leaves the repository as it was', () => {
+    git(repo, 'checkout', '-q', shas.base as string);
+    writeFiles(repo, { 'README.md': 'uncommitted edit\n', 'notes.txt': 'untracked\n' });
+    const before = {
+      status: git(repo, 'status', '--porcelain'),
+      branches: git(repo, 'branch', '-a', '-v'),
+      worktrees: git(repo, 'worktree', 'list'),
+      stash: git(repo, 'stash', 'list'),
+      head: git(repo, 'rev-parse', 'HEAD'),
+    };
+    const r = runCli(repo, ['compare', '--base', shas.base as string, '--quiet', '--runs', '4'], { PERFGATE_CACHE_DIR: cache });
+    assert.ok(r.code === 0 || r.code === 4, `exit ${r.code}: ${r.stderr}`);
+    assert.match(r.stdout, /working tree/);
+    assert.deepEqual(
+      {
+        status: git(repo, 'status', '--porcelain'),
+        branches: git(repo, 'branch', '-a', '-v'),
+        worktrees: git(repo, 'worktree', 'list'),
+        stash: git(repo, 'stash', 'list'),
+        head: git(repo, 'rev-parse', 'HEAD'),
+      },
+      before,
+    );
+  });
+
+  it('usage and config errors exit 2 and say what is wrong', () => {
+    const bad = runCli(repo, ['compare', '--runs', 'many'], { PERFGATE_CACHE_DIR: cache });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--runs takes a whole number/);
+    const cfg = join(tempDir('perfgate-cfg-'), 'bad.yml');
+    writeFiles('/', { [cfg]: 'benchmarks:\n  - name: x\n    argv: [a]\n    timeout_s: -1\n' });
+    const r = runCli(repo, ['compare', '--config', cfg], { PERFGATE_CACHE_DIR: cache });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad\.yml: benchmarks\[0\]\.timeout_s: expected a number greater than 0/);
+    const missing = runCli(repo, ['compare', '--base', 'no-such-ref'], { PERFGATE_CACHE_DIR: cache });
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /cannot find 'no-such-ref'/);
+  });
+});

@@ -1,0 +1,62 @@
+/** Config validation: every mistake names the file, the key path and what is allowed. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { ConfigError, configFromObject, loadConfig } from '../src/engine/config';
+
+const bench = { name: 'b', argv: ['{build}/b'] };
+
+function expectError(value: unknown, path: string, pattern: RegExp): void {
+  assert.throws(
+    () => configFromObject('perfgate.yml', value),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.equal(e.path, path);
+      assert.match(e.message, /^perfgate\.yml: /);
+      assert.match(e.problem, pattern);
+      return true;
+    },
+  );
+}
+
+describe('config', () => {
+  it('applies documented defaults', () => {
+    const c = configFromObject('perfgate.yml', { benchmarks: [bench] });
+    assert.deepEqual(c.build.command, ['make', '-C', 'native']);
+    assert.equal(c.runs.pairs, 10);
+    assert.equal(c.runs.warmup, 1);
+    assert.equal(c.decision.minEffectPct, 1);
+    assert.equal(c.benchmarks[0]?.metric.json, 'ops_per_sec');
+    assert.ok(c.env.allow.includes('PATH'));
+  });
+  it('rejects unknown keys and lists the allowed ones', () => {
+    expectError({ benchmarks: [bench], runz: {} }, 'runz', /unknown key.*allowed here: version, build, runs/);
+    expectError({ benchmarks: [{ ...bench, metirc: {} }] }, 'benchmarks[0].metirc', /unknown key/);
+  });
+  it('rejects wrong types and impossible values', () => {
+    expectError({ benchmarks: [bench], runs: { pairs: 'ten' } }, 'runs.pairs', /whole number at least 2/);
+    expectError({ benchmarks: [bench], runs: { pairs: 1 } }, 'runs.pairs', /at least 2.*got 1/);
+    expectError({ benchmarks: [bench], decision: { alpha: 0.9 } }, 'decision.alpha', /at most 0\.5/);
+    expectError({ benchmarks: [bench], runs: { pin_cpu: 'fast' } }, 'runs.pin_cpu', /one of auto, none/);
+    expectError({ benchmarks: [bench], budgets: { syscalls: ['mmap', 'open'] } }, 'budgets.syscalls[1]', /one of mmap, munmap/);
+    expectError({ benchmarks: [{ name: 'b' }] }, 'benchmarks[0].argv', /required/);
+    expectError({ benchmarks: [{ ...bench, metric: { json: 'x', regex: 'y(1)' } }] }, 'benchmarks[0].metric.json', /exactly one/);
+    expectError({ benchmarks: [bench, bench] }, 'benchmarks[1].name', /used twice/);
+    expectError({}, 'benchmarks', /at least one benchmark/);
+  });
+  it('reports YAML syntax errors with the file and line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pg-cfg-'));
+    const file = join(dir, 'perfgate.yml');
+    writeFileSync(file, 'benchmarks:\n  - name: [unclosed\n');
+    assert.throws(() => loadConfig(file), (e: unknown) => e instanceof ConfigError && e.message.startsWith(file) && /line/.test(e.message));
+    assert.throws(() => loadConfig(join(dir, 'missing.yml')), /cannot read the file: ENOENT/);
+  });
+  it('the shipped perfgate.yml is valid', () => {
+    const c = loadConfig(join(import.meta.dirname, '..', 'perfgate.yml'));
+    assert.ok(c.benchmarks.length >= 5);
+    assert.ok(c.benchmarks.every((b) => b.preload === '{build}/libpgalloc.so'));
+  });
+});

@@ -1,0 +1,36 @@
+/** Escaping and report limits: text from benchmarks cannot inject Markdown. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { isDenied, scrubEnv } from '../src/engine/env';
+import { codeBlock, escapeMarkdown } from '../src/report/escape';
+
+describe('escaping', () => {
+  it('neutralises links, images, HTML, mentions and table breaks', () => {
+    const evil = '![x](http://e.vil) <img src=x> @octocat | `code` **b**\nnext';
+    const out = escapeMarkdown(evil);
+    assert.ok(!out.includes('<img'));
+    assert.ok(!out.includes('@octocat'));
+    assert.ok(!/(^|[^\\])\|/.test(out), 'unescaped pipe');
+    assert.ok(!/(^|[^\\])\[/.test(out), 'unescaped bracket');
+    assert.ok(!out.includes('\n'));
+    assert.match(out, /&#64;octocat/);
+  });
+  it('code blocks use a fence longer than any backtick run inside', () => {
+    const block = codeBlock(['a ``` b', 'c']);
+    assert.ok(block.startsWith('````text\n'));
+    assert.ok(block.endsWith('\n````'));
+  });
+});
+
+describe('environment scrubbing', () => {
+  it('keeps only allowlisted variables and drops credentials even if allowlisted', () => {
+    const env = scrubEnv(
+      { PATH: '/bin', HOME: '/h', GITHUB_TOKEN: 't', MY_API_KEY: 'k', AWS_SECRET_ACCESS_KEY: 's', LD_PRELOAD: 'x', ACTIONS_RUNTIME_TOKEN: 'r', RANDOM: '1' },
+      ['PATH', 'HOME', 'GITHUB_TOKEN', 'MY_API_KEY', 'LD_PRELOAD'],
+      { PGALLOC_STATS: '1' },
+    );
+    assert.deepEqual(env, { PATH: '/bin', HOME: '/h', PGALLOC_STATS: '1' });
+    assert.ok(isDenied('GITHUB_SHA') && isDenied('NPM_TOKEN') && !isDenied('LANG'));
+  });
+});
