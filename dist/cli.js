@@ -14836,7 +14836,12 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
     const signal = t.signal ?? r.signal;
     const exitCode = t.exitCode ?? r.exitCode;
     if (r.timedOut) {
-      return { ...record, status: "timeout", signal: "SIGKILL", error: `no result within ${spec.timeoutSeconds} s; the process group was killed` };
+      return {
+        ...record,
+        status: "timeout",
+        signal: "SIGKILL",
+        error: `no result within ${spec.timeoutSeconds} s; the process group was killed`
+      };
     }
     if (r.spawnError) return { ...record, status: "crash", error: `could not start: ${r.spawnError}` };
     if (signal) return { ...record, status: "crash", signal, error: `killed by ${signal}` };
@@ -14946,8 +14951,7 @@ async function resolveCommit(root, ref) {
 async function defaultBranch(root) {
   const head = await git(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], true);
   if (head.ok && head.out) return head.out;
-  for (const name of ["origin/main", "origin/master", "main", "master"])
-    if (await tryResolve(root, name)) return name;
+  for (const name of ["origin/main", "origin/master", "main", "master"]) if (await tryResolve(root, name)) return name;
   return void 0;
 }
 async function mergeBase(root, a2, b) {
@@ -15571,7 +15575,11 @@ async function straceRun(strace, argv, opts) {
     }
     if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
     if (r.exitCode !== 0 || r.signal) {
-      return { ok: false, stdout: r.stdout, reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}` };
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}`
+      };
     }
     let text;
     try {
@@ -15628,8 +15636,22 @@ function decideMetric(base, head, higherIsBetter, knobs, seed) {
   const sign = higherIsBetter ? 1 : -1;
   const positive = (xs) => xs.every((x) => Number.isFinite(x) && x > 0);
   if (n2 === 0 || !positive(base) || !positive(head)) {
-    const empty = { pairs: n2, medianRatio: NaN, changePct: NaN, ciLowPct: NaN, ciHighPct: NaN, pValue: NaN, pairSdPct: NaN, noiseBandPct: NaN, mdePct: NaN };
-    return { comparison: empty, verdict: "NOT_MEASURED", reason: n2 === 0 ? "no complete pairs" : "the metric has zero or negative values, so ratios are undefined" };
+    const empty = {
+      pairs: n2,
+      medianRatio: NaN,
+      changePct: NaN,
+      ciLowPct: NaN,
+      ciHighPct: NaN,
+      pValue: NaN,
+      pairSdPct: NaN,
+      noiseBandPct: NaN,
+      mdePct: NaN
+    };
+    return {
+      comparison: empty,
+      verdict: "NOT_MEASURED",
+      reason: n2 === 0 ? "no complete pairs" : "the metric has zero or negative values, so ratios are undefined"
+    };
   }
   const d = [];
   for (let i2 = 0; i2 < n2; i2++) d.push(sign * Math.log(head[i2] / base[i2]));
@@ -15727,14 +15749,28 @@ function checkBudgets(benchmark, runs, syscalls, spec) {
   };
   const names = spec.syscalls.join("+");
   if (!syscalls.measured) {
-    checks.push({ benchmark, budget: "syscalls/op", unit: "calls/op", status: "not_measured", reason: syscalls.reason ?? "syscall pass did not run" });
+    checks.push({
+      benchmark,
+      budget: "syscalls/op",
+      unit: "calls/op",
+      status: "not_measured",
+      reason: syscalls.reason ?? "syscall pass did not run"
+    });
   } else {
     const b = perOp("base");
     const h2 = perOp("head");
     if (b === void 0 || h2 === void 0) {
-      checks.push({ benchmark, budget: "syscalls/op", unit: "calls/op", status: "not_measured", reason: "the benchmark does not report its number of operations (set ops_field or ops)" });
+      checks.push({
+        benchmark,
+        budget: "syscalls/op",
+        unit: "calls/op",
+        status: "not_measured",
+        reason: "the benchmark does not report its number of operations (set ops_field or ops)"
+      });
     } else {
-      checks.push(growthCheck(benchmark, `${names} per op`, "calls/op", b, h2, spec.syscallsGrowthPct, spec.syscallsSlackPerOp, `${names} per op`));
+      checks.push(
+        growthCheck(benchmark, `${names} per op`, "calls/op", b, h2, spec.syscallsGrowthPct, spec.syscallsSlackPerOp, `${names} per op`)
+      );
       if (spec.syscallsPerOpMax !== void 0) {
         const exceeded = h2 > spec.syscallsPerOpMax;
         checks.push({
@@ -15753,7 +15789,18 @@ function checkBudgets(benchmark, runs, syscalls, spec) {
   const rss = (side) => medianOf(ok(side), (r) => r.maxRssKb);
   checks.push(growthCheck(benchmark, "peak RSS", "KiB", rss("base"), rss("head"), spec.rssGrowthPct, spec.rssSlackKb, "peak RSS"));
   const faults = (side) => medianOf(ok(side), (r) => r.minorFaults !== void 0 && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : void 0);
-  checks.push(growthCheck(benchmark, "page faults per op", "faults/op", faults("base"), faults("head"), spec.faultsGrowthPct, spec.faultsSlackPerOp, "page faults per op"));
+  checks.push(
+    growthCheck(
+      benchmark,
+      "page faults per op",
+      "faults/op",
+      faults("base"),
+      faults("head"),
+      spec.faultsGrowthPct,
+      spec.faultsSlackPerOp,
+      "page faults per op"
+    )
+  );
   return checks;
 }
 var SEVERITY = [
@@ -15834,7 +15881,11 @@ async function measureBenchmark(spec, trees, ctx, pairs, warmup, rng, progress) 
   const check = (r) => {
     const want = preload(r.side);
     if (r.status === "ok" && want && r.mallocProvider && !sameFile(r.mallocProvider, want)) {
-      return { ...r, status: "bad_output", error: `the allocator under test was not active: malloc was served by ${r.mallocProvider}, not ${want}` };
+      return {
+        ...r,
+        status: "bad_output",
+        error: `the allocator under test was not active: malloc was served by ${r.mallocProvider}, not ${want}`
+      };
     }
     return r;
   };
@@ -15865,13 +15916,17 @@ async function syscallPass(spec, trees, env, strace, straceProblem2, progress) {
   for (const side of ["base", "head"]) {
     progress({ type: "syscalls", benchmark: spec.name, side });
     const tree = trees[side];
-    const r = await straceRun(strace, spec.argv.map((a2) => expand(a2, tree)), {
-      cwd: tree.dir,
-      env,
-      preload: spec.preload ? expand(spec.preload, tree) : void 0,
-      timeoutSeconds: spec.timeoutSeconds * 10
-      // ptrace slows syscall-heavy code a lot
-    });
+    const r = await straceRun(
+      strace,
+      spec.argv.map((a2) => expand(a2, tree)),
+      {
+        cwd: tree.dir,
+        env,
+        preload: spec.preload ? expand(spec.preload, tree) : void 0,
+        timeoutSeconds: spec.timeoutSeconds * 10
+        // ptrace slows syscall-heavy code a lot
+      }
+    );
     if (!r.ok || !r.counts) return { measured: false, reason: `${side}: ${r.reason ?? "no counts"}` };
     let ops = spec.ops;
     if (ops === void 0 && spec.opsField) {
@@ -15888,7 +15943,11 @@ async function syscallPass(spec, trees, env, strace, straceProblem2, progress) {
 }
 async function straceProblem(strace) {
   if (!strace) return "strace is not installed (Debian package: strace)";
-  const r = await straceRun(strace, ["true"], { cwd: process.cwd(), env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, timeoutSeconds: 30 });
+  const r = await straceRun(strace, ["true"], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    timeoutSeconds: 30
+  });
   return r.ok ? void 0 : r.reason;
 }
 function decideBenchmark(spec, runs, syscalls, config, seed) {
@@ -15906,7 +15965,11 @@ function decideBenchmark(spec, runs, syscalls, config, seed) {
       continue;
     }
     if (baseFailure) {
-      metrics.push({ ...row, verdict: "BASE_FAILED", reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against` });
+      metrics.push({
+        ...row,
+        verdict: "BASE_FAILED",
+        reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`
+      });
       continue;
     }
     const base = bySide("base");
@@ -15950,8 +16013,10 @@ async function compare2(opts) {
     const b = builds[side];
     progress({ type: "build", side, state: b.ok ? b.tree?.cached ? "cached" : "done" : "failed", seconds: b.seconds });
     if (!b.ok && side === "base")
-      throw new InfrastructureError(`the base (${ref.ref} ${ref.sha?.slice(0, 12)}) failed to build, so there is nothing to compare against:
-${b.logTail.join("\n")}`);
+      throw new InfrastructureError(
+        `the base (${ref.ref} ${ref.sha?.slice(0, 12)}) failed to build, so there is nothing to compare against:
+${b.logTail.join("\n")}`
+      );
   }
   const result = {
     schema: RESULT_SCHEMA,
@@ -15972,7 +16037,14 @@ ${b.logTail.join("\n")}`);
       name: spec.name,
       verdict: "BUILD_FAILED",
       metrics: [
-        { benchmark: spec.name, metric: spec.metric.name, unit: spec.metric.unit, higherIsBetter: spec.metric.higherIsBetter, verdict: "BUILD_FAILED", reason: "the head failed to build" }
+        {
+          benchmark: spec.name,
+          metric: spec.metric.name,
+          unit: spec.metric.unit,
+          higherIsBetter: spec.metric.higherIsBetter,
+          verdict: "BUILD_FAILED",
+          reason: "the head failed to build"
+        }
       ],
       budgets: [],
       syscalls: { measured: false, reason: "not built" },
@@ -16239,8 +16311,7 @@ function configFromObject(file, value) {
     maxBandPct: d.number("max_band_pct", 5, { min: 0, exclusiveMin: true }),
     alpha: d.number("alpha", 0.01, { min: 0, max: 0.5, exclusiveMin: true })
   };
-  if (decision.maxBandPct < decision.minEffectPct)
-    d.fail("max_band_pct", `must be at least min_effect_pct (${decision.minEffectPct})`);
+  if (decision.maxBandPct < decision.minEffectPct) d.fail("max_band_pct", `must be at least min_effect_pct (${decision.minEffectPct})`);
   return {
     file,
     build: {
@@ -16296,11 +16367,22 @@ function tool(name, required, purpose) {
 }
 async function perfCounters() {
   const perf = which("perf");
-  if (!perf) return { name: "perf counters", status: "missing", detail: "instruction counts fall back to valgrind; install the Debian package 'linux-perf'", required: false };
+  if (!perf)
+    return {
+      name: "perf counters",
+      status: "missing",
+      detail: "instruction counts fall back to valgrind; install the Debian package 'linux-perf'",
+      required: false
+    };
   const r = await execa(perf, ["stat", "-x,", "-e", "instructions:u", "true"], { reject: false, stdin: "ignore" });
   const text = String(r.stderr);
   if (r.exitCode !== 0 || /not supported|not counted|<not/i.test(text))
-    return { name: "perf counters", status: "warn", detail: "hardware counters are not available on this machine (common on VMs); instruction counts fall back to valgrind", required: false };
+    return {
+      name: "perf counters",
+      status: "warn",
+      detail: "hardware counters are not available on this machine (common on VMs); instruction counts fall back to valgrind",
+      required: false
+    };
   return { name: "perf counters", status: "ok", detail: "instructions:u counts", required: false };
 }
 async function runDoctor() {
@@ -16312,11 +16394,21 @@ async function runDoctor() {
   const strace = which("strace");
   const problem = await straceProblem(strace);
   checks.push(
-    problem ? { name: "strace", status: strace ? "warn" : "missing", detail: `${problem}; syscall budgets will be reported as not measured`, required: false } : { name: "strace", status: "ok", detail: `${strace} (ptrace works)`, required: false }
+    problem ? {
+      name: "strace",
+      status: strace ? "warn" : "missing",
+      detail: `${problem}; syscall budgets will be reported as not measured`,
+      required: false
+    } : { name: "strace", status: "ok", detail: `${strace} (ptrace works)`, required: false }
   );
   const gnuTime = findGnuTime();
   checks.push(
-    gnuTime ? { name: "GNU time", status: "ok", detail: gnuTime, required: false } : { name: "GNU time", status: "missing", detail: "peak RSS and faults of benchmarks that don't report them; install the Debian package 'time'", required: false }
+    gnuTime ? { name: "GNU time", status: "ok", detail: gnuTime, required: false } : {
+      name: "GNU time",
+      status: "missing",
+      detail: "peak RSS and faults of benchmarks that don't report them; install the Debian package 'time'",
+      required: false
+    }
   );
   checks.push(tool("taskset", false, "CPU pinning cuts run-to-run noise"));
   checks.push(tool("valgrind", false, "deterministic instruction counts"));
@@ -16328,11 +16420,21 @@ async function runDoctor() {
     governor = void 0;
   }
   checks.push(
-    governor === void 0 ? { name: "CPU governor", status: "ok", detail: "not exposed (typical of VMs)", required: false } : { name: "CPU governor", status: governor === "performance" ? "ok" : "warn", detail: governor === "performance" ? governor : `${governor}: 'performance' gives steadier timings`, required: false }
+    governor === void 0 ? { name: "CPU governor", status: "ok", detail: "not exposed (typical of VMs)", required: false } : {
+      name: "CPU governor",
+      status: governor === "performance" ? "ok" : "warn",
+      detail: governor === "performance" ? governor : `${governor}: 'performance' gives steadier timings`,
+      required: false
+    }
   );
   const load2 = loadavg2()[0] ?? 0;
   const n2 = cpus3().length;
-  checks.push({ name: "load", status: load2 > n2 * 0.5 ? "warn" : "ok", detail: `1-minute load ${load2.toFixed(2)} on ${n2} cores${load2 > n2 * 0.5 ? ": other work will add noise" : ""}`, required: false });
+  checks.push({
+    name: "load",
+    status: load2 > n2 * 0.5 ? "warn" : "ok",
+    detail: `1-minute load ${load2.toFixed(2)} on ${n2} cores${load2 > n2 * 0.5 ? ": other work will add noise" : ""}`,
+    required: false
+  });
   return checks;
 }
 
@@ -16409,7 +16511,9 @@ function budgetTable(benchmarks) {
   const lines = ["### Budgets", "", "| benchmark | budget | base | head | limit | status |", "|---|---|--:|--:|--:|---|"];
   for (const c3 of rows) {
     const v = (x) => x === void 0 ? "\u2013" : fmtNum(x);
-    lines.push(`| ${escapeMarkdown(c3.benchmark)} | ${escapeMarkdown(c3.budget)} | ${v(c3.base)} | ${v(c3.head)} | ${v(c3.limit)} | ${c3.status === "exceeded" ? "**exceeded**" : c3.status === "ok" ? "ok" : `not measured: ${escapeMarkdown(c3.reason)}`} |`);
+    lines.push(
+      `| ${escapeMarkdown(c3.benchmark)} | ${escapeMarkdown(c3.budget)} | ${v(c3.base)} | ${v(c3.head)} | ${v(c3.limit)} | ${c3.status === "exceeded" ? "**exceeded**" : c3.status === "ok" ? "ok" : `not measured: ${escapeMarkdown(c3.reason)}`} |`
+    );
   }
   return lines;
 }
@@ -16417,13 +16521,20 @@ function syscallTable(benchmarks) {
   const measured = benchmarks.filter((b) => b.syscalls.measured);
   const lines = [];
   if (measured.length) {
-    lines.push("### Syscalls (one untimed run per side under strace)", "", "| benchmark | side | ops | mmap | munmap | madvise | mprotect | mremap | brk |", "|---|---|--:|--:|--:|--:|--:|--:|--:|");
+    lines.push(
+      "### Syscalls (one untimed run per side under strace)",
+      "",
+      "| benchmark | side | ops | mmap | munmap | madvise | mprotect | mremap | brk |",
+      "|---|---|--:|--:|--:|--:|--:|--:|--:|"
+    );
     for (const b of measured) {
       for (const side of ["base", "head"]) {
         const c3 = b.syscalls[side];
         if (!c3) continue;
         const k = c3.calls;
-        lines.push(`| ${escapeMarkdown(b.name)} | ${side} | ${fmtValue(c3.ops)} | ${k.mmap ?? 0} | ${k.munmap ?? 0} | ${k.madvise ?? 0} | ${k.mprotect ?? 0} | ${k.mremap ?? 0} | ${k.brk ?? 0} |`);
+        lines.push(
+          `| ${escapeMarkdown(b.name)} | ${side} | ${fmtValue(c3.ops)} | ${k.mmap ?? 0} | ${k.munmap ?? 0} | ${k.madvise ?? 0} | ${k.mprotect ?? 0} | ${k.mremap ?? 0} | ${k.brk ?? 0} |`
+        );
       }
     }
   }
@@ -16454,7 +16565,8 @@ function reasons(benchmarks) {
   const lines = [];
   for (const b of benchmarks)
     for (const m of b.metrics) if (m.verdict !== "UNCHANGED") lines.push(`- **${escapeMarkdown(b.name)}** ${escapeMarkdown(m.metric)}: ${escapeMarkdown(m.reason)}`);
-  for (const b of benchmarks) for (const c3 of b.budgets) if (c3.status === "exceeded") lines.push(`- **${escapeMarkdown(b.name)}** budget: ${escapeMarkdown(c3.reason)}`);
+  for (const b of benchmarks)
+    for (const c3 of b.budgets) if (c3.status === "exceeded") lines.push(`- **${escapeMarkdown(b.name)}** budget: ${escapeMarkdown(c3.reason)}`);
   return lines;
 }
 function renderMarkdown(r, opts = {}) {
@@ -16507,10 +16619,13 @@ function renderTerminal(r) {
         m.verdict
       ]);
     }
-    for (const x of b.budgets) if (x.status === "exceeded") rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), "", "", "", "", "BUDGET_EXCEEDED"]);
+    for (const x of b.budgets)
+      if (x.status === "exceeded") rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), "", "", "", "", "BUDGET_EXCEEDED"]);
   }
   const widths = rows[0].map((_, i2) => Math.max(...rows.map((row) => (row[i2] ?? "").length)));
-  const lines = rows.map((row) => row.map((cell, i2) => cell.padEnd(widths[i2] ?? 0)).join("  ").trimEnd());
+  const lines = rows.map(
+    (row) => row.map((cell, i2) => cell.padEnd(widths[i2] ?? 0)).join("  ").trimEnd()
+  );
   lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
   const notes = [];
   for (const b of r.benchmarks) {
@@ -16633,9 +16748,11 @@ async function cmdDoctor(io) {
 `);
   const missingRequired = checks.filter((c3) => c3.required && c3.status !== "ok");
   if (missingRequired.length) {
-    io.out(`
+    io.out(
+      `
 perfgate compare cannot run until ${missingRequired.map((c3) => c3.name).join(", ")} ${missingRequired.length > 1 ? "are" : "is"} installed.
-`);
+`
+    );
     return EXIT.infra;
   }
   return EXIT.pass;

@@ -55,7 +55,15 @@ const env = scrubEnv(process.env, ['PATH', 'HOME', 'LANG']);
 const cpu = cpus().length - 1;
 
 function spec(name: string): BenchmarkSpec {
-  return { name, argv: [], metric: { name: 'ops_per_sec', json: 'ops_per_sec', higherIsBetter: true, unit: 'ops/s' }, extraMetrics: [], opsField: 'ops', pin: true, timeoutSeconds: 600 };
+  return {
+    name,
+    argv: [],
+    metric: { name: 'ops_per_sec', json: 'ops_per_sec', higherIsBetter: true, unit: 'ops/s' },
+    extraMetrics: [],
+    opsField: 'ops',
+    pin: true,
+    timeoutSeconds: 600,
+  };
 }
 
 const rows: string[] = [];
@@ -84,12 +92,20 @@ for (const b of suite) {
     const strace = which('strace');
     let perOp = 'n/a';
     if (strace) {
-      const s = await straceRun(strace, [join(BUILD, b.argv[0]!), ...b.argv.slice(1)], { cwd: BUILD, env, preload: lib, timeoutSeconds: 1200 });
+      const s = await straceRun(strace, [join(BUILD, b.argv[0]!), ...b.argv.slice(1)], {
+        cwd: BUILD,
+        env,
+        preload: lib,
+        timeoutSeconds: 1200,
+      });
       const ops = ok[0]?.ops;
-      if (s.ok && s.counts && ops) perOp = (((s.counts.mmap ?? 0) + (s.counts.munmap ?? 0) + (s.counts.madvise ?? 0)) / ops).toExponential(2);
+      if (s.ok && s.counts && ops)
+        perOp = (((s.counts.mmap ?? 0) + (s.counts.munmap ?? 0) + (s.counts.madvise ?? 0)) / ops).toExponential(2);
     }
     const cv = ok.length > 1 ? (100 * stdev(ok.map((x) => x.metrics.ops_per_sec as number))) / med(name) : NaN;
-    rows.push(`| ${b.name} | ${name} | ${(med(name) / 1e6).toFixed(2)} M | ${cv.toFixed(1)} % | ${(med(name) / mi).toFixed(3)} | ${(rss / 1024).toFixed(1)} MiB | ${perOp} |`);
+    rows.push(
+      `| ${b.name} | ${name} | ${(med(name) / 1e6).toFixed(2)} M | ${cv.toFixed(1)} % | ${(med(name) / mi).toFixed(3)} | ${(rss / 1024).toFixed(1)} MiB | ${perOp} |`,
+    );
   }
 }
 process.stderr.write('\n');
@@ -100,7 +116,9 @@ function stdev(xs: number[]): number {
 }
 
 const { stdout: cpuModel } = await execa('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]);
-console.log(`Measured ${new Date().toISOString().slice(0, 10)} on ${cpuModel.trim()}, ${cpus().length} cores; ${rounds} interleaved rounds; single-threaded benchmarks pinned to CPU ${cpu}.`);
+console.log(
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpuModel.trim()}, ${cpus().length} cores; ${rounds} interleaved rounds; single-threaded benchmarks pinned to CPU ${cpu}.`,
+);
 console.log(`Command: npm run bench:native -- --rounds ${rounds}\n`);
 console.log('| benchmark | allocator | median ops/s | CV | ratio to mimalloc | peak RSS | mmap+munmap+madvise per op |');
 console.log('|---|---|--:|--:|--:|--:|--:|');

@@ -34,7 +34,10 @@ it('compares the bundled allocator suite end to end', () => {
   for (const b of result.benchmarks) {
     const bad = b.runs.find((x) => x.status !== 'ok');
     assert.equal(bad, undefined, `${b.name}: ${bad?.error} ${bad?.stderrTail.join('\n')}`);
-    assert.ok(b.runs.every((x) => x.mallocProvider?.endsWith('libpgalloc.so')), `${b.name} did not run on pgalloc`);
+    assert.ok(
+      b.runs.every((x) => x.mallocProvider?.endsWith('libpgalloc.so')),
+      `${b.name} did not run on pgalloc`,
+    );
     assert.ok(['UNCHANGED', 'IMPROVED', 'REGRESSED', 'UNSTABLE'].includes(b.verdict), `${b.name}: ${b.verdict}`);
     assert.ok(b.syscalls.measured, `${b.name}: ${b.syscalls.reason}`);
   }
@@ -42,4 +45,17 @@ it('compares the bundled allocator suite end to end', () => {
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /^(✅|❌|⚠️) \*\*perfgate: /);
   assert.match(md, /\| random\\_mixed \| ops\\_per\\_sec \|/);
+
+  // A preload that does not load (a typo in the path) leaves glibc serving
+  // malloc: perfgate must refuse to report those numbers as the allocator's.
+  writeFiles(dir, {
+    'typo.yml': tiny.replace('preload: "{build}/libpgalloc.so"', 'preload: "{build}/libpgaloc.so"'),
+  });
+  const typo = runCli(ROOT, ['compare', '--config', join(dir, 'typo.yml'), '--runs', '2', '--json', out, '--quiet'], {
+    PERFGATE_CACHE_DIR: join(dir, 'cache'),
+  });
+  const bad = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
+  assert.equal(typo.code, 1);
+  assert.equal(bad.benchmarks[0]?.verdict, 'BAD_OUTPUT');
+  assert.match(bad.benchmarks[0]?.runs[0]?.error ?? '', /the allocator under test was not active: malloc was served by .*libc/);
 });

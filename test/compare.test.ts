@@ -26,6 +26,10 @@ int main(int argc, char **argv) {
         HOOK
     }
     double t1 = now();
+#ifdef GARBAGE
+    puts("Throughput: lots");
+    return 0;
+#endif
     printf("{\\"ops\\":%ld,\\"ops_per_sec\\":%.6e}\\n", ops, ops / (t1 - t0));
     return 0;
 }
@@ -65,9 +69,10 @@ describe('perfgate compare on a temporary repository', () => {
       hang: { 'scenario.h': scenario(100, 'if (i == ops / 2) for (;;) x++;') },
       mmap: { 'scenario.h': scenario(100, '{ void *p = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); munmap(p, 4096); }') },
       broken: { 'scenario.h': `${scenario(100)}this is not C;\n` },
+      garbage: { 'scenario.h': `${scenario(100)}#define GARBAGE 1\n` },
     };
     for (const [name, files] of Object.entries(variants)) {
-      git(repo, 'checkout', '-q', shas.base as string);
+      git(repo, 'checkout', '-q', shas.base);
       shas[name] = commit(repo, name, files);
     }
     git(repo, 'checkout', '-q', 'main');
@@ -95,7 +100,10 @@ describe('perfgate compare on a temporary repository', () => {
     assert.equal(result.benchmarks[0]?.verdict, 'UNCHANGED');
     const runs = result.benchmarks[0]?.runs ?? [];
     assert.equal(runs.filter((r) => r.kind === 'pair').length, 16);
-    assert.ok(runs.every((r) => r.stderrTail.includes('token=none')), 'a benchmark saw GITHUB_TOKEN');
+    assert.ok(
+      runs.every((r) => r.stderrTail.includes('token=none')),
+      'a benchmark saw GITHUB_TOKEN',
+    );
     const syscalls = result.benchmarks[0]?.syscalls;
     assert.ok(syscalls?.measured, syscalls?.reason);
     assert.ok((syscalls?.head?.calls.mmap ?? 0) > 0, 'strace counted no mmap at all');
@@ -142,9 +150,29 @@ describe('perfgate compare on a temporary repository', () => {
   it('(f) a head that does not compile is BUILD_FAILED with the compiler error', () => {
     const { code, result, stdout } = compareTo('broken');
     assert.equal(result.benchmarks[0]?.verdict, 'BUILD_FAILED');
-    assert.ok(result.build.head.logTail.some((l) => /error/.test(l)), result.build.head.logTail.join('\n'));
+    assert.ok(
+      result.build.head.logTail.some((l) => /error/.test(l)),
+      result.build.head.logTail.join('\n'),
+    );
     assert.match(stdout, /head build failed/);
     assert.equal(code, 1);
+  });
+
+  it('output the parser cannot read is BAD_OUTPUT, quoting what was printed', () => {
+    const { code, result } = compareTo('garbage');
+    const b = result.benchmarks[0];
+    assert.equal(b?.verdict, 'BAD_OUTPUT');
+    assert.match(b?.runs.find((r) => r.status === 'bad_output')?.error ?? '', /expected a JSON object.*Throughput: lots/);
+    assert.equal(code, 1);
+  });
+
+  it('a base that does not build is an infrastructure error (exit 3), not a verdict', () => {
+    const r = runCli(repo, ['compare', '--base', shas.broken as string, '--head', shas.base as string, '--quiet'], {
+      PERFGATE_CACHE_DIR: cache,
+    });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /the base .* failed to build/);
+    assert.match(r.stderr, /error/);
   });
 
   it('the working tree is the default head, and perfgate leaves the repository as it was', () => {

@@ -51,7 +51,10 @@ describe('config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pg-cfg-'));
     const file = join(dir, 'perfgate.yml');
     writeFileSync(file, 'benchmarks:\n  - name: [unclosed\n');
-    assert.throws(() => loadConfig(file), (e: unknown) => e instanceof ConfigError && e.message.startsWith(file) && /line/.test(e.message));
+    assert.throws(
+      () => loadConfig(file),
+      (e: unknown) => e instanceof ConfigError && e.message.startsWith(file) && /line/.test(e.message),
+    );
     assert.throws(() => loadConfig(join(dir, 'missing.yml')), /cannot read the file: ENOENT/);
   });
   it('the shipped perfgate.yml is valid', () => {

@@ -12,6 +12,13 @@ it('make -C native test passes', () => {
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, out.slice(-4000));
   // Each part must have run, not been skipped.
-  for (const part of ['test_api:', 'test_stress:', 'test_fork:', 'test_thread_exit:', 'real_programs: 4 passed, 0 failed', 'bench_smoke: 12 passed, 0 failed'])
+  for (const part of [
+    'test_api:',
+    'test_stress:',
+    'test_fork:',
+    'test_thread_exit:',
+    'real_programs: 4 passed, 0 failed',
+    'bench_smoke: 12 passed, 0 failed',
+  ])
     assert.ok(out.includes(part), `missing from the output: ${part}`);
 });

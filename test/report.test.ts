@@ -26,7 +26,16 @@ describe('escaping', () => {
 describe('environment scrubbing', () => {
   it('keeps only allowlisted variables and drops credentials even if allowlisted', () => {
     const env = scrubEnv(
-      { PATH: '/bin', HOME: '/h', GITHUB_TOKEN: 't', MY_API_KEY: 'k', AWS_SECRET_ACCESS_KEY: 's', LD_PRELOAD: 'x', ACTIONS_RUNTIME_TOKEN: 'r', RANDOM: '1' },
+      {
+        PATH: '/bin',
+        HOME: '/h',
+        GITHUB_TOKEN: 't',
+        MY_API_KEY: 'k',
+        AWS_SECRET_ACCESS_KEY: 's',
+        LD_PRELOAD: 'x',
+        ACTIONS_RUNTIME_TOKEN: 'r',
+        RANDOM: '1',
+      },
       ['PATH', 'HOME', 'GITHUB_TOKEN', 'MY_API_KEY', 'LD_PRELOAD'],
       { PGALLOC_STATS: '1' },
     );

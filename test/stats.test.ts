@@ -98,8 +98,8 @@ describe('verdict rule', () => {
     assert.match(d.reason, /about \d+ pairs/);
   });
   it('the noise band scales with noise and never drops below the minimum effect', () => {
-    const quiet = decideMetric(...Object.values(pairs(10, 0.1, 0, 9)) as [number[], number[]], true, KNOBS, 9);
-    const noisy = decideMetric(...Object.values(pairs(10, 4, 0, 9)) as [number[], number[]], true, KNOBS, 9);
+    const quiet = decideMetric(...(Object.values(pairs(10, 0.1, 0, 9)) as [number[], number[]]), true, KNOBS, 9);
+    const noisy = decideMetric(...(Object.values(pairs(10, 4, 0, 9)) as [number[], number[]]), true, KNOBS, 9);
     assert.equal(quiet.comparison.noiseBandPct, 1);
     assert.ok(noisy.comparison.noiseBandPct > 2, `band ${noisy.comparison.noiseBandPct}`);
   });

@@ -120,7 +120,9 @@ async function cmdDoctor(io: Io): Promise<number> {
   for (const c of checks) io.out(`${c.status.padEnd(7)} ${c.name.padEnd(width)}  ${c.detail}\n`);
   const missingRequired = checks.filter((c) => c.required && c.status !== 'ok');
   if (missingRequired.length) {
-    io.out(`\nperfgate compare cannot run until ${missingRequired.map((c) => c.name).join(', ')} ${missingRequired.length > 1 ? 'are' : 'is'} installed.\n`);
+    io.out(
+      `\nperfgate compare cannot run until ${missingRequired.map((c) => c.name).join(', ')} ${missingRequired.length > 1 ? 'are' : 'is'} installed.\n`,
+    );
     return EXIT.infra;
   }
   return EXIT.pass;

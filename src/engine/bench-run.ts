@@ -103,7 +103,12 @@ export async function runBenchmark(
     const signal = t.signal ?? r.signal;
     const exitCode = t.exitCode ?? r.exitCode;
     if (r.timedOut) {
-      return { ...record, status: 'timeout', signal: 'SIGKILL', error: `no result within ${spec.timeoutSeconds} s; the process group was killed` };
+      return {
+        ...record,
+        status: 'timeout',
+        signal: 'SIGKILL',
+        error: `no result within ${spec.timeoutSeconds} s; the process group was killed`,
+      };
     }
     if (r.spawnError) return { ...record, status: 'crash', error: `could not start: ${r.spawnError}` };
     if (signal) return { ...record, status: 'crash', signal, error: `killed by ${signal}` };

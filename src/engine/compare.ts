@@ -135,7 +135,11 @@ async function measureBenchmark(
   const check = (r: RunRecord): RunRecord => {
     const want = preload(r.side);
     if (r.status === 'ok' && want && r.mallocProvider && !sameFile(r.mallocProvider, want)) {
-      return { ...r, status: 'bad_output', error: `the allocator under test was not active: malloc was served by ${r.mallocProvider}, not ${want}` };
+      return {
+        ...r,
+        status: 'bad_output',
+        error: `the allocator under test was not active: malloc was served by ${r.mallocProvider}, not ${want}`,
+      };
     }
     return r;
   };
@@ -176,12 +180,16 @@ async function syscallPass(
   for (const side of ['base', 'head'] as const) {
     progress({ type: 'syscalls', benchmark: spec.name, side });
     const tree = trees[side];
-    const r = await straceRun(strace, spec.argv.map((a) => expand(a, tree)), {
-      cwd: tree.dir,
-      env,
-      preload: spec.preload ? expand(spec.preload, tree) : undefined,
-      timeoutSeconds: spec.timeoutSeconds * 10, // ptrace slows syscall-heavy code a lot
-    });
+    const r = await straceRun(
+      strace,
+      spec.argv.map((a) => expand(a, tree)),
+      {
+        cwd: tree.dir,
+        env,
+        preload: spec.preload ? expand(spec.preload, tree) : undefined,
+        timeoutSeconds: spec.timeoutSeconds * 10, // ptrace slows syscall-heavy code a lot
+      },
+    );
     if (!r.ok || !r.counts) return { measured: false, reason: `${side}: ${r.reason ?? 'no counts'}` };
     let ops = spec.ops;
     if (ops === undefined && spec.opsField) {
@@ -200,7 +208,11 @@ async function syscallPass(
 /** Whether strace can trace here; a reason when it cannot. */
 export async function straceProblem(strace: string | undefined): Promise<string | undefined> {
   if (!strace) return 'strace is not installed (Debian package: strace)';
-  const r = await straceRun(strace, ['true'], { cwd: process.cwd(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutSeconds: 30 });
+  const r = await straceRun(strace, ['true'], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    timeoutSeconds: 30,
+  });
   return r.ok ? undefined : r.reason;
 }
 
@@ -223,7 +235,11 @@ function decideBenchmark(spec: BenchmarkSpec, runs: RunRecord[], syscalls: Sysca
       continue;
     }
     if (baseFailure) {
-      metrics.push({ ...row, verdict: 'BASE_FAILED', reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against` });
+      metrics.push({
+        ...row,
+        verdict: 'BASE_FAILED',
+        reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`,
+      });
       continue;
     }
     const base = bySide('base');
@@ -269,7 +285,9 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
     const b = builds[side];
     progress({ type: 'build', side, state: b.ok ? (b.tree?.cached ? 'cached' : 'done') : 'failed', seconds: b.seconds });
     if (!b.ok && side === 'base')
-      throw new InfrastructureError(`the base (${ref.ref} ${ref.sha?.slice(0, 12)}) failed to build, so there is nothing to compare against:\n${b.logTail.join('\n')}`);
+      throw new InfrastructureError(
+        `the base (${ref.ref} ${ref.sha?.slice(0, 12)}) failed to build, so there is nothing to compare against:\n${b.logTail.join('\n')}`,
+      );
   }
 
   const result: ComparisonResult = {
@@ -292,7 +310,14 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
       name: spec.name,
       verdict: 'BUILD_FAILED',
       metrics: [
-        { benchmark: spec.name, metric: spec.metric.name, unit: spec.metric.unit, higherIsBetter: spec.metric.higherIsBetter, verdict: 'BUILD_FAILED', reason: 'the head failed to build' },
+        {
+          benchmark: spec.name,
+          metric: spec.metric.name,
+          unit: spec.metric.unit,
+          higherIsBetter: spec.metric.higherIsBetter,
+          verdict: 'BUILD_FAILED',
+          reason: 'the head failed to build',
+        },
       ],
       budgets: [],
       syscalls: { measured: false, reason: 'not built' },

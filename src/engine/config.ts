@@ -326,8 +326,7 @@ export function configFromObject(file: string, value: unknown): Config {
     maxBandPct: d.number('max_band_pct', 5, { min: 0, exclusiveMin: true }),
     alpha: d.number('alpha', 0.01, { min: 0, max: 0.5, exclusiveMin: true }),
   };
-  if (decision.maxBandPct < decision.minEffectPct)
-    d.fail('max_band_pct', `must be at least min_effect_pct (${decision.minEffectPct})`);
+  if (decision.maxBandPct < decision.minEffectPct) d.fail('max_band_pct', `must be at least min_effect_pct (${decision.minEffectPct})`);
 
   return {
     file,

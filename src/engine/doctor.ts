@@ -25,11 +25,22 @@ function tool(name: string, required: boolean, purpose: string): DoctorCheck {
 /** Hardware counters: `perf stat -e instructions:u` must count something. */
 async function perfCounters(): Promise<DoctorCheck> {
   const perf = which('perf');
-  if (!perf) return { name: 'perf counters', status: 'missing', detail: "instruction counts fall back to valgrind; install the Debian package 'linux-perf'", required: false };
+  if (!perf)
+    return {
+      name: 'perf counters',
+      status: 'missing',
+      detail: "instruction counts fall back to valgrind; install the Debian package 'linux-perf'",
+      required: false,
+    };
   const r = await execa(perf, ['stat', '-x,', '-e', 'instructions:u', 'true'], { reject: false, stdin: 'ignore' });
   const text = String(r.stderr);
   if (r.exitCode !== 0 || /not supported|not counted|<not/i.test(text))
-    return { name: 'perf counters', status: 'warn', detail: 'hardware counters are not available on this machine (common on VMs); instruction counts fall back to valgrind', required: false };
+    return {
+      name: 'perf counters',
+      status: 'warn',
+      detail: 'hardware counters are not available on this machine (common on VMs); instruction counts fall back to valgrind',
+      required: false,
+    };
   return { name: 'perf counters', status: 'ok', detail: 'instructions:u counts', required: false };
 }
 
@@ -43,14 +54,24 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
   const problem = await straceProblem(strace);
   checks.push(
     problem
-      ? { name: 'strace', status: strace ? 'warn' : 'missing', detail: `${problem}; syscall budgets will be reported as not measured`, required: false }
+      ? {
+          name: 'strace',
+          status: strace ? 'warn' : 'missing',
+          detail: `${problem}; syscall budgets will be reported as not measured`,
+          required: false,
+        }
       : { name: 'strace', status: 'ok', detail: `${strace} (ptrace works)`, required: false },
   );
   const gnuTime = findGnuTime();
   checks.push(
     gnuTime
       ? { name: 'GNU time', status: 'ok', detail: gnuTime, required: false }
-      : { name: 'GNU time', status: 'missing', detail: "peak RSS and faults of benchmarks that don't report them; install the Debian package 'time'", required: false },
+      : {
+          name: 'GNU time',
+          status: 'missing',
+          detail: "peak RSS and faults of benchmarks that don't report them; install the Debian package 'time'",
+          required: false,
+        },
   );
   checks.push(tool('taskset', false, 'CPU pinning cuts run-to-run noise'));
   checks.push(tool('valgrind', false, 'deterministic instruction counts'));
@@ -64,10 +85,20 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
   checks.push(
     governor === undefined
       ? { name: 'CPU governor', status: 'ok', detail: 'not exposed (typical of VMs)', required: false }
-      : { name: 'CPU governor', status: governor === 'performance' ? 'ok' : 'warn', detail: governor === 'performance' ? governor : `${governor}: 'performance' gives steadier timings`, required: false },
+      : {
+          name: 'CPU governor',
+          status: governor === 'performance' ? 'ok' : 'warn',
+          detail: governor === 'performance' ? governor : `${governor}: 'performance' gives steadier timings`,
+          required: false,
+        },
   );
   const load = loadavg()[0] ?? 0;
   const n = cpus().length;
-  checks.push({ name: 'load', status: load > n * 0.5 ? 'warn' : 'ok', detail: `1-minute load ${load.toFixed(2)} on ${n} cores${load > n * 0.5 ? ': other work will add noise' : ''}`, required: false });
+  checks.push({
+    name: 'load',
+    status: load > n * 0.5 ? 'warn' : 'ok',
+    detail: `1-minute load ${load.toFixed(2)} on ${n} cores${load > n * 0.5 ? ': other work will add noise' : ''}`,
+    required: false,
+  });
   return checks;
 }

@@ -54,8 +54,7 @@ export async function resolveCommit(root: string, ref: string): Promise<string> 
 export async function defaultBranch(root: string): Promise<string | undefined> {
   const head = await git(root, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], true);
   if (head.ok && head.out) return head.out;
-  for (const name of ['origin/main', 'origin/master', 'main', 'master'])
-    if (await tryResolve(root, name)) return name;
+  for (const name of ['origin/main', 'origin/master', 'main', 'master']) if (await tryResolve(root, name)) return name;
   return undefined;
 }
 
@@ -103,7 +102,10 @@ export async function workingTreeId(root: string): Promise<string> {
   for (const f of (await workingTreeFiles(root)).sort()) {
     const p = join(root, f);
     const st = lstatSync(p);
-    h.update(f).update('\0').update(String(st.mode & 0o111)).update('\0');
+    h.update(f)
+      .update('\0')
+      .update(String(st.mode & 0o111))
+      .update('\0');
     h.update(st.isSymbolicLink() ? readlinkSync(p) : readFileSync(p)).update('\0');
   }
   return `worktree-${h.digest('hex').slice(0, 16)}`;

@@ -13,15 +13,7 @@
  * and absorb the multiplicative noise of timing. Unlike the exact Wilcoxon
  * signed-rank test, whose smallest two-sided p for 10 pairs is 2/1024 ≈ 0.002,
  * the t-test can resolve small alpha with few pairs. */
-import {
-  gammaln,
-  max,
-  mean,
-  median,
-  min,
-  quantileSorted,
-  sampleStandardDeviation,
-} from 'simple-statistics';
+import { gammaln, max, mean, median, min, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
 
 import { seededRng } from './random';
 import type { Percent, SampleSummary } from './types';
@@ -29,16 +21,16 @@ import type { Percent, SampleSummary } from './types';
 export function summarize(samples: readonly number[]): SampleSummary {
   const n = samples.length;
   if (n === 0) throw new Error('summarize: no samples');
-  const m = mean(samples as number[]);
-  const sd = n > 1 ? sampleStandardDeviation(samples as number[]) : 0;
+  const m = mean(samples);
+  const sd = n > 1 ? sampleStandardDeviation(samples) : 0;
   return {
     n,
     mean: m,
-    median: median(samples as number[]),
+    median: median(samples),
     stdev: sd,
     cvPct: m !== 0 ? (100 * sd) / Math.abs(m) : 0,
-    min: min(samples as number[]),
-    max: max(samples as number[]),
+    min: min(samples),
+    max: max(samples),
   };
 }
 
@@ -103,20 +95,15 @@ export function studentTQuantile(p: number, df: number): number {
 export function pairedTTestP(d: readonly number[]): number {
   const n = d.length;
   if (n < 2) return 1;
-  const m = mean(d as number[]);
-  const sd = sampleStandardDeviation(d as number[]);
+  const m = mean(d);
+  const sd = sampleStandardDeviation(d);
   if (sd === 0) return m === 0 ? 1 : 0;
   const t = m / (sd / Math.sqrt(n));
   return Math.min(1, 2 * (1 - studentTCdf(Math.abs(t), n - 1)));
 }
 
 /** Percentile bootstrap interval of the median of `d`, reproducible from `seed`. */
-export function bootstrapMedianCi(
-  d: readonly number[],
-  seed: number,
-  level = 0.95,
-  resamples = 2000,
-): [number, number] {
+export function bootstrapMedianCi(d: readonly number[], seed: number, level = 0.95, resamples = 2000): [number, number] {
   const rng = seededRng(seed);
   const n = d.length;
   const medians: number[] = new Array<number>(resamples);

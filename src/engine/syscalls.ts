@@ -53,7 +53,11 @@ export async function straceRun(
     }
     if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
     if (r.exitCode !== 0 || r.signal) {
-      return { ok: false, stdout: r.stdout, reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(' | ')}` };
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(' | ')}`,
+      };
     }
     let text: string;
     try {

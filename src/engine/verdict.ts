@@ -20,15 +20,7 @@
  * noise on a busy one. */
 import type { BudgetSpec, DecisionSpec } from './config';
 import { bootstrapMedianCi, logToPct, minimumDetectableLog, pairedTTestP, summarize } from './stats';
-import type {
-  BudgetCheck,
-  MetricResult,
-  Outcome,
-  PairedComparison,
-  RunRecord,
-  SyscallPass,
-  Verdict,
-} from './types';
+import type { BudgetCheck, MetricResult, Outcome, PairedComparison, RunRecord, SyscallPass, Verdict } from './types';
 import { sampleStandardDeviation, median } from 'simple-statistics';
 
 export interface MetricDecision {
@@ -53,8 +45,22 @@ export function decideMetric(
   const sign = higherIsBetter ? 1 : -1;
   const positive = (xs: readonly number[]) => xs.every((x) => Number.isFinite(x) && x > 0);
   if (n === 0 || !positive(base) || !positive(head)) {
-    const empty: PairedComparison = { pairs: n, medianRatio: NaN, changePct: NaN, ciLowPct: NaN, ciHighPct: NaN, pValue: NaN, pairSdPct: NaN, noiseBandPct: NaN, mdePct: NaN };
-    return { comparison: empty, verdict: 'NOT_MEASURED', reason: n === 0 ? 'no complete pairs' : 'the metric has zero or negative values, so ratios are undefined' };
+    const empty: PairedComparison = {
+      pairs: n,
+      medianRatio: NaN,
+      changePct: NaN,
+      ciLowPct: NaN,
+      ciHighPct: NaN,
+      pValue: NaN,
+      pairSdPct: NaN,
+      noiseBandPct: NaN,
+      mdePct: NaN,
+    };
+    return {
+      comparison: empty,
+      verdict: 'NOT_MEASURED',
+      reason: n === 0 ? 'no complete pairs' : 'the metric has zero or negative values, so ratios are undefined',
+    };
   }
   const d: number[] = [];
   for (let i = 0; i < n; i++) d.push(sign * Math.log((head[i] as number) / (base[i] as number)));
@@ -164,12 +170,7 @@ export function fmtNum(x: number): string {
 
 /** Budgets for one benchmark, from the timed runs (RSS, faults) and the
  * syscall pass (calls per op). All inputs are deterministic or nearly so. */
-export function checkBudgets(
-  benchmark: string,
-  runs: readonly RunRecord[],
-  syscalls: SyscallPass,
-  spec: BudgetSpec,
-): BudgetCheck[] {
+export function checkBudgets(benchmark: string, runs: readonly RunRecord[], syscalls: SyscallPass, spec: BudgetSpec): BudgetCheck[] {
   const ok = (side: 'base' | 'head') => runs.filter((r) => r.side === side && r.kind === 'pair' && r.status === 'ok');
   const checks: BudgetCheck[] = [];
 
@@ -180,14 +181,28 @@ export function checkBudgets(
   };
   const names = spec.syscalls.join('+');
   if (!syscalls.measured) {
-    checks.push({ benchmark, budget: 'syscalls/op', unit: 'calls/op', status: 'not_measured', reason: syscalls.reason ?? 'syscall pass did not run' });
+    checks.push({
+      benchmark,
+      budget: 'syscalls/op',
+      unit: 'calls/op',
+      status: 'not_measured',
+      reason: syscalls.reason ?? 'syscall pass did not run',
+    });
   } else {
     const b = perOp('base');
     const h = perOp('head');
     if (b === undefined || h === undefined) {
-      checks.push({ benchmark, budget: 'syscalls/op', unit: 'calls/op', status: 'not_measured', reason: 'the benchmark does not report its number of operations (set ops_field or ops)' });
+      checks.push({
+        benchmark,
+        budget: 'syscalls/op',
+        unit: 'calls/op',
+        status: 'not_measured',
+        reason: 'the benchmark does not report its number of operations (set ops_field or ops)',
+      });
     } else {
-      checks.push(growthCheck(benchmark, `${names} per op`, 'calls/op', b, h, spec.syscallsGrowthPct, spec.syscallsSlackPerOp, `${names} per op`));
+      checks.push(
+        growthCheck(benchmark, `${names} per op`, 'calls/op', b, h, spec.syscallsGrowthPct, spec.syscallsSlackPerOp, `${names} per op`),
+      );
       if (spec.syscallsPerOpMax !== undefined) {
         const exceeded = h > spec.syscallsPerOpMax;
         checks.push({
@@ -209,7 +224,18 @@ export function checkBudgets(
   checks.push(growthCheck(benchmark, 'peak RSS', 'KiB', rss('base'), rss('head'), spec.rssGrowthPct, spec.rssSlackKb, 'peak RSS'));
   const faults = (side: 'base' | 'head') =>
     medianOf(ok(side), (r) => (r.minorFaults !== undefined && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : undefined));
-  checks.push(growthCheck(benchmark, 'page faults per op', 'faults/op', faults('base'), faults('head'), spec.faultsGrowthPct, spec.faultsSlackPerOp, 'page faults per op'));
+  checks.push(
+    growthCheck(
+      benchmark,
+      'page faults per op',
+      'faults/op',
+      faults('base'),
+      faults('head'),
+      spec.faultsGrowthPct,
+      spec.faultsSlackPerOp,
+      'page faults per op',
+    ),
+  );
   return checks;
 }
 

@@ -53,7 +53,9 @@ function budgetTable(benchmarks: readonly BenchmarkResult[]): string[] {
   const lines = ['### Budgets', '', '| benchmark | budget | base | head | limit | status |', '|---|---|--:|--:|--:|---|'];
   for (const c of rows) {
     const v = (x: number | undefined) => (x === undefined ? '–' : fmtNum(x));
-    lines.push(`| ${esc(c.benchmark)} | ${esc(c.budget)} | ${v(c.base)} | ${v(c.head)} | ${v(c.limit)} | ${c.status === 'exceeded' ? '**exceeded**' : c.status === 'ok' ? 'ok' : `not measured: ${esc(c.reason)}`} |`);
+    lines.push(
+      `| ${esc(c.benchmark)} | ${esc(c.budget)} | ${v(c.base)} | ${v(c.head)} | ${v(c.limit)} | ${c.status === 'exceeded' ? '**exceeded**' : c.status === 'ok' ? 'ok' : `not measured: ${esc(c.reason)}`} |`,
+    );
   }
   return lines;
 }
@@ -62,13 +64,20 @@ function syscallTable(benchmarks: readonly BenchmarkResult[]): string[] {
   const measured = benchmarks.filter((b) => b.syscalls.measured);
   const lines: string[] = [];
   if (measured.length) {
-    lines.push('### Syscalls (one untimed run per side under strace)', '', '| benchmark | side | ops | mmap | munmap | madvise | mprotect | mremap | brk |', '|---|---|--:|--:|--:|--:|--:|--:|--:|');
+    lines.push(
+      '### Syscalls (one untimed run per side under strace)',
+      '',
+      '| benchmark | side | ops | mmap | munmap | madvise | mprotect | mremap | brk |',
+      '|---|---|--:|--:|--:|--:|--:|--:|--:|',
+    );
     for (const b of measured) {
       for (const side of ['base', 'head'] as const) {
         const c = b.syscalls[side];
         if (!c) continue;
         const k = c.calls;
-        lines.push(`| ${esc(b.name)} | ${side} | ${fmtValue(c.ops)} | ${k.mmap ?? 0} | ${k.munmap ?? 0} | ${k.madvise ?? 0} | ${k.mprotect ?? 0} | ${k.mremap ?? 0} | ${k.brk ?? 0} |`);
+        lines.push(
+          `| ${esc(b.name)} | ${side} | ${fmtValue(c.ops)} | ${k.mmap ?? 0} | ${k.munmap ?? 0} | ${k.madvise ?? 0} | ${k.mprotect ?? 0} | ${k.mremap ?? 0} | ${k.brk ?? 0} |`,
+        );
       }
     }
   }
@@ -101,7 +110,8 @@ function reasons(benchmarks: readonly BenchmarkResult[]): string[] {
   const lines: string[] = [];
   for (const b of benchmarks)
     for (const m of b.metrics) if (m.verdict !== 'UNCHANGED') lines.push(`- **${esc(b.name)}** ${esc(m.metric)}: ${esc(m.reason)}`);
-  for (const b of benchmarks) for (const c of b.budgets) if (c.status === 'exceeded') lines.push(`- **${esc(b.name)}** budget: ${esc(c.reason)}`);
+  for (const b of benchmarks)
+    for (const c of b.budgets) if (c.status === 'exceeded') lines.push(`- **${esc(b.name)}** budget: ${esc(c.reason)}`);
   return lines;
 }
 

@@ -20,10 +20,16 @@ export function renderTerminal(r: ComparisonResult): string {
         m.verdict,
       ]);
     }
-    for (const x of b.budgets) if (x.status === 'exceeded') rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', 'BUDGET_EXCEEDED']);
+    for (const x of b.budgets)
+      if (x.status === 'exceeded') rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', 'BUDGET_EXCEEDED']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  const lines = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const notes: string[] = [];
   for (const b of r.benchmarks) {
