@@ -15852,6 +15852,13 @@ function sameFile(a2, b) {
     return a2 === b;
   }
 }
+function providerMismatch(run, lib) {
+  if (run.status !== "ok" || !run.mallocProvider) return void 0;
+  if (lib === void 0) {
+    return /\/libc\.so/.test(run.mallocProvider) ? void 0 : `expected glibc's malloc, but ${run.mallocProvider} served it`;
+  }
+  return sameFile(run.mallocProvider, lib) ? void 0 : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
+}
 async function resolveRefs(root, opts) {
   let head;
   if (opts.head === void 0) {
@@ -15880,14 +15887,8 @@ async function measureBenchmark(spec, trees, ctx, pairs, warmup, rng, progress) 
   const preload = (side) => spec.preload ? expand(spec.preload, trees[side]) : void 0;
   const check = (r) => {
     const want = preload(r.side);
-    if (r.status === "ok" && want && r.mallocProvider && !sameFile(r.mallocProvider, want)) {
-      return {
-        ...r,
-        status: "bad_output",
-        error: `the allocator under test was not active: malloc was served by ${r.mallocProvider}, not ${want}`
-      };
-    }
-    return r;
+    const mismatch = want ? providerMismatch(r, want) : void 0;
+    return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
   };
   const failed = () => runs.some((r) => r.status !== "ok");
   const started = Date.now();
@@ -16572,7 +16573,6 @@ function reasons(benchmarks) {
 function renderMarkdown(r, opts = {}) {
   const limit = opts.limit ?? MARKDOWN_LIMIT;
   const essential = [
-    ...opts.marker ? [opts.marker] : [],
     headline(r),
     "",
     refLine(r),
@@ -16581,7 +16581,8 @@ function renderMarkdown(r, opts = {}) {
     "",
     ...reasons(r.benchmarks),
     "",
-    `A change counts only when it is significant (paired t-test on log ratios, p < ${r.config.decision.alpha}) and larger than the noise band (never below ${r.config.decision.minEffectPct} %). Change is signed so that + is better.`
+    `A change counts only when it is significant (paired t-test on log ratios, p < ${r.config.decision.alpha}) and larger than the noise band (never below ${r.config.decision.minEffectPct} %). Change is signed so that + is better.`,
+    ...opts.extra ? ["", opts.extra] : []
   ].join("\n");
   const sections = [budgetTable(r.benchmarks).join("\n"), syscallTable(r.benchmarks).join("\n"), failureDetails(r).join("\n")];
   let text = essential;

@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { join } from 'node:path';
 
 const outdir = process.argv[2] ?? 'dist';
-const entries = { cli: 'src/cli.ts' };
+const entries = { cli: 'src/cli.ts', index: 'src/index.ts' };
 
 for (const [name, entry] of Object.entries(entries)) {
   await build({

@@ -7,44 +7,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 
 import type { ComparisonResult } from '../src/engine/compare';
+import { baseFiles, scenario } from './fixtures';
 import { commit, git, newRepo, runCli, tempDir, writeFiles } from './helpers';
-
-const BENCH = `#include <stdio.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <time.h>
-#include "scenario.h"
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-int main(int argc, char **argv) {
-    long ops = argc > 1 ? atol(argv[1]) : 50000;
-    volatile unsigned long x = 1;
-    const char *token = getenv("GITHUB_TOKEN");
-    fprintf(stderr, "token=%s\\n", token ? token : "none");
-    double t0 = now();
-    for (long i = 0; i < ops; i++) {
-        for (int k = 0; k < WORK; k++) x = x * 6364136223846793005UL + 1442695040888963407UL;
-        HOOK
-    }
-    double t1 = now();
-#ifdef GARBAGE
-    puts("Throughput: lots");
-    return 0;
-#endif
-    printf("{\\"ops\\":%ld,\\"ops_per_sec\\":%.6e}\\n", ops, ops / (t1 - t0));
-    return 0;
-}
-`;
-
-const CONFIG = `build: { command: [make], output: . }
-runs: { pairs: 8, warmup: 1, timeout_s: 3 }
-decision: { min_effect_pct: 5, max_band_pct: 15 }
-benchmarks:
-  - name: tiny
-    argv: ["{build}/bench", "50000"]
-    metric: { json: ops_per_sec }
-`;
-
-const scenario = (work: number, hook = '') => `#define WORK ${work}\n#define HOOK ${hook}\n`;
 
 describe('perfgate compare on a temporary repository', () => {
   let repo = '';
@@ -54,14 +18,7 @@ describe('perfgate compare on a temporary repository', () => {
   before(() => {
     repo = newRepo();
     cache = tempDir('perfgate-cache-');
-    shas.base = commit(repo, 'base', {
-      'bench.c': BENCH,
-      'scenario.h': scenario(100),
-      Makefile: 'bench: bench.c scenario.h\n\tgcc -O1 -o bench bench.c\n',
-      'perfgate.yml': CONFIG,
-      '.gitignore': 'bench\n',
-      'README.md': 'tiny\n',
-    });
+    shas.base = commit(repo, 'base', baseFiles());
     const variants: Record<string, Record<string, string>> = {
       nothing: { 'README.md': 'tiny, documented\n' },
       slower: { 'scenario.h': scenario(125) },

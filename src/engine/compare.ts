@@ -81,7 +81,7 @@ function summarizeBuild(b: BuildOutcome): BuildSummary {
   return { ok: b.ok, cached: b.tree?.cached ?? false, seconds: b.seconds, logTail: b.logTail, logFile: b.logFile };
 }
 
-function pinCpu(config: Config, taskset: string | undefined): number | undefined {
+export function pinCpu(config: Config, taskset: string | undefined): number | undefined {
   if (!taskset || config.runs.pinCpu === 'none') return undefined;
   if (typeof config.runs.pinCpu === 'number') return config.runs.pinCpu;
   const n = cpus().length;
@@ -94,6 +94,19 @@ function sameFile(a: string, b: string): boolean {
   } catch {
     return a === b;
   }
+}
+
+/** Why a run's numbers are not the allocator's under test, if they are not:
+ * the benchmark reported which library served malloc, and it is not `lib`
+ * (e.g. a preload path with a typo, which ld.so ignores with a warning). */
+export function providerMismatch(run: RunRecord, lib: string | undefined): string | undefined {
+  if (run.status !== 'ok' || !run.mallocProvider) return undefined;
+  if (lib === undefined) {
+    return /\/libc\.so/.test(run.mallocProvider) ? undefined : `expected glibc's malloc, but ${run.mallocProvider} served it`;
+  }
+  return sameFile(run.mallocProvider, lib)
+    ? undefined
+    : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
 }
 
 async function resolveRefs(root: string, opts: CompareOptions): Promise<{ base: RefInfo; head: RefInfo }> {
@@ -134,14 +147,8 @@ async function measureBenchmark(
   const preload = (side: Side) => (spec.preload ? expand(spec.preload, trees[side]) : undefined);
   const check = (r: RunRecord): RunRecord => {
     const want = preload(r.side);
-    if (r.status === 'ok' && want && r.mallocProvider && !sameFile(r.mallocProvider, want)) {
-      return {
-        ...r,
-        status: 'bad_output',
-        error: `the allocator under test was not active: malloc was served by ${r.mallocProvider}, not ${want}`,
-      };
-    }
-    return r;
+    const mismatch = want ? providerMismatch(r, want) : undefined;
+    return mismatch ? { ...r, status: 'bad_output', error: mismatch } : r;
   };
   const failed = () => runs.some((r) => r.status !== 'ok');
   const started = Date.now();

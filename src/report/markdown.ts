@@ -115,11 +115,11 @@ function reasons(benchmarks: readonly BenchmarkResult[]): string[] {
   return lines;
 }
 
-/** Renders the report; `extra` sections (e.g. scorecard context) go before the details. */
-export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; marker?: string } = {}): string {
+/** Renders the report; `extra` (e.g. the last rebase's context, already
+ * escaped) follows the verdicts, before the details. */
+export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; extra?: string } = {}): string {
   const limit = opts.limit ?? MARKDOWN_LIMIT;
   const essential = [
-    ...(opts.marker ? [opts.marker] : []),
     headline(r),
     '',
     refLine(r),
@@ -131,6 +131,7 @@ export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; mark
     'A change counts only when it is significant (paired t-test on log ratios, p < ' +
       `${r.config.decision.alpha}) and larger than the noise band (never below ${r.config.decision.minEffectPct} %). ` +
       'Change is signed so that + is better.',
+    ...(opts.extra ? ['', opts.extra] : []),
   ].join('\n');
   const sections = [budgetTable(r.benchmarks).join('\n'), syscallTable(r.benchmarks).join('\n'), failureDetails(r).join('\n')];
   let text = essential;

@@ -1,0 +1,144 @@
+/** A stand-in for the GitHub REST API on 127.0.0.1: the endpoints the action
+ * uses, with state, a log of every request, and injectable faults. The only
+ * test double in the suite, at the network edge. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  body: Record<string, unknown>;
+  authorization?: string;
+}
+
+export interface Fault {
+  method: string;
+  path: RegExp;
+  status: number;
+  /** How many matching requests fail; Infinity for all. */
+  times: number;
+  message?: string;
+}
+
+export interface CheckRun {
+  name: string;
+  head_sha: string;
+  status: string;
+  conclusion: string;
+  output: { title: string; summary: string };
+}
+
+export class FakeGitHub {
+  readonly requests: RecordedRequest[] = [];
+  readonly comments: { id: number; issue: number; body: string }[] = [];
+  readonly checkRuns: CheckRun[] = [];
+  readonly refs = new Map<string, string>();
+  readonly files = new Map<string, { content: string; sha: string }>(); // key: branch:path
+  faults: Fault[] = [];
+  private server?: Server;
+  private nextId = 1000;
+
+  constructor(private readonly repo = 'o/r') {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', ok));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((ok) => this.server?.close(() => ok()));
+  }
+
+  count(method: string, path: RegExp): number {
+    return this.requests.filter((r) => r.method === method && path.test(r.path)).length;
+  }
+
+  private sha(): string {
+    return (this.nextId++).toString(16).padStart(40, '0');
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    this.requests.push({ method, path: url.pathname, body, authorization: req.headers.authorization });
+    const send = (status: number, data: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(data));
+    };
+    const fault = this.faults.find((f) => f.method === method && f.path.test(url.pathname) && f.times > 0);
+    if (fault) {
+      fault.times--;
+      send(fault.status, { message: fault.message ?? `injected ${fault.status}` });
+      return;
+    }
+    const base = `/repos/${this.repo}`;
+    const p = url.pathname.startsWith(base) ? url.pathname.slice(base.length) : undefined;
+    if (p === undefined) return send(404, { message: 'Not Found' });
+    let m: RegExpExecArray | null;
+
+    if ((m = /^\/issues\/(\d+)\/comments$/.exec(p))) {
+      const issue = Number(m[1]);
+      if (method === 'GET')
+        return send(
+          200,
+          this.comments.filter((c) => c.issue === issue).map((c) => ({ id: c.id, body: c.body })),
+        );
+      if (method === 'POST') {
+        const c = { id: this.nextId++, issue, body: String(body.body) };
+        this.comments.push(c);
+        return send(201, { id: c.id, body: c.body });
+      }
+    }
+    if ((m = /^\/issues\/comments\/(\d+)$/.exec(p)) && method === 'PATCH') {
+      const c = this.comments.find((x) => x.id === Number(m![1]));
+      if (!c) return send(404, { message: 'Not Found' });
+      c.body = String(body.body);
+      return send(200, { id: c.id, body: c.body });
+    }
+    if (p === '/check-runs' && method === 'POST') {
+      this.checkRuns.push(body as unknown as CheckRun);
+      return send(201, { id: this.nextId++ });
+    }
+    if ((m = /^\/git\/ref\/heads\/(.+)$/.exec(p)) && method === 'GET') {
+      const sha = this.refs.get(m[1]!);
+      return sha ? send(200, { ref: `refs/heads/${m[1]}`, object: { sha } }) : send(404, { message: 'Not Found' });
+    }
+    if (p === '/git/trees' && method === 'POST') return send(201, { sha: this.sha() });
+    if (p === '/git/commits' && method === 'POST') return send(201, { sha: this.sha() });
+    if (p === '/git/refs' && method === 'POST') {
+      const name = String(body.ref).replace('refs/heads/', '');
+      if (this.refs.has(name)) return send(422, { message: 'Reference already exists' });
+      this.refs.set(name, String(body.sha));
+      return send(201, { ref: body.ref, object: { sha: body.sha } });
+    }
+    if ((m = /^\/contents\/(.+)$/.exec(p))) {
+      const path = decodeURIComponent(m[1]!);
+      const branch = method === 'GET' ? (url.searchParams.get('ref') ?? 'main') : String(body.branch);
+      if (!this.refs.has(branch)) return send(404, { message: 'No commit found for the ref' });
+      const key = `${branch}:${path}`;
+      const file = this.files.get(key);
+      if (method === 'GET')
+        return file
+          ? send(200, { type: 'file', content: file.content, sha: file.sha, encoding: 'base64' })
+          : send(404, { message: 'Not Found' });
+      if (method === 'PUT') {
+        if ((file?.sha ?? undefined) !== (body.sha ?? undefined)) return send(409, { message: 'sha does not match' });
+        const next = { content: String(body.content), sha: this.sha() };
+        this.files.set(key, next);
+        return send(file ? 200 : 201, { content: { sha: next.sha } });
+      }
+    }
+    send(404, { message: `Not Found: ${method} ${url.pathname}` });
+  }
+
+  /** The text of a data-branch file. */
+  fileText(branch: string, path: string): string | undefined {
+    const f = this.files.get(`${branch}:${path}`);
+    return f ? Buffer.from(f.content, 'base64').toString('utf8') : undefined;
+  }
+}
