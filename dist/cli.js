@@ -7923,6 +7923,13 @@ function parseOutput(stdout, metrics) {
   }
   return { json, values };
 }
+function opsOf(stdout, spec) {
+  if (spec.ops !== void 0) return spec.ops;
+  if (!spec.opsField) return void 0;
+  const json = findJson(stdout);
+  const v = json ? numberOf(jsonField(json, spec.opsField)) : void 0;
+  return v !== void 0 && v > 0 ? v : void 0;
+}
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -15929,16 +15936,7 @@ async function syscallPass(spec, trees, env, strace, straceProblem2, progress) {
       }
     );
     if (!r.ok || !r.counts) return { measured: false, reason: `${side}: ${r.reason ?? "no counts"}` };
-    let ops = spec.ops;
-    if (ops === void 0 && spec.opsField) {
-      try {
-        const json = parseOutput(r.stdout, [{ name: "ops", json: spec.opsField, higherIsBetter: true, unit: "" }]);
-        ops = json.values.ops;
-      } catch {
-        ops = void 0;
-      }
-    }
-    pass[side] = { calls: r.counts, ops };
+    pass[side] = { calls: r.counts, ops: opsOf(r.stdout, spec) };
   }
   return pass;
 }

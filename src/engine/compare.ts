@@ -9,7 +9,7 @@ import type { BenchmarkSpec, Config } from './config';
 import { scrubEnv } from './env';
 import { defaultBranch, mergeBase, repoRoot, resolveCommit, shortLog, tryResolve, workingTreeId } from './git';
 import { describeMachine, type MachineInfo } from './machine';
-import { parseOutput } from './parse';
+import { opsOf } from './parse';
 import { randomSeed, seededRng, type Rng } from './random';
 import { summarize } from './stats';
 import { straceRun } from './syscalls';
@@ -198,16 +198,7 @@ async function syscallPass(
       },
     );
     if (!r.ok || !r.counts) return { measured: false, reason: `${side}: ${r.reason ?? 'no counts'}` };
-    let ops = spec.ops;
-    if (ops === undefined && spec.opsField) {
-      try {
-        const json = parseOutput(r.stdout, [{ name: 'ops', json: spec.opsField, higherIsBetter: true, unit: '' }]);
-        ops = json.values.ops;
-      } catch {
-        ops = undefined;
-      }
-    }
-    pass[side] = { calls: r.counts, ops };
+    pass[side] = { calls: r.counts, ops: opsOf(r.stdout, spec) };
   }
   return pass;
 }

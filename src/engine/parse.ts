@@ -57,3 +57,13 @@ export function parseOutput(stdout: string, metrics: readonly MetricSpec[]): Par
   }
   return { json, values };
 }
+
+/** The operation count of a run: the config's fixed `ops`, else the JSON
+ * field `opsField` of its output; undefined when neither is available. */
+export function opsOf(stdout: string, spec: { ops?: number; opsField?: string }): number | undefined {
+  if (spec.ops !== undefined) return spec.ops;
+  if (!spec.opsField) return undefined;
+  const json = findJson(stdout);
+  const v = json ? numberOf(jsonField(json, spec.opsField)) : undefined;
+  return v !== undefined && v > 0 ? v : undefined;
+}

@@ -14,7 +14,7 @@ import type { BenchmarkSpec, Config } from './config';
 import { scrubEnv } from './env';
 import { repoRoot, resolveCommit, shortLog, workingTreeId } from './git';
 import { describeMachine, type MachineInfo } from './machine';
-import { parseOutput } from './parse';
+import { opsOf } from './parse';
 import { summarize } from './stats';
 import { straceRun } from './syscalls';
 import { findGnuTime, which } from './tools';
@@ -195,14 +195,7 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
         if ((runs.get(a.name) ?? []).some((x) => x.status !== 'ok')) continue;
         say(`[${spec.name}] syscall pass ${a.name}`);
         const s = await straceRun(tools.strace, argv, { cwd: tree.dir, env, preload: libOf(a), timeoutSeconds: spec.timeoutSeconds * 10 });
-        let ops = spec.ops;
-        if (ops === undefined && spec.opsField && s.ok) {
-          try {
-            ops = parseOutput(s.stdout, [{ name: 'ops', json: spec.opsField, higherIsBetter: true, unit: '' }]).values.ops;
-          } catch {
-            ops = undefined;
-          }
-        }
+        const ops = s.ok ? opsOf(s.stdout, spec) : undefined;
         if (s.ok && s.counts && ops) syscalls.set(a.name, config.budgets.syscalls.reduce((n, c) => n + (s.counts![c] ?? 0), 0) / ops);
       }
     }
