@@ -7866,7 +7866,7 @@ var require_dist = __commonJS({
 
 // src/cli/main.ts
 import { existsSync as existsSync2, mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname2, isAbsolute, join as join6, resolve } from "node:path";
+import { dirname as dirname2, isAbsolute, join as join7, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/engine/compare.ts
@@ -15058,12 +15058,100 @@ ${r.stderr}`;
   return { ok: true, tree: tree(final, false), logTail: tail(log), logFile, seconds: r.wallSeconds };
 }
 
+// src/engine/counters.ts
+import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync6, rmSync as rmSync4 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join as join5 } from "node:path";
+
+// src/engine/tools.ts
+import { accessSync, constants as constants4 } from "node:fs";
+import { delimiter, join as join4 } from "node:path";
+function which(name, path6 = process.env.PATH ?? "") {
+  if (name.includes("/")) return isExecutable(name) ? name : void 0;
+  for (const dir of path6.split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join4(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return void 0;
+}
+function isExecutable(p) {
+  try {
+    accessSync(p, constants4.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function findGnuTime() {
+  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
+}
+var PACKAGE_OF = {
+  git: "git",
+  make: "make",
+  gcc: "gcc",
+  strace: "strace",
+  time: "time",
+  taskset: "util-linux",
+  valgrind: "valgrind",
+  perf: "linux-perf"
+};
+
+// src/engine/counters.ts
+async function probeCounters(env) {
+  const perf = which("perf");
+  let note = "perf is not installed (Debian package 'linux-perf')";
+  if (perf) {
+    const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir3(), env, timeoutSeconds: 30 });
+    const count2 = /^(\d+),/m.exec(r.stderr);
+    if (r.exitCode === 0 && count2 && Number(count2[1]) > 0) return { tool: "perf", note: "perf stat -e instructions:u" };
+    note = "hardware counters are not available here (perf: instructions:u <not supported>)";
+  }
+  if (which("valgrind")) return { tool: "valgrind", note: `${note}; using valgrind (cachegrind) instead` };
+  return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
+}
+async function countInstructions(tool2, argv, opts) {
+  const dir = mkdtempSync3(join5(tmpdir3(), "perfgate-count-"));
+  const out = join5(dir, "counts.txt");
+  const target = opts.preload ? ["env", `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
+  const cmd = tool2 === "perf" ? ["perf", "stat", "-x,", "-e", "instructions:u", "-o", out, "--", ...target] : [
+    "valgrind",
+    "--tool=cachegrind",
+    "--cache-sim=no",
+    "--cachegrind-out-file=/dev/null",
+    "--trace-children=yes",
+    `--log-file=${out}`,
+    ...target
+  ];
+  try {
+    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
+    if (r.exitCode !== 0 || r.signal)
+      return {
+        ok: false,
+        stdout: r.stdout,
+        error: `the counted run failed (${r.signal ?? `exit ${r.exitCode}`}): ${tail(r.stderr, 2).join(" | ")}`
+      };
+    let text = "";
+    try {
+      text = readFileSync6(out, "utf8");
+    } catch {
+      return { ok: false, stdout: r.stdout, error: `${tool2} wrote no counts` };
+    }
+    const m = tool2 === "perf" ? /^(\d+),[^,]*,instructions:u/m.exec(text) : [...text.matchAll(/I\s+refs:\s+([\d,]+)/g)].pop();
+    const n2 = m ? Number(m[1].replaceAll(",", "")) : NaN;
+    return Number.isFinite(n2) && n2 > 0 ? { ok: true, instructions: n2, stdout: r.stdout } : { ok: false, stdout: r.stdout, error: `${tool2} reported no instruction count` };
+  } finally {
+    rmSync4(dir, { recursive: true, force: true });
+  }
+}
+
 // src/engine/machine.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync7 } from "node:fs";
 import { cpus, loadavg, release } from "node:os";
 function readOr(path6) {
   try {
-    return readFileSync6(path6, "utf8").trim();
+    return readFileSync7(path6, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -15449,19 +15537,19 @@ PerceptronModel.prototype.train = function train2(features, label) {
 };
 
 // src/engine/stats.ts
-function summarize(samples) {
-  const n2 = samples.length;
+function summarize(samples2) {
+  const n2 = samples2.length;
   if (n2 === 0) throw new Error("summarize: no samples");
-  const m = mean(samples);
-  const sd = n2 > 1 ? sampleStandardDeviation(samples) : 0;
+  const m = mean(samples2);
+  const sd = n2 > 1 ? sampleStandardDeviation(samples2) : 0;
   return {
     n: n2,
     mean: m,
-    median: median(samples),
+    median: median(samples2),
     stdev: sd,
     cvPct: m !== 0 ? 100 * sd / Math.abs(m) : 0,
-    min: min(samples),
-    max: max(samples)
+    min: min(samples2),
+    max: max(samples2)
   };
 }
 function betaContinuedFraction(x, a2, b) {
@@ -15543,11 +15631,26 @@ function minimumDetectableLog(sd, n2, alpha, power = 0.8) {
   const df = n2 - 1;
   return (studentTQuantile(1 - alpha / 2, df) + studentTQuantile(power, df)) * sd / Math.sqrt(n2);
 }
+function holmAdjust(ps) {
+  const idx = ps.map((p, i2) => [p, i2]).filter(([p]) => !Number.isNaN(p));
+  idx.sort((a2, b) => a2[0] - b[0]);
+  const m = idx.length;
+  const out = ps.map(() => NaN);
+  let running = 0;
+  idx.forEach(([p, i2], rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    out[i2] = running;
+  });
+  return out;
+}
+function plannedLooks(n0, nMax, step) {
+  return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
+}
 
 // src/engine/syscalls.ts
-import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
-import { join as join4 } from "node:path";
+import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync8, rmSync as rmSync5 } from "node:fs";
+import { tmpdir as tmpdir4 } from "node:os";
+import { join as join6 } from "node:path";
 
 // src/engine/types.ts
 var SYSCALLS = ["mmap", "munmap", "madvise", "mprotect", "mremap", "brk"];
@@ -15565,8 +15668,8 @@ function parseStraceSummary(text) {
   return calls;
 }
 async function straceRun(strace, argv, opts) {
-  const dir = mkdtempSync3(join4(tmpdir3(), "perfgate-strace-"));
-  const out = join4(dir, "strace.txt");
+  const dir = mkdtempSync4(join6(tmpdir4(), "perfgate-strace-"));
+  const out = join6(dir, "strace.txt");
   try {
     const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
     if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
@@ -15590,126 +15693,118 @@ async function straceRun(strace, argv, opts) {
     }
     let text;
     try {
-      text = readFileSync7(out, "utf8");
+      text = readFileSync8(out, "utf8");
     } catch {
       return { ok: false, stdout: r.stdout, reason: "strace wrote no summary" };
     }
     return { ok: true, counts: parseStraceSummary(text), stdout: r.stdout };
   } finally {
-    rmSync4(dir, { recursive: true, force: true });
+    rmSync5(dir, { recursive: true, force: true });
   }
 }
-
-// src/engine/tools.ts
-import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join5 } from "node:path";
-function which(name, path6 = process.env.PATH ?? "") {
-  if (name.includes("/")) return isExecutable(name) ? name : void 0;
-  for (const dir of path6.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join5(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return void 0;
-}
-function isExecutable(p) {
-  try {
-    accessSync(p, constants4.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function findGnuTime() {
-  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
-}
-var PACKAGE_OF = {
-  git: "git",
-  make: "make",
-  gcc: "gcc",
-  strace: "strace",
-  time: "time",
-  taskset: "util-linux",
-  valgrind: "valgrind",
-  perf: "linux-perf"
-};
 
 // src/engine/verdict.ts
 function fmt(x, digits = 2) {
   return x.toFixed(digits);
 }
-function decideMetric(base, head, higherIsBetter, knobs, seed) {
+function pairedEvidence(base, head, higherIsBetter, knobs, seed, bandFloorPct = 0) {
   const n2 = Math.min(base.length, head.length);
-  const sign = higherIsBetter ? 1 : -1;
   const positive = (xs) => xs.every((x) => Number.isFinite(x) && x > 0);
-  if (n2 === 0 || !positive(base) || !positive(head)) {
-    const empty = {
-      pairs: n2,
-      medianRatio: NaN,
-      changePct: NaN,
-      ciLowPct: NaN,
-      ciHighPct: NaN,
-      pValue: NaN,
-      pairSdPct: NaN,
-      noiseBandPct: NaN,
-      mdePct: NaN
-    };
-    return {
-      comparison: empty,
-      verdict: "NOT_MEASURED",
-      reason: n2 === 0 ? "no complete pairs" : "the metric has zero or negative values, so ratios are undefined"
-    };
-  }
+  if (n2 === 0 || !positive(base) || !positive(head)) return void 0;
+  const sign = higherIsBetter ? 1 : -1;
   const d = [];
   for (let i2 = 0; i2 < n2; i2++) d.push(sign * Math.log(head[i2] / base[i2]));
   const sd = n2 > 1 ? sampleStandardDeviation(d) : 0;
-  const se = n2 > 0 ? sd / Math.sqrt(n2) : Infinity;
+  const sePct = 100 * sd / Math.sqrt(n2);
   const med = median(d);
   const [lo, hi] = bootstrapMedianCi(d, seed);
   const p = pairedTTestP(d);
-  const noiseBandPct = Math.max(knobs.minEffectPct, knobs.cvMultiplier * 100 * se);
-  const comparison = {
-    pairs: n2,
-    medianRatio: Math.exp(sign * med),
-    changePct: logToPct(med),
-    ciLowPct: logToPct(lo),
-    ciHighPct: logToPct(hi),
-    pValue: p,
-    pairSdPct: 100 * sd,
-    noiseBandPct,
-    mdePct: 100 * minimumDetectableLog(sd, n2, knobs.alpha)
+  return {
+    comparison: {
+      pairs: n2,
+      medianRatio: Math.exp(sign * med),
+      changePct: logToPct(med),
+      ciLowPct: logToPct(lo),
+      ciHighPct: logToPct(hi),
+      pValue: p,
+      pAdjusted: p,
+      pairSdPct: 100 * sd,
+      noiseBandPct: Math.max(knobs.minEffectPct, bandFloorPct, knobs.cvMultiplier * sePct),
+      mdePct: 100 * minimumDetectableLog(sd, n2, knobs.alpha)
+    },
+    cvBasePct: summarize(base).cvPct,
+    cvHeadPct: summarize(head).cvPct,
+    sePct
   };
-  const cvBase = summarize(base).cvPct;
-  const cvHead = summarize(head).cvPct;
-  if (Math.max(cvBase, cvHead) > knobs.maxCvPct) {
+}
+function judge(ev, knobs, pAdjusted) {
+  const comparison = { ...ev.comparison, pAdjusted };
+  const band = comparison.noiseBandPct;
+  const cv = Math.max(ev.cvBasePct, ev.cvHeadPct);
+  if (cv > knobs.maxCvPct) {
     return {
       comparison,
       verdict: "UNSTABLE",
-      reason: `run-to-run CV ${fmt(Math.max(cvBase, cvHead), 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`
+      reason: `run-to-run CV ${fmt(cv, 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`
     };
   }
   const change = comparison.changePct;
-  if (p < knobs.alpha && Math.abs(change) > noiseBandPct) {
+  if (pAdjusted < knobs.alpha && Math.abs(change) > band) {
     const better = change > 0;
     return {
       comparison,
       verdict: better ? "IMPROVED" : "REGRESSED",
-      reason: `${better ? "+" : ""}${fmt(change)} % (${better ? "better" : "worse"}), beyond the \xB1${fmt(noiseBandPct)} % noise band, p = ${p.toExponential(1)}`
+      reason: `${better ? "+" : ""}${fmt(change)} % (${better ? "better" : "worse"}), beyond the \xB1${fmt(band)} % noise band, p = ${pAdjusted.toExponential(1)}`
     };
   }
-  if (noiseBandPct > knobs.maxBandPct) {
-    const needed = Math.ceil(n2 * (knobs.cvMultiplier * 100 * se / knobs.maxBandPct) ** 2);
+  if (band > knobs.maxBandPct) {
+    const needed = Math.ceil(comparison.pairs * (knobs.cvMultiplier * ev.sePct / knobs.maxBandPct) ** 2);
     return {
       comparison,
       verdict: "UNSTABLE",
-      reason: `noise band \xB1${fmt(noiseBandPct)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${n2}) would resolve it`
+      reason: `noise band \xB1${fmt(band)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${comparison.pairs}) would resolve it`
     };
   }
   return {
     comparison,
     verdict: "UNCHANGED",
-    reason: `unchanged within \xB1${fmt(noiseBandPct)} % (${change >= 0 ? "+" : ""}${fmt(change)} %, p = ${p.toFixed(3)})`
+    reason: `unchanged within \xB1${fmt(band)} % (${change >= 0 ? "+" : ""}${fmt(change)} %, p = ${pAdjusted.toFixed(3)})`
   };
+}
+function worthMorePairs(ev, knobs, pAdjusted) {
+  const d = judge(ev, knobs, pAdjusted);
+  const c3 = d.comparison;
+  if (d.verdict === "UNSTABLE") return c3.noiseBandPct > knobs.maxBandPct;
+  if (d.verdict === "UNCHANGED") return c3.ciLowPct < -c3.noiseBandPct || c3.ciHighPct > c3.noiseBandPct;
+  return false;
+}
+var NOT_MEASURED_COMPARISON = (n2) => ({
+  pairs: n2,
+  medianRatio: NaN,
+  changePct: NaN,
+  ciLowPct: NaN,
+  ciHighPct: NaN,
+  pValue: NaN,
+  pAdjusted: NaN,
+  pairSdPct: NaN,
+  noiseBandPct: NaN,
+  mdePct: NaN
+});
+function decideCounter(base, head, thresholdPct) {
+  const changePct = (base / head - 1) * 100;
+  const comparison = {
+    ...NOT_MEASURED_COMPARISON(1),
+    medianRatio: head / base,
+    changePct,
+    ciLowPct: changePct,
+    ciHighPct: changePct,
+    pairSdPct: 0,
+    noiseBandPct: thresholdPct,
+    mdePct: thresholdPct
+  };
+  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${changePct >= 0 ? "+" : ""}${fmt(changePct)} %)`;
+  if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: "UNCHANGED", reason: `${what}, within \xB1${thresholdPct} %` };
+  return { comparison, verdict: changePct > 0 ? "IMPROVED" : "REGRESSED", reason: `${what}, beyond the \xB1${thresholdPct} % threshold` };
 }
 var FAILED_RUN_VERDICT = {
   crash: "CRASH",
@@ -15888,8 +15983,12 @@ async function resolveRefs(root, opts) {
   }
   return { base: { ref: baseRef, sha: baseSha, treeId: baseSha, subject: await shortLog(root, baseSha) }, head };
 }
-async function measureBenchmark(spec, trees, ctx, pairs, warmup, rng, progress) {
+function samples(runs, side, metric) {
+  return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
+}
+async function measureBenchmark(spec, trees, ctx, sampling, config, seed, rng, progress) {
   const runs = [];
+  const warmup = config.runs.warmup;
   const argv = (side) => spec.argv.map((a2) => expand(a2, trees[side]));
   const preload = (side) => spec.preload ? expand(spec.preload, trees[side]) : void 0;
   const check = (r) => {
@@ -15898,22 +15997,31 @@ async function measureBenchmark(spec, trees, ctx, pairs, warmup, rng, progress) 
     return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
   };
   const failed = () => runs.some((r) => r.status !== "ok");
+  let target = sampling.pairs;
   const started = Date.now();
-  const total = 2 * (warmup + pairs);
-  const eta = () => runs.length ? (Date.now() - started) / 1e3 / runs.length * (total - runs.length) : void 0;
+  const eta = () => {
+    const total = 2 * (warmup + target);
+    return runs.length ? (Date.now() - started) / 1e3 / runs.length * (total - runs.length) : void 0;
+  };
   for (let i2 = 0; i2 < warmup && !failed(); i2++) {
     for (const side of ["base", "head"]) {
       progress({ type: "run", benchmark: spec.name, kind: "warmup", index: i2 + 1, of: warmup, side, etaSeconds: eta() });
       runs.push(check(await runBenchmark(spec, argv(side), preload(side), side, ctx(side), { kind: "warmup" })));
     }
   }
-  for (let i2 = 0; i2 < pairs && !failed(); i2++) {
+  for (let i2 = 0; i2 < target && !failed(); i2++) {
     const order = rng() < 0.5 ? ["base", "head"] : ["head", "base"];
     for (const [position, side] of order.entries()) {
-      progress({ type: "run", benchmark: spec.name, kind: "pair", index: i2 + 1, of: pairs, side, etaSeconds: eta() });
+      progress({ type: "run", benchmark: spec.name, kind: "pair", index: i2 + 1, of: target, side, etaSeconds: eta() });
       runs.push(
         check(await runBenchmark(spec, argv(side), preload(side), side, ctx(side), { kind: "pair", pair: i2, position }))
       );
+    }
+    if (i2 + 1 === target && target < sampling.maxPairs && !failed()) {
+      const m = spec.metric;
+      const ev = pairedEvidence(samples(runs, "base", m.name), samples(runs, "head", m.name), m.higherIsBetter, config.decision, seed);
+      if (ev && worthMorePairs(ev, config.decision, Math.min(1, ev.comparison.pValue * sampling.looks)))
+        target = Math.min(sampling.maxPairs, target + sampling.step);
     }
   }
   return runs;
@@ -15940,6 +16048,22 @@ async function syscallPass(spec, trees, env, strace, straceProblem2, progress) {
   }
   return pass;
 }
+async function instructionPass(spec, trees, env, probe, progress) {
+  if (!probe.tool) return { error: probe.note };
+  const out = { tool: probe.tool };
+  for (const side of ["base", "head"]) {
+    progress({ type: "counters", benchmark: spec.name, side, tool: probe.tool });
+    const tree = trees[side];
+    const argv = (spec.instructions?.argv ?? spec.argv).map((a2) => expand(a2, tree));
+    const preload = spec.preload ? expand(spec.preload, tree) : void 0;
+    const r = await countInstructions(probe.tool, argv, { cwd: tree.dir, env, preload, timeoutSeconds: spec.timeoutSeconds * 100 });
+    const ops = r.ok ? opsOf(r.stdout, spec) : void 0;
+    if (!r.ok || !r.instructions || !ops)
+      return { tool: probe.tool, error: `${side}: ${r.error ?? "the counted run reported no operation count"}` };
+    out[side] = r.instructions / ops;
+  }
+  return out;
+}
 async function straceProblem(strace) {
   if (!strace) return "strace is not installed (Debian package: strace)";
   const r = await straceRun(strace, ["true"], {
@@ -15949,37 +16073,69 @@ async function straceProblem(strace) {
   });
   return r.ok ? void 0 : r.reason;
 }
-function decideBenchmark(spec, runs, syscalls, config, seed) {
-  const metrics = [];
-  const all = [spec.metric, ...spec.extraMetrics];
+function gatherEvidence(spec, runs, syscalls, config, seed) {
   const headFailure = failedRunVerdict(runs);
   const baseFailure = runs.find((r) => r.side === "base" && r.status !== "ok");
-  const pairRuns = runs.filter((r) => r.kind === "pair" && r.status === "ok");
-  for (const m of all) {
-    const row = { benchmark: spec.name, metric: m.name, unit: m.unit, higherIsBetter: m.higherIsBetter };
-    const bySide = (side) => pairRuns.filter((r) => r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[m.name]);
+  const metrics = [spec.metric, ...spec.extraMetrics].map((metric) => {
     if (headFailure) {
       const r = headFailure.run;
-      metrics.push({ ...row, verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` });
-      continue;
+      return { metric, fixed: { verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` } };
     }
     if (baseFailure) {
-      metrics.push({
-        ...row,
-        verdict: "BASE_FAILED",
-        reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`
-      });
-      continue;
+      return {
+        metric,
+        fixed: {
+          verdict: "BASE_FAILED",
+          reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`
+        }
+      };
     }
-    const base = bySide("base");
-    const head = bySide("head");
-    const decision = decideMetric(base, head, m.higherIsBetter, config.decision, seed);
-    metrics.push({ ...row, base: summarize(base), head: summarize(head), ...decision });
-  }
-  const budgets = headFailure || baseFailure ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
-  const verdicts = metrics.map((m) => m.verdict);
-  if (budgets.some((b) => b.status === "exceeded")) verdicts.push("BUDGET_EXCEEDED");
-  return { name: spec.name, verdict: worstVerdict(verdicts), metrics, budgets, syscalls, runs };
+    const ev = pairedEvidence(
+      samples(runs, "base", metric.name),
+      samples(runs, "head", metric.name),
+      metric.higherIsBetter,
+      config.decision,
+      seed
+    );
+    return ev ? { metric, evidence: ev } : {
+      metric,
+      fixed: { verdict: "NOT_MEASURED", reason: "the metric has zero or negative values, so ratios are undefined" }
+    };
+  });
+  return { spec, runs, syscalls, metrics };
+}
+function decideAll(measured, config, looks) {
+  const all = measured.flatMap((m) => m.metrics);
+  const lookP = all.map((x) => x.evidence ? Math.min(1, x.evidence.comparison.pValue * looks) : NaN);
+  const adjusted = config.decision.correction === "holm" ? holmAdjust(lookP) : lookP;
+  let k = 0;
+  return measured.map(({ spec, runs, syscalls, metrics, instructions }) => {
+    const results = metrics.map(({ metric, evidence, fixed }) => {
+      const p = adjusted[k++];
+      const row = { benchmark: spec.name, metric: metric.name, unit: metric.unit, higherIsBetter: metric.higherIsBetter };
+      if (!evidence) return { ...row, ...fixed };
+      return {
+        ...row,
+        base: summarize(samples(runs, "base", metric.name)),
+        head: summarize(samples(runs, "head", metric.name)),
+        ...judge(evidence, config.decision, p)
+      };
+    });
+    if (instructions && spec.instructions) {
+      const row = { benchmark: spec.name, metric: "instructions_per_op", unit: "instr/op", higherIsBetter: false };
+      if (instructions.base !== void 0 && instructions.head !== void 0) {
+        const d = decideCounter(instructions.base, instructions.head, spec.instructions.thresholdPct);
+        results.push({ ...row, ...d, reason: `${d.reason} (counted with ${instructions.tool})` });
+      } else {
+        results.push({ ...row, verdict: "NOT_MEASURED", reason: instructions.error ?? "not counted" });
+      }
+    }
+    const failed = runs.some((r) => r.status !== "ok");
+    const budgets = failed ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
+    const verdicts = results.map((m) => m.verdict);
+    if (budgets.some((b) => b.status === "exceeded")) verdicts.push("BUDGET_EXCEEDED");
+    return { name: spec.name, verdict: worstVerdict(verdicts), metrics: results, budgets, syscalls, runs };
+  });
 }
 function countVerdicts(benchmarks) {
   const counts = {};
@@ -16059,13 +16215,24 @@ ${b.logTail.join("\n")}`
   const rng = seededRng(seed);
   const straceIssue = config.syscallPass.enabled ? await straceProblem(tools.strace) : "the syscall pass is disabled in the config";
   if (straceIssue && opts.requireSyscalls) throw new InfrastructureError(`--require-syscalls: ${straceIssue}`);
+  const maxPairs = Math.max(pairs, opts.maxPairs ?? config.runs.maxPairs);
+  const sampling = { pairs, maxPairs, step: config.runs.step, looks: plannedLooks(pairs, maxPairs, config.runs.step) };
+  result.sampling = sampling;
+  const measured = [];
+  let counters;
   for (const spec of config.benchmarks) {
     const ctx = (side) => ({ cwd: trees[side].dir, env, cpu: spec.pin ? cpu : void 0, tools });
-    const runs = await measureBenchmark(spec, trees, ctx, pairs, config.runs.warmup, rng, progress);
+    const runs = await measureBenchmark(spec, trees, ctx, sampling, config, seed, rng, progress);
     const failed = runs.some((r) => r.status !== "ok");
     const syscalls = failed ? { measured: false, reason: "skipped: a run failed" } : await syscallPass(spec, trees, env, tools.strace, straceIssue, progress);
-    result.benchmarks.push(decideBenchmark(spec, runs, syscalls, config, seed));
+    const m = gatherEvidence(spec, runs, syscalls, config, seed);
+    if (spec.instructions && !failed) {
+      counters ??= await probeCounters(env);
+      m.instructions = await instructionPass(spec, trees, env, counters, progress);
+    }
+    measured.push(m);
   }
+  result.benchmarks = decideAll(measured, config, sampling.looks);
   result.verdictCounts = countVerdicts(result.benchmarks);
   result.outcome = overallOutcome(result.benchmarks.map((b) => b.verdict));
   return result;
@@ -16076,7 +16243,7 @@ function exitCodeFor(outcome) {
 
 // src/engine/config.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFileSync as readFileSync8 } from "node:fs";
+import { readFileSync as readFileSync9 } from "node:fs";
 var ConfigError = class extends Error {
   constructor(file, path6, problem) {
     super(`${file || "config"}: ${path6 ? `${path6}: ` : ""}${problem}`);
@@ -16235,7 +16402,7 @@ function readMetric(r, benchName, fallbackName) {
   };
 }
 function readBenchmark(r, defaults) {
-  r.only(["name", "argv", "preload", "metric", "extra_metrics", "ops_field", "ops", "pin", "timeout_s"]);
+  r.only(["name", "argv", "preload", "metric", "extra_metrics", "ops_field", "ops", "pin", "timeout_s", "instructions"]);
   const name = r.string("name");
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail("name", "use letters, digits, '_', '.' or '-'");
   const metric = r.has("metric") ? readMetric(r.section("metric"), name, "metric") : defaultMetric();
@@ -16254,7 +16421,15 @@ function readBenchmark(r, defaults) {
     opsField: r.optionalString("ops_field") ?? (r.has("ops") ? void 0 : "ops"),
     ops: r.optionalNumber("ops", { min: 1, integer: true }),
     pin: r.boolean("pin", true),
-    timeoutSeconds: r.number("timeout_s", defaults.timeoutSeconds, { min: 0, exclusiveMin: true })
+    timeoutSeconds: r.number("timeout_s", defaults.timeoutSeconds, { min: 0, exclusiveMin: true }),
+    instructions: r.has("instructions") ? readInstructions(r.section("instructions")) : void 0
+  };
+}
+function readInstructions(r) {
+  r.only(["argv", "threshold_pct"]);
+  return {
+    argv: r.has("argv") ? r.argv("argv") : void 0,
+    thresholdPct: r.number("threshold_pct", 0.5, { min: 0, exclusiveMin: true, max: 100 })
   };
 }
 function defaultMetric() {
@@ -16265,15 +16440,17 @@ function configFromObject(file, value) {
   root.only(["version", "build", "runs", "decision", "budgets", "syscall_pass", "env", "benchmarks"]);
   if (root.has("version")) root.number("version", 1, { min: 1, max: 1, integer: true });
   const b = root.section("build");
+  const runsSection = root.section("runs");
+  const pairs = runsSection.number("pairs", 10, { min: 2, max: 1e4, integer: true });
   b.only(["command", "output", "timeout_s"]);
   const runs = root.section("runs");
-  runs.only(["pairs", "warmup", "timeout_s", "seed", "pin_cpu"]);
+  runs.only(["pairs", "max_pairs", "step", "warmup", "timeout_s", "seed", "pin_cpu"]);
   const runTimeout = runs.number("timeout_s", 120, { min: 0, exclusiveMin: true });
   let pinCpu2 = "auto";
   if (typeof runs.raw("pin_cpu") === "number") pinCpu2 = runs.number("pin_cpu", 0, { min: 0, integer: true });
   else pinCpu2 = runs.enumOf("pin_cpu", ["auto", "none"], "auto");
   const d = root.section("decision");
-  d.only(["min_effect_pct", "cv_multiplier", "max_cv_pct", "max_band_pct", "alpha"]);
+  d.only(["min_effect_pct", "cv_multiplier", "max_cv_pct", "max_band_pct", "alpha", "correction"]);
   const bu = root.section("budgets");
   bu.only([
     "syscalls",
@@ -16304,6 +16481,7 @@ function configFromObject(file, value) {
     seen.add(bm.name);
   });
   const decision = {
+    correction: d.enumOf("correction", ["holm", "none"], "holm"),
     minEffectPct: d.number("min_effect_pct", 1, { min: 0, max: 100 }),
     cvMultiplier: d.number("cv_multiplier", 2, { min: 0 }),
     maxCvPct: d.number("max_cv_pct", 30, { min: 0, exclusiveMin: true }),
@@ -16319,7 +16497,9 @@ function configFromObject(file, value) {
       timeoutSeconds: b.number("timeout_s", 900, { min: 0, exclusiveMin: true })
     },
     runs: {
-      pairs: runs.number("pairs", 10, { min: 2, max: 1e4, integer: true }),
+      pairs,
+      maxPairs: runs.number("max_pairs", Math.max(30, pairs), { min: pairs, max: 1e4, integer: true }),
+      step: runs.number("step", 10, { min: 1, max: 1e4, integer: true }),
       warmup: runs.number("warmup", 1, { min: 0, max: 100, integer: true }),
       seed: runs.optionalNumber("seed", { min: 0, max: 2 ** 32 - 1, integer: true }),
       pinCpu: pinCpu2
@@ -16343,7 +16523,7 @@ function configFromObject(file, value) {
 function loadConfig(file) {
   let text;
   try {
-    text = readFileSync8(file, "utf8");
+    text = readFileSync9(file, "utf8");
   } catch (e) {
     throw new ConfigError(file, "", `cannot read the file: ${e.code ?? e.message}`);
   }
@@ -16359,7 +16539,7 @@ function loadConfig(file) {
 
 // src/engine/doctor.ts
 import { cpus as cpus3, loadavg as loadavg2 } from "node:os";
-import { readFileSync as readFileSync9 } from "node:fs";
+import { readFileSync as readFileSync10 } from "node:fs";
 function tool(name, required, purpose) {
   const path6 = which(name);
   return path6 ? { name, status: "ok", detail: path6, required } : { name, status: "missing", detail: `${purpose}; install the Debian package '${PACKAGE_OF[name] ?? name}'`, required };
@@ -16414,7 +16594,7 @@ async function runDoctor() {
   checks.push(await perfCounters());
   let governor;
   try {
-    governor = readFileSync9("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "utf8").trim();
+    governor = readFileSync10("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "utf8").trim();
   } catch {
     governor = void 0;
   }
@@ -16490,17 +16670,17 @@ function refLine(r) {
 }
 function verdictTable(benchmarks) {
   const lines = [
-    "| benchmark | metric | base median | head median | change | noise band | CV base / head | p | 95 % CI | verdict |",
-    "|---|---|--:|--:|--:|--:|--:|--:|--:|---|"
+    "| benchmark | metric | base median | head median | change | noise band | MDE | pairs | CV base / head | p | 95 % CI | verdict |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
   ];
   for (const b of benchmarks) {
     for (const m of b.metrics) {
       const c3 = m.comparison;
       lines.push(
-        `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${fmtPct(c3?.changePct)} | ${c3 ? `\xB1${c3.noiseBandPct.toFixed(2)} %` : "\u2013"} | ${m.base ? `${m.base.cvPct.toFixed(1)} / ${m.head?.cvPct.toFixed(1)} %` : "\u2013"} | ${fmtP(c3?.pValue)} | ${c3 ? `${fmtPct(c3.ciLowPct)} \u2026 ${fmtPct(c3.ciHighPct)}` : "\u2013"} | **${m.verdict}** |`
+        `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${fmtPct(c3?.changePct)} | ${c3 ? `\xB1${c3.noiseBandPct.toFixed(2)} %` : "\u2013"} | ${c3 ? `${c3.mdePct.toFixed(2)} %` : "\u2013"} | ${c3?.pairs ?? "\u2013"} | ${m.base ? `${m.base.cvPct.toFixed(1)} / ${m.head?.cvPct.toFixed(1)} %` : "\u2013"} | ${fmtP(c3?.pAdjusted)} | ${c3 ? `${fmtPct(c3.ciLowPct)} \u2026 ${fmtPct(c3.ciHighPct)}` : "\u2013"} | **${m.verdict}** |`
       );
     }
-    if (b.verdict === "BUDGET_EXCEEDED") lines.push(`| ${escapeMarkdown(b.name)} | budgets | | | | | | | | **BUDGET_EXCEEDED** |`);
+    if (b.verdict === "BUDGET_EXCEEDED") lines.push(`| ${escapeMarkdown(b.name)} | budgets | | | | | | | | | | **BUDGET_EXCEEDED** |`);
   }
   return lines;
 }
@@ -16579,7 +16759,7 @@ function renderMarkdown(r, opts = {}) {
     "",
     ...reasons(r.benchmarks),
     "",
-    `A change counts only when it is significant (paired t-test on log ratios, p < ${r.config.decision.alpha}) and larger than the noise band (never below ${r.config.decision.minEffectPct} %). Change is signed so that + is better.`,
+    `A change counts only when it is significant (paired t-test on log ratios, p < ${r.config.decision.alpha} after corrections for ${r.sampling && r.sampling.looks > 1 ? `${r.sampling.looks} looks and ` : ""}${r.config.decision.correction === "holm" ? "all decisions (Holm)" : "nothing"}) and larger than the noise band (never below ${r.config.decision.minEffectPct} %). MDE: the smallest change this comparison could detect (80 % power). Change is signed so that + is better.`,
     ...opts.extra ? ["", opts.extra] : []
   ].join("\n");
   const sections = [budgetTable(r.benchmarks).join("\n"), syscallTable(r.benchmarks).join("\n"), failureDetails(r).join("\n")];
@@ -16602,7 +16782,7 @@ _(truncated)_` : text;
 
 // src/report/terminal.ts
 function renderTerminal(r) {
-  const rows = [["benchmark", "metric", "base", "head", "change", "band", "CV b/h", "p", "verdict"]];
+  const rows = [["benchmark", "metric", "base", "head", "change", "band", "MDE", "pairs", "CV b/h", "p", "verdict"]];
   for (const b of r.benchmarks) {
     for (const m of b.metrics) {
       const c3 = m.comparison;
@@ -16613,13 +16793,16 @@ function renderTerminal(r) {
         fmtValue(m.head?.median),
         fmtPct(c3?.changePct),
         c3 ? `\xB1${c3.noiseBandPct.toFixed(2)}%` : "\u2013",
+        c3 ? `${c3.mdePct.toFixed(2)}%` : "\u2013",
+        c3 ? String(c3.pairs) : "\u2013",
         m.base && m.head ? `${m.base.cvPct.toFixed(1)}/${m.head.cvPct.toFixed(1)}%` : "\u2013",
-        fmtP(c3?.pValue),
+        fmtP(c3?.pAdjusted),
         m.verdict
       ]);
     }
     for (const x of b.budgets)
-      if (x.status === "exceeded") rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), "", "", "", "", "BUDGET_EXCEEDED"]);
+      if (x.status === "exceeded")
+        rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), "", "", "", "", "", "", "BUDGET_EXCEEDED"]);
   }
   const widths = rows[0].map((_, i2) => Math.max(...rows.map((row) => (row[i2] ?? "").length)));
   const lines = rows.map(
@@ -16658,7 +16841,8 @@ compare options:
   --head REF            head commit (default: the working tree, uncommitted changes included)
   --worktree            head = the working tree (the default; conflicts with --head)
   --config FILE         config file (default: perfgate.yml at the repository root)
-  --runs N              number of pairs (default: runs.pairs from the config, 10)
+  --runs N              pairs before the first look (default: runs.pairs from the config, 10)
+  --max-runs N          adaptive sampling's ceiling (default: runs.max_pairs, 30); equal to --runs: fixed N
   --seed N              seed for the pair order and the bootstrap (default: random, recorded)
   --json FILE           write the full result as JSON (schema: docs/result-schema.md)
   --markdown FILE       write the Markdown report
@@ -16680,7 +16864,9 @@ function progressPrinter(io) {
 `);
     else if (e.type === "run") io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}
 `);
-    else io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}
+    else if (e.type === "syscalls") io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}
+`);
+    else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}
 `);
   };
 }
@@ -16698,6 +16884,7 @@ async function cmdCompare(args, io) {
       worktree: { type: "boolean" },
       config: { type: "string" },
       runs: { type: "string" },
+      "max-runs": { type: "string" },
       seed: { type: "string" },
       json: { type: "string" },
       markdown: { type: "string" },
@@ -16715,9 +16902,11 @@ async function cmdCompare(args, io) {
     return Number(v);
   };
   const pairs = intArg("runs", values.runs, 2);
+  const maxPairs = intArg("max-runs", values["max-runs"], 2);
+  if (pairs !== void 0 && maxPairs !== void 0 && maxPairs < pairs) throw new UsageError("--max-runs must be at least --runs");
   const seed = intArg("seed", values.seed, 0);
   const root = await repoRoot(io.cwd);
-  const configFile = values.config ? resolve(io.cwd, values.config) : join6(root, "perfgate.yml");
+  const configFile = values.config ? resolve(io.cwd, values.config) : join7(root, "perfgate.yml");
   if (!existsSync2(configFile))
     throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
   const config = loadConfig(configFile);
@@ -16727,6 +16916,7 @@ async function cmdCompare(args, io) {
     base: values.base,
     head: values.head,
     pairs,
+    maxPairs,
     seed,
     requireSyscalls: values["require-syscalls"] ?? false,
     useCache: !values["no-cache"],

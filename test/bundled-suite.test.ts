@@ -26,9 +26,13 @@ it('compares the bundled allocator suite end to end', () => {
   assert.notEqual(tiny, shipped);
   writeFiles(dir, { 'tiny.yml': tiny });
   const out = join(dir, 'result.json');
-  const r = runCli(ROOT, ['compare', '--config', config, '--runs', '3', '--json', out, '--markdown', join(dir, 'report.md'), '--quiet'], {
-    PERFGATE_CACHE_DIR: join(dir, 'cache'),
-  });
+  const r = runCli(
+    ROOT,
+    ['compare', '--config', config, '--runs', '3', '--max-runs', '3', '--json', out, '--markdown', join(dir, 'report.md'), '--quiet'],
+    {
+      PERFGATE_CACHE_DIR: join(dir, 'cache'),
+    },
+  );
   const result = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
   assert.equal(result.benchmarks.length, 6, r.stderr);
   for (const b of result.benchmarks) {
@@ -51,7 +55,7 @@ it('compares the bundled allocator suite end to end', () => {
   writeFiles(dir, {
     'typo.yml': tiny.replace('preload: "{build}/libpgalloc.so"', 'preload: "{build}/libpgaloc.so"'),
   });
-  const typo = runCli(ROOT, ['compare', '--config', join(dir, 'typo.yml'), '--runs', '2', '--json', out, '--quiet'], {
+  const typo = runCli(ROOT, ['compare', '--config', join(dir, 'typo.yml'), '--runs', '2', '--max-runs', '2', '--json', out, '--quiet'], {
     PERFGATE_CACHE_DIR: join(dir, 'cache'),
   });
   const bad = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;

@@ -142,7 +142,9 @@ describe('perfgate compare on a temporary repository', () => {
       stash: git(repo, 'stash', 'list'),
       head: git(repo, 'rev-parse', 'HEAD'),
     };
-    const r = runCli(repo, ['compare', '--base', shas.base as string, '--quiet', '--runs', '4'], { PERFGATE_CACHE_DIR: cache });
+    const r = runCli(repo, ['compare', '--base', shas.base as string, '--quiet', '--runs', '4', '--max-runs', '4'], {
+      PERFGATE_CACHE_DIR: cache,
+    });
     assert.ok(r.code === 0 || r.code === 4, `exit ${r.code}: ${r.stderr}`);
     assert.match(r.stdout, /working tree/);
     assert.deepEqual(

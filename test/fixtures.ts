@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
 `;
 
 export const TINY_CONFIG = `build: { command: [make], output: . }
-runs: { pairs: 8, warmup: 1, timeout_s: 3 }
+runs: { pairs: 8, max_pairs: 8, warmup: 1, timeout_s: 3 }
 decision: { min_effect_pct: 5, max_band_pct: 15 }
 benchmarks:
   - name: tiny

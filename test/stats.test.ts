@@ -4,10 +4,19 @@ import { describe, it } from 'node:test';
 
 import type { DecisionSpec } from '../src/engine/config';
 import { seededRng } from '../src/engine/random';
-import { bootstrapMedianCi, incompleteBeta, pairedTTestP, studentTCdf, studentTQuantile, summarize } from '../src/engine/stats';
-import { decideMetric, overallOutcome, worstVerdict } from '../src/engine/verdict';
+import {
+  bootstrapMedianCi,
+  holmAdjust,
+  incompleteBeta,
+  pairedTTestP,
+  plannedLooks,
+  studentTCdf,
+  studentTQuantile,
+  summarize,
+} from '../src/engine/stats';
+import { decideMetric, judge, overallOutcome, pairedEvidence, worstVerdict, worthMorePairs } from '../src/engine/verdict';
 
-const KNOBS: DecisionSpec = { minEffectPct: 1, cvMultiplier: 2, maxCvPct: 30, maxBandPct: 5, alpha: 0.01 };
+const KNOBS: DecisionSpec = { correction: 'holm', minEffectPct: 1, cvMultiplier: 2, maxCvPct: 30, maxBandPct: 5, alpha: 0.01 };
 
 /** n pairs: base ~ 100 * (1 + cv * z), head = base-like * (1 + shift), independent noise. */
 function pairs(n: number, cvPct: number, shiftPct: number, seed: number): { base: number[]; head: number[] } {
@@ -110,5 +119,49 @@ describe('verdict rule', () => {
     assert.equal(overallOutcome(['BUDGET_EXCEEDED']), 'fail');
     assert.equal(overallOutcome([]), 'inconclusive');
     assert.equal(worstVerdict(['UNCHANGED', 'REGRESSED', 'BUDGET_EXCEEDED']), 'BUDGET_EXCEEDED');
+  });
+});
+
+describe('corrections for many looks and many tests', () => {
+  it("Holm's adjustment matches a hand computation", () => {
+    // sorted 0.005 x4 = 0.02, 0.01 x3 = 0.03, 0.03 x2 = 0.06, 0.04 x1 -> max(0.04, 0.06) = 0.06
+    const adj = holmAdjust([0.01, 0.04, 0.03, 0.005]);
+    const want = [0.03, 0.06, 0.06, 0.02];
+    adj.forEach((a, i) => assert.ok(Math.abs(a - want[i]!) < 1e-12, `${a} vs ${want[i]}`));
+    assert.deepEqual(holmAdjust([NaN, 0.2]), [NaN, 0.2]);
+  });
+  it('planned looks: n0, n0 + step, ... up to max', () => {
+    assert.equal(plannedLooks(10, 30, 10), 3);
+    assert.equal(plannedLooks(10, 10, 10), 1);
+    assert.equal(plannedLooks(10, 25, 10), 3);
+  });
+  it('adaptive sampling continues only while more pairs could change the answer', () => {
+    const clear = pairs(10, 2, -15, 11);
+    const ev = pairedEvidence(clear.base, clear.head, true, KNOBS, 11)!;
+    assert.equal(worthMorePairs(ev, KNOBS, ev.comparison.pValue * 3), false, 'a clear regression needs no more pairs');
+    const noisy = pairs(10, 12, 0, 8);
+    const evn = pairedEvidence(noisy.base, noisy.head, true, KNOBS, 8)!;
+    assert.ok(evn.comparison.noiseBandPct > KNOBS.maxBandPct);
+    assert.equal(worthMorePairs(evn, KNOBS, evn.comparison.pValue * 3), true, 'a band wider than max_band_pct needs more pairs');
+    const quiet = pairs(10, 0.2, 0, 13);
+    const evq = pairedEvidence(quiet.base, quiet.head, true, KNOBS, 13)!;
+    assert.equal(worthMorePairs(evq, KNOBS, evq.comparison.pValue * 3), false, 'a tight interval inside the band is final');
+  });
+  it('peeking at 10, 20 and 30 pairs with p x 3 keeps A/A false alarms near alpha', () => {
+    let falseAlarms = 0;
+    for (let seed = 1; seed <= 500; seed++) {
+      const all = pairs(30, 2, 0, 1000 + seed);
+      for (const n of [10, 20, 30]) {
+        const ev = pairedEvidence(all.base.slice(0, n), all.head.slice(0, n), true, KNOBS, seed)!;
+        const p = Math.min(1, ev.comparison.pValue * 3);
+        const v = judge(ev, KNOBS, p).verdict;
+        if (v === 'REGRESSED' || v === 'IMPROVED') {
+          falseAlarms++;
+          break;
+        }
+        if (!worthMorePairs(ev, KNOBS, p)) break;
+      }
+    }
+    assert.ok(falseAlarms <= 8, `${falseAlarms} of 500 sequential A/A comparisons raised a false alarm`);
   });
 });

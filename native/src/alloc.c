@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "inject.h"
 #include "size_class.h"
 
 static inline void *pg_malloc(size_t size) {
+    pg_inject_malloc();
     if (PG_LIKELY(size <= PG_MEDIUM_MAX)) {
         pg_heap_t *heap = pg_tl_heap;
         pg_page_t *page = heap->pages[pg_size_class(size)];
@@ -23,7 +25,7 @@ static inline void *pg_malloc(size_t size) {
 /* NULL masks to segment 0, which no block lives in. */
 static inline void pg_free(void *p) {
     pg_segment_t *seg = pg_ptr_segment(p);
-    if (PG_UNLIKELY(seg == NULL)) return;
+    if (PG_UNLIKELY(seg == NULL) || pg_inject_free(p)) return;
     pg_page_t *page = pg_segment_page_of(seg, p);
     pg_heap_t *heap = pg_tl_heap;
     if (PG_LIKELY(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap &&

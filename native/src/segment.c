@@ -8,6 +8,7 @@
  * PG_PURGE_DELAY_NS, with munmap beyond PG_CACHE_MAX segments.
  * When a thread exits, its segments that still hold live blocks are
  * abandoned; the next heap that needs a segment reclaims them. */
+#include "inject.h"
 #include "internal.h"
 
 #define PG_CACHE_MAX 16
@@ -79,6 +80,7 @@ static void pg_cache_trim(uint64_t now) {
 }
 
 static void pg_cache_put(pg_segment_t *seg) {
+    pg_inject_segments(-1);
     uint64_t now = pg_os_now_ns();
     atomic_store_explicit(&seg->heap, NULL, memory_order_relaxed);
     seg->cached_ns = now;
@@ -169,6 +171,7 @@ static pg_segment_t *pg_segment_acquire(pg_heap_t *heap, pg_kind_t kind) {
     pg_segment_t *seg = pg_cache_take();
     if (seg == NULL) seg = pg_os_alloc_aligned(PG_SEGMENT_SIZE, PG_SEGMENT_SIZE);
     if (seg == NULL) return NULL;
+    pg_inject_segments(+1);
     pg_segment_init(seg, heap, kind);
     pg_list_push(&heap->avail[kind], seg);
     return seg;

@@ -34,7 +34,8 @@ compare options:
   --head REF            head commit (default: the working tree, uncommitted changes included)
   --worktree            head = the working tree (the default; conflicts with --head)
   --config FILE         config file (default: perfgate.yml at the repository root)
-  --runs N              number of pairs (default: runs.pairs from the config, 10)
+  --runs N              pairs before the first look (default: runs.pairs from the config, 10)
+  --max-runs N          adaptive sampling's ceiling (default: runs.max_pairs, 30); equal to --runs: fixed N
   --seed N              seed for the pair order and the bootstrap (default: random, recorded)
   --json FILE           write the full result as JSON (schema: docs/result-schema.md)
   --markdown FILE       write the Markdown report
@@ -55,7 +56,8 @@ function progressPrinter(io: Io): (e: ProgressEvent) => void {
     const eta = 'etaSeconds' in e && e.etaSeconds !== undefined ? `  ETA ${Math.ceil(e.etaSeconds)} s` : '';
     if (e.type === 'build') io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ''}\n`);
     else if (e.type === 'run') io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}\n`);
-    else io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}\n`);
+    else if (e.type === 'syscalls') io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}\n`);
+    else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}\n`);
   };
 }
 
@@ -74,6 +76,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
       worktree: { type: 'boolean' },
       config: { type: 'string' },
       runs: { type: 'string' },
+      'max-runs': { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'string' },
       markdown: { type: 'string' },
@@ -91,6 +94,8 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
     return Number(v);
   };
   const pairs = intArg('runs', values.runs, 2);
+  const maxPairs = intArg('max-runs', values['max-runs'], 2);
+  if (pairs !== undefined && maxPairs !== undefined && maxPairs < pairs) throw new UsageError('--max-runs must be at least --runs');
   const seed = intArg('seed', values.seed, 0);
   const root = await repoRoot(io.cwd);
   const configFile = values.config ? resolve(io.cwd, values.config) : join(root, 'perfgate.yml');
@@ -103,6 +108,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
     base: values.base,
     head: values.head,
     pairs,
+    maxPairs,
     seed,
     requireSyscalls: values['require-syscalls'] ?? false,
     useCache: !values['no-cache'],

@@ -5,17 +5,28 @@ import { cpus } from 'node:os';
 
 import { runBenchmark, type RunContext } from './bench-run';
 import { buildSide, cacheRoot, type BuildOutcome, type BuiltTree } from './build';
-import type { BenchmarkSpec, Config } from './config';
+import { countInstructions, probeCounters, type CounterProbe, type CounterTool } from './counters';
+import type { BenchmarkSpec, Config, MetricSpec } from './config';
 import { scrubEnv } from './env';
 import { defaultBranch, mergeBase, repoRoot, resolveCommit, shortLog, tryResolve, workingTreeId } from './git';
 import { describeMachine, type MachineInfo } from './machine';
 import { opsOf } from './parse';
 import { randomSeed, seededRng, type Rng } from './random';
-import { summarize } from './stats';
+import { holmAdjust, plannedLooks, summarize } from './stats';
 import { straceRun } from './syscalls';
 import { findGnuTime, which } from './tools';
 import type { BenchmarkResult, MetricResult, Outcome, RunRecord, Side, SyscallPass, Verdict } from './types';
-import { checkBudgets, decideMetric, failedRunVerdict, overallOutcome, worstVerdict } from './verdict';
+import {
+  checkBudgets,
+  decideCounter,
+  failedRunVerdict,
+  judge,
+  overallOutcome,
+  pairedEvidence,
+  worstVerdict,
+  worthMorePairs,
+  type Evidence,
+} from './verdict';
 
 export const RESULT_SCHEMA = 'perfgate/result@1';
 
@@ -29,8 +40,10 @@ export interface CompareOptions {
   base?: string;
   /** Head ref; undefined means the working tree, uncommitted changes included. */
   head?: string;
-  /** Overrides config.runs.pairs. */
+  /** Overrides config.runs.pairs (pairs before the first look). */
   pairs?: number;
+  /** Overrides config.runs.max_pairs (adaptive sampling's ceiling). */
+  maxPairs?: number;
   seed?: number;
   requireSyscalls?: boolean;
   useCache?: boolean;
@@ -40,7 +53,8 @@ export interface CompareOptions {
 export type ProgressEvent =
   | { type: 'build'; side: Side; state: 'start' | 'cached' | 'done' | 'failed'; seconds?: number }
   | { type: 'run'; benchmark: string; kind: 'warmup' | 'pair'; index: number; of: number; side: Side; etaSeconds?: number }
-  | { type: 'syscalls'; benchmark: string; side: Side };
+  | { type: 'syscalls'; benchmark: string; side: Side }
+  | { type: 'counters'; benchmark: string; side: Side; tool: CounterTool };
 
 export interface RefInfo {
   ref: string;
@@ -62,6 +76,8 @@ export interface ComparisonResult {
   createdAt: string;
   seed: number;
   pairs: number;
+  /** Adaptive sampling plan (absent when the head did not build). */
+  sampling?: Sampling;
   config: Config;
   refs: { base: RefInfo; head: RefInfo };
   machine: MachineInfo;
@@ -132,17 +148,39 @@ async function resolveRefs(root: string, opts: CompareOptions): Promise<{ base: 
   return { base: { ref: baseRef, sha: baseSha, treeId: baseSha, subject: await shortLog(root, baseSha) }, head };
 }
 
-/** Runs one benchmark on both sides: warm-ups, then pairs in random order. */
+/** Pair samples of one metric, in pair order. */
+function samples(runs: readonly RunRecord[], side: Side, metric: string): number[] {
+  return runs
+    .filter((r) => r.kind === 'pair' && r.status === 'ok' && r.side === side)
+    .sort((a, b) => (a.pair ?? 0) - (b.pair ?? 0))
+    .map((r) => r.metrics[metric] as number);
+}
+
+export interface Sampling {
+  /** Pairs before the first look. */
+  pairs: number;
+  maxPairs: number;
+  step: number;
+  /** Planned looks K: every look's p is multiplied by K. */
+  looks: number;
+}
+
+/** Runs one benchmark on both sides: warm-ups, then pairs in random order.
+ * Adaptive sampling: at each look (pairs, pairs + step, ... max_pairs) the
+ * primary metric is judged with its p multiplied by the number of planned
+ * looks; sampling stops as soon as more pairs could not change the answer. */
 async function measureBenchmark(
   spec: BenchmarkSpec,
   trees: Record<Side, BuiltTree>,
   ctx: (side: Side) => RunContext,
-  pairs: number,
-  warmup: number,
+  sampling: Sampling,
+  config: Config,
+  seed: number,
   rng: Rng,
   progress: (e: ProgressEvent) => void,
 ): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
+  const warmup = config.runs.warmup;
   const argv = (side: Side) => spec.argv.map((a) => expand(a, trees[side]));
   const preload = (side: Side) => (spec.preload ? expand(spec.preload, trees[side]) : undefined);
   const check = (r: RunRecord): RunRecord => {
@@ -151,9 +189,12 @@ async function measureBenchmark(
     return mismatch ? { ...r, status: 'bad_output', error: mismatch } : r;
   };
   const failed = () => runs.some((r) => r.status !== 'ok');
+  let target = sampling.pairs;
   const started = Date.now();
-  const total = 2 * (warmup + pairs);
-  const eta = () => (runs.length ? ((Date.now() - started) / 1000 / runs.length) * (total - runs.length) : undefined);
+  const eta = () => {
+    const total = 2 * (warmup + target);
+    return runs.length ? ((Date.now() - started) / 1000 / runs.length) * (total - runs.length) : undefined;
+  };
 
   for (let i = 0; i < warmup && !failed(); i++) {
     for (const side of ['base', 'head'] as const) {
@@ -162,13 +203,19 @@ async function measureBenchmark(
     }
   }
   // A failure is deterministic often enough that repeating it only costs time.
-  for (let i = 0; i < pairs && !failed(); i++) {
+  for (let i = 0; i < target && !failed(); i++) {
     const order: Side[] = rng() < 0.5 ? ['base', 'head'] : ['head', 'base'];
     for (const [position, side] of order.entries()) {
-      progress({ type: 'run', benchmark: spec.name, kind: 'pair', index: i + 1, of: pairs, side, etaSeconds: eta() });
+      progress({ type: 'run', benchmark: spec.name, kind: 'pair', index: i + 1, of: target, side, etaSeconds: eta() });
       runs.push(
         check(await runBenchmark(spec, argv(side), preload(side), side, ctx(side), { kind: 'pair', pair: i, position: position as 0 | 1 })),
       );
+    }
+    if (i + 1 === target && target < sampling.maxPairs && !failed()) {
+      const m = spec.metric;
+      const ev = pairedEvidence(samples(runs, 'base', m.name), samples(runs, 'head', m.name), m.higherIsBetter, config.decision, seed);
+      if (ev && worthMorePairs(ev, config.decision, Math.min(1, ev.comparison.pValue * sampling.looks)))
+        target = Math.min(sampling.maxPairs, target + sampling.step);
     }
   }
   return runs;
@@ -203,6 +250,30 @@ async function syscallPass(
   return pass;
 }
 
+/** One counted run per side of the benchmark's reduced command. */
+async function instructionPass(
+  spec: BenchmarkSpec,
+  trees: Record<Side, BuiltTree>,
+  env: Record<string, string>,
+  probe: CounterProbe,
+  progress: (e: ProgressEvent) => void,
+): Promise<InstructionCounts> {
+  if (!probe.tool) return { error: probe.note };
+  const out: InstructionCounts = { tool: probe.tool };
+  for (const side of ['base', 'head'] as const) {
+    progress({ type: 'counters', benchmark: spec.name, side, tool: probe.tool });
+    const tree = trees[side];
+    const argv = (spec.instructions?.argv ?? spec.argv).map((a) => expand(a, tree));
+    const preload = spec.preload ? expand(spec.preload, tree) : undefined;
+    const r = await countInstructions(probe.tool, argv, { cwd: tree.dir, env, preload, timeoutSeconds: spec.timeoutSeconds * 100 });
+    const ops = r.ok ? opsOf(r.stdout, spec) : undefined;
+    if (!r.ok || !r.instructions || !ops)
+      return { tool: probe.tool, error: `${side}: ${r.error ?? 'the counted run reported no operation count'}` };
+    out[side] = r.instructions / ops;
+  }
+  return out;
+}
+
 /** Whether strace can trace here; a reason when it cannot. */
 export async function straceProblem(strace: string | undefined): Promise<string | undefined> {
   if (!strace) return 'strace is not installed (Debian package: strace)';
@@ -214,41 +285,91 @@ export async function straceProblem(strace: string | undefined): Promise<string 
   return r.ok ? undefined : r.reason;
 }
 
-function decideBenchmark(spec: BenchmarkSpec, runs: RunRecord[], syscalls: SyscallPass, config: Config, seed: number): BenchmarkResult {
-  const metrics: MetricResult[] = [];
-  const all = [spec.metric, ...spec.extraMetrics];
+/** Instructions per op of each side, or why they are missing. */
+export interface InstructionCounts {
+  tool?: CounterTool;
+  base?: number;
+  head?: number;
+  error?: string;
+}
+
+/** A benchmark measured, before the family-wide correction. */
+interface Measured {
+  spec: BenchmarkSpec;
+  runs: RunRecord[];
+  syscalls: SyscallPass;
+  instructions?: InstructionCounts;
+  /** Per metric: evidence, or a verdict that needs no statistics. */
+  metrics: { metric: MetricSpec; evidence?: Evidence; fixed?: { verdict: Verdict; reason: string } }[];
+}
+
+function gatherEvidence(spec: BenchmarkSpec, runs: RunRecord[], syscalls: SyscallPass, config: Config, seed: number): Measured {
   const headFailure = failedRunVerdict(runs);
   const baseFailure = runs.find((r) => r.side === 'base' && r.status !== 'ok');
-  const pairRuns = runs.filter((r) => r.kind === 'pair' && r.status === 'ok');
-  for (const m of all) {
-    const row = { benchmark: spec.name, metric: m.name, unit: m.unit, higherIsBetter: m.higherIsBetter };
-    const bySide = (side: Side) =>
-      pairRuns
-        .filter((r) => r.side === side)
-        .sort((a, b) => (a.pair ?? 0) - (b.pair ?? 0))
-        .map((r) => r.metrics[m.name] as number);
+  const metrics = [spec.metric, ...spec.extraMetrics].map((metric) => {
     if (headFailure) {
       const r = headFailure.run;
-      metrics.push({ ...row, verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` });
-      continue;
+      return { metric, fixed: { verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` } };
     }
     if (baseFailure) {
-      metrics.push({
-        ...row,
-        verdict: 'BASE_FAILED',
-        reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`,
-      });
-      continue;
+      return {
+        metric,
+        fixed: {
+          verdict: 'BASE_FAILED',
+          reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`,
+        },
+      };
     }
-    const base = bySide('base');
-    const head = bySide('head');
-    const decision = decideMetric(base, head, m.higherIsBetter, config.decision, seed);
-    metrics.push({ ...row, base: summarize(base), head: summarize(head), ...decision });
-  }
-  const budgets = headFailure || baseFailure ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
-  const verdicts: Verdict[] = metrics.map((m) => m.verdict);
-  if (budgets.some((b) => b.status === 'exceeded')) verdicts.push('BUDGET_EXCEEDED');
-  return { name: spec.name, verdict: worstVerdict(verdicts), metrics, budgets, syscalls, runs };
+    const ev = pairedEvidence(
+      samples(runs, 'base', metric.name),
+      samples(runs, 'head', metric.name),
+      metric.higherIsBetter,
+      config.decision,
+      seed,
+    );
+    return ev
+      ? { metric, evidence: ev }
+      : {
+          metric,
+          fixed: { verdict: 'NOT_MEASURED', reason: 'the metric has zero or negative values, so ratios are undefined' },
+        };
+  });
+  return { spec, runs, syscalls, metrics };
+}
+
+/** Final verdicts: p corrected for the looks, then Holm over every decision. */
+function decideAll(measured: readonly Measured[], config: Config, looks: number): BenchmarkResult[] {
+  const all = measured.flatMap((m) => m.metrics);
+  const lookP = all.map((x) => (x.evidence ? Math.min(1, x.evidence.comparison.pValue * looks) : NaN));
+  const adjusted = config.decision.correction === 'holm' ? holmAdjust(lookP) : lookP;
+  let k = 0;
+  return measured.map(({ spec, runs, syscalls, metrics, instructions }) => {
+    const results: MetricResult[] = metrics.map(({ metric, evidence, fixed }) => {
+      const p = adjusted[k++] as number;
+      const row = { benchmark: spec.name, metric: metric.name, unit: metric.unit, higherIsBetter: metric.higherIsBetter };
+      if (!evidence) return { ...row, ...fixed! };
+      return {
+        ...row,
+        base: summarize(samples(runs, 'base', metric.name)),
+        head: summarize(samples(runs, 'head', metric.name)),
+        ...judge(evidence, config.decision, p),
+      };
+    });
+    if (instructions && spec.instructions) {
+      const row = { benchmark: spec.name, metric: 'instructions_per_op', unit: 'instr/op', higherIsBetter: false };
+      if (instructions.base !== undefined && instructions.head !== undefined) {
+        const d = decideCounter(instructions.base, instructions.head, spec.instructions.thresholdPct);
+        results.push({ ...row, ...d, reason: `${d.reason} (counted with ${instructions.tool})` });
+      } else {
+        results.push({ ...row, verdict: 'NOT_MEASURED', reason: instructions.error ?? 'not counted' });
+      }
+    }
+    const failed = runs.some((r) => r.status !== 'ok');
+    const budgets = failed ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
+    const verdicts: Verdict[] = results.map((m) => m.verdict);
+    if (budgets.some((b) => b.status === 'exceeded')) verdicts.push('BUDGET_EXCEEDED');
+    return { name: spec.name, verdict: worstVerdict(verdicts), metrics: results, budgets, syscalls, runs };
+  });
 }
 
 function countVerdicts(benchmarks: readonly BenchmarkResult[]): Partial<Record<Verdict, number>> {
@@ -333,15 +454,26 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   const straceIssue = config.syscallPass.enabled ? await straceProblem(tools.strace) : 'the syscall pass is disabled in the config';
   if (straceIssue && opts.requireSyscalls) throw new InfrastructureError(`--require-syscalls: ${straceIssue}`);
 
+  const maxPairs = Math.max(pairs, opts.maxPairs ?? config.runs.maxPairs);
+  const sampling: Sampling = { pairs, maxPairs, step: config.runs.step, looks: plannedLooks(pairs, maxPairs, config.runs.step) };
+  result.sampling = sampling;
+  const measured: Measured[] = [];
+  let counters: CounterProbe | undefined;
   for (const spec of config.benchmarks) {
     const ctx = (side: Side): RunContext => ({ cwd: trees[side].dir, env, cpu: spec.pin ? cpu : undefined, tools });
-    const runs = await measureBenchmark(spec, trees, ctx, pairs, config.runs.warmup, rng, progress);
+    const runs = await measureBenchmark(spec, trees, ctx, sampling, config, seed, rng, progress);
     const failed = runs.some((r) => r.status !== 'ok');
     const syscalls: SyscallPass = failed
       ? { measured: false, reason: 'skipped: a run failed' }
       : await syscallPass(spec, trees, env, tools.strace, straceIssue, progress);
-    result.benchmarks.push(decideBenchmark(spec, runs, syscalls, config, seed));
+    const m = gatherEvidence(spec, runs, syscalls, config, seed);
+    if (spec.instructions && !failed) {
+      counters ??= await probeCounters(env);
+      m.instructions = await instructionPass(spec, trees, env, counters, progress);
+    }
+    measured.push(m);
   }
+  result.benchmarks = decideAll(measured, config, sampling.looks);
   result.verdictCounts = countVerdicts(result.benchmarks);
   result.outcome = overallOutcome(result.benchmarks.map((b) => b.verdict));
   return result;

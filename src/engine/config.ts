@@ -32,9 +32,13 @@ export interface BenchmarkSpec {
   /** Pin to one CPU (single-threaded benchmarks); false for threaded ones. */
   pin: boolean;
   timeoutSeconds: number;
+  /** Gate on instructions per op, counted once per side (perf or valgrind). */
+  instructions?: { argv?: string[]; thresholdPct: number };
 }
 
 export interface DecisionSpec {
+  /** Holm over all decisions of a comparison, or none. */
+  correction: 'holm' | 'none';
   minEffectPct: number;
   cvMultiplier: number;
   maxCvPct: number;
@@ -57,7 +61,7 @@ export interface Config {
   /** File the config came from ('' for built-in defaults). */
   file: string;
   build: { command: string[]; output: string; timeoutSeconds: number };
-  runs: { pairs: number; warmup: number; seed?: number; pinCpu: 'auto' | 'none' | number };
+  runs: { pairs: number; maxPairs: number; step: number; warmup: number; seed?: number; pinCpu: 'auto' | 'none' | number };
   decision: DecisionSpec;
   budgets: BudgetSpec;
   syscallPass: { enabled: boolean; require: boolean };
@@ -244,7 +248,7 @@ function readMetric(r: Reader, benchName: string, fallbackName: string): MetricS
 }
 
 function readBenchmark(r: Reader, defaults: { timeoutSeconds: number }): BenchmarkSpec {
-  r.only(['name', 'argv', 'preload', 'metric', 'extra_metrics', 'ops_field', 'ops', 'pin', 'timeout_s']);
+  r.only(['name', 'argv', 'preload', 'metric', 'extra_metrics', 'ops_field', 'ops', 'pin', 'timeout_s', 'instructions']);
   const name = r.string('name');
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail('name', "use letters, digits, '_', '.' or '-'");
   const metric = r.has('metric') ? readMetric(r.section('metric'), name, 'metric') : defaultMetric();
@@ -264,6 +268,15 @@ function readBenchmark(r: Reader, defaults: { timeoutSeconds: number }): Benchma
     ops: r.optionalNumber('ops', { min: 1, integer: true }),
     pin: r.boolean('pin', true),
     timeoutSeconds: r.number('timeout_s', defaults.timeoutSeconds, { min: 0, exclusiveMin: true }),
+    instructions: r.has('instructions') ? readInstructions(r.section('instructions')) : undefined,
+  };
+}
+
+function readInstructions(r: Reader): { argv?: string[]; thresholdPct: number } {
+  r.only(['argv', 'threshold_pct']);
+  return {
+    argv: r.has('argv') ? r.argv('argv') : undefined,
+    thresholdPct: r.number('threshold_pct', 0.5, { min: 0, exclusiveMin: true, max: 100 }),
   };
 }
 
@@ -278,16 +291,18 @@ export function configFromObject(file: string, value: unknown): Config {
   if (root.has('version')) root.number('version', 1, { min: 1, max: 1, integer: true });
 
   const b = root.section('build');
+  const runsSection = root.section('runs');
+  const pairs = runsSection.number('pairs', 10, { min: 2, max: 10000, integer: true });
   b.only(['command', 'output', 'timeout_s']);
   const runs = root.section('runs');
-  runs.only(['pairs', 'warmup', 'timeout_s', 'seed', 'pin_cpu']);
+  runs.only(['pairs', 'max_pairs', 'step', 'warmup', 'timeout_s', 'seed', 'pin_cpu']);
   const runTimeout = runs.number('timeout_s', 120, { min: 0, exclusiveMin: true });
   let pinCpu: 'auto' | 'none' | number = 'auto';
   if (typeof runs.raw('pin_cpu') === 'number') pinCpu = runs.number('pin_cpu', 0, { min: 0, integer: true });
   else pinCpu = runs.enumOf('pin_cpu', ['auto', 'none'] as const, 'auto');
 
   const d = root.section('decision');
-  d.only(['min_effect_pct', 'cv_multiplier', 'max_cv_pct', 'max_band_pct', 'alpha']);
+  d.only(['min_effect_pct', 'cv_multiplier', 'max_cv_pct', 'max_band_pct', 'alpha', 'correction']);
   const bu = root.section('budgets');
   bu.only([
     'syscalls',
@@ -320,6 +335,7 @@ export function configFromObject(file: string, value: unknown): Config {
   });
 
   const decision: DecisionSpec = {
+    correction: d.enumOf('correction', ['holm', 'none'] as const, 'holm'),
     minEffectPct: d.number('min_effect_pct', 1, { min: 0, max: 100 }),
     cvMultiplier: d.number('cv_multiplier', 2, { min: 0 }),
     maxCvPct: d.number('max_cv_pct', 30, { min: 0, exclusiveMin: true }),
@@ -336,7 +352,9 @@ export function configFromObject(file: string, value: unknown): Config {
       timeoutSeconds: b.number('timeout_s', 900, { min: 0, exclusiveMin: true }),
     },
     runs: {
-      pairs: runs.number('pairs', 10, { min: 2, max: 10000, integer: true }),
+      pairs,
+      maxPairs: runs.number('max_pairs', Math.max(30, pairs), { min: pairs, max: 10000, integer: true }),
+      step: runs.number('step', 10, { min: 1, max: 10000, integer: true }),
       warmup: runs.number('warmup', 1, { min: 0, max: 100, integer: true }),
       seed: runs.optionalNumber('seed', { min: 0, max: 2 ** 32 - 1, integer: true }),
       pinCpu,

@@ -129,3 +129,27 @@ export function minimumDetectableLog(sd: number, n: number, alpha: number, power
   const df = n - 1;
   return ((studentTQuantile(1 - alpha / 2, df) + studentTQuantile(power, df)) * sd) / Math.sqrt(n);
 }
+
+/** Holm's step-down adjustment (Holm 1979). With the m p-values sorted
+ * ascending, p_(1) <= ... <= p_(m):
+ *   adj_(i) = max over j <= i of min(1, (m - j + 1) * p_(j)).
+ * Rejecting every hypothesis with adj < alpha keeps the family-wise error
+ * rate (any false alarm among all m decisions) at most alpha. NaN stays NaN
+ * and does not count towards m. */
+export function holmAdjust(ps: readonly number[]): number[] {
+  const idx = ps.map((p, i) => [p, i] as const).filter(([p]) => !Number.isNaN(p));
+  idx.sort((a, b) => a[0] - b[0]);
+  const m = idx.length;
+  const out = ps.map(() => NaN);
+  let running = 0;
+  idx.forEach(([p, i], rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    out[i] = running;
+  });
+  return out;
+}
+
+/** Looks of a group-sequential design: n0, n0 + step, ..., up to nMax. */
+export function plannedLooks(n0: number, nMax: number, step: number): number {
+  return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
+}

@@ -69,6 +69,9 @@ export interface PairedComparison {
   ciHighPct: Percent;
   /** Two-sided p-value of the paired t-test on log ratios. */
   pValue: number;
+  /** pValue corrected for repeated looks (adaptive sampling) and for all
+   * decisions of the comparison (Holm); the verdict uses this one. */
+  pAdjusted: number;
   /** Standard deviation of the paired log ratios, in percent. */
   pairSdPct: Percent;
   /** Band inside which a change counts as noise. */

@@ -17,7 +17,14 @@
  *
  * A change must pass both a significance test and an effect-size threshold:
  * significance alone flags tiny shifts on a quiet machine, size alone flags
- * noise on a busy one. */
+ * noise on a busy one.
+ *
+ * The p of step 5 is corrected twice before use (see compare.ts):
+ *  - adaptive sampling looks at the data up to K times (n0, n0 + step, ...,
+ *    max_pairs); each look's p is multiplied by K (Bonferroni over looks), so
+ *    peeking cannot raise the false-alarm rate above alpha;
+ *  - Holm's step-down procedure over all benchmark x metric decisions of one
+ *    comparison, so adding benchmarks does not add false alarms. */
 import type { BudgetSpec, DecisionSpec } from './config';
 import { bootstrapMedianCi, logToPct, minimumDetectableLog, pairedTTestP, summarize } from './stats';
 import type { BudgetCheck, MetricResult, Outcome, PairedComparison, RunRecord, SyscallPass, Verdict } from './types';
@@ -29,11 +36,142 @@ export interface MetricDecision {
   reason: string;
 }
 
+/** What the pairs say about one metric, before any verdict. */
+export interface Evidence {
+  comparison: PairedComparison;
+  cvBasePct: number;
+  cvHeadPct: number;
+  /** Standard error of the mean log ratio, in percent. */
+  sePct: number;
+}
+
 function fmt(x: number, digits = 2): string {
   return x.toFixed(digits);
 }
 
-/** Decides one metric from paired samples (base[i] and head[i] ran as pair i). */
+/** Paired statistics of one metric (base[i] and head[i] ran as pair i);
+ * undefined when ratios are undefined (no pairs, or non-positive values).
+ * `bandFloorPct` raises the noise band's floor above min_effect_pct (a
+ * calibrated A/A band). */
+export function pairedEvidence(
+  base: readonly number[],
+  head: readonly number[],
+  higherIsBetter: boolean,
+  knobs: DecisionSpec,
+  seed: number,
+  bandFloorPct = 0,
+): Evidence | undefined {
+  const n = Math.min(base.length, head.length);
+  const positive = (xs: readonly number[]) => xs.every((x) => Number.isFinite(x) && x > 0);
+  if (n === 0 || !positive(base) || !positive(head)) return undefined;
+  const sign = higherIsBetter ? 1 : -1;
+  const d: number[] = [];
+  for (let i = 0; i < n; i++) d.push(sign * Math.log((head[i] as number) / (base[i] as number)));
+  const sd = n > 1 ? sampleStandardDeviation(d) : 0;
+  const sePct = (100 * sd) / Math.sqrt(n);
+  const med = median(d);
+  const [lo, hi] = bootstrapMedianCi(d, seed);
+  const p = pairedTTestP(d);
+  return {
+    comparison: {
+      pairs: n,
+      medianRatio: Math.exp(sign * med),
+      changePct: logToPct(med),
+      ciLowPct: logToPct(lo),
+      ciHighPct: logToPct(hi),
+      pValue: p,
+      pAdjusted: p,
+      pairSdPct: 100 * sd,
+      noiseBandPct: Math.max(knobs.minEffectPct, bandFloorPct, knobs.cvMultiplier * sePct),
+      mdePct: 100 * minimumDetectableLog(sd, n, knobs.alpha),
+    },
+    cvBasePct: summarize(base).cvPct,
+    cvHeadPct: summarize(head).cvPct,
+    sePct,
+  };
+}
+
+/** The verdict rule (steps 2 and 5-7 of the module comment), given the
+ * p-value after corrections for multiple looks and multiple tests. */
+export function judge(ev: Evidence, knobs: DecisionSpec, pAdjusted: number): MetricDecision {
+  const comparison = { ...ev.comparison, pAdjusted };
+  const band = comparison.noiseBandPct;
+  const cv = Math.max(ev.cvBasePct, ev.cvHeadPct);
+  if (cv > knobs.maxCvPct) {
+    return {
+      comparison,
+      verdict: 'UNSTABLE',
+      reason: `run-to-run CV ${fmt(cv, 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`,
+    };
+  }
+  const change = comparison.changePct;
+  if (pAdjusted < knobs.alpha && Math.abs(change) > band) {
+    const better = change > 0;
+    return {
+      comparison,
+      verdict: better ? 'IMPROVED' : 'REGRESSED',
+      reason: `${better ? '+' : ''}${fmt(change)} % (${better ? 'better' : 'worse'}), beyond the ±${fmt(band)} % noise band, p = ${pAdjusted.toExponential(1)}`,
+    };
+  }
+  if (band > knobs.maxBandPct) {
+    const needed = Math.ceil(comparison.pairs * ((knobs.cvMultiplier * ev.sePct) / knobs.maxBandPct) ** 2);
+    return {
+      comparison,
+      verdict: 'UNSTABLE',
+      reason: `noise band ±${fmt(band)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${comparison.pairs}) would resolve it`,
+    };
+  }
+  return {
+    comparison,
+    verdict: 'UNCHANGED',
+    reason: `unchanged within ±${fmt(band)} % (${change >= 0 ? '+' : ''}${fmt(change)} %, p = ${pAdjusted.toFixed(3)})`,
+  };
+}
+
+/** Whether more pairs could still change the answer: the band is too wide,
+ * or nothing was detected yet the interval still reaches beyond the band. */
+export function worthMorePairs(ev: Evidence, knobs: DecisionSpec, pAdjusted: number): boolean {
+  const d = judge(ev, knobs, pAdjusted);
+  const c = d.comparison;
+  if (d.verdict === 'UNSTABLE') return c.noiseBandPct > knobs.maxBandPct;
+  if (d.verdict === 'UNCHANGED') return c.ciLowPct < -c.noiseBandPct || c.ciHighPct > c.noiseBandPct;
+  return false;
+}
+
+const NOT_MEASURED_COMPARISON = (n: number): PairedComparison => ({
+  pairs: n,
+  medianRatio: NaN,
+  changePct: NaN,
+  ciLowPct: NaN,
+  ciHighPct: NaN,
+  pValue: NaN,
+  pAdjusted: NaN,
+  pairSdPct: NaN,
+  noiseBandPct: NaN,
+  mdePct: NaN,
+});
+
+/** Deterministic counts (instructions per op) need no statistics: one count
+ * per side, and a change beyond `thresholdPct` either way is the verdict.
+ * Lower is better; change is signed so that + is better. */
+export function decideCounter(base: number, head: number, thresholdPct: number): MetricDecision {
+  const changePct = (base / head - 1) * 100;
+  const comparison: PairedComparison = {
+    ...NOT_MEASURED_COMPARISON(1),
+    medianRatio: head / base,
+    changePct,
+    ciLowPct: changePct,
+    ciHighPct: changePct,
+    pairSdPct: 0,
+    noiseBandPct: thresholdPct,
+    mdePct: thresholdPct,
+  };
+  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${changePct >= 0 ? '+' : ''}${fmt(changePct)} %)`;
+  if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: 'UNCHANGED', reason: `${what}, within ±${thresholdPct} %` };
+  return { comparison, verdict: changePct > 0 ? 'IMPROVED' : 'REGRESSED', reason: `${what}, beyond the ±${thresholdPct} % threshold` };
+}
+
+/** Decides one metric on its own (no corrections): evidence, then the rule. */
 export function decideMetric(
   base: readonly number[],
   head: readonly number[],
@@ -41,78 +179,16 @@ export function decideMetric(
   knobs: DecisionSpec,
   seed: number,
 ): MetricDecision {
-  const n = Math.min(base.length, head.length);
-  const sign = higherIsBetter ? 1 : -1;
-  const positive = (xs: readonly number[]) => xs.every((x) => Number.isFinite(x) && x > 0);
-  if (n === 0 || !positive(base) || !positive(head)) {
-    const empty: PairedComparison = {
-      pairs: n,
-      medianRatio: NaN,
-      changePct: NaN,
-      ciLowPct: NaN,
-      ciHighPct: NaN,
-      pValue: NaN,
-      pairSdPct: NaN,
-      noiseBandPct: NaN,
-      mdePct: NaN,
-    };
+  const ev = pairedEvidence(base, head, higherIsBetter, knobs, seed);
+  if (!ev) {
+    const n = Math.min(base.length, head.length);
     return {
-      comparison: empty,
+      comparison: NOT_MEASURED_COMPARISON(n),
       verdict: 'NOT_MEASURED',
       reason: n === 0 ? 'no complete pairs' : 'the metric has zero or negative values, so ratios are undefined',
     };
   }
-  const d: number[] = [];
-  for (let i = 0; i < n; i++) d.push(sign * Math.log((head[i] as number) / (base[i] as number)));
-  const sd = n > 1 ? sampleStandardDeviation(d) : 0;
-  const se = n > 0 ? sd / Math.sqrt(n) : Infinity;
-  const med = median(d);
-  const [lo, hi] = bootstrapMedianCi(d, seed);
-  const p = pairedTTestP(d);
-  const noiseBandPct = Math.max(knobs.minEffectPct, knobs.cvMultiplier * 100 * se);
-  const comparison: PairedComparison = {
-    pairs: n,
-    medianRatio: Math.exp(sign * med),
-    changePct: logToPct(med),
-    ciLowPct: logToPct(lo),
-    ciHighPct: logToPct(hi),
-    pValue: p,
-    pairSdPct: 100 * sd,
-    noiseBandPct,
-    mdePct: 100 * minimumDetectableLog(sd, n, knobs.alpha),
-  };
-
-  const cvBase = summarize(base).cvPct;
-  const cvHead = summarize(head).cvPct;
-  if (Math.max(cvBase, cvHead) > knobs.maxCvPct) {
-    return {
-      comparison,
-      verdict: 'UNSTABLE',
-      reason: `run-to-run CV ${fmt(Math.max(cvBase, cvHead), 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`,
-    };
-  }
-  const change = comparison.changePct;
-  if (p < knobs.alpha && Math.abs(change) > noiseBandPct) {
-    const better = change > 0;
-    return {
-      comparison,
-      verdict: better ? 'IMPROVED' : 'REGRESSED',
-      reason: `${better ? '+' : ''}${fmt(change)} % (${better ? 'better' : 'worse'}), beyond the ±${fmt(noiseBandPct)} % noise band, p = ${p.toExponential(1)}`,
-    };
-  }
-  if (noiseBandPct > knobs.maxBandPct) {
-    const needed = Math.ceil(n * ((knobs.cvMultiplier * 100 * se) / knobs.maxBandPct) ** 2);
-    return {
-      comparison,
-      verdict: 'UNSTABLE',
-      reason: `noise band ±${fmt(noiseBandPct)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${n}) would resolve it`,
-    };
-  }
-  return {
-    comparison,
-    verdict: 'UNCHANGED',
-    reason: `unchanged within ±${fmt(noiseBandPct)} % (${change >= 0 ? '+' : ''}${fmt(change)} %, p = ${p.toFixed(3)})`,
-  };
+  return judge(ev, knobs, ev.comparison.pValue);
 }
 
 const FAILED_RUN_VERDICT: Record<Exclude<RunRecord['status'], 'ok'>, Verdict> = {

@@ -32,17 +32,17 @@ function refLine(r: ComparisonResult): string {
 
 function verdictTable(benchmarks: readonly BenchmarkResult[]): string[] {
   const lines = [
-    '| benchmark | metric | base median | head median | change | noise band | CV base / head | p | 95 % CI | verdict |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| benchmark | metric | base median | head median | change | noise band | MDE | pairs | CV base / head | p | 95 % CI | verdict |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const b of benchmarks) {
     for (const m of b.metrics) {
       const c = m.comparison;
       lines.push(
-        `| ${esc(b.name)} | ${esc(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${fmtPct(c?.changePct)} | ${c ? `±${c.noiseBandPct.toFixed(2)} %` : '–'} | ${m.base ? `${m.base.cvPct.toFixed(1)} / ${m.head?.cvPct.toFixed(1)} %` : '–'} | ${fmtP(c?.pValue)} | ${c ? `${fmtPct(c.ciLowPct)} … ${fmtPct(c.ciHighPct)}` : '–'} | **${m.verdict}** |`,
+        `| ${esc(b.name)} | ${esc(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${fmtPct(c?.changePct)} | ${c ? `±${c.noiseBandPct.toFixed(2)} %` : '–'} | ${c ? `${c.mdePct.toFixed(2)} %` : '–'} | ${c?.pairs ?? '–'} | ${m.base ? `${m.base.cvPct.toFixed(1)} / ${m.head?.cvPct.toFixed(1)} %` : '–'} | ${fmtP(c?.pAdjusted)} | ${c ? `${fmtPct(c.ciLowPct)} … ${fmtPct(c.ciHighPct)}` : '–'} | **${m.verdict}** |`,
       );
     }
-    if (b.verdict === 'BUDGET_EXCEEDED') lines.push(`| ${esc(b.name)} | budgets | | | | | | | | **BUDGET_EXCEEDED** |`);
+    if (b.verdict === 'BUDGET_EXCEEDED') lines.push(`| ${esc(b.name)} | budgets | | | | | | | | | | **BUDGET_EXCEEDED** |`);
   }
   return lines;
 }
@@ -129,7 +129,9 @@ export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; extr
     ...reasons(r.benchmarks),
     '',
     'A change counts only when it is significant (paired t-test on log ratios, p < ' +
-      `${r.config.decision.alpha}) and larger than the noise band (never below ${r.config.decision.minEffectPct} %). ` +
+      `${r.config.decision.alpha} after corrections for ${r.sampling && r.sampling.looks > 1 ? `${r.sampling.looks} looks and ` : ''}` +
+      `${r.config.decision.correction === 'holm' ? 'all decisions (Holm)' : 'nothing'}) and larger than the noise band ` +
+      `(never below ${r.config.decision.minEffectPct} %). MDE: the smallest change this comparison could detect (80 % power). ` +
       'Change is signed so that + is better.',
     ...(opts.extra ? ['', opts.extra] : []),
   ].join('\n');

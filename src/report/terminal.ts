@@ -4,7 +4,7 @@ import { fmtP, fmtPct, fmtValue } from './format';
 import { headline } from './markdown';
 
 export function renderTerminal(r: ComparisonResult): string {
-  const rows: string[][] = [['benchmark', 'metric', 'base', 'head', 'change', 'band', 'CV b/h', 'p', 'verdict']];
+  const rows: string[][] = [['benchmark', 'metric', 'base', 'head', 'change', 'band', 'MDE', 'pairs', 'CV b/h', 'p', 'verdict']];
   for (const b of r.benchmarks) {
     for (const m of b.metrics) {
       const c = m.comparison;
@@ -15,13 +15,16 @@ export function renderTerminal(r: ComparisonResult): string {
         fmtValue(m.head?.median),
         fmtPct(c?.changePct),
         c ? `±${c.noiseBandPct.toFixed(2)}%` : '–',
+        c ? `${c.mdePct.toFixed(2)}%` : '–',
+        c ? String(c.pairs) : '–',
         m.base && m.head ? `${m.base.cvPct.toFixed(1)}/${m.head.cvPct.toFixed(1)}%` : '–',
-        fmtP(c?.pValue),
+        fmtP(c?.pAdjusted),
         m.verdict,
       ]);
     }
     for (const x of b.budgets)
-      if (x.status === 'exceeded') rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', 'BUDGET_EXCEEDED']);
+      if (x.status === 'exceeded')
+        rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', '', '', 'BUDGET_EXCEEDED']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   const lines = rows.map((row) =>
