@@ -7865,13 +7865,13 @@ var require_dist = __commonJS({
 });
 
 // src/cli/main.ts
-import { existsSync as existsSync2, mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname2, isAbsolute, join as join7, resolve } from "node:path";
+import { existsSync as existsSync3, mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
+import { dirname as dirname3, isAbsolute, join as join8, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/engine/compare.ts
 import { realpathSync } from "node:fs";
-import { cpus as cpus2 } from "node:os";
+import { cpus as cpus3 } from "node:os";
 
 // src/engine/bench-run.ts
 import { mkdtempSync, readFileSync as readFileSync3, rmSync } from "node:fs";
@@ -15058,19 +15058,49 @@ ${r.stderr}`;
   return { ok: true, tree: tree(final, false), logTail: tail(log), logFile, seconds: r.wallSeconds };
 }
 
+// src/engine/calibration.ts
+import { existsSync as existsSync2, mkdirSync as mkdirSync3, readFileSync as readFileSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { dirname as dirname2, join as join4 } from "node:path";
+var CALIBRATION_SCHEMA = "perfgate/calibration@1";
+function defaultCalibrationFile(config) {
+  return config.calibrationFile ?? join4(cacheRoot(), "perfgate-calibration.json");
+}
+function loadCalibration(file) {
+  if (!existsSync2(file)) return void 0;
+  try {
+    const c3 = JSON.parse(readFileSync6(file, "utf8"));
+    return c3.schema === CALIBRATION_SCHEMA ? c3 : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function calibratedSdPct(cal, benchmark, argv, metric) {
+  const b = cal?.benchmarks[benchmark];
+  if (!b || JSON.stringify(b.argv) !== JSON.stringify(argv)) return void 0;
+  return b.metrics[metric]?.pairSdPct;
+}
+function saveCalibration(file, cal) {
+  mkdirSync3(dirname2(file), { recursive: true });
+  writeFileSync3(file, `${JSON.stringify(cal, null, 2)}
+`);
+}
+function calibrationAgeDays(cal, now = Date.now()) {
+  return (now - Date.parse(cal.createdAt)) / 864e5;
+}
+
 // src/engine/counters.ts
-import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync6, rmSync as rmSync4 } from "node:fs";
+import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/engine/tools.ts
 import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join4 } from "node:path";
+import { delimiter, join as join5 } from "node:path";
 function which(name, path6 = process.env.PATH ?? "") {
   if (name.includes("/")) return isExecutable(name) ? name : void 0;
   for (const dir of path6.split(delimiter)) {
     if (dir === "") continue;
-    const candidate = join4(dir, name);
+    const candidate = join5(dir, name);
     if (isExecutable(candidate)) return candidate;
   }
   return void 0;
@@ -15111,8 +15141,8 @@ async function probeCounters(env) {
   return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
 }
 async function countInstructions(tool2, argv, opts) {
-  const dir = mkdtempSync3(join5(tmpdir3(), "perfgate-count-"));
-  const out = join5(dir, "counts.txt");
+  const dir = mkdtempSync3(join6(tmpdir3(), "perfgate-count-"));
+  const out = join6(dir, "counts.txt");
   const target = opts.preload ? ["env", `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
   const cmd = tool2 === "perf" ? ["perf", "stat", "-x,", "-e", "instructions:u", "-o", out, "--", ...target] : [
     "valgrind",
@@ -15134,7 +15164,7 @@ async function countInstructions(tool2, argv, opts) {
       };
     let text = "";
     try {
-      text = readFileSync6(out, "utf8");
+      text = readFileSync7(out, "utf8");
     } catch {
       return { ok: false, stdout: r.stdout, error: `${tool2} wrote no counts` };
     }
@@ -15147,11 +15177,11 @@ async function countInstructions(tool2, argv, opts) {
 }
 
 // src/engine/machine.ts
-import { readFileSync as readFileSync7 } from "node:fs";
+import { readFileSync as readFileSync8 } from "node:fs";
 import { cpus, loadavg, release } from "node:os";
 function readOr(path6) {
   try {
-    return readFileSync7(path6, "utf8").trim();
+    return readFileSync8(path6, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -15170,20 +15200,10 @@ async function describeMachine() {
   };
 }
 
-// src/engine/random.ts
-function seededRng(seed) {
-  let a2 = seed >>> 0;
-  return () => {
-    a2 = a2 + 1831565813 >>> 0;
-    let t = a2;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
-function randomSeed() {
-  return Math.floor(Math.random() * 2 ** 32);
-}
+// src/engine/preflight.ts
+import { readFileSync as readFileSync9 } from "node:fs";
+import { cpus as cpus2 } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 
 // node_modules/simple-statistics/dist/simple-statistics.mjs
 function sum(x) {
@@ -15536,6 +15556,21 @@ PerceptronModel.prototype.train = function train2(features, label) {
   return this;
 };
 
+// src/engine/random.ts
+function seededRng(seed) {
+  let a2 = seed >>> 0;
+  return () => {
+    a2 = a2 + 1831565813 >>> 0;
+    let t = a2;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+function randomSeed() {
+  return Math.floor(Math.random() * 2 ** 32);
+}
+
 // src/engine/stats.ts
 function summarize(samples2) {
   const n2 = samples2.length;
@@ -15647,10 +15682,71 @@ function plannedLooks(n0, nMax, step) {
   return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
 }
 
+// src/engine/preflight.ts
+function parseProcStat(text) {
+  const cpu = /^cpu\s+(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
+  const running = Number(/^procs_running\s+(\d+)/m.exec(text)?.[1] ?? 1);
+  return { total: cpu.slice(0, 8).reduce((a2, b) => a2 + b, 0), steal: cpu[7] ?? 0, running };
+}
+function sample() {
+  try {
+    return parseProcStat(readFileSync9("/proc/stat", "utf8"));
+  } catch {
+    return { total: 0, steal: 0, running: 1 };
+  }
+}
+function workload(seed) {
+  let x = seed | 1;
+  for (let i2 = 0; i2 < 15e5; i2++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  return x;
+}
+var probeState = 2654435769;
+async function probeOnce() {
+  const before = sample();
+  const times = [];
+  let busy = 0;
+  for (let i2 = 0; i2 < 18; i2++) {
+    const t0 = process.hrtime.bigint();
+    probeState = workload(probeState);
+    const dt = Number(process.hrtime.bigint() - t0);
+    if (i2 >= 3) times.push(dt);
+    busy += Math.max(0, sample().running - 1);
+    await sleep(1);
+  }
+  const after = sample();
+  const dTotal = after.total - before.total;
+  return {
+    stealPct: dTotal > 0 ? 100 * (after.steal - before.steal) / dTotal : 0,
+    busyPerCore: busy / 18 / cpus2().length,
+    probeCvPct: summarize(times).cvPct
+  };
+}
+async function preflight(spec) {
+  let attempts = 0;
+  for (; ; ) {
+    attempts++;
+    const m = await probeOnce();
+    const problems = [];
+    if (m.probeCvPct > spec.maxCvPct)
+      problems.push(`a fixed CPU workload varied by CV ${m.probeCvPct.toFixed(1)} % (max ${spec.maxCvPct} %)`);
+    if (m.stealPct > spec.maxStealPct) problems.push(`CPU steal ${m.stealPct.toFixed(1)} % (max ${spec.maxStealPct} %)`);
+    if (m.busyPerCore > spec.maxBusyPerCore)
+      problems.push(`${m.busyPerCore.toFixed(2)} other runnable tasks per core (max ${spec.maxBusyPerCore})`);
+    if (problems.length === 0) return { ok: true, attempts, ...m };
+    if (attempts > spec.retries)
+      return { ok: false, attempts, ...m, reason: `the machine is too noisy to measure: ${problems.join("; ")}` };
+    await sleep(spec.waitSeconds * 1e3);
+  }
+}
+
 // src/engine/syscalls.ts
-import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync8, rmSync as rmSync5 } from "node:fs";
+import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync10, rmSync as rmSync5 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 
 // src/engine/types.ts
 var SYSCALLS = ["mmap", "munmap", "madvise", "mprotect", "mremap", "brk"];
@@ -15668,8 +15764,8 @@ function parseStraceSummary(text) {
   return calls;
 }
 async function straceRun(strace, argv, opts) {
-  const dir = mkdtempSync4(join6(tmpdir4(), "perfgate-strace-"));
-  const out = join6(dir, "strace.txt");
+  const dir = mkdtempSync4(join7(tmpdir4(), "perfgate-strace-"));
+  const out = join7(dir, "strace.txt");
   try {
     const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
     if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
@@ -15693,7 +15789,7 @@ async function straceRun(strace, argv, opts) {
     }
     let text;
     try {
-      text = readFileSync8(out, "utf8");
+      text = readFileSync10(out, "utf8");
     } catch {
       return { ok: false, stdout: r.stdout, reason: "strace wrote no summary" };
     }
@@ -15944,7 +16040,7 @@ function summarizeBuild(b) {
 function pinCpu(config, taskset) {
   if (!taskset || config.runs.pinCpu === "none") return void 0;
   if (typeof config.runs.pinCpu === "number") return config.runs.pinCpu;
-  const n2 = cpus2().length;
+  const n2 = cpus3().length;
   return n2 > 1 ? n2 - 1 : void 0;
 }
 function sameFile(a2, b) {
@@ -15986,7 +16082,7 @@ async function resolveRefs(root, opts) {
 function samples(runs, side, metric) {
   return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
 }
-async function measureBenchmark(spec, trees, ctx, sampling, config, seed, rng, progress) {
+async function measurePairs(spec, trees, ctx, sampling, config, seed, rng, progress, floor = () => 0) {
   const runs = [];
   const warmup = config.runs.warmup;
   const argv = (side) => spec.argv.map((a2) => expand(a2, trees[side]));
@@ -16019,7 +16115,14 @@ async function measureBenchmark(spec, trees, ctx, sampling, config, seed, rng, p
     }
     if (i2 + 1 === target && target < sampling.maxPairs && !failed()) {
       const m = spec.metric;
-      const ev = pairedEvidence(samples(runs, "base", m.name), samples(runs, "head", m.name), m.higherIsBetter, config.decision, seed);
+      const ev = pairedEvidence(
+        samples(runs, "base", m.name),
+        samples(runs, "head", m.name),
+        m.higherIsBetter,
+        config.decision,
+        seed,
+        floor(spec, m.name, target)
+      );
       if (ev && worthMorePairs(ev, config.decision, Math.min(1, ev.comparison.pValue * sampling.looks)))
         target = Math.min(sampling.maxPairs, target + sampling.step);
     }
@@ -16073,7 +16176,7 @@ async function straceProblem(strace) {
   });
   return r.ok ? void 0 : r.reason;
 }
-function gatherEvidence(spec, runs, syscalls, config, seed) {
+function gatherEvidence(spec, runs, syscalls, config, seed, floor) {
   const headFailure = failedRunVerdict(runs);
   const baseFailure = runs.find((r) => r.side === "base" && r.status !== "ok");
   const metrics = [spec.metric, ...spec.extraMetrics].map((metric) => {
@@ -16090,13 +16193,9 @@ function gatherEvidence(spec, runs, syscalls, config, seed) {
         }
       };
     }
-    const ev = pairedEvidence(
-      samples(runs, "base", metric.name),
-      samples(runs, "head", metric.name),
-      metric.higherIsBetter,
-      config.decision,
-      seed
-    );
+    const base = samples(runs, "base", metric.name);
+    const head = samples(runs, "head", metric.name);
+    const ev = pairedEvidence(base, head, metric.higherIsBetter, config.decision, seed, floor(spec, metric.name, base.length));
     return ev ? { metric, evidence: ev } : {
       metric,
       fixed: { verdict: "NOT_MEASURED", reason: "the metric has zero or negative values, so ratios are undefined" }
@@ -16209,6 +16308,33 @@ ${b.logTail.join("\n")}`
     return result;
   }
   const trees = { base: builds.base.tree, head: builds.head.tree };
+  if (config.preflight.enabled) {
+    progress({ type: "preflight" });
+    result.preflight = await preflight(config.preflight);
+    if (!result.preflight.ok) {
+      const reason = result.preflight.reason ?? "the machine is too noisy";
+      result.benchmarks = config.benchmarks.map((spec) => ({
+        name: spec.name,
+        verdict: "UNSTABLE",
+        metrics: [
+          {
+            benchmark: spec.name,
+            metric: spec.metric.name,
+            unit: spec.metric.unit,
+            higherIsBetter: spec.metric.higherIsBetter,
+            verdict: "UNSTABLE",
+            reason
+          }
+        ],
+        budgets: [],
+        syscalls: { measured: false, reason: "not run: pre-flight probe failed" },
+        runs: []
+      }));
+      result.verdictCounts = countVerdicts(result.benchmarks);
+      result.outcome = "inconclusive";
+      return result;
+    }
+  }
   const env = scrubEnv(process.env, config.env.allow, config.env.set);
   const cpu = pinCpu(config, tools.taskset);
   result.pinnedCpu = cpu;
@@ -16218,14 +16344,23 @@ ${b.logTail.join("\n")}`
   const maxPairs = Math.max(pairs, opts.maxPairs ?? config.runs.maxPairs);
   const sampling = { pairs, maxPairs, step: config.runs.step, looks: plannedLooks(pairs, maxPairs, config.runs.step) };
   result.sampling = sampling;
+  const calFile = opts.calibrationFile === null ? void 0 : opts.calibrationFile ?? defaultCalibrationFile(config);
+  const cal = calFile ? loadCalibration(calFile) : void 0;
+  const usedCal = /* @__PURE__ */ new Set();
+  const floor = (spec, metric, n2) => {
+    const sd = calibratedSdPct(cal, spec.name, spec.argv, metric);
+    if (sd === void 0 || n2 < 1) return 0;
+    usedCal.add(spec.name);
+    return config.decision.cvMultiplier * sd / Math.sqrt(n2);
+  };
   const measured = [];
   let counters;
   for (const spec of config.benchmarks) {
     const ctx = (side) => ({ cwd: trees[side].dir, env, cpu: spec.pin ? cpu : void 0, tools });
-    const runs = await measureBenchmark(spec, trees, ctx, sampling, config, seed, rng, progress);
+    const runs = await measurePairs(spec, trees, ctx, sampling, config, seed, rng, progress, floor);
     const failed = runs.some((r) => r.status !== "ok");
     const syscalls = failed ? { measured: false, reason: "skipped: a run failed" } : await syscallPass(spec, trees, env, tools.strace, straceIssue, progress);
-    const m = gatherEvidence(spec, runs, syscalls, config, seed);
+    const m = gatherEvidence(spec, runs, syscalls, config, seed, floor);
     if (spec.instructions && !failed) {
       counters ??= await probeCounters(env);
       m.instructions = await instructionPass(spec, trees, env, counters, progress);
@@ -16233,6 +16368,8 @@ ${b.logTail.join("\n")}`
     measured.push(m);
   }
   result.benchmarks = decideAll(measured, config, sampling.looks);
+  if (cal && calFile && usedCal.size)
+    result.calibration = { file: calFile, createdAt: cal.createdAt, ageDays: calibrationAgeDays(cal), benchmarks: [...usedCal] };
   result.verdictCounts = countVerdicts(result.benchmarks);
   result.outcome = overallOutcome(result.benchmarks.map((b) => b.verdict));
   return result;
@@ -16241,9 +16378,91 @@ function exitCodeFor(outcome) {
   return outcome === "pass" ? 0 : outcome === "fail" ? 1 : 4;
 }
 
+// src/engine/calibrate.ts
+async function calibrate(opts) {
+  const { config } = opts;
+  const say = opts.onProgress ?? (() => {
+  });
+  const root = await repoRoot(opts.cwd);
+  const tree = opts.ref === void 0 ? await workingTreeId(root) : await resolveCommit(root, opts.ref);
+  const built = await buildSide({
+    repo: root,
+    treeId: tree,
+    fromWorkingTree: opts.ref === void 0,
+    config,
+    cacheDir: cacheRoot(),
+    useCache: true
+  });
+  if (!built.ok || !built.tree) throw new InfrastructureError(`the tree to calibrate with failed to build:
+${built.logTail.join("\n")}`);
+  const t = built.tree;
+  const pairs = opts.pairs ?? config.runs.pairs;
+  const sampling = { pairs, maxPairs: pairs, step: config.runs.step, looks: 1 };
+  const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
+  const env = scrubEnv(process.env, config.env.allow, config.env.set);
+  const cpu = pinCpu(config, tools.taskset);
+  const seed = opts.seed ?? randomSeed();
+  const rng = seededRng(seed);
+  const cal = {
+    schema: CALIBRATION_SCHEMA,
+    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+    machine: await describeMachine(),
+    tree,
+    pairs,
+    comparisons: opts.comparisons,
+    alpha: config.decision.alpha,
+    benchmarks: {}
+  };
+  for (const spec of config.benchmarks) {
+    const perMetric = /* @__PURE__ */ new Map();
+    for (let k = 0; k < opts.comparisons; k++) {
+      say(`[${spec.name}] A/A comparison ${k + 1}/${opts.comparisons}`);
+      const runs = await measurePairs(
+        spec,
+        { base: t, head: t },
+        () => ({ cwd: t.dir, env, cpu: spec.pin ? cpu : void 0, tools }),
+        sampling,
+        config,
+        seed,
+        rng,
+        () => {
+        }
+      );
+      const bad = runs.find((r) => r.status !== "ok");
+      if (bad) throw new InfrastructureError(`calibration: ${spec.name} ${bad.error ?? bad.status}`);
+      for (const m of [spec.metric, ...spec.extraMetrics]) {
+        const side = (s) => runs.filter((r) => r.kind === "pair" && r.side === s).map((r) => r.metrics[m.name]);
+        const ev = pairedEvidence(side("base"), side("head"), m.higherIsBetter, config.decision, seed + k);
+        if (!ev) continue;
+        const acc = perMetric.get(m.name) ?? { cvs: [], sds: [], changes: [], alarms: 0 };
+        acc.cvs.push(ev.cvBasePct, ev.cvHeadPct);
+        acc.sds.push(ev.comparison.pairSdPct);
+        acc.changes.push(ev.comparison.changePct);
+        if (judge(ev, config.decision, ev.comparison.pValue).verdict !== "UNCHANGED") acc.alarms++;
+        perMetric.set(m.name, acc);
+      }
+    }
+    const metrics = {};
+    for (const [name, acc] of perMetric) {
+      const sd = Math.sqrt(acc.sds.reduce((a2, s) => a2 + s * s, 0) / acc.sds.length);
+      metrics[name] = {
+        cvPct: median(acc.cvs),
+        pairSdPct: sd,
+        aaChangesPct: acc.changes,
+        falseAlarms: acc.alarms,
+        noiseBandPct: Math.max(config.decision.minEffectPct, config.decision.cvMultiplier * sd / Math.sqrt(pairs)),
+        mde80Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.8),
+        mde95Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.95)
+      };
+    }
+    cal.benchmarks[spec.name] = { argv: spec.argv, metrics };
+  }
+  return cal;
+}
+
 // src/engine/config.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFileSync as readFileSync9 } from "node:fs";
+import { readFileSync as readFileSync11 } from "node:fs";
 var ConfigError = class extends Error {
   constructor(file, path6, problem) {
     super(`${file || "config"}: ${path6 ? `${path6}: ` : ""}${problem}`);
@@ -16437,7 +16656,7 @@ function defaultMetric() {
 }
 function configFromObject(file, value) {
   const root = Reader.root(file, value);
-  root.only(["version", "build", "runs", "decision", "budgets", "syscall_pass", "env", "benchmarks"]);
+  root.only(["version", "build", "runs", "decision", "budgets", "syscall_pass", "preflight", "calibration_file", "env", "benchmarks"]);
   if (root.has("version")) root.number("version", 1, { min: 1, max: 1, integer: true });
   const b = root.section("build");
   const runsSection = root.section("runs");
@@ -16468,6 +16687,8 @@ function configFromObject(file, value) {
   });
   const sp = root.section("syscall_pass");
   sp.only(["enabled", "require"]);
+  const pf = root.section("preflight");
+  pf.only(["enabled", "max_cv_pct", "max_steal_pct", "max_busy_per_core", "retries", "wait_s"]);
   const env = root.section("env");
   env.only(["allow", "set"]);
   const set = env.stringMap("set");
@@ -16516,6 +16737,15 @@ function configFromObject(file, value) {
       faultsSlackPerOp: bu.number("faults_slack_per_op", 1e-4, { min: 0 })
     },
     syscallPass: { enabled: sp.boolean("enabled", true), require: sp.boolean("require", false) },
+    preflight: {
+      enabled: pf.boolean("enabled", true),
+      maxCvPct: pf.number("max_cv_pct", 10, { min: 0, exclusiveMin: true }),
+      maxStealPct: pf.number("max_steal_pct", 10, { min: 0, max: 100 }),
+      maxBusyPerCore: pf.number("max_busy_per_core", 1, { min: 0 }),
+      retries: pf.number("retries", 2, { min: 0, max: 100, integer: true }),
+      waitSeconds: pf.number("wait_s", 10, { min: 0 })
+    },
+    calibrationFile: root.optionalString("calibration_file"),
     env: { allow: env.stringList("allow", []).concat(ENV_ALLOW_DEFAULT), set },
     benchmarks
   };
@@ -16523,7 +16753,7 @@ function configFromObject(file, value) {
 function loadConfig(file) {
   let text;
   try {
-    text = readFileSync9(file, "utf8");
+    text = readFileSync11(file, "utf8");
   } catch (e) {
     throw new ConfigError(file, "", `cannot read the file: ${e.code ?? e.message}`);
   }
@@ -16538,8 +16768,8 @@ function loadConfig(file) {
 }
 
 // src/engine/doctor.ts
-import { cpus as cpus3, loadavg as loadavg2 } from "node:os";
-import { readFileSync as readFileSync10 } from "node:fs";
+import { cpus as cpus4, loadavg as loadavg2 } from "node:os";
+import { readFileSync as readFileSync12 } from "node:fs";
 function tool(name, required, purpose) {
   const path6 = which(name);
   return path6 ? { name, status: "ok", detail: path6, required } : { name, status: "missing", detail: `${purpose}; install the Debian package '${PACKAGE_OF[name] ?? name}'`, required };
@@ -16594,7 +16824,7 @@ async function runDoctor() {
   checks.push(await perfCounters());
   let governor;
   try {
-    governor = readFileSync10("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "utf8").trim();
+    governor = readFileSync12("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "utf8").trim();
   } catch {
     governor = void 0;
   }
@@ -16607,7 +16837,7 @@ async function runDoctor() {
     }
   );
   const load2 = loadavg2()[0] ?? 0;
-  const n2 = cpus3().length;
+  const n2 = cpus4().length;
   checks.push({
     name: "load",
     status: load2 > n2 * 0.5 ? "warn" : "ok",
@@ -16615,6 +16845,35 @@ async function runDoctor() {
     required: false
   });
   return checks;
+}
+
+// src/report/calibration.ts
+function renderCalibration(cal) {
+  const rows = [["benchmark", "metric", "CV", "pair SD", "noise band", "MDE 80%", "MDE 95%", "A/A alarms"]];
+  for (const [name, b] of Object.entries(cal.benchmarks)) {
+    for (const [metric, m] of Object.entries(b.metrics)) {
+      rows.push([
+        name,
+        metric,
+        `${m.cvPct.toFixed(2)}%`,
+        `${m.pairSdPct.toFixed(2)}%`,
+        `\xB1${m.noiseBandPct.toFixed(2)}%`,
+        `${m.mde80Pct.toFixed(2)}%`,
+        `${m.mde95Pct.toFixed(2)}%`,
+        `${m.falseAlarms}/${m.aaChangesPct.length}`
+      ]);
+    }
+  }
+  const widths = rows[0].map((_, i2) => Math.max(...rows.map((r) => (r[i2] ?? "").length)));
+  const lines = rows.map(
+    (r) => r.map((c3, i2) => c3.padEnd(widths[i2] ?? 0)).join("  ").trimEnd()
+  );
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return [
+    `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${cal.machine.cpuModel} (${cal.machine.cores} cores)`,
+    "",
+    ...lines
+  ].join("\n");
 }
 
 // src/report/escape.ts
@@ -16667,6 +16926,12 @@ function refLine(r) {
     return `${escapeMarkdown(ref.ref)} \`${(ref.sha ?? ref.treeId).slice(0, 12)}\``;
   };
   return `base ${side("base")} vs head ${side("head")} \xB7 ${r.pairs} pairs, random order (seed ${r.seed}) \xB7 ${escapeMarkdown(r.machine.cpuModel)}, ${r.machine.cores} cores${r.pinnedCpu !== void 0 ? `, pinned to CPU ${r.pinnedCpu}` : ""}`;
+}
+function calibrationNote(r) {
+  const c3 = r.calibration;
+  if (!c3) return void 0;
+  const age = c3.ageDays < 1 ? "less than a day" : `${Math.round(c3.ageDays)} day${Math.round(c3.ageDays) === 1 ? "" : "s"}`;
+  return `Noise bands floored by the calibration of ${c3.createdAt.slice(0, 10)} (${age} old) for ${c3.benchmarks.join(", ")}.`;
 }
 function verdictTable(benchmarks) {
   const lines = [
@@ -16754,6 +17019,7 @@ function renderMarkdown(r, opts = {}) {
     headline(r),
     "",
     refLine(r),
+    ...calibrationNote(r) ? [escapeMarkdown(calibrationNote(r))] : [],
     "",
     ...verdictTable(r.benchmarks),
     "",
@@ -16821,7 +17087,10 @@ function renderTerminal(r) {
   if (!r.build.head.ok) notes.push("  head build failed:", ...r.build.head.logTail.slice(-10).map((l) => `    | ${l}`));
   const ref = (side) => `${r.refs[side].ref} ${(r.refs[side].sha ?? r.refs[side].treeId).slice(0, 12)}`;
   const context = `base ${ref("base")} vs head ${ref("head")}; ${r.pairs} pairs, seed ${r.seed}`;
-  return [headline(r).replace(/\*\*/g, ""), context, "", ...lines, ...notes.length ? ["", ...notes] : []].join("\n");
+  const cal = calibrationNote(r);
+  return [headline(r).replace(/\*\*/g, ""), context, ...cal ? [cal] : [], "", ...lines, ...notes.length ? ["", ...notes] : []].join(
+    "\n"
+  );
 }
 
 // src/version.ts
@@ -16833,6 +17102,7 @@ var HELP = `perfgate ${VERSION}: a performance-regression gate (paired A/B runs,
 
 Usage:
   perfgate compare [options]   build base and head, run paired benchmarks, decide
+  perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
   perfgate --help | --version
 
@@ -16847,8 +17117,17 @@ compare options:
   --json FILE           write the full result as JSON (schema: docs/result-schema.md)
   --markdown FILE       write the Markdown report
   --require-syscalls    fail (exit 3) when syscalls cannot be counted (strace missing or ptrace denied)
+  --calibration FILE    calibration to floor noise bands with (default: calibration_file, else
+                        perfgate-calibration.json in the cache directory, when present)
+  --no-calibration      ignore any calibration
   --no-cache            rebuild both sides even if a cached build exists
   --quiet               no progress on stderr
+
+calibrate options:
+  --config FILE, --runs N, --seed N   as for compare
+  --comparisons K       A/A comparisons per benchmark (default 5)
+  --ref REF             build this commit (default: the working tree)
+  --out FILE            where to save (default: calibration_file, else the cache directory)
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
@@ -16860,7 +17139,8 @@ $XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktre
 function progressPrinter(io) {
   return (e) => {
     const eta = "etaSeconds" in e && e.etaSeconds !== void 0 ? `  ETA ${Math.ceil(e.etaSeconds)} s` : "";
-    if (e.type === "build") io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ""}
+    if (e.type === "preflight") io.err("[preflight] probing machine noise\n");
+    else if (e.type === "build") io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ""}
 `);
     else if (e.type === "run") io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}
 `);
@@ -16872,8 +17152,8 @@ function progressPrinter(io) {
 }
 function writeOut(cwd, file, text) {
   const path6 = isAbsolute(file) ? file : resolve(cwd, file);
-  mkdirSync3(dirname2(path6), { recursive: true });
-  writeFileSync3(path6, text);
+  mkdirSync4(dirname3(path6), { recursive: true });
+  writeFileSync4(path6, text);
 }
 async function cmdCompare(args, io) {
   const { values } = parseArgs({
@@ -16890,26 +17170,21 @@ async function cmdCompare(args, io) {
       markdown: { type: "string" },
       "require-syscalls": { type: "boolean" },
       "no-cache": { type: "boolean" },
+      calibration: { type: "string" },
+      "no-calibration": { type: "boolean" },
       quiet: { type: "boolean" }
     },
     strict: true,
     allowPositionals: false
   });
+  if (values.calibration !== void 0 && values["no-calibration"])
+    throw new UsageError("--calibration and --no-calibration exclude each other");
   if (values.head !== void 0 && values.worktree) throw new UsageError("--head and --worktree exclude each other");
-  const intArg = (name, v, min2) => {
-    if (v === void 0) return void 0;
-    if (!/^\d+$/.test(v) || Number(v) < min2) throw new UsageError(`--${name} takes a whole number of at least ${min2}, got '${v}'`);
-    return Number(v);
-  };
   const pairs = intArg("runs", values.runs, 2);
   const maxPairs = intArg("max-runs", values["max-runs"], 2);
   if (pairs !== void 0 && maxPairs !== void 0 && maxPairs < pairs) throw new UsageError("--max-runs must be at least --runs");
   const seed = intArg("seed", values.seed, 0);
-  const root = await repoRoot(io.cwd);
-  const configFile = values.config ? resolve(io.cwd, values.config) : join7(root, "perfgate.yml");
-  if (!existsSync2(configFile))
-    throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
-  const config = loadConfig(configFile);
+  const config = await readConfig(io, values.config);
   const result = await compare2({
     cwd: io.cwd,
     config,
@@ -16920,6 +17195,7 @@ async function cmdCompare(args, io) {
     seed,
     requireSyscalls: values["require-syscalls"] ?? false,
     useCache: !values["no-cache"],
+    calibrationFile: values["no-calibration"] ? null : values.calibration ? resolve(io.cwd, values.calibration) : void 0,
     onProgress: values.quiet ? void 0 : progressPrinter(io)
   });
   if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}
@@ -16929,6 +17205,52 @@ async function cmdCompare(args, io) {
   io.out(`${renderTerminal(result)}
 `);
   return exitCodeFor(result.outcome);
+}
+async function readConfig(io, file) {
+  const root = await repoRoot(io.cwd);
+  const configFile = file ? resolve(io.cwd, file) : join8(root, "perfgate.yml");
+  if (!existsSync3(configFile))
+    throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
+  return loadConfig(configFile);
+}
+function intArg(name, v, min2) {
+  if (v === void 0) return void 0;
+  if (!/^\d+$/.test(v) || Number(v) < min2) throw new UsageError(`--${name} takes a whole number of at least ${min2}, got '${v}'`);
+  return Number(v);
+}
+async function cmdCalibrate(args, io) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: "string" },
+      runs: { type: "string" },
+      seed: { type: "string" },
+      comparisons: { type: "string" },
+      ref: { type: "string" },
+      out: { type: "string" },
+      quiet: { type: "boolean" }
+    },
+    strict: true,
+    allowPositionals: false
+  });
+  const config = await readConfig(io, values.config);
+  const cal = await calibrate({
+    cwd: io.cwd,
+    config,
+    ref: values.ref,
+    comparisons: intArg("comparisons", values.comparisons, 2) ?? 5,
+    pairs: intArg("runs", values.runs, 2),
+    seed: intArg("seed", values.seed, 0),
+    onProgress: values.quiet ? void 0 : (m) => io.err(`${m}
+`)
+  });
+  const file = values.out ? resolve(io.cwd, values.out) : defaultCalibrationFile(config);
+  saveCalibration(file, cal);
+  io.out(`${renderCalibration(cal)}
+
+saved to ${file}
+`);
+  return EXIT.pass;
 }
 async function cmdDoctor(io) {
   const checks = await runDoctor();
@@ -16970,7 +17292,15 @@ async function runCli(argv, io) {
       return await cmdCompare(rest, io);
     }
     if (command === "doctor") return await cmdDoctor(io);
-    throw new UsageError(`unknown command '${command}' (commands: compare, doctor; see perfgate --help)`);
+    if (command === "calibrate") {
+      if (rest.includes("--help") || rest.includes("-h")) {
+        io.out(`${HELP}
+`);
+        return EXIT.pass;
+      }
+      return await cmdCalibrate(rest, io);
+    }
+    throw new UsageError(`unknown command '${command}' (commands: compare, calibrate, doctor; see perfgate --help)`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof TypeError && e.code?.startsWith("ERR_PARSE_ARGS")) {
       io.err(`perfgate: ${e.message}

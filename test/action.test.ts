@@ -175,6 +175,8 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.outputs.verdict, 'rebased');
     assert.match(r.summary, /perfgate rebase/);
+    assert.match(r.summary, /Calibration refreshed/);
+    assert.ok(existsSync(join(sharedCache, 'perfgate-calibration.json')), 'rebase did not refresh the calibration');
     assert.match(r.summary, /nosuch not measured: unknown allocator/);
     assert.ok(gh.refs.has('perfgate-data'), 'data branch not created');
     assert.equal(gh.count('PUT', /\/contents\/scorecards\.jsonl$/), 2, 'the conflict was not retried');

@@ -3,11 +3,12 @@
  * it, add syscalls, or break the build. Real gcc, make, strace, processes. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 
+import type { Calibration } from '../src/engine/calibration';
 import type { ComparisonResult } from '../src/engine/compare';
-import { baseFiles, scenario } from './fixtures';
+import { baseFiles, scenario, TINY_CONFIG } from './fixtures';
 import { commit, git, newRepo, runCli, tempDir, writeFiles } from './helpers';
 
 describe('perfgate compare on a temporary repository', () => {
@@ -27,6 +28,7 @@ describe('perfgate compare on a temporary repository', () => {
       mmap: { 'scenario.h': scenario(100, '{ void *p = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); munmap(p, 4096); }') },
       broken: { 'scenario.h': `${scenario(100)}this is not C;\n` },
       garbage: { 'scenario.h': `${scenario(100)}#define GARBAGE 1\n` },
+      onepct: { 'scenario.h': scenario(101) },
     };
     for (const [name, files] of Object.entries(variants)) {
       git(repo, 'checkout', '-q', shas.base);
@@ -113,6 +115,95 @@ describe('perfgate compare on a temporary repository', () => {
     );
     assert.match(stdout, /head build failed/);
     assert.equal(code, 1);
+  });
+
+  it('the instruction-count gate sees a 1 % change that wall-clock noise hides', () => {
+    const cfgDir = tempDir('perfgate-instr-');
+    const config = join(cfgDir, 'instr.yml');
+    writeFiles(cfgDir, {
+      'instr.yml': TINY_CONFIG.replace(
+        '    metric: { json: ops_per_sec }',
+        '    metric: { json: ops_per_sec }\n    instructions: { argv: ["{build}/bench", "20000"], threshold_pct: 0.5 }',
+      ),
+    });
+    const run = (head: string) => {
+      const out = join(cfgDir, `${head}.json`);
+      const r = runCli(
+        repo,
+        ['compare', '--config', config, '--base', shas.base as string, '--head', shas[head] as string, '--json', out, '--quiet'],
+        {
+          PERFGATE_CACHE_DIR: cache,
+        },
+      );
+      const result = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
+      return { r, m: result.benchmarks[0]!.metrics.find((x) => x.metric === 'instructions_per_op')! };
+    };
+    const same = run('nothing');
+    assert.equal(same.m.verdict, 'UNCHANGED', same.m.reason);
+    assert.match(same.m.reason, /counted with (perf|valgrind)/);
+    const onePct = run('onepct');
+    assert.equal(onePct.m.verdict, 'REGRESSED', onePct.m.reason);
+    assert.ok(Math.abs(onePct.m.comparison!.changePct + 1) < 0.3, `instructions changed by ${onePct.m.comparison!.changePct} %`);
+    assert.equal(onePct.r.code, 1);
+  });
+
+  it('a machine too noisy for the pre-flight probe makes the comparison inconclusive, never a pass', () => {
+    const cfgDir = tempDir('perfgate-preflight-');
+    writeFiles(cfgDir, { 'noisy.yml': `${TINY_CONFIG}preflight: { max_cv_pct: 0.0001, retries: 1, wait_s: 0 }\n` });
+    const out = join(cfgDir, 'r.json');
+    const r = runCli(
+      repo,
+      [
+        'compare',
+        '--config',
+        join(cfgDir, 'noisy.yml'),
+        '--base',
+        shas.base as string,
+        '--head',
+        shas.nothing as string,
+        '--json',
+        out,
+        '--quiet',
+      ],
+      {
+        PERFGATE_CACHE_DIR: cache,
+      },
+    );
+    const result = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
+    assert.equal(r.code, 4);
+    assert.equal(result.outcome, 'inconclusive');
+    assert.equal(result.preflight?.attempts, 2);
+    assert.equal(result.benchmarks[0]?.verdict, 'UNSTABLE');
+    assert.match(result.benchmarks[0]?.metrics[0]?.reason ?? '', /too noisy to measure: a fixed CPU workload varied by CV/);
+    assert.equal(result.benchmarks[0]?.runs.length, 0, 'benchmarks ran on a machine declared too noisy');
+  });
+
+  it('calibrate learns the A/A noise, and compare floors its noise bands with it', () => {
+    const file = join(tempDir('perfgate-cal-'), 'cal.json');
+    const c = runCli(repo, ['calibrate', '--ref', shas.base as string, '--comparisons', '3', '--runs', '6', '--out', file, '--quiet'], {
+      PERFGATE_CACHE_DIR: cache,
+    });
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /calibration: 3 A\/A comparisons of 6 pairs/);
+    const cal = JSON.parse(readFileSync(file, 'utf8')) as Calibration;
+    assert.equal(cal.schema, 'perfgate/calibration@1');
+    const m = cal.benchmarks.tiny?.metrics.ops_per_sec;
+    assert.ok(m && m.aaChangesPct.length === 3 && m.pairSdPct > 0 && m.mde80Pct > 0 && m.cvPct > 0, JSON.stringify(m));
+    assert.ok(m.mde95Pct > m.mde80Pct);
+
+    const out = join(dirname(file), 'r.json');
+    const r = runCli(
+      repo,
+      ['compare', '--base', shas.base as string, '--head', shas.nothing as string, '--calibration', file, '--json', out, '--quiet'],
+      {
+        PERFGATE_CACHE_DIR: cache,
+      },
+    );
+    const result = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
+    assert.deepEqual(result.calibration?.benchmarks, ['tiny']);
+    assert.match(r.stdout, /Noise bands floored by the calibration of \d{4}-\d\d-\d\d \(less than a day old\)/);
+    const band = result.benchmarks[0]!.metrics[0]!.comparison!.noiseBandPct;
+    assert.ok(band >= (2 * m.pairSdPct) / Math.sqrt(8) - 1e-9, `band ${band} below the calibrated floor`);
   });
 
   it('output the parser cannot read is BAD_OUTPUT, quoting what was printed', () => {

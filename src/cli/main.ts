@@ -1,14 +1,23 @@
 /** The perfgate command line. Parses arguments, calls the engine, prints.
- * Exit codes: 0 pass, 1 regression or failure, 2 usage or config error,
+ * calibrate options:
+  --config FILE, --runs N, --seed N   as for compare
+  --comparisons K       A/A comparisons per benchmark (default 5)
+  --ref REF             build this commit (default: the working tree)
+  --out FILE            where to save (default: calibration_file, else the cache directory)
+
+Exit codes: 0 pass, 1 regression or failure, 2 usage or config error,
  * 3 infrastructure error, 4 inconclusive (a decision could not be made). */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { compare, exitCodeFor, InfrastructureError, type ProgressEvent } from '../engine/compare';
-import { ConfigError, loadConfig } from '../engine/config';
+import { calibrate } from '../engine/calibrate';
+import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
+import { ConfigError, loadConfig, type Config } from '../engine/config';
 import { runDoctor } from '../engine/doctor';
 import { GitError, repoRoot } from '../engine/git';
+import { renderCalibration } from '../report/calibration';
 import { renderMarkdown } from '../report/markdown';
 import { renderTerminal } from '../report/terminal';
 import { VERSION } from '../version';
@@ -26,6 +35,7 @@ const HELP = `perfgate ${VERSION}: a performance-regression gate (paired A/B run
 
 Usage:
   perfgate compare [options]   build base and head, run paired benchmarks, decide
+  perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
   perfgate --help | --version
 
@@ -40,8 +50,17 @@ compare options:
   --json FILE           write the full result as JSON (schema: docs/result-schema.md)
   --markdown FILE       write the Markdown report
   --require-syscalls    fail (exit 3) when syscalls cannot be counted (strace missing or ptrace denied)
+  --calibration FILE    calibration to floor noise bands with (default: calibration_file, else
+                        perfgate-calibration.json in the cache directory, when present)
+  --no-calibration      ignore any calibration
   --no-cache            rebuild both sides even if a cached build exists
   --quiet               no progress on stderr
+
+calibrate options:
+  --config FILE, --runs N, --seed N   as for compare
+  --comparisons K       A/A comparisons per benchmark (default 5)
+  --ref REF             build this commit (default: the working tree)
+  --out FILE            where to save (default: calibration_file, else the cache directory)
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
@@ -54,7 +73,8 @@ $XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktre
 function progressPrinter(io: Io): (e: ProgressEvent) => void {
   return (e) => {
     const eta = 'etaSeconds' in e && e.etaSeconds !== undefined ? `  ETA ${Math.ceil(e.etaSeconds)} s` : '';
-    if (e.type === 'build') io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ''}\n`);
+    if (e.type === 'preflight') io.err('[preflight] probing machine noise\n');
+    else if (e.type === 'build') io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ''}\n`);
     else if (e.type === 'run') io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}\n`);
     else if (e.type === 'syscalls') io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}\n`);
     else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}\n`);
@@ -82,26 +102,21 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
       markdown: { type: 'string' },
       'require-syscalls': { type: 'boolean' },
       'no-cache': { type: 'boolean' },
+      calibration: { type: 'string' },
+      'no-calibration': { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
   });
+  if (values.calibration !== undefined && values['no-calibration'])
+    throw new UsageError('--calibration and --no-calibration exclude each other');
   if (values.head !== undefined && values.worktree) throw new UsageError('--head and --worktree exclude each other');
-  const intArg = (name: string, v: string | undefined, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} takes a whole number of at least ${min}, got '${v}'`);
-    return Number(v);
-  };
   const pairs = intArg('runs', values.runs, 2);
   const maxPairs = intArg('max-runs', values['max-runs'], 2);
   if (pairs !== undefined && maxPairs !== undefined && maxPairs < pairs) throw new UsageError('--max-runs must be at least --runs');
   const seed = intArg('seed', values.seed, 0);
-  const root = await repoRoot(io.cwd);
-  const configFile = values.config ? resolve(io.cwd, values.config) : join(root, 'perfgate.yml');
-  if (!existsSync(configFile))
-    throw new ConfigError(configFile, '', 'not found: create it (see the configuration reference in README.md) or pass --config FILE');
-  const config = loadConfig(configFile);
+  const config = await readConfig(io, values.config);
   const result = await compare({
     cwd: io.cwd,
     config,
@@ -112,12 +127,58 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
     seed,
     requireSyscalls: values['require-syscalls'] ?? false,
     useCache: !values['no-cache'],
+    calibrationFile: values['no-calibration'] ? null : values.calibration ? resolve(io.cwd, values.calibration) : undefined,
     onProgress: values.quiet ? undefined : progressPrinter(io),
   });
   if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}\n`);
   if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(result)}\n`);
   io.out(`${renderTerminal(result)}\n`);
   return exitCodeFor(result.outcome);
+}
+
+async function readConfig(io: Io, file: string | undefined): Promise<Config> {
+  const root = await repoRoot(io.cwd);
+  const configFile = file ? resolve(io.cwd, file) : join(root, 'perfgate.yml');
+  if (!existsSync(configFile))
+    throw new ConfigError(configFile, '', 'not found: create it (see the configuration reference in README.md) or pass --config FILE');
+  return loadConfig(configFile);
+}
+
+function intArg(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} takes a whole number of at least ${min}, got '${v}'`);
+  return Number(v);
+}
+
+async function cmdCalibrate(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      runs: { type: 'string' },
+      seed: { type: 'string' },
+      comparisons: { type: 'string' },
+      ref: { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const config = await readConfig(io, values.config);
+  const cal = await calibrate({
+    cwd: io.cwd,
+    config,
+    ref: values.ref,
+    comparisons: intArg('comparisons', values.comparisons, 2) ?? 5,
+    pairs: intArg('runs', values.runs, 2),
+    seed: intArg('seed', values.seed, 0),
+    onProgress: values.quiet ? undefined : (m) => io.err(`${m}\n`),
+  });
+  const file = values.out ? resolve(io.cwd, values.out) : defaultCalibrationFile(config);
+  saveCalibration(file, cal);
+  io.out(`${renderCalibration(cal)}\n\nsaved to ${file}\n`);
+  return EXIT.pass;
 }
 
 async function cmdDoctor(io: Io): Promise<number> {
@@ -155,7 +216,14 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return await cmdCompare(rest, io);
     }
     if (command === 'doctor') return await cmdDoctor(io);
-    throw new UsageError(`unknown command '${command}' (commands: compare, doctor; see perfgate --help)`);
+    if (command === 'calibrate') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(`${HELP}\n`);
+        return EXIT.pass;
+      }
+      return await cmdCalibrate(rest, io);
+    }
+    throw new UsageError(`unknown command '${command}' (commands: compare, calibrate, doctor; see perfgate --help)`);
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`perfgate: ${e.message}\n`);

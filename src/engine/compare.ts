@@ -5,12 +5,14 @@ import { cpus } from 'node:os';
 
 import { runBenchmark, type RunContext } from './bench-run';
 import { buildSide, cacheRoot, type BuildOutcome, type BuiltTree } from './build';
+import { calibratedSdPct, calibrationAgeDays, defaultCalibrationFile, loadCalibration } from './calibration';
 import { countInstructions, probeCounters, type CounterProbe, type CounterTool } from './counters';
 import type { BenchmarkSpec, Config, MetricSpec } from './config';
 import { scrubEnv } from './env';
 import { defaultBranch, mergeBase, repoRoot, resolveCommit, shortLog, tryResolve, workingTreeId } from './git';
 import { describeMachine, type MachineInfo } from './machine';
 import { opsOf } from './parse';
+import { preflight, type PreflightResult } from './preflight';
 import { randomSeed, seededRng, type Rng } from './random';
 import { holmAdjust, plannedLooks, summarize } from './stats';
 import { straceRun } from './syscalls';
@@ -47,12 +49,18 @@ export interface CompareOptions {
   seed?: number;
   requireSyscalls?: boolean;
   useCache?: boolean;
+  /** Calibration file to floor noise bands with; default: the cache's; null: none. */
+  calibrationFile?: string | null;
   onProgress?: (event: ProgressEvent) => void;
 }
+
+/** Floor of a metric's noise band at n pairs, from a calibration. */
+export type BandFloor = (benchmark: BenchmarkSpec, metric: string, n: number) => number;
 
 export type ProgressEvent =
   | { type: 'build'; side: Side; state: 'start' | 'cached' | 'done' | 'failed'; seconds?: number }
   | { type: 'run'; benchmark: string; kind: 'warmup' | 'pair'; index: number; of: number; side: Side; etaSeconds?: number }
+  | { type: 'preflight' }
   | { type: 'syscalls'; benchmark: string; side: Side }
   | { type: 'counters'; benchmark: string; side: Side; tool: CounterTool };
 
@@ -78,6 +86,10 @@ export interface ComparisonResult {
   pairs: number;
   /** Adaptive sampling plan (absent when the head did not build). */
   sampling?: Sampling;
+  /** The pre-flight noise probe, when enabled. */
+  preflight?: PreflightResult;
+  /** The calibration whose A/A noise floors the noise bands, if one was used. */
+  calibration?: { file: string; createdAt: string; ageDays: number; benchmarks: string[] };
   config: Config;
   refs: { base: RefInfo; head: RefInfo };
   machine: MachineInfo;
@@ -169,7 +181,7 @@ export interface Sampling {
  * Adaptive sampling: at each look (pairs, pairs + step, ... max_pairs) the
  * primary metric is judged with its p multiplied by the number of planned
  * looks; sampling stops as soon as more pairs could not change the answer. */
-async function measureBenchmark(
+export async function measurePairs(
   spec: BenchmarkSpec,
   trees: Record<Side, BuiltTree>,
   ctx: (side: Side) => RunContext,
@@ -178,6 +190,7 @@ async function measureBenchmark(
   seed: number,
   rng: Rng,
   progress: (e: ProgressEvent) => void,
+  floor: BandFloor = () => 0,
 ): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
   const warmup = config.runs.warmup;
@@ -213,7 +226,14 @@ async function measureBenchmark(
     }
     if (i + 1 === target && target < sampling.maxPairs && !failed()) {
       const m = spec.metric;
-      const ev = pairedEvidence(samples(runs, 'base', m.name), samples(runs, 'head', m.name), m.higherIsBetter, config.decision, seed);
+      const ev = pairedEvidence(
+        samples(runs, 'base', m.name),
+        samples(runs, 'head', m.name),
+        m.higherIsBetter,
+        config.decision,
+        seed,
+        floor(spec, m.name, target),
+      );
       if (ev && worthMorePairs(ev, config.decision, Math.min(1, ev.comparison.pValue * sampling.looks)))
         target = Math.min(sampling.maxPairs, target + sampling.step);
     }
@@ -303,10 +323,17 @@ interface Measured {
   metrics: { metric: MetricSpec; evidence?: Evidence; fixed?: { verdict: Verdict; reason: string } }[];
 }
 
-function gatherEvidence(spec: BenchmarkSpec, runs: RunRecord[], syscalls: SyscallPass, config: Config, seed: number): Measured {
+function gatherEvidence(
+  spec: BenchmarkSpec,
+  runs: RunRecord[],
+  syscalls: SyscallPass,
+  config: Config,
+  seed: number,
+  floor: BandFloor,
+): Measured {
   const headFailure = failedRunVerdict(runs);
   const baseFailure = runs.find((r) => r.side === 'base' && r.status !== 'ok');
-  const metrics = [spec.metric, ...spec.extraMetrics].map((metric) => {
+  const metrics = [spec.metric, ...spec.extraMetrics].map((metric): Measured['metrics'][number] => {
     if (headFailure) {
       const r = headFailure.run;
       return { metric, fixed: { verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` } };
@@ -320,13 +347,9 @@ function gatherEvidence(spec: BenchmarkSpec, runs: RunRecord[], syscalls: Syscal
         },
       };
     }
-    const ev = pairedEvidence(
-      samples(runs, 'base', metric.name),
-      samples(runs, 'head', metric.name),
-      metric.higherIsBetter,
-      config.decision,
-      seed,
-    );
+    const base = samples(runs, 'base', metric.name);
+    const head = samples(runs, 'head', metric.name);
+    const ev = pairedEvidence(base, head, metric.higherIsBetter, config.decision, seed, floor(spec, metric.name, base.length));
     return ev
       ? { metric, evidence: ev }
       : {
@@ -447,6 +470,33 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   }
 
   const trees = { base: builds.base.tree, head: builds.head.tree };
+  if (config.preflight.enabled) {
+    progress({ type: 'preflight' });
+    result.preflight = await preflight(config.preflight);
+    if (!result.preflight.ok) {
+      const reason = result.preflight.reason ?? 'the machine is too noisy';
+      result.benchmarks = config.benchmarks.map((spec) => ({
+        name: spec.name,
+        verdict: 'UNSTABLE',
+        metrics: [
+          {
+            benchmark: spec.name,
+            metric: spec.metric.name,
+            unit: spec.metric.unit,
+            higherIsBetter: spec.metric.higherIsBetter,
+            verdict: 'UNSTABLE',
+            reason,
+          },
+        ],
+        budgets: [],
+        syscalls: { measured: false, reason: 'not run: pre-flight probe failed' },
+        runs: [],
+      }));
+      result.verdictCounts = countVerdicts(result.benchmarks);
+      result.outcome = 'inconclusive';
+      return result;
+    }
+  }
   const env = scrubEnv(process.env, config.env.allow, config.env.set);
   const cpu = pinCpu(config, tools.taskset);
   result.pinnedCpu = cpu;
@@ -457,16 +507,25 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   const maxPairs = Math.max(pairs, opts.maxPairs ?? config.runs.maxPairs);
   const sampling: Sampling = { pairs, maxPairs, step: config.runs.step, looks: plannedLooks(pairs, maxPairs, config.runs.step) };
   result.sampling = sampling;
+  const calFile = opts.calibrationFile === null ? undefined : (opts.calibrationFile ?? defaultCalibrationFile(config));
+  const cal = calFile ? loadCalibration(calFile) : undefined;
+  const usedCal = new Set<string>();
+  const floor: BandFloor = (spec, metric, n) => {
+    const sd = calibratedSdPct(cal, spec.name, spec.argv, metric);
+    if (sd === undefined || n < 1) return 0;
+    usedCal.add(spec.name);
+    return (config.decision.cvMultiplier * sd) / Math.sqrt(n);
+  };
   const measured: Measured[] = [];
   let counters: CounterProbe | undefined;
   for (const spec of config.benchmarks) {
     const ctx = (side: Side): RunContext => ({ cwd: trees[side].dir, env, cpu: spec.pin ? cpu : undefined, tools });
-    const runs = await measureBenchmark(spec, trees, ctx, sampling, config, seed, rng, progress);
+    const runs = await measurePairs(spec, trees, ctx, sampling, config, seed, rng, progress, floor);
     const failed = runs.some((r) => r.status !== 'ok');
     const syscalls: SyscallPass = failed
       ? { measured: false, reason: 'skipped: a run failed' }
       : await syscallPass(spec, trees, env, tools.strace, straceIssue, progress);
-    const m = gatherEvidence(spec, runs, syscalls, config, seed);
+    const m = gatherEvidence(spec, runs, syscalls, config, seed, floor);
     if (spec.instructions && !failed) {
       counters ??= await probeCounters(env);
       m.instructions = await instructionPass(spec, trees, env, counters, progress);
@@ -474,6 +533,8 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
     measured.push(m);
   }
   result.benchmarks = decideAll(measured, config, sampling.looks);
+  if (cal && calFile && usedCal.size)
+    result.calibration = { file: calFile, createdAt: cal.createdAt, ageDays: calibrationAgeDays(cal), benchmarks: [...usedCal] };
   result.verdictCounts = countVerdicts(result.benchmarks);
   result.outcome = overallOutcome(result.benchmarks.map((b) => b.verdict));
   return result;

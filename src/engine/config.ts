@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 
+import type { PreflightSpec } from './preflight';
 import { SYSCALLS, type SyscallName } from './types';
 
 export interface MetricSpec {
@@ -65,6 +66,9 @@ export interface Config {
   decision: DecisionSpec;
   budgets: BudgetSpec;
   syscallPass: { enabled: boolean; require: boolean };
+  preflight: PreflightSpec;
+  /** Calibration file; default: perfgate-calibration.json in the cache directory. */
+  calibrationFile?: string;
   env: { allow: string[]; set: Record<string, string> };
   benchmarks: BenchmarkSpec[];
 }
@@ -287,7 +291,7 @@ function defaultMetric(): MetricSpec {
 /** Builds a Config from parsed YAML; `file` is used in error messages. */
 export function configFromObject(file: string, value: unknown): Config {
   const root = Reader.root(file, value);
-  root.only(['version', 'build', 'runs', 'decision', 'budgets', 'syscall_pass', 'env', 'benchmarks']);
+  root.only(['version', 'build', 'runs', 'decision', 'budgets', 'syscall_pass', 'preflight', 'calibration_file', 'env', 'benchmarks']);
   if (root.has('version')) root.number('version', 1, { min: 1, max: 1, integer: true });
 
   const b = root.section('build');
@@ -320,6 +324,8 @@ export function configFromObject(file: string, value: unknown): Config {
   });
   const sp = root.section('syscall_pass');
   sp.only(['enabled', 'require']);
+  const pf = root.section('preflight');
+  pf.only(['enabled', 'max_cv_pct', 'max_steal_pct', 'max_busy_per_core', 'retries', 'wait_s']);
   const env = root.section('env');
   env.only(['allow', 'set']);
   const set = env.stringMap('set');
@@ -371,6 +377,15 @@ export function configFromObject(file: string, value: unknown): Config {
       faultsSlackPerOp: bu.number('faults_slack_per_op', 1e-4, { min: 0 }),
     },
     syscallPass: { enabled: sp.boolean('enabled', true), require: sp.boolean('require', false) },
+    preflight: {
+      enabled: pf.boolean('enabled', true),
+      maxCvPct: pf.number('max_cv_pct', 10, { min: 0, exclusiveMin: true }),
+      maxStealPct: pf.number('max_steal_pct', 10, { min: 0, max: 100 }),
+      maxBusyPerCore: pf.number('max_busy_per_core', 1, { min: 0 }),
+      retries: pf.number('retries', 2, { min: 0, max: 100, integer: true }),
+      waitSeconds: pf.number('wait_s', 10, { min: 0 }),
+    },
+    calibrationFile: root.optionalString('calibration_file'),
     env: { allow: env.stringList('allow', []).concat(ENV_ALLOW_DEFAULT), set },
     benchmarks,
   };

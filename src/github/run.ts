@@ -8,12 +8,15 @@ import { join, resolve } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import * as core from '@actions/core';
 
+import { calibrate } from '../engine/calibrate';
+import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
 import { compare, InfrastructureError, type ComparisonResult } from '../engine/compare';
 import { loadConfig } from '../engine/config';
 import { mergeBase, repoRoot, resolveCommit } from '../engine/git';
 import { rebase, type Scorecard } from '../engine/rebase';
 import type { Verdict } from '../engine/types';
-import { escapeMarkdown as esc } from '../report/escape';
+import { renderCalibration } from '../report/calibration';
+import { codeBlock, escapeMarkdown as esc } from '../report/escape';
 import { renderMarkdown } from '../report/markdown';
 import { renderScorecard } from '../report/scorecard';
 import { GitHubApi, makeOctokit, PostingError, type Conclusion, type Repo } from './api';
@@ -184,7 +187,14 @@ async function runRebase(ctx: ActionContext, sha: string): Promise<ActionResult>
     rounds: inputs.runs,
     onProgress: (m) => core.info(m),
   });
-  const markdown = renderScorecard(card);
+  // Refresh this runner's calibration with the same build, for the PRs that follow.
+  let markdown = renderScorecard(card);
+  await post('refresh the calibration', async () => {
+    const cal = await calibrate({ cwd: root, config, ref: sha, comparisons: 3, onProgress: (m) => core.info(m) });
+    const file = defaultCalibrationFile(config);
+    saveCalibration(file, cal);
+    markdown += `\n\nCalibration refreshed (${file}):\n\n${codeBlock(renderCalibration(cal).split('\n'))}`;
+  });
   const { jsonPath, markdownPath } = writeReports(ctx, 'perfgate-scorecard', card, markdown);
   await writeSummary(markdown);
   const gh = api(ctx);

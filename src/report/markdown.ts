@@ -30,6 +30,14 @@ function refLine(r: ComparisonResult): string {
   return `base ${side('base')} vs head ${side('head')} · ${r.pairs} pairs, random order (seed ${r.seed}) · ${esc(r.machine.cpuModel)}, ${r.machine.cores} cores${r.pinnedCpu !== undefined ? `, pinned to CPU ${r.pinnedCpu}` : ''}`;
 }
 
+/** Which calibration floored the noise bands, and how old it is. */
+export function calibrationNote(r: ComparisonResult): string | undefined {
+  const c = r.calibration;
+  if (!c) return undefined;
+  const age = c.ageDays < 1 ? 'less than a day' : `${Math.round(c.ageDays)} day${Math.round(c.ageDays) === 1 ? '' : 's'}`;
+  return `Noise bands floored by the calibration of ${c.createdAt.slice(0, 10)} (${age} old) for ${c.benchmarks.join(', ')}.`;
+}
+
 function verdictTable(benchmarks: readonly BenchmarkResult[]): string[] {
   const lines = [
     '| benchmark | metric | base median | head median | change | noise band | MDE | pairs | CV base / head | p | 95 % CI | verdict |',
@@ -123,6 +131,7 @@ export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; extr
     headline(r),
     '',
     refLine(r),
+    ...(calibrationNote(r) ? [esc(calibrationNote(r)!)] : []),
     '',
     ...verdictTable(r.benchmarks),
     '',

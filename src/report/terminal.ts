@@ -1,7 +1,7 @@
 /** The CLI's table: plain text, aligned columns. */
 import type { ComparisonResult } from '../engine/compare';
 import { fmtP, fmtPct, fmtValue } from './format';
-import { headline } from './markdown';
+import { calibrationNote, headline } from './markdown';
 
 export function renderTerminal(r: ComparisonResult): string {
   const rows: string[][] = [['benchmark', 'metric', 'base', 'head', 'change', 'band', 'MDE', 'pairs', 'CV b/h', 'p', 'verdict']];
@@ -46,5 +46,8 @@ export function renderTerminal(r: ComparisonResult): string {
   if (!r.build.head.ok) notes.push('  head build failed:', ...r.build.head.logTail.slice(-10).map((l) => `    | ${l}`));
   const ref = (side: 'base' | 'head') => `${r.refs[side].ref} ${(r.refs[side].sha ?? r.refs[side].treeId).slice(0, 12)}`;
   const context = `base ${ref('base')} vs head ${ref('head')}; ${r.pairs} pairs, seed ${r.seed}`;
-  return [headline(r).replace(/\*\*/g, ''), context, '', ...lines, ...(notes.length ? ['', ...notes] : [])].join('\n');
+  const cal = calibrationNote(r);
+  return [headline(r).replace(/\*\*/g, ''), context, ...(cal ? [cal] : []), '', ...lines, ...(notes.length ? ['', ...notes] : [])].join(
+    '\n',
+  );
 }

@@ -1,0 +1,33 @@
+/** A calibration as a text table: what this machine can and cannot resolve. */
+import type { Calibration } from '../engine/calibration';
+
+export function renderCalibration(cal: Calibration): string {
+  const rows: string[][] = [['benchmark', 'metric', 'CV', 'pair SD', 'noise band', 'MDE 80%', 'MDE 95%', 'A/A alarms']];
+  for (const [name, b] of Object.entries(cal.benchmarks)) {
+    for (const [metric, m] of Object.entries(b.metrics)) {
+      rows.push([
+        name,
+        metric,
+        `${m.cvPct.toFixed(2)}%`,
+        `${m.pairSdPct.toFixed(2)}%`,
+        `±${m.noiseBandPct.toFixed(2)}%`,
+        `${m.mde80Pct.toFixed(2)}%`,
+        `${m.mde95Pct.toFixed(2)}%`,
+        `${m.falseAlarms}/${m.aaChangesPct.length}`,
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  return [
+    `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${cal.machine.cpuModel} (${cal.machine.cores} cores)`,
+    '',
+    ...lines,
+  ].join('\n');
+}
