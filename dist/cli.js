@@ -7869,67 +7869,47 @@ import { existsSync as existsSync3, mkdirSync as mkdirSync4, writeFileSync as wr
 import { dirname as dirname3, isAbsolute, join as join8, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-// src/engine/compare.ts
-import { realpathSync } from "node:fs";
-import { cpus as cpus3 } from "node:os";
+// src/engine/build.ts
+import { createHash as createHash2 } from "node:crypto";
+import { existsSync, mkdirSync as mkdirSync2, readFileSync as readFileSync4, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { homedir } from "node:os";
+import { join as join2 } from "node:path";
 
-// src/engine/bench-run.ts
-import { mkdtempSync, readFileSync as readFileSync3, rmSync } from "node:fs";
-import { constants as osConstants, tmpdir } from "node:os";
-import { join } from "node:path";
+// src/engine/env.ts
+var DENY = [
+  /^GITHUB_/,
+  /^ACTIONS_/,
+  /^RUNNER_/,
+  /^INPUT_/,
+  /^LD_/,
+  /TOKEN/i,
+  /SECRET/i,
+  /PASSWORD|PASSWD/i,
+  /CREDENTIAL/i,
+  /PRIVATE/i,
+  /API_?KEY/i,
+  /AUTH/i,
+  /SESSION/i,
+  /COOKIE/i
+];
+function isDenied(name) {
+  return DENY.some((re) => re.test(name));
+}
+function scrubEnv(source, allow, set = {}) {
+  const env = {};
+  for (const name of allow) {
+    const v = source[name];
+    if (v !== void 0 && !isDenied(name)) env[name] = v;
+  }
+  return { ...env, ...set };
+}
+var BUILD_ENV_ALLOW = ["CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "CPPFLAGS", "MAKEFLAGS"];
 
-// src/engine/parse.ts
-var OutputError = class extends Error {
-};
-function findJson(stdout) {
-  const candidates = [stdout.trim(), stdout.trim().split("\n").pop() ?? ""];
-  for (const text of candidates) {
-    if (!text.startsWith("{")) continue;
-    try {
-      const v = JSON.parse(text);
-      if (v !== null && typeof v === "object" && !Array.isArray(v)) return v;
-    } catch {
-    }
-  }
-  return void 0;
-}
-function jsonField(obj, path6) {
-  let cur = obj;
-  for (const part of path6.split(".")) {
-    if (cur === null || typeof cur !== "object") return void 0;
-    cur = cur[part];
-  }
-  return cur;
-}
-function numberOf(v) {
-  const n2 = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-  return Number.isFinite(n2) ? n2 : void 0;
-}
-function parseOutput(stdout, metrics) {
-  const json = findJson(stdout);
-  const values = {};
-  for (const m of metrics) {
-    if (m.json !== void 0) {
-      if (json === void 0) throw new OutputError(`expected a JSON object on stdout for metric '${m.name}'`);
-      const v = numberOf(jsonField(json, m.json));
-      if (v === void 0) throw new OutputError(`JSON field '${m.json}' is missing or not a finite number`);
-      values[m.name] = v;
-    } else if (m.regex !== void 0) {
-      const match = new RegExp(m.regex, "m").exec(stdout);
-      const v = numberOf(match?.[1]);
-      if (v === void 0) throw new OutputError(`regex /${m.regex}/ found no number in the output`);
-      values[m.name] = v;
-    }
-  }
-  return { json, values };
-}
-function opsOf(stdout, spec) {
-  if (spec.ops !== void 0) return spec.ops;
-  if (!spec.opsField) return void 0;
-  const json = findJson(stdout);
-  const v = json ? numberOf(jsonField(json, spec.opsField)) : void 0;
-  return v !== void 0 && v > 0 ? v : void 0;
-}
+// src/engine/git.ts
+import { createHash } from "node:crypto";
+import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, readFileSync as readFileSync3, rmSync, cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -14732,6 +14712,101 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
+// src/engine/git.ts
+var GitError = class extends Error {
+};
+async function git(cwd, args, allowFail = false) {
+  const r = await execa("git", args, { cwd, reject: false, stdin: "ignore", encoding: "utf8" });
+  const ok = r.exitCode === 0;
+  if (!ok && !allowFail) throw new GitError(`git ${args.join(" ")} failed: ${String(r.stderr).trim() || r.shortMessage}`);
+  return { ok, out: String(r.stdout).trim(), err: String(r.stderr).trim() };
+}
+async function repoRoot(cwd) {
+  const r = await git(cwd, ["rev-parse", "--show-toplevel"], true);
+  if (!r.ok) throw new GitError(`${cwd} is not inside a git repository (perfgate compares commits): ${r.err}`);
+  return r.out;
+}
+async function tryResolve(root, ref) {
+  const r = await git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], true);
+  return r.ok ? r.out : void 0;
+}
+async function hasRemote(root) {
+  const r = await git(root, ["remote"], true);
+  return r.ok && r.out.split("\n").includes("origin");
+}
+async function resolveCommit(root, ref) {
+  const sha = await tryResolve(root, ref);
+  if (sha) return sha;
+  if (await hasRemote(root)) {
+    await git(root, ["fetch", "--no-tags", "--quiet", "origin", ref], true);
+    const fetched = await tryResolve(root, ref) ?? await tryResolve(root, "FETCH_HEAD");
+    if (fetched) return fetched;
+  }
+  throw new GitError(
+    `cannot find '${ref}' in this clone. If it is a shallow clone, fetch more history (git fetch --unshallow, or actions/checkout with fetch-depth: 0), or pass --base with a ref that exists`
+  );
+}
+async function defaultBranch(root) {
+  const head = await git(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], true);
+  if (head.ok && head.out) return head.out;
+  for (const name of ["origin/main", "origin/master", "main", "master"]) if (await tryResolve(root, name)) return name;
+  return void 0;
+}
+async function mergeBase(root, a2, b) {
+  let r = await git(root, ["merge-base", a2, b], true);
+  if (!r.ok && (await git(root, ["rev-parse", "--is-shallow-repository"], true)).out === "true" && await hasRemote(root)) {
+    await git(root, ["fetch", "--no-tags", "--quiet", "--deepen=200", "origin"], true);
+    r = await git(root, ["merge-base", a2, b], true);
+  }
+  return r.ok ? r.out : void 0;
+}
+async function materializeCommit(root, sha, dest) {
+  const tmp = mkdtempSync(join(tmpdir(), "perfgate-wt-"));
+  const wt = join(tmp, "tree");
+  try {
+    await git(root, ["worktree", "add", "--detach", "--quiet", wt, sha]);
+    cpSync(wt, dest, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== join(wt, ".git") });
+  } finally {
+    await git(root, ["worktree", "remove", "--force", wt], true);
+    rmSync(tmp, { recursive: true, force: true });
+    await git(root, ["worktree", "prune"], true);
+  }
+}
+async function workingTreeFiles(root) {
+  const r = await git(root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
+  const files = [...new Set(r.out.split("\0").filter((f) => f !== ""))];
+  return files.filter((f) => {
+    try {
+      const st = lstatSync(join(root, f));
+      return st.isFile() || st.isSymbolicLink();
+    } catch {
+      return false;
+    }
+  });
+}
+async function workingTreeId(root) {
+  const h2 = createHash("sha256");
+  for (const f of (await workingTreeFiles(root)).sort()) {
+    const p = join(root, f);
+    const st = lstatSync(p);
+    h2.update(f).update("\0").update(String(st.mode & 73)).update("\0");
+    h2.update(st.isSymbolicLink() ? readlinkSync(p) : readFileSync3(p)).update("\0");
+  }
+  return `worktree-${h2.digest("hex").slice(0, 16)}`;
+}
+async function materializeWorkingTree(root, dest) {
+  for (const f of await workingTreeFiles(root)) {
+    const src = join(root, f);
+    const to = join(dest, f);
+    mkdirSync(dirname(to), { recursive: true });
+    if (lstatSync(src).isSymbolicLink()) symlinkSync(readlinkSync(src), to);
+    else copyFileSync(src, to);
+  }
+}
+async function shortLog(root, sha) {
+  return (await git(root, ["log", "-1", "--format=%s", sha], true)).out;
+}
+
 // src/engine/process.ts
 var MAX_OUTPUT = 64 * 1024 * 1024;
 async function runProcess(req) {
@@ -14778,6 +14853,228 @@ function tail(text, n2 = 20) {
   return text.split("\n").map((l) => l.replace(/\s+$/, "")).filter((l) => l !== "").slice(-n2);
 }
 
+// src/engine/build.ts
+function cacheRoot(env = process.env) {
+  if (env.PERFGATE_CACHE_DIR) return env.PERFGATE_CACHE_DIR;
+  return join2(env.XDG_CACHE_HOME || join2(homedir(), ".cache"), "perfgate");
+}
+function buildKey(treeId, config) {
+  const settings = JSON.stringify({ command: config.build.command, output: config.build.output });
+  return createHash2("sha256").update(treeId).update("\0").update(settings).digest("hex").slice(0, 24);
+}
+async function buildSide(opts) {
+  const { repo, treeId, config } = opts;
+  const key = buildKey(treeId, config);
+  const final = join2(opts.cacheDir, "builds", key);
+  const marker = join2(final, ".perfgate-built");
+  const tree = (dir, cached) => ({ dir, buildDir: join2(dir, config.build.output), cached });
+  if (opts.useCache && existsSync(marker)) {
+    return { ok: true, tree: tree(final, true), logTail: tail(readFileSync4(marker, "utf8")), seconds: 0 };
+  }
+  rmSync2(final, { recursive: true, force: true });
+  mkdirSync2(final, { recursive: true });
+  if (opts.fromWorkingTree) await materializeWorkingTree(repo, final);
+  else await materializeCommit(repo, treeId, final);
+  const r = await runProcess({
+    argv: config.build.command,
+    cwd: final,
+    env: scrubEnv(process.env, [...config.env.allow, ...BUILD_ENV_ALLOW], config.env.set),
+    timeoutSeconds: config.build.timeoutSeconds
+  });
+  const log = `${r.stdout}
+${r.stderr}`;
+  const logFile = join2(opts.cacheDir, "logs", `${key}.log`);
+  mkdirSync2(join2(opts.cacheDir, "logs"), { recursive: true });
+  writeFileSync2(logFile, log);
+  const failure = r.timedOut ? `build timed out after ${config.build.timeoutSeconds} s` : r.spawnError ? `could not start ${config.build.command[0]}: ${r.spawnError}` : r.signal ? `build killed by ${r.signal}` : r.exitCode !== 0 ? `build exited with status ${r.exitCode}` : void 0;
+  if (failure) {
+    rmSync2(final, { recursive: true, force: true });
+    return { ok: false, logTail: [...tail(log), failure], logFile, seconds: r.wallSeconds };
+  }
+  writeFileSync2(marker, tail(log).join("\n"));
+  return { ok: true, tree: tree(final, false), logTail: tail(log), logFile, seconds: r.wallSeconds };
+}
+
+// src/engine/calibration.ts
+import { existsSync as existsSync2, mkdirSync as mkdirSync3, readFileSync as readFileSync5, writeFileSync as writeFileSync3 } from "node:fs";
+import { dirname as dirname2, join as join3 } from "node:path";
+var CALIBRATION_SCHEMA = "perfgate/calibration@1";
+function defaultCalibrationFile(config) {
+  return config.calibrationFile ?? join3(cacheRoot(), "perfgate-calibration.json");
+}
+function loadCalibration(file) {
+  if (!existsSync2(file)) return void 0;
+  try {
+    const c3 = JSON.parse(readFileSync5(file, "utf8"));
+    return c3.schema === CALIBRATION_SCHEMA ? c3 : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function calibratedSdPct(cal, benchmark, argv, metric) {
+  const b = cal?.benchmarks[benchmark];
+  if (!b || JSON.stringify(b.argv) !== JSON.stringify(argv)) return void 0;
+  return b.metrics[metric]?.pairSdPct;
+}
+function saveCalibration(file, cal) {
+  mkdirSync3(dirname2(file), { recursive: true });
+  writeFileSync3(file, `${JSON.stringify(cal, null, 2)}
+`);
+}
+function calibrationAgeDays(cal, now = Date.now()) {
+  return (now - Date.parse(cal.createdAt)) / 864e5;
+}
+
+// src/engine/counters.ts
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync6, rmSync as rmSync3 } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join as join5 } from "node:path";
+
+// src/engine/tools.ts
+import { accessSync, constants as constants4 } from "node:fs";
+import { delimiter, join as join4 } from "node:path";
+function which(name, path6 = process.env.PATH ?? "") {
+  if (name.includes("/")) return isExecutable(name) ? name : void 0;
+  for (const dir of path6.split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join4(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return void 0;
+}
+function isExecutable(p) {
+  try {
+    accessSync(p, constants4.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function findGnuTime() {
+  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
+}
+var PACKAGE_OF = {
+  git: "git",
+  make: "make",
+  gcc: "gcc",
+  strace: "strace",
+  time: "time",
+  taskset: "util-linux",
+  valgrind: "valgrind",
+  perf: "linux-perf"
+};
+
+// src/engine/counters.ts
+async function probeCounters(env) {
+  const perf = which("perf");
+  let note = "perf is not installed (Debian package 'linux-perf')";
+  if (perf) {
+    const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir2(), env, timeoutSeconds: 30 });
+    const count2 = /^(\d+),/m.exec(r.stderr);
+    if (r.exitCode === 0 && count2 && Number(count2[1]) > 0) return { tool: "perf", note: "perf stat -e instructions:u" };
+    note = "hardware counters are not available here (perf: instructions:u <not supported>)";
+  }
+  if (which("valgrind")) return { tool: "valgrind", note: `${note}; using valgrind (cachegrind) instead` };
+  return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
+}
+async function countInstructions(tool2, argv, opts) {
+  const dir = mkdtempSync2(join5(tmpdir2(), "perfgate-count-"));
+  const out = join5(dir, "counts.txt");
+  const target = opts.preload ? ["env", `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
+  const cmd = tool2 === "perf" ? ["perf", "stat", "-x,", "-e", "instructions:u", "-o", out, "--", ...target] : [
+    "valgrind",
+    "--tool=cachegrind",
+    "--cache-sim=no",
+    "--cachegrind-out-file=/dev/null",
+    "--trace-children=yes",
+    `--log-file=${out}`,
+    ...target
+  ];
+  try {
+    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
+    if (r.exitCode !== 0 || r.signal)
+      return {
+        ok: false,
+        stdout: r.stdout,
+        error: `the counted run failed (${r.signal ?? `exit ${r.exitCode}`}): ${tail(r.stderr, 2).join(" | ")}`
+      };
+    let text = "";
+    try {
+      text = readFileSync6(out, "utf8");
+    } catch {
+      return { ok: false, stdout: r.stdout, error: `${tool2} wrote no counts` };
+    }
+    const m = tool2 === "perf" ? /^(\d+),[^,]*,instructions:u/m.exec(text) : [...text.matchAll(/I\s+refs:\s+([\d,]+)/g)].pop();
+    const n2 = m ? Number(m[1].replaceAll(",", "")) : NaN;
+    return Number.isFinite(n2) && n2 > 0 ? { ok: true, instructions: n2, stdout: r.stdout } : { ok: false, stdout: r.stdout, error: `${tool2} reported no instruction count` };
+  } finally {
+    rmSync3(dir, { recursive: true, force: true });
+  }
+}
+
+// src/engine/measure.ts
+import { realpathSync } from "node:fs";
+import { cpus } from "node:os";
+
+// src/engine/bench-run.ts
+import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
+import { constants as osConstants, tmpdir as tmpdir3 } from "node:os";
+import { join as join6 } from "node:path";
+
+// src/engine/parse.ts
+var OutputError = class extends Error {
+};
+function findJson(stdout) {
+  const candidates = [stdout.trim(), stdout.trim().split("\n").pop() ?? ""];
+  for (const text of candidates) {
+    if (!text.startsWith("{")) continue;
+    try {
+      const v = JSON.parse(text);
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) return v;
+    } catch {
+    }
+  }
+  return void 0;
+}
+function jsonField(obj, path6) {
+  let cur = obj;
+  for (const part of path6.split(".")) {
+    if (cur === null || typeof cur !== "object") return void 0;
+    cur = cur[part];
+  }
+  return cur;
+}
+function numberOf(v) {
+  const n2 = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  return Number.isFinite(n2) ? n2 : void 0;
+}
+function parseOutput(stdout, metrics) {
+  const json = findJson(stdout);
+  const values = {};
+  for (const m of metrics) {
+    if (m.json !== void 0) {
+      if (json === void 0) throw new OutputError(`expected a JSON object on stdout for metric '${m.name}'`);
+      const v = numberOf(jsonField(json, m.json));
+      if (v === void 0) throw new OutputError(`JSON field '${m.json}' is missing or not a finite number`);
+      values[m.name] = v;
+    } else if (m.regex !== void 0) {
+      const match = new RegExp(m.regex, "m").exec(stdout);
+      const v = numberOf(match?.[1]);
+      if (v === void 0) throw new OutputError(`regex /${m.regex}/ found no number in the output`);
+      values[m.name] = v;
+    }
+  }
+  return { json, values };
+}
+function opsOf(stdout, spec) {
+  if (spec.ops !== void 0) return spec.ops;
+  if (!spec.opsField) return void 0;
+  const json = findJson(stdout);
+  const v = json ? numberOf(jsonField(json, spec.opsField)) : void 0;
+  return v !== void 0 && v > 0 ? v : void 0;
+}
+
 // src/engine/bench-run.ts
 var TIME_FORMAT = "PGTIME %e %U %S %M %R %F %w %c";
 function signalName(num2) {
@@ -14787,7 +15084,7 @@ function signalName(num2) {
 function readTimeFile(path6) {
   let text = "";
   try {
-    text = readFileSync3(path6, "utf8");
+    text = readFileSync7(path6, "utf8");
   } catch {
     return {};
   }
@@ -14813,8 +15110,8 @@ function num(json, key) {
   return typeof v === "number" && Number.isFinite(v) ? v : void 0;
 }
 async function runBenchmark(spec, argv, preload, side, ctx, label) {
-  const dir = mkdtempSync(join(tmpdir(), "perfgate-run-"));
-  const timeFile = ctx.tools.gnuTime ? join(dir, "time.txt") : void 0;
+  const dir = mkdtempSync3(join6(tmpdir3(), "perfgate-run-"));
+  const timeFile = ctx.tools.gnuTime ? join6(dir, "time.txt") : void 0;
   try {
     const r = await runProcess({
       argv: wrapCommand(argv, ctx, preload, timeFile),
@@ -14877,333 +15174,65 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
       return { ...record, status: "bad_output", exitCode: 0, error: `${e.message}; stdout ended with: ${shown || "(nothing)"}` };
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-// src/engine/build.ts
-import { createHash as createHash2 } from "node:crypto";
-import { existsSync, mkdirSync as mkdirSync2, readFileSync as readFileSync5, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { homedir } from "node:os";
-import { join as join3 } from "node:path";
-
-// src/engine/env.ts
-var DENY = [
-  /^GITHUB_/,
-  /^ACTIONS_/,
-  /^RUNNER_/,
-  /^INPUT_/,
-  /^LD_/,
-  /TOKEN/i,
-  /SECRET/i,
-  /PASSWORD|PASSWD/i,
-  /CREDENTIAL/i,
-  /PRIVATE/i,
-  /API_?KEY/i,
-  /AUTH/i,
-  /SESSION/i,
-  /COOKIE/i
-];
-function isDenied(name) {
-  return DENY.some((re) => re.test(name));
-}
-function scrubEnv(source, allow, set = {}) {
-  const env = {};
-  for (const name of allow) {
-    const v = source[name];
-    if (v !== void 0 && !isDenied(name)) env[name] = v;
-  }
-  return { ...env, ...set };
-}
-var BUILD_ENV_ALLOW = ["CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "CPPFLAGS", "MAKEFLAGS"];
-
-// src/engine/git.ts
-import { createHash } from "node:crypto";
-import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, readFileSync as readFileSync4, rmSync as rmSync2, cpSync, mkdtempSync as mkdtempSync2 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { dirname, join as join2 } from "node:path";
-var GitError = class extends Error {
-};
-async function git(cwd, args, allowFail = false) {
-  const r = await execa("git", args, { cwd, reject: false, stdin: "ignore", encoding: "utf8" });
-  const ok = r.exitCode === 0;
-  if (!ok && !allowFail) throw new GitError(`git ${args.join(" ")} failed: ${String(r.stderr).trim() || r.shortMessage}`);
-  return { ok, out: String(r.stdout).trim(), err: String(r.stderr).trim() };
-}
-async function repoRoot(cwd) {
-  const r = await git(cwd, ["rev-parse", "--show-toplevel"], true);
-  if (!r.ok) throw new GitError(`${cwd} is not inside a git repository (perfgate compares commits): ${r.err}`);
-  return r.out;
-}
-async function tryResolve(root, ref) {
-  const r = await git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], true);
-  return r.ok ? r.out : void 0;
-}
-async function hasRemote(root) {
-  const r = await git(root, ["remote"], true);
-  return r.ok && r.out.split("\n").includes("origin");
-}
-async function resolveCommit(root, ref) {
-  const sha = await tryResolve(root, ref);
-  if (sha) return sha;
-  if (await hasRemote(root)) {
-    await git(root, ["fetch", "--no-tags", "--quiet", "origin", ref], true);
-    const fetched = await tryResolve(root, ref) ?? await tryResolve(root, "FETCH_HEAD");
-    if (fetched) return fetched;
-  }
-  throw new GitError(
-    `cannot find '${ref}' in this clone. If it is a shallow clone, fetch more history (git fetch --unshallow, or actions/checkout with fetch-depth: 0), or pass --base with a ref that exists`
-  );
-}
-async function defaultBranch(root) {
-  const head = await git(root, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], true);
-  if (head.ok && head.out) return head.out;
-  for (const name of ["origin/main", "origin/master", "main", "master"]) if (await tryResolve(root, name)) return name;
-  return void 0;
-}
-async function mergeBase(root, a2, b) {
-  let r = await git(root, ["merge-base", a2, b], true);
-  if (!r.ok && (await git(root, ["rev-parse", "--is-shallow-repository"], true)).out === "true" && await hasRemote(root)) {
-    await git(root, ["fetch", "--no-tags", "--quiet", "--deepen=200", "origin"], true);
-    r = await git(root, ["merge-base", a2, b], true);
-  }
-  return r.ok ? r.out : void 0;
-}
-async function materializeCommit(root, sha, dest) {
-  const tmp = mkdtempSync2(join2(tmpdir2(), "perfgate-wt-"));
-  const wt = join2(tmp, "tree");
-  try {
-    await git(root, ["worktree", "add", "--detach", "--quiet", wt, sha]);
-    cpSync(wt, dest, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== join2(wt, ".git") });
-  } finally {
-    await git(root, ["worktree", "remove", "--force", wt], true);
-    rmSync2(tmp, { recursive: true, force: true });
-    await git(root, ["worktree", "prune"], true);
-  }
-}
-async function workingTreeFiles(root) {
-  const r = await git(root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
-  const files = [...new Set(r.out.split("\0").filter((f) => f !== ""))];
-  return files.filter((f) => {
-    try {
-      const st = lstatSync(join2(root, f));
-      return st.isFile() || st.isSymbolicLink();
-    } catch {
-      return false;
-    }
-  });
-}
-async function workingTreeId(root) {
-  const h2 = createHash("sha256");
-  for (const f of (await workingTreeFiles(root)).sort()) {
-    const p = join2(root, f);
-    const st = lstatSync(p);
-    h2.update(f).update("\0").update(String(st.mode & 73)).update("\0");
-    h2.update(st.isSymbolicLink() ? readlinkSync(p) : readFileSync4(p)).update("\0");
-  }
-  return `worktree-${h2.digest("hex").slice(0, 16)}`;
-}
-async function materializeWorkingTree(root, dest) {
-  for (const f of await workingTreeFiles(root)) {
-    const src = join2(root, f);
-    const to = join2(dest, f);
-    mkdirSync(dirname(to), { recursive: true });
-    if (lstatSync(src).isSymbolicLink()) symlinkSync(readlinkSync(src), to);
-    else copyFileSync(src, to);
-  }
-}
-async function shortLog(root, sha) {
-  return (await git(root, ["log", "-1", "--format=%s", sha], true)).out;
-}
-
-// src/engine/build.ts
-function cacheRoot(env = process.env) {
-  if (env.PERFGATE_CACHE_DIR) return env.PERFGATE_CACHE_DIR;
-  return join3(env.XDG_CACHE_HOME || join3(homedir(), ".cache"), "perfgate");
-}
-function buildKey(treeId, config) {
-  const settings = JSON.stringify({ command: config.build.command, output: config.build.output });
-  return createHash2("sha256").update(treeId).update("\0").update(settings).digest("hex").slice(0, 24);
-}
-async function buildSide(opts) {
-  const { repo, treeId, config } = opts;
-  const key = buildKey(treeId, config);
-  const final = join3(opts.cacheDir, "builds", key);
-  const marker = join3(final, ".perfgate-built");
-  const tree = (dir, cached) => ({ dir, buildDir: join3(dir, config.build.output), cached });
-  if (opts.useCache && existsSync(marker)) {
-    return { ok: true, tree: tree(final, true), logTail: tail(readFileSync5(marker, "utf8")), seconds: 0 };
-  }
-  rmSync3(final, { recursive: true, force: true });
-  mkdirSync2(final, { recursive: true });
-  if (opts.fromWorkingTree) await materializeWorkingTree(repo, final);
-  else await materializeCommit(repo, treeId, final);
-  const r = await runProcess({
-    argv: config.build.command,
-    cwd: final,
-    env: scrubEnv(process.env, [...config.env.allow, ...BUILD_ENV_ALLOW], config.env.set),
-    timeoutSeconds: config.build.timeoutSeconds
-  });
-  const log = `${r.stdout}
-${r.stderr}`;
-  const logFile = join3(opts.cacheDir, "logs", `${key}.log`);
-  mkdirSync2(join3(opts.cacheDir, "logs"), { recursive: true });
-  writeFileSync2(logFile, log);
-  const failure = r.timedOut ? `build timed out after ${config.build.timeoutSeconds} s` : r.spawnError ? `could not start ${config.build.command[0]}: ${r.spawnError}` : r.signal ? `build killed by ${r.signal}` : r.exitCode !== 0 ? `build exited with status ${r.exitCode}` : void 0;
-  if (failure) {
-    rmSync3(final, { recursive: true, force: true });
-    return { ok: false, logTail: [...tail(log), failure], logFile, seconds: r.wallSeconds };
-  }
-  writeFileSync2(marker, tail(log).join("\n"));
-  return { ok: true, tree: tree(final, false), logTail: tail(log), logFile, seconds: r.wallSeconds };
-}
-
-// src/engine/calibration.ts
-import { existsSync as existsSync2, mkdirSync as mkdirSync3, readFileSync as readFileSync6, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname2, join as join4 } from "node:path";
-var CALIBRATION_SCHEMA = "perfgate/calibration@1";
-function defaultCalibrationFile(config) {
-  return config.calibrationFile ?? join4(cacheRoot(), "perfgate-calibration.json");
-}
-function loadCalibration(file) {
-  if (!existsSync2(file)) return void 0;
-  try {
-    const c3 = JSON.parse(readFileSync6(file, "utf8"));
-    return c3.schema === CALIBRATION_SCHEMA ? c3 : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function calibratedSdPct(cal, benchmark, argv, metric) {
-  const b = cal?.benchmarks[benchmark];
-  if (!b || JSON.stringify(b.argv) !== JSON.stringify(argv)) return void 0;
-  return b.metrics[metric]?.pairSdPct;
-}
-function saveCalibration(file, cal) {
-  mkdirSync3(dirname2(file), { recursive: true });
-  writeFileSync3(file, `${JSON.stringify(cal, null, 2)}
-`);
-}
-function calibrationAgeDays(cal, now = Date.now()) {
-  return (now - Date.parse(cal.createdAt)) / 864e5;
-}
-
-// src/engine/counters.ts
-import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
-import { join as join6 } from "node:path";
-
-// src/engine/tools.ts
-import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join5 } from "node:path";
-function which(name, path6 = process.env.PATH ?? "") {
-  if (name.includes("/")) return isExecutable(name) ? name : void 0;
-  for (const dir of path6.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join5(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return void 0;
-}
-function isExecutable(p) {
-  try {
-    accessSync(p, constants4.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function findGnuTime() {
-  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
-}
-var PACKAGE_OF = {
-  git: "git",
-  make: "make",
-  gcc: "gcc",
-  strace: "strace",
-  time: "time",
-  taskset: "util-linux",
-  valgrind: "valgrind",
-  perf: "linux-perf"
-};
-
-// src/engine/counters.ts
-async function probeCounters(env) {
-  const perf = which("perf");
-  let note = "perf is not installed (Debian package 'linux-perf')";
-  if (perf) {
-    const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir3(), env, timeoutSeconds: 30 });
-    const count2 = /^(\d+),/m.exec(r.stderr);
-    if (r.exitCode === 0 && count2 && Number(count2[1]) > 0) return { tool: "perf", note: "perf stat -e instructions:u" };
-    note = "hardware counters are not available here (perf: instructions:u <not supported>)";
-  }
-  if (which("valgrind")) return { tool: "valgrind", note: `${note}; using valgrind (cachegrind) instead` };
-  return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
-}
-async function countInstructions(tool2, argv, opts) {
-  const dir = mkdtempSync3(join6(tmpdir3(), "perfgate-count-"));
-  const out = join6(dir, "counts.txt");
-  const target = opts.preload ? ["env", `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
-  const cmd = tool2 === "perf" ? ["perf", "stat", "-x,", "-e", "instructions:u", "-o", out, "--", ...target] : [
-    "valgrind",
-    "--tool=cachegrind",
-    "--cache-sim=no",
-    "--cachegrind-out-file=/dev/null",
-    "--trace-children=yes",
-    `--log-file=${out}`,
-    ...target
-  ];
-  try {
-    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
-    if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
-    if (r.exitCode !== 0 || r.signal)
-      return {
-        ok: false,
-        stdout: r.stdout,
-        error: `the counted run failed (${r.signal ?? `exit ${r.exitCode}`}): ${tail(r.stderr, 2).join(" | ")}`
-      };
-    let text = "";
-    try {
-      text = readFileSync7(out, "utf8");
-    } catch {
-      return { ok: false, stdout: r.stdout, error: `${tool2} wrote no counts` };
-    }
-    const m = tool2 === "perf" ? /^(\d+),[^,]*,instructions:u/m.exec(text) : [...text.matchAll(/I\s+refs:\s+([\d,]+)/g)].pop();
-    const n2 = m ? Number(m[1].replaceAll(",", "")) : NaN;
-    return Number.isFinite(n2) && n2 > 0 ? { ok: true, instructions: n2, stdout: r.stdout } : { ok: false, stdout: r.stdout, error: `${tool2} reported no instruction count` };
-  } finally {
     rmSync4(dir, { recursive: true, force: true });
   }
 }
 
-// src/engine/machine.ts
-import { readFileSync as readFileSync8 } from "node:fs";
-import { cpus, loadavg, release } from "node:os";
-function readOr(path6) {
+// src/engine/syscalls.ts
+import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync8, rmSync as rmSync5 } from "node:fs";
+import { tmpdir as tmpdir4 } from "node:os";
+import { join as join7 } from "node:path";
+
+// src/engine/types.ts
+var SYSCALLS = ["mmap", "munmap", "madvise", "mprotect", "mremap", "brk"];
+
+// src/engine/syscalls.ts
+function parseStraceSummary(text) {
+  const calls = {};
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+([a-z_0-9]+)\s*$/.exec(line);
+    if (!m) continue;
+    const name = m[2];
+    if (SYSCALLS.includes(name)) calls[name] = (calls[name] ?? 0) + Number(m[1]);
+  }
+  for (const s of SYSCALLS) calls[s] ??= 0;
+  return calls;
+}
+async function straceRun(strace, argv, opts) {
+  const dir = mkdtempSync4(join7(tmpdir4(), "perfgate-strace-"));
+  const out = join7(dir, "strace.txt");
   try {
-    return readFileSync8(path6, "utf8").trim();
-  } catch {
-    return void 0;
+    const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
+    if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
+    cmd.push("--", ...argv);
+    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    const err = r.stderr;
+    if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `strace could not trace (ptrace denied: ${tail(err, 1)[0] ?? ""}). Allow ptrace: run as root, set kernel.yama.ptrace_scope=0, or give the container CAP_SYS_PTRACE (docker --cap-add=SYS_PTRACE)`
+      };
+    }
+    if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
+    if (r.exitCode !== 0 || r.signal) {
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}`
+      };
+    }
+    let text;
+    try {
+      text = readFileSync8(out, "utf8");
+    } catch {
+      return { ok: false, stdout: r.stdout, reason: "strace wrote no summary" };
+    }
+    return { ok: true, counts: parseStraceSummary(text), stdout: r.stdout };
+  } finally {
+    rmSync5(dir, { recursive: true, force: true });
   }
 }
-async function describeMachine() {
-  const cc = await execa("gcc", ["--version"], { reject: false, stdin: "ignore" });
-  const [l1, l5, l15] = loadavg();
-  return {
-    cpuModel: cpus()[0]?.model ?? "unknown",
-    cores: cpus().length,
-    kernel: release(),
-    compiler: cc.exitCode === 0 ? String(cc.stdout).split("\n")[0] : void 0,
-    loadAverage: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
-    cpuGovernor: readOr("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
-    node: process.version
-  };
-}
-
-// src/engine/preflight.ts
-import { readFileSync as readFileSync9 } from "node:fs";
-import { cpus as cpus2 } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
 
 // node_modules/simple-statistics/dist/simple-statistics.mjs
 function sum(x) {
@@ -15682,123 +15711,6 @@ function plannedLooks(n0, nMax, step) {
   return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
 }
 
-// src/engine/preflight.ts
-function parseProcStat(text) {
-  const cpu = /^cpu\s+(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
-  const running = Number(/^procs_running\s+(\d+)/m.exec(text)?.[1] ?? 1);
-  return { total: cpu.slice(0, 8).reduce((a2, b) => a2 + b, 0), steal: cpu[7] ?? 0, running };
-}
-function sample() {
-  try {
-    return parseProcStat(readFileSync9("/proc/stat", "utf8"));
-  } catch {
-    return { total: 0, steal: 0, running: 1 };
-  }
-}
-function workload(seed) {
-  let x = seed | 1;
-  for (let i2 = 0; i2 < 15e5; i2++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-  }
-  return x;
-}
-var probeState = 2654435769;
-async function probeOnce() {
-  const before = sample();
-  const times = [];
-  let busy = 0;
-  for (let i2 = 0; i2 < 18; i2++) {
-    const t0 = process.hrtime.bigint();
-    probeState = workload(probeState);
-    const dt = Number(process.hrtime.bigint() - t0);
-    if (i2 >= 3) times.push(dt);
-    busy += Math.max(0, sample().running - 1);
-    await sleep(1);
-  }
-  const after = sample();
-  const dTotal = after.total - before.total;
-  return {
-    stealPct: dTotal > 0 ? 100 * (after.steal - before.steal) / dTotal : 0,
-    busyPerCore: busy / 18 / cpus2().length,
-    probeCvPct: summarize(times).cvPct
-  };
-}
-async function preflight(spec) {
-  let attempts = 0;
-  for (; ; ) {
-    attempts++;
-    const m = await probeOnce();
-    const problems = [];
-    if (m.probeCvPct > spec.maxCvPct)
-      problems.push(`a fixed CPU workload varied by CV ${m.probeCvPct.toFixed(1)} % (max ${spec.maxCvPct} %)`);
-    if (m.stealPct > spec.maxStealPct) problems.push(`CPU steal ${m.stealPct.toFixed(1)} % (max ${spec.maxStealPct} %)`);
-    if (m.busyPerCore > spec.maxBusyPerCore)
-      problems.push(`${m.busyPerCore.toFixed(2)} other runnable tasks per core (max ${spec.maxBusyPerCore})`);
-    if (problems.length === 0) return { ok: true, attempts, ...m };
-    if (attempts > spec.retries)
-      return { ok: false, attempts, ...m, reason: `the machine is too noisy to measure: ${problems.join("; ")}` };
-    await sleep(spec.waitSeconds * 1e3);
-  }
-}
-
-// src/engine/syscalls.ts
-import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync10, rmSync as rmSync5 } from "node:fs";
-import { tmpdir as tmpdir4 } from "node:os";
-import { join as join7 } from "node:path";
-
-// src/engine/types.ts
-var SYSCALLS = ["mmap", "munmap", "madvise", "mprotect", "mremap", "brk"];
-
-// src/engine/syscalls.ts
-function parseStraceSummary(text) {
-  const calls = {};
-  for (const line of text.split("\n")) {
-    const m = /^\s*(\d+)\s+([a-z_0-9]+)\s*$/.exec(line);
-    if (!m) continue;
-    const name = m[2];
-    if (SYSCALLS.includes(name)) calls[name] = (calls[name] ?? 0) + Number(m[1]);
-  }
-  for (const s of SYSCALLS) calls[s] ??= 0;
-  return calls;
-}
-async function straceRun(strace, argv, opts) {
-  const dir = mkdtempSync4(join7(tmpdir4(), "perfgate-strace-"));
-  const out = join7(dir, "strace.txt");
-  try {
-    const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
-    if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
-    cmd.push("--", ...argv);
-    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
-    const err = r.stderr;
-    if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
-      return {
-        ok: false,
-        stdout: r.stdout,
-        reason: `strace could not trace (ptrace denied: ${tail(err, 1)[0] ?? ""}). Allow ptrace: run as root, set kernel.yama.ptrace_scope=0, or give the container CAP_SYS_PTRACE (docker --cap-add=SYS_PTRACE)`
-      };
-    }
-    if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
-    if (r.exitCode !== 0 || r.signal) {
-      return {
-        ok: false,
-        stdout: r.stdout,
-        reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}`
-      };
-    }
-    let text;
-    try {
-      text = readFileSync10(out, "utf8");
-    } catch {
-      return { ok: false, stdout: r.stdout, reason: "strace wrote no summary" };
-    }
-    return { ok: true, counts: parseStraceSummary(text), stdout: r.stdout };
-  } finally {
-    rmSync5(dir, { recursive: true, force: true });
-  }
-}
-
 // src/engine/verdict.ts
 function fmt(x, digits = 2) {
   return x.toFixed(digits);
@@ -16027,20 +15939,14 @@ function overallOutcome(verdicts) {
   return "pass";
 }
 
-// src/engine/compare.ts
-var RESULT_SCHEMA = "perfgate/result@1";
-var InfrastructureError = class extends Error {
-};
+// src/engine/measure.ts
 function expand(arg, tree) {
   return arg.replaceAll("{build}", tree.buildDir).replaceAll("{root}", tree.dir);
-}
-function summarizeBuild(b) {
-  return { ok: b.ok, cached: b.tree?.cached ?? false, seconds: b.seconds, logTail: b.logTail, logFile: b.logFile };
 }
 function pinCpu(config, taskset) {
   if (!taskset || config.runs.pinCpu === "none") return void 0;
   if (typeof config.runs.pinCpu === "number") return config.runs.pinCpu;
-  const n2 = cpus3().length;
+  const n2 = cpus().length;
   return n2 > 1 ? n2 - 1 : void 0;
 }
 function sameFile(a2, b) {
@@ -16056,28 +15962,6 @@ function providerMismatch(run, lib) {
     return /\/libc\.so/.test(run.mallocProvider) ? void 0 : `expected glibc's malloc, but ${run.mallocProvider} served it`;
   }
   return sameFile(run.mallocProvider, lib) ? void 0 : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
-}
-async function resolveRefs(root, opts) {
-  let head;
-  if (opts.head === void 0) {
-    const sha = await tryResolve(root, "HEAD");
-    head = { ref: "working tree", sha, treeId: await workingTreeId(root), subject: sha ? await shortLog(root, sha) : void 0 };
-  } else {
-    const sha = await resolveCommit(root, opts.head);
-    head = { ref: opts.head, sha, treeId: sha, subject: await shortLog(root, sha) };
-  }
-  let baseRef = opts.base;
-  let baseSha;
-  if (baseRef !== void 0) {
-    baseSha = await resolveCommit(root, baseRef);
-  } else {
-    const branch = await defaultBranch(root);
-    const headCommit = head.sha ?? "HEAD";
-    baseSha = branch ? await mergeBase(root, headCommit, branch) : void 0;
-    baseRef = branch && baseSha ? `merge-base(${branch})` : "HEAD";
-    baseSha ??= await resolveCommit(root, "HEAD");
-  }
-  return { base: { ref: baseRef, sha: baseSha, treeId: baseSha, subject: await shortLog(root, baseSha) }, head };
 }
 function samples(runs, side, metric) {
   return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
@@ -16176,6 +16060,8 @@ async function straceProblem(strace) {
   });
   return r.ok ? void 0 : r.reason;
 }
+
+// src/engine/decide.ts
 function gatherEvidence(spec, runs, syscalls, config, seed, floor) {
   const headFailure = failedRunVerdict(runs);
   const baseFailure = runs.find((r) => r.side === "base" && r.status !== "ok");
@@ -16236,10 +16122,123 @@ function decideAll(measured, config, looks) {
     return { name: spec.name, verdict: worstVerdict(verdicts), metrics: results, budgets, syscalls, runs };
   });
 }
-function countVerdicts(benchmarks) {
-  const counts = {};
-  for (const b of benchmarks) counts[b.verdict] = (counts[b.verdict] ?? 0) + 1;
-  return counts;
+
+// src/engine/machine.ts
+import { readFileSync as readFileSync9 } from "node:fs";
+import { cpus as cpus2, loadavg, release } from "node:os";
+function readOr(path6) {
+  try {
+    return readFileSync9(path6, "utf8").trim();
+  } catch {
+    return void 0;
+  }
+}
+async function describeMachine() {
+  const cc = await execa("gcc", ["--version"], { reject: false, stdin: "ignore" });
+  const [l1, l5, l15] = loadavg();
+  return {
+    cpuModel: cpus2()[0]?.model ?? "unknown",
+    cores: cpus2().length,
+    kernel: release(),
+    compiler: cc.exitCode === 0 ? String(cc.stdout).split("\n")[0] : void 0,
+    loadAverage: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
+    cpuGovernor: readOr("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+    node: process.version
+  };
+}
+
+// src/engine/preflight.ts
+import { readFileSync as readFileSync10 } from "node:fs";
+import { cpus as cpus3 } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+function parseProcStat(text) {
+  const cpu = /^cpu\s+(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
+  const running = Number(/^procs_running\s+(\d+)/m.exec(text)?.[1] ?? 1);
+  return { total: cpu.slice(0, 8).reduce((a2, b) => a2 + b, 0), steal: cpu[7] ?? 0, running };
+}
+function sample() {
+  try {
+    return parseProcStat(readFileSync10("/proc/stat", "utf8"));
+  } catch {
+    return { total: 0, steal: 0, running: 1 };
+  }
+}
+function workload(seed) {
+  let x = seed | 1;
+  for (let i2 = 0; i2 < 15e5; i2++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  return x;
+}
+var probeState = 2654435769;
+async function probeOnce() {
+  const before = sample();
+  const times = [];
+  let busy = 0;
+  for (let i2 = 0; i2 < 18; i2++) {
+    const t0 = process.hrtime.bigint();
+    probeState = workload(probeState);
+    const dt = Number(process.hrtime.bigint() - t0);
+    if (i2 >= 3) times.push(dt);
+    busy += Math.max(0, sample().running - 1);
+    await sleep(1);
+  }
+  const after = sample();
+  const dTotal = after.total - before.total;
+  return {
+    stealPct: dTotal > 0 ? 100 * (after.steal - before.steal) / dTotal : 0,
+    busyPerCore: busy / 18 / cpus3().length,
+    probeCvPct: summarize(times).cvPct
+  };
+}
+async function preflight(spec) {
+  let attempts = 0;
+  for (; ; ) {
+    attempts++;
+    const m = await probeOnce();
+    const problems = [];
+    if (m.probeCvPct > spec.maxCvPct)
+      problems.push(`a fixed CPU workload varied by CV ${m.probeCvPct.toFixed(1)} % (max ${spec.maxCvPct} %)`);
+    if (m.stealPct > spec.maxStealPct) problems.push(`CPU steal ${m.stealPct.toFixed(1)} % (max ${spec.maxStealPct} %)`);
+    if (m.busyPerCore > spec.maxBusyPerCore)
+      problems.push(`${m.busyPerCore.toFixed(2)} other runnable tasks per core (max ${spec.maxBusyPerCore})`);
+    if (problems.length === 0) return { ok: true, attempts, ...m };
+    if (attempts > spec.retries)
+      return { ok: false, attempts, ...m, reason: `the machine is too noisy to measure: ${problems.join("; ")}` };
+    await sleep(spec.waitSeconds * 1e3);
+  }
+}
+
+// src/engine/compare.ts
+var RESULT_SCHEMA = "perfgate/result@1";
+var InfrastructureError = class extends Error {
+};
+function summarizeBuild(b) {
+  return { ok: b.ok, cached: b.tree?.cached ?? false, seconds: b.seconds, logTail: b.logTail, logFile: b.logFile };
+}
+async function resolveRefs(root, opts) {
+  let head;
+  if (opts.head === void 0) {
+    const sha = await tryResolve(root, "HEAD");
+    head = { ref: "working tree", sha, treeId: await workingTreeId(root), subject: sha ? await shortLog(root, sha) : void 0 };
+  } else {
+    const sha = await resolveCommit(root, opts.head);
+    head = { ref: opts.head, sha, treeId: sha, subject: await shortLog(root, sha) };
+  }
+  let baseRef = opts.base;
+  let baseSha;
+  if (baseRef !== void 0) {
+    baseSha = await resolveCommit(root, baseRef);
+  } else {
+    const branch = await defaultBranch(root);
+    const headCommit = head.sha ?? "HEAD";
+    baseSha = branch ? await mergeBase(root, headCommit, branch) : void 0;
+    baseRef = branch && baseSha ? `merge-base(${branch})` : "HEAD";
+    baseSha ??= await resolveCommit(root, "HEAD");
+  }
+  return { base: { ref: baseRef, sha: baseSha, treeId: baseSha, subject: await shortLog(root, baseSha) }, head };
 }
 async function compare2(opts) {
   const { config } = opts;
@@ -16373,6 +16372,11 @@ ${b.logTail.join("\n")}`
   result.verdictCounts = countVerdicts(result.benchmarks);
   result.outcome = overallOutcome(result.benchmarks.map((b) => b.verdict));
   return result;
+}
+function countVerdicts(benchmarks) {
+  const counts = {};
+  for (const b of benchmarks) counts[b.verdict] = (counts[b.verdict] ?? 0) + 1;
+  return counts;
 }
 function exitCodeFor(outcome) {
   return outcome === "pass" ? 0 : outcome === "fail" ? 1 : 4;

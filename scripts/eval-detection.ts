@@ -70,12 +70,24 @@ async function measureSlowdown(every: number, pairs = 25): Promise<number> {
   build(join(dir, 'a'), '');
   build(join(dir, 'b'), `-DPG_INJECT_SPIN_EVERY=${every}`);
   const spec = configFromObject('eval', { benchmarks: [{ name: 'random_mixed', argv: ['x'] }] }).benchmarks[0]!;
-  const ctx = { cwd: dir, env: { PATH: process.env.PATH ?? '' }, cpu: cpus().length - 1, tools: { taskset: which('taskset'), gnuTime: findGnuTime() } };
+  const ctx = {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '' },
+    cpu: cpus().length - 1,
+    tools: { taskset: which('taskset'), gnuTime: findGnuTime() },
+  };
   const ratios: number[] = [];
   for (let i = 0; i < pairs; i++) {
     const t: Record<string, number> = {};
     for (const side of i % 2 ? ['a', 'b'] : ['b', 'a']) {
-      const r = await runBenchmark(spec, [join(dir, side, 'random_mixed'), '2000000', '400', '1'], join(dir, side, 'libpgalloc.so'), 'head', ctx, { kind: 'pair' });
+      const r = await runBenchmark(
+        spec,
+        [join(dir, side, 'random_mixed'), '2000000', '400', '1'],
+        join(dir, side, 'libpgalloc.so'),
+        'head',
+        ctx,
+        { kind: 'pair' },
+      );
       t[side] = r.metrics.ops_per_sec!;
     }
     ratios.push(t.a! / t.b!);
@@ -105,22 +117,40 @@ function compareOnce(head: string, config?: string): { result: ComparisonResult;
 }
 
 /** Runs `n` comparisons and counts those where `hit` holds. */
-function evaluate(scenario: string, expect: string, injected: string, head: string, n: number, hit: (r: ComparisonResult) => boolean, config?: string): void {
+function evaluate(
+  scenario: string,
+  expect: string,
+  injected: string,
+  head: string,
+  n: number,
+  hit: (r: ComparisonResult) => boolean,
+  config?: string,
+): void {
   const row: Row = { scenario, expect, injected, detected: 0, total: 0, pairs: [], seconds: [] };
   for (let i = 0; i < n; i++) {
     const { result, seconds } = compareOnce(head, config);
     row.total++;
     if (hit(result)) row.detected++;
-    const pairs = result.benchmarks.flatMap((b) => b.metrics.map((m) => m.comparison?.pairs).filter((p): p is number => p !== undefined && p > 1));
+    const pairs = result.benchmarks.flatMap((b) =>
+      b.metrics.map((m) => m.comparison?.pairs).filter((p): p is number => p !== undefined && p > 1),
+    );
     if (pairs.length) row.pairs.push(pairs.reduce((a, b) => a + b, 0) / pairs.length);
     row.seconds.push(seconds);
     say(`${scenario}: ${i + 1}/${n}, ${row.detected} detected (${seconds.toFixed(0)} s)`);
   }
   rows.push(row);
+  say(`ROW ${formatRow(row)}`);
+}
+
+function formatRow(r: Row): string {
+  const pairs = r.pairs.length ? (r.pairs.reduce((a, b) => a + b, 0) / r.pairs.length).toFixed(1) : '–';
+  return `| ${r.scenario} | ${r.injected} | ${r.expect} | ${r.detected} / ${r.total} | ${((100 * r.detected) / r.total).toFixed(0)} % | ${pairs} | ${median(r.seconds).toFixed(0)} |`;
 }
 
 const wallClockAlarm = (r: ComparisonResult) =>
-  r.benchmarks.some((b) => b.metrics.some((m) => m.metric !== 'instructions_per_op' && (m.verdict === 'REGRESSED' || m.verdict === 'IMPROVED')));
+  r.benchmarks.some((b) =>
+    b.metrics.some((m) => m.metric !== 'instructions_per_op' && (m.verdict === 'REGRESSED' || m.verdict === 'IMPROVED')),
+  );
 const randomMixed = (r: ComparisonResult) => r.benchmarks.find((b) => b.name === 'random_mixed')!;
 
 say(`eval:detection in ${work}`);
@@ -128,19 +158,32 @@ execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROO
 
 if (want('aa')) evaluate('A/A (no change)', 'no alarm', 'README edit', variant('aa', []), Number(values.aa), wallClockAlarm);
 
-const targets = [1, 2, 3, 5].filter((t) => want(`slow${t}`) || want('instr'));
+const targets = [1, 2, 3, 5].filter((t) => want(`slow${t}`) || (t === 1 && want('instr')));
 if (targets.length) {
-  const probe = 40;
-  say(`calibrating the injected slowdown: spin every ${probe} mallocs`);
-  const s0 = await measureSlowdown(probe);
-  say(`  ${s0.toFixed(2)} % slower`);
+  // The cost of a spin every N mallocs is a + b / N: fit it from two
+  // measurements, pick N for each target, then measure what was picked.
+  const [n1, n2] = [40, 400];
+  say(`calibrating the injected slowdown: spins every ${n1} and every ${n2} mallocs`);
+  const s1 = await measureSlowdown(n1);
+  const s2 = await measureSlowdown(n2);
+  const b = (s1 - s2) / (1 / n1 - 1 / n2);
+  const a = s1 - b / n1;
+  say(`  ${s1.toFixed(2)} % and ${s2.toFixed(2)} %: cost = ${a.toFixed(2)} % + ${b.toFixed(0)} % / N`);
   for (const t of targets) {
-    const every = Math.max(1, Math.round((probe * s0) / t));
+    const every = Math.max(1, Math.round(b / Math.max(t - a, 0.05)));
     const measured = await measureSlowdown(every);
     say(`  target ${t} %: spin every ${every} mallocs, measured ${measured.toFixed(2)} %`);
     const head = variant(`slow${t}`, [`PG_INJECT_SPIN_EVERY ${every}`]);
     const injected = `${measured.toFixed(1)} % (spin every ${every} mallocs)`;
-    if (want(`slow${t}`)) evaluate(`slowdown ${t} %`, 'random_mixed REGRESSED', injected, head, Number(values['per-effect']), (r) => randomMixed(r).metrics[0]!.verdict === 'REGRESSED');
+    if (want(`slow${t}`))
+      evaluate(
+        `slowdown ${t} %`,
+        'random_mixed REGRESSED',
+        injected,
+        head,
+        Number(values['per-effect']),
+        (r) => randomMixed(r).metrics[0]!.verdict === 'REGRESSED',
+      );
     if (t === 1 && want('instr')) {
       const cfg = join(work, 'instr.yml');
       const shipped = readFileSync(join(work, 'perfgate.yml'), 'utf8');
@@ -151,8 +194,13 @@ if (targets.length) {
           '    argv: ["{build}/random_mixed", "2000000", "400", "1"]\n    preload: "{build}/libpgalloc.so"\n    instructions: { argv: ["{build}/random_mixed", "200000", "400", "1"], threshold_pct: 0.5 }\n',
         ),
       );
-      evaluate('instruction gate, slowdown 1 %', 'instructions_per_op REGRESSED', injected, head, Number(values['per-fault']), (r) =>
-        randomMixed(r).metrics.some((m) => m.metric === 'instructions_per_op' && m.verdict === 'REGRESSED'),
+      evaluate(
+        'instruction gate, slowdown 1 %',
+        'instructions_per_op REGRESSED',
+        injected,
+        head,
+        Number(values['per-fault']),
+        (r) => randomMixed(r).metrics.some((m) => m.metric === 'instructions_per_op' && m.verdict === 'REGRESSED'),
         cfg,
       );
     }
@@ -161,20 +209,45 @@ if (targets.length) {
 
 const n = Number(values['per-fault']);
 const faults: [string, string, string, string[], (r: ComparisonResult) => boolean][] = [
-  ['storm', 'madvise storm', 'BUDGET_EXCEEDED', ['PG_INJECT_MADVISE_EVERY 1000'], (r) => r.benchmarks.some((b) => b.verdict === 'BUDGET_EXCEEDED')],
-  ['leak', 'leak (1 free in 100 dropped)', 'BUDGET_EXCEEDED', ['PG_INJECT_LEAK_EVERY 100'], (r) => r.benchmarks.some((b) => b.budgets.some((x) => x.budget === 'peak RSS' && x.status === 'exceeded'))],
-  ['crash', 'crash beyond 3 live segments', 'CRASH', ['PG_INJECT_CRASH_SEGMENTS 3'], (r) => r.benchmarks.some((b) => b.verdict === 'CRASH')],
-  ['hang', 'hang beyond 3 live segments', 'TIMEOUT', ['PG_INJECT_HANG_SEGMENTS 3'], (r) => r.benchmarks.some((b) => b.verdict === 'TIMEOUT')],
+  [
+    'storm',
+    'madvise storm',
+    'BUDGET_EXCEEDED',
+    ['PG_INJECT_MADVISE_EVERY 1000'],
+    (r) => r.benchmarks.some((b) => b.verdict === 'BUDGET_EXCEEDED'),
+  ],
+  [
+    'leak',
+    'leak (1 free in 100 dropped)',
+    'BUDGET_EXCEEDED',
+    ['PG_INJECT_LEAK_EVERY 100'],
+    (r) => r.benchmarks.some((b) => b.budgets.some((x) => x.budget === 'peak RSS' && x.status === 'exceeded')),
+  ],
+  [
+    'crash',
+    'crash beyond 3 live segments',
+    'CRASH',
+    ['PG_INJECT_CRASH_SEGMENTS 3'],
+    (r) => r.benchmarks.some((b) => b.verdict === 'CRASH'),
+  ],
+  [
+    'hang',
+    'hang beyond 3 live segments',
+    'TIMEOUT',
+    ['PG_INJECT_HANG_SEGMENTS 3'],
+    (r) => r.benchmarks.some((b) => b.verdict === 'TIMEOUT'),
+  ],
 ];
 for (const [key, scenario, expect, defines, hit] of faults)
   if (want(key)) evaluate(scenario, expect, defines.join(', '), variant(key, defines), n, hit);
 
 const machine = execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).trim();
-console.log(`Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, ${cpus().length} cores, with the shipped perfgate.yml and defaults.`);
-console.log(`Command: npm run eval:detection -- --aa ${values.aa} --per-effect ${values['per-effect']} --per-fault ${values['per-fault']}${values.only ? ` --only ${values.only}` : ''}\n`);
+console.log(
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, ${cpus().length} cores, with the shipped perfgate.yml and defaults.`,
+);
+console.log(
+  `Command: npm run eval:detection -- --aa ${values.aa} --per-effect ${values['per-effect']} --per-fault ${values['per-fault']}${values.only ? ` --only ${values.only}` : ''}\n`,
+);
 console.log('| scenario | injected | counted as detected | detected / comparisons | rate | mean pairs | median s per comparison |');
 console.log('|---|---|---|--:|--:|--:|--:|');
-for (const r of rows) {
-  const pairs = r.pairs.length ? (r.pairs.reduce((a, b) => a + b, 0) / r.pairs.length).toFixed(1) : '–';
-  console.log(`| ${r.scenario} | ${r.injected} | ${r.expect} | ${r.detected} / ${r.total} | ${((100 * r.detected) / r.total).toFixed(0)} % | ${pairs} | ${median(r.seconds).toFixed(0)} |`);
-}
+for (const r of rows) console.log(formatRow(r));

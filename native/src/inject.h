@@ -28,13 +28,15 @@
 #define PG_INJECT_HANG_SEGMENTS 0
 #endif
 
-#if PG_INJECT_SPIN_EVERY || PG_INJECT_MADVISE_EVERY || PG_INJECT_LEAK_EVERY
-static __thread unsigned long pg_inject_count;
-#endif
+/* Each periodic fault counts down its own thread-local counter: a decrement
+ * and a rarely taken branch, so the injected cost is the fault itself and not
+ * the bookkeeping (a modulo per call would cost more than a 1 % slowdown). */
+#define PG_INJECT_EVERY(counter, n) (PG_UNLIKELY(--(counter) <= 0) && ((counter) = (n), true))
 
 static inline void pg_inject_malloc(void) {
 #if PG_INJECT_SPIN_EVERY
-    if (++pg_inject_count % PG_INJECT_SPIN_EVERY == 0)
+    static __thread long spin_left;
+    if (PG_INJECT_EVERY(spin_left, PG_INJECT_SPIN_EVERY))
         for (volatile int i = 0; i < PG_INJECT_SPIN_LOOPS; i++) {
         }
 #endif
@@ -44,13 +46,15 @@ static inline void pg_inject_malloc(void) {
 static inline bool pg_inject_free(void *p) {
     (void)p;
 #if PG_INJECT_MADVISE_EVERY
-    if (++pg_inject_count % PG_INJECT_MADVISE_EVERY == 0) {
+    static __thread long madvise_left;
+    if (PG_INJECT_EVERY(madvise_left, PG_INJECT_MADVISE_EVERY)) {
         void *page = (void *)((uintptr_t)p & ~(PG_OS_PAGE - 1));
         madvise(page, PG_OS_PAGE, MADV_NORMAL);
     }
 #endif
 #if PG_INJECT_LEAK_EVERY
-    if (++pg_inject_count % PG_INJECT_LEAK_EVERY == 0) return true;
+    static __thread long leak_left;
+    if (PG_INJECT_EVERY(leak_left, PG_INJECT_LEAK_EVERY)) return true;
 #endif
     return false;
 }

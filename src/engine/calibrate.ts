@@ -9,7 +9,8 @@ import { median } from 'simple-statistics';
 
 import { buildSide, cacheRoot } from './build';
 import { CALIBRATION_SCHEMA, type Calibration, type MetricCalibration } from './calibration';
-import { InfrastructureError, measurePairs, pinCpu, type Sampling } from './compare';
+import { InfrastructureError } from './compare';
+import { measurePairs, pinCpu, type Sampling } from './measure';
 import type { Config } from './config';
 import { scrubEnv } from './env';
 import { repoRoot, resolveCommit, workingTreeId } from './git';

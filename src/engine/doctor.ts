@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 
 import { execa } from 'execa';
 
-import { straceProblem } from './compare';
+import { straceProblem } from './measure';
 import { PACKAGE_OF, findGnuTime, which } from './tools';
 
 export interface DoctorCheck {

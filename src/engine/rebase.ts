@@ -9,7 +9,8 @@ import { median } from 'simple-statistics';
 
 import { runBenchmark, type RunContext } from './bench-run';
 import { buildSide, cacheRoot } from './build';
-import { InfrastructureError, pinCpu, providerMismatch, straceProblem } from './compare';
+import { InfrastructureError } from './compare';
+import { pinCpu, providerMismatch, straceProblem } from './measure';
 import type { BenchmarkSpec, Config } from './config';
 import { scrubEnv } from './env';
 import { repoRoot, resolveCommit, shortLog, workingTreeId } from './git';
