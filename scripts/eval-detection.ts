@@ -63,8 +63,9 @@ function variant(name: string, defines: string[]): string {
 }
 
 /** Median slowdown (%) of random_mixed under a spin injected every `every` mallocs, from interleaved pinned pairs. */
-async function measureSlowdown(every: number, pairs = 25): Promise<number> {
+async function measureSlowdown(every: number, pairs = 100): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'perfgate-eval-lib-'));
+  git('checkout', '-q', base); // variants edit inject.h in the work tree: build from the unmodified sources
   const build = (d: string, flags: string) =>
     execFileSync('make', ['-s', '-C', join(work, 'native'), `B=${d}`, `CFLAGS=-O2 -g ${flags}`, `${d}/libpgalloc.so`, `${d}/random_mixed`]);
   build(join(dir, 'a'), '');
@@ -96,6 +97,8 @@ async function measureSlowdown(every: number, pairs = 25): Promise<number> {
 }
 
 interface Row {
+  /** random_mixed's measured change in each comparison, % (negative = slower). */
+  changes: number[];
   scenario: string;
   expect: string;
   injected: string;
@@ -126,7 +129,7 @@ function evaluate(
   hit: (r: ComparisonResult) => boolean,
   config?: string,
 ): void {
-  const row: Row = { scenario, expect, injected, detected: 0, total: 0, pairs: [], seconds: [] };
+  const row: Row = { scenario, expect, injected, detected: 0, total: 0, pairs: [], seconds: [], changes: [] };
   for (let i = 0; i < n; i++) {
     const { result, seconds } = compareOnce(head, config);
     row.total++;
@@ -136,6 +139,8 @@ function evaluate(
     );
     if (pairs.length) row.pairs.push(pairs.reduce((a, b) => a + b, 0) / pairs.length);
     row.seconds.push(seconds);
+    const change = result.benchmarks.find((b) => b.name === 'random_mixed')?.metrics[0]?.comparison?.changePct;
+    if (change !== undefined && Number.isFinite(change)) row.changes.push(change);
     say(`${scenario}: ${i + 1}/${n}, ${row.detected} detected (${seconds.toFixed(0)} s)`);
   }
   rows.push(row);
@@ -144,7 +149,8 @@ function evaluate(
 
 function formatRow(r: Row): string {
   const pairs = r.pairs.length ? (r.pairs.reduce((a, b) => a + b, 0) / r.pairs.length).toFixed(1) : '–';
-  return `| ${r.scenario} | ${r.injected} | ${r.expect} | ${r.detected} / ${r.total} | ${((100 * r.detected) / r.total).toFixed(0)} % | ${pairs} | ${median(r.seconds).toFixed(0)} |`;
+  const change = r.changes.length ? `${median(r.changes).toFixed(2)} %` : '–';
+  return `| ${r.scenario} | ${r.injected} | ${change} | ${r.expect} | ${r.detected} / ${r.total} | ${((100 * r.detected) / r.total).toFixed(0)} % | ${pairs} | ${median(r.seconds).toFixed(0)} |`;
 }
 
 const wallClockAlarm = (r: ComparisonResult) =>
@@ -160,17 +166,18 @@ if (want('aa')) evaluate('A/A (no change)', 'no alarm', 'README edit', variant('
 
 const targets = [1, 2, 3, 5].filter((t) => want(`slow${t}`) || (t === 1 && want('instr')));
 if (targets.length) {
-  // The cost of a spin every N mallocs is a + b / N: fit it from two
-  // measurements, pick N for each target, then measure what was picked.
-  const [n1, n2] = [40, 400];
-  say(`calibrating the injected slowdown: spins every ${n1} and every ${n2} mallocs`);
-  const s1 = await measureSlowdown(n1);
-  const s2 = await measureSlowdown(n2);
-  const b = (s1 - s2) / (1 / n1 - 1 / n2);
-  const a = s1 - b / n1;
-  say(`  ${s1.toFixed(2)} % and ${s2.toFixed(2)} %: cost = ${a.toFixed(2)} % + ${b.toFixed(0)} % / N`);
+  // The cost of a spin every N mallocs is a + b / N, where a is the
+  // countdown's own cost on every malloc: measure a (N huge) and one point,
+  // pick N for each target, then measure what was picked. Each measurement is
+  // 100 interleaved pinned pairs; the table also gives the change perfgate
+  // itself measured over all pairs of the row, the better estimate.
+  const [nLo, nOff] = [50, 1_000_000];
+  say(`calibrating the injected slowdown: spins every ${nLo} and every ${nOff} mallocs`);
+  const a = await measureSlowdown(nOff);
+  const b = ((await measureSlowdown(nLo)) - a) * nLo;
+  say(`  cost = ${a.toFixed(2)} % + ${b.toFixed(0)} % / N`);
   for (const t of targets) {
-    const every = Math.max(1, Math.round(b / Math.max(t - a, 0.05)));
+    const every = t > a ? Math.max(1, Math.round(b / (t - a))) : nOff;
     const measured = await measureSlowdown(every);
     say(`  target ${t} %: spin every ${every} mallocs, measured ${measured.toFixed(2)} %`);
     const head = variant(`slow${t}`, [`PG_INJECT_SPIN_EVERY ${every}`]);
@@ -248,6 +255,8 @@ console.log(
 console.log(
   `Command: npm run eval:detection -- --aa ${values.aa} --per-effect ${values['per-effect']} --per-fault ${values['per-fault']}${values.only ? ` --only ${values.only}` : ''}\n`,
 );
-console.log('| scenario | injected | counted as detected | detected / comparisons | rate | mean pairs | median s per comparison |');
-console.log('|---|---|---|--:|--:|--:|--:|');
+console.log(
+  '| scenario | injected (calibration) | random_mixed change seen (median) | counted as detected | detected / comparisons | rate | mean pairs | median s per comparison |',
+);
+console.log('|---|---|--:|---|--:|--:|--:|--:|');
 for (const r of rows) console.log(formatRow(r));

@@ -94,6 +94,11 @@ PG_API void *realloc(void *p, size_t size) {
     size_t usable = pg_usable_size(p);
     /* Stay in place unless that would waste more than half the block. */
     if (size <= usable && size >= usable / 2) return p;
+    pg_segment_t *seg = pg_ptr_segment(p);
+    if (seg->kind == PG_KIND_HUGE && size > usable) {
+        void *moved = pg_huge_grow(seg, p, size); /* remaps pages instead of copying them */
+        if (moved != NULL) return moved;
+    }
     void *q = pg_malloc(size);
     if (q == NULL) return NULL; /* p stays valid, errno is ENOMEM */
     memcpy(q, p, size < usable ? size : usable);

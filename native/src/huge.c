@@ -103,6 +103,18 @@ void pg_huge_free(pg_segment_t *seg) {
     pg_unlock(&pg_huge_lock);
 }
 
+/* realloc of a huge block to a larger size: remap rather than copy. */
+void *pg_huge_grow(pg_segment_t *seg, void *p, size_t size) {
+    size_t offset = (size_t)((uint8_t *)p - (uint8_t *)seg);
+    if (size > (size_t)PTRDIFF_MAX - offset - PG_SEGMENT_SIZE) return NULL;
+    size_t need = pg_align_up(offset + size, PG_OS_PAGE);
+    pg_segment_t *moved = pg_os_grow(seg, seg->size, need, PG_SEGMENT_SIZE);
+    if (moved == NULL) return NULL;
+    moved->size = need;
+    moved->pages[0].start = (uint8_t *)moved + pg_huge_header();
+    return (uint8_t *)moved + offset;
+}
+
 size_t pg_huge_usable(const pg_segment_t *seg, const void *p) {
     return seg->size - (size_t)((const uint8_t *)p - (const uint8_t *)seg);
 }

@@ -125,12 +125,14 @@ static inline size_t pg_align_up(size_t n, size_t a) { return (n + a - 1) & ~(a 
 PG_HIDDEN void *pg_os_alloc_aligned(size_t size, size_t align);
 PG_HIDDEN void pg_os_free(void *p, size_t size);
 PG_HIDDEN void pg_os_purge(void *p, size_t size);
+PG_HIDDEN void *pg_os_grow(void *p, size_t old_size, size_t new_size, size_t align);
 PG_HIDDEN uint64_t pg_os_now_ns(void);
 
 /* ---- stats.c ---- */
 PG_HIDDEN void pg_stats_mmap(size_t bytes);
 PG_HIDDEN void pg_stats_munmap(size_t bytes);
 PG_HIDDEN void pg_stats_madvise(void);
+PG_HIDDEN void pg_stats_mremap(int64_t delta);
 PG_HIDDEN void pg_stats_init(void);
 
 /* ---- lock.c: tiny spin locks for the cold global lists ---- */
@@ -162,6 +164,7 @@ PG_HIDDEN void pg_segment_atfork_child(void);
 PG_HIDDEN void *pg_huge_alloc(size_t size, bool zero);
 PG_HIDDEN void pg_huge_free(pg_segment_t *seg);
 PG_HIDDEN size_t pg_huge_usable(const pg_segment_t *seg, const void *p);
+PG_HIDDEN void *pg_huge_grow(pg_segment_t *seg, void *p, size_t size);
 PG_HIDDEN void pg_huge_atfork_prepare(void);
 PG_HIDDEN void pg_huge_atfork_parent(void);
 PG_HIDDEN void pg_huge_atfork_child(void);

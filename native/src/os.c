@@ -1,6 +1,7 @@
 /* OS layer: every mmap, munmap and madvise the allocator makes goes through
  * here, so the statistics count all of them and errno is never disturbed
  * (free() must preserve errno). */
+#define _GNU_SOURCE /* mremap */
 #include <errno.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -73,6 +74,25 @@ void pg_os_purge(void *p, size_t size) {
     int saved = errno;
     if (madvise(p, size, MADV_DONTNEED) == 0) pg_stats_madvise();
     errno = saved;
+}
+
+/* Grow a mapping without copying its pages: in place when the address range
+ * after it is free, otherwise by moving the page tables onto a fresh range
+ * aligned to `align` (MREMAP_FIXED over a reservation). NULL if neither works;
+ * the original mapping is then untouched. */
+void *pg_os_grow(void *p, size_t old_size, size_t new_size, size_t align) {
+    int saved = errno;
+    void *q = mremap(p, old_size, new_size, 0);
+    if (q != MAP_FAILED) {
+        pg_stats_mremap((int64_t)new_size - (int64_t)old_size);
+    } else {
+        void *target = pg_os_alloc_aligned(new_size, align);
+        q = target ? mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, target) : MAP_FAILED;
+        if (q != MAP_FAILED) pg_stats_mremap(-(int64_t)old_size); /* the pages now fill the reservation */
+        else if (target) pg_os_free(target, new_size);
+    }
+    errno = saved;
+    return q == MAP_FAILED ? NULL : q;
 }
 
 uint64_t pg_os_now_ns(void) {
