@@ -17,11 +17,11 @@ it('compares the bundled allocator suite end to end', () => {
   const tiny = shipped
     .replace('"2000000", "400", "1"]', '"200000", "400", "1"]')
     .replace('"1000000", "400", "1", "2048", "32768"]', '"100000", "400", "1", "2048", "32768"]')
-    .replace('"1000", "5", "1", "50000"]', '"500", "2", "1", "5000"]')
-    .replace('"1", "1", "500", "1000"]', '"1", "1", "50", "500"]')
+    .replace('"1000", "5", "1", "200000"]', '"500", "2", "1", "5000"]')
+    .replace('"1", "1", "2000", "1000"]', '"1", "1", "50", "500"]')
     .replace('"50000", "5"]', '"5000", "2"]')
     .replace('"300", "8"]', '"30", "4"]')
-    .replace('max_band_pct: 5 ', 'max_band_pct: 50 ')
+    .replace('max_band_pct: 8 ', 'max_band_pct: 50 ')
     .replace('max_cv_pct: 30 ', 'max_cv_pct: 80 ');
   assert.notEqual(tiny, shipped);
   writeFiles(dir, { 'tiny.yml': tiny });
