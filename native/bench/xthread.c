@@ -8,7 +8,7 @@
 
 #include "common.h"
 
-#define QUEUE_CAP 4 /* batches in flight: bounds memory (and its variation) whatever the speeds */
+#define QUEUE_CAP 16 /* batches in flight: bounds memory (and its variation) whatever the speeds */
 
 typedef struct {
     void **items[QUEUE_CAP];
