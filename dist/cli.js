@@ -15900,32 +15900,15 @@ function checkBudgets(benchmark, runs, syscalls, spec) {
       }
     }
   }
-  const rssOf = (r) => r.maxRssKb;
+  const perRun = (budget, unit, of, pct, slack) => growthCheck(benchmark, budget, unit, medianOf(ok("base"), of), medianOf(ok("head"), of), pct, slack, budget, maxOf(ok("base"), of));
+  checks.push(perRun("peak RSS", "KiB", (r) => r.maxRssKb, spec.rssGrowthPct, spec.rssSlackKb));
   checks.push(
-    growthCheck(
-      benchmark,
-      "peak RSS",
-      "KiB",
-      medianOf(ok("base"), rssOf),
-      medianOf(ok("head"), rssOf),
-      spec.rssGrowthPct,
-      spec.rssSlackKb,
-      "peak RSS",
-      maxOf(ok("base"), rssOf)
-    )
-  );
-  const faultsOf = (r) => r.minorFaults !== void 0 && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : void 0;
-  checks.push(
-    growthCheck(
-      benchmark,
+    perRun(
       "page faults per op",
       "faults/op",
-      medianOf(ok("base"), faultsOf),
-      medianOf(ok("head"), faultsOf),
+      (r) => r.minorFaults !== void 0 && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : void 0,
       spec.faultsGrowthPct,
-      spec.faultsSlackPerOp,
-      "page faults per op",
-      maxOf(ok("base"), faultsOf)
+      spec.faultsSlackPerOp
     )
   );
   return checks;

@@ -306,32 +306,17 @@ export function checkBudgets(benchmark: string, runs: readonly RunRecord[], sysc
       }
     }
   }
-  const rssOf = (r: RunRecord) => r.maxRssKb;
+  // Peak RSS and faults per op: the median run of each side, and the base's largest run.
+  const perRun = (budget: string, unit: string, of: (r: RunRecord) => number | undefined, pct: number, slack: number) =>
+    growthCheck(benchmark, budget, unit, medianOf(ok('base'), of), medianOf(ok('head'), of), pct, slack, budget, maxOf(ok('base'), of));
+  checks.push(perRun('peak RSS', 'KiB', (r) => r.maxRssKb, spec.rssGrowthPct, spec.rssSlackKb));
   checks.push(
-    growthCheck(
-      benchmark,
-      'peak RSS',
-      'KiB',
-      medianOf(ok('base'), rssOf),
-      medianOf(ok('head'), rssOf),
-      spec.rssGrowthPct,
-      spec.rssSlackKb,
-      'peak RSS',
-      maxOf(ok('base'), rssOf),
-    ),
-  );
-  const faultsOf = (r: RunRecord) => (r.minorFaults !== undefined && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : undefined);
-  checks.push(
-    growthCheck(
-      benchmark,
+    perRun(
       'page faults per op',
       'faults/op',
-      medianOf(ok('base'), faultsOf),
-      medianOf(ok('head'), faultsOf),
+      (r) => (r.minorFaults !== undefined && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : undefined),
       spec.faultsGrowthPct,
       spec.faultsSlackPerOp,
-      'page faults per op',
-      maxOf(ok('base'), faultsOf),
     ),
   );
   return checks;
