@@ -15943,6 +15943,13 @@ function overallOutcome(verdicts) {
 function expand(arg, tree) {
   return arg.replaceAll("{build}", tree.buildDir).replaceAll("{root}", tree.dir);
 }
+function measureSetup(config) {
+  const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
+  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), cpu: pinCpu(config, tools.taskset) };
+}
+function runContext(setup, spec, dir) {
+  return { cwd: dir, env: setup.env, cpu: spec.pin ? setup.cpu : void 0, tools: setup.tools };
+}
 function pinCpu(config, taskset) {
   if (!taskset || config.runs.pinCpu === "none") return void 0;
   if (typeof config.runs.pinCpu === "number") return config.runs.pinCpu;
@@ -16240,6 +16247,25 @@ async function resolveRefs(root, opts) {
   }
   return { base: { ref: baseRef, sha: baseSha, treeId: baseSha, subject: await shortLog(root, baseSha) }, head };
 }
+function undecided(config, verdict, reason, syscallsReason) {
+  return config.benchmarks.map((spec) => ({
+    name: spec.name,
+    verdict,
+    metrics: [
+      {
+        benchmark: spec.name,
+        metric: spec.metric.name,
+        unit: spec.metric.unit,
+        higherIsBetter: spec.metric.higherIsBetter,
+        verdict,
+        reason
+      }
+    ],
+    budgets: [],
+    syscalls: { measured: false, reason: syscallsReason },
+    runs: []
+  }));
+}
 async function compare2(opts) {
   const { config } = opts;
   const progress = opts.onProgress ?? (() => {
@@ -16249,7 +16275,8 @@ async function compare2(opts) {
   const seed = opts.seed ?? config.runs.seed ?? randomSeed();
   const pairs = opts.pairs ?? config.runs.pairs;
   const cacheDir = cacheRoot();
-  const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
+  const setup = measureSetup(config);
+  const { tools, env, cpu } = setup;
   const machine = await describeMachine();
   const builds = {};
   for (const side of ["base", "head"]) {
@@ -16286,23 +16313,7 @@ ${b.logTail.join("\n")}`
     verdictCounts: {}
   };
   if (!builds.head.ok || !builds.head.tree || !builds.base.tree) {
-    result.benchmarks = config.benchmarks.map((spec) => ({
-      name: spec.name,
-      verdict: "BUILD_FAILED",
-      metrics: [
-        {
-          benchmark: spec.name,
-          metric: spec.metric.name,
-          unit: spec.metric.unit,
-          higherIsBetter: spec.metric.higherIsBetter,
-          verdict: "BUILD_FAILED",
-          reason: "the head failed to build"
-        }
-      ],
-      budgets: [],
-      syscalls: { measured: false, reason: "not built" },
-      runs: []
-    }));
+    result.benchmarks = undecided(config, "BUILD_FAILED", "the head failed to build", "not built");
     result.verdictCounts = countVerdicts(result.benchmarks);
     return result;
   }
@@ -16312,30 +16323,12 @@ ${b.logTail.join("\n")}`
     result.preflight = await preflight(config.preflight);
     if (!result.preflight.ok) {
       const reason = result.preflight.reason ?? "the machine is too noisy";
-      result.benchmarks = config.benchmarks.map((spec) => ({
-        name: spec.name,
-        verdict: "UNSTABLE",
-        metrics: [
-          {
-            benchmark: spec.name,
-            metric: spec.metric.name,
-            unit: spec.metric.unit,
-            higherIsBetter: spec.metric.higherIsBetter,
-            verdict: "UNSTABLE",
-            reason
-          }
-        ],
-        budgets: [],
-        syscalls: { measured: false, reason: "not run: pre-flight probe failed" },
-        runs: []
-      }));
+      result.benchmarks = undecided(config, "UNSTABLE", reason, "not run: pre-flight probe failed");
       result.verdictCounts = countVerdicts(result.benchmarks);
       result.outcome = "inconclusive";
       return result;
     }
   }
-  const env = scrubEnv(process.env, config.env.allow, config.env.set);
-  const cpu = pinCpu(config, tools.taskset);
   result.pinnedCpu = cpu;
   const rng = seededRng(seed);
   const straceIssue = config.syscallPass.enabled ? await straceProblem(tools.strace) : "the syscall pass is disabled in the config";
@@ -16355,7 +16348,7 @@ ${b.logTail.join("\n")}`
   const measured = [];
   let counters;
   for (const spec of config.benchmarks) {
-    const ctx = (side) => ({ cwd: trees[side].dir, env, cpu: spec.pin ? cpu : void 0, tools });
+    const ctx = (side) => runContext(setup, spec, trees[side].dir);
     const runs = await measurePairs(spec, trees, ctx, sampling, config, seed, rng, progress, floor);
     const failed = runs.some((r) => r.status !== "ok");
     const syscalls = failed ? { measured: false, reason: "skipped: a run failed" } : await syscallPass(spec, trees, env, tools.strace, straceIssue, progress);
@@ -16402,9 +16395,7 @@ ${built.logTail.join("\n")}`);
   const t = built.tree;
   const pairs = opts.pairs ?? config.runs.pairs;
   const sampling = { pairs, maxPairs: pairs, step: config.runs.step, looks: 1 };
-  const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
-  const env = scrubEnv(process.env, config.env.allow, config.env.set);
-  const cpu = pinCpu(config, tools.taskset);
+  const setup = measureSetup(config);
   const seed = opts.seed ?? randomSeed();
   const rng = seededRng(seed);
   const cal = {
@@ -16424,7 +16415,7 @@ ${built.logTail.join("\n")}`);
       const runs = await measurePairs(
         spec,
         { base: t, head: t },
-        () => ({ cwd: t.dir, env, cpu: spec.pin ? cpu : void 0, tools }),
+        () => runContext(setup, spec, t.dir),
         sampling,
         config,
         seed,

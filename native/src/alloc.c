@@ -30,10 +30,7 @@ static inline void pg_free(void *p) {
     pg_heap_t *heap = pg_tl_heap;
     if (PG_LIKELY(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap &&
                   !page->has_aligned)) {
-        pg_block_t *block = p;
-        block->next = page->local_free;
-        page->local_free = block;
-        if (PG_UNLIKELY(--page->used == 0)) pg_page_retire(heap, page);
+        pg_free_local(heap, page, p);
         return;
     }
     pg_free_generic(seg, page, p);

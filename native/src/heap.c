@@ -144,9 +144,7 @@ void pg_free_generic(pg_segment_t *seg, pg_page_t *page, void *p) {
     pg_block_t *block = page->has_aligned ? (pg_block_t *)pg_page_block_start(page, p) : p;
     pg_heap_t *heap = pg_tl_heap;
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap) {
-        block->next = page->local_free;
-        page->local_free = block;
-        if (--page->used == 0) pg_page_retire(heap, page);
+        pg_free_local(heap, page, block);
         return;
     }
     pg_block_t *head = atomic_load_explicit(&page->thread_free, memory_order_relaxed);

@@ -121,6 +121,14 @@ _Static_assert(sizeof(pg_page_t) == 64, "page metadata should stay one cache lin
 
 static inline size_t pg_align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
+/* The owner's free: push on `local_free`; an emptied page is retired. */
+PG_HIDDEN void pg_page_retire(pg_heap_t *heap, pg_page_t *page);
+static inline void pg_free_local(pg_heap_t *heap, pg_page_t *page, pg_block_t *block) {
+    block->next = page->local_free;
+    page->local_free = block;
+    if (PG_UNLIKELY(--page->used == 0)) pg_page_retire(heap, page);
+}
+
 /* ---- os.c ---- */
 PG_HIDDEN void *pg_os_alloc_aligned(size_t size, size_t align);
 PG_HIDDEN void pg_os_free(void *p, size_t size);
@@ -171,7 +179,6 @@ PG_HIDDEN void pg_huge_atfork_child(void);
 
 /* ---- heap.c ---- */
 PG_HIDDEN void *pg_malloc_generic(pg_heap_t *heap, size_t size);
-PG_HIDDEN void pg_page_retire(pg_heap_t *heap, pg_page_t *page);
 PG_HIDDEN void pg_free_generic(pg_segment_t *seg, pg_page_t *page, void *p);
 PG_HIDDEN void pg_heap_register(pg_heap_t *heap);
 PG_HIDDEN void pg_heap_destroy(pg_heap_t *heap);

@@ -10,14 +10,12 @@ import { median } from 'simple-statistics';
 import { buildSide, cacheRoot } from './build';
 import { CALIBRATION_SCHEMA, type Calibration, type MetricCalibration } from './calibration';
 import { InfrastructureError } from './compare';
-import { measurePairs, pinCpu, type Sampling } from './measure';
+import { type Sampling, measurePairs, measureSetup, runContext } from './measure';
 import type { Config } from './config';
-import { scrubEnv } from './env';
 import { repoRoot, resolveCommit, workingTreeId } from './git';
 import { describeMachine } from './machine';
 import { randomSeed, seededRng } from './random';
 import { minimumDetectableLog } from './stats';
-import { findGnuTime, which } from './tools';
 import type { RunRecord } from './types';
 import { judge, pairedEvidence } from './verdict';
 
@@ -49,9 +47,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<Calibration> {
   const t = built.tree;
   const pairs = opts.pairs ?? config.runs.pairs;
   const sampling: Sampling = { pairs, maxPairs: pairs, step: config.runs.step, looks: 1 };
-  const tools = { strace: which('strace'), taskset: which('taskset'), gnuTime: findGnuTime() };
-  const env = scrubEnv(process.env, config.env.allow, config.env.set);
-  const cpu = pinCpu(config, tools.taskset);
+  const setup = measureSetup(config);
   const seed = opts.seed ?? randomSeed();
   const rng = seededRng(seed);
   const cal: Calibration = {
@@ -71,7 +67,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<Calibration> {
       const runs: RunRecord[] = await measurePairs(
         spec,
         { base: t, head: t },
-        () => ({ cwd: t.dir, env, cpu: spec.pin ? cpu : undefined, tools }),
+        () => runContext(setup, spec, t.dir),
         sampling,
         config,
         seed,

@@ -5,25 +5,23 @@ import { calibratedSdPct, calibrationAgeDays, defaultCalibrationFile, loadCalibr
 import type { Config } from './config';
 import { probeCounters, type CounterProbe } from './counters';
 import { decideAll, gatherEvidence, type Measured } from './decide';
-import { scrubEnv } from './env';
 import { defaultBranch, mergeBase, repoRoot, resolveCommit, shortLog, tryResolve, workingTreeId } from './git';
 import { describeMachine, type MachineInfo } from './machine';
 import {
-  instructionPass,
-  measurePairs,
-  pinCpu,
-  straceProblem,
-  syscallPass,
   type BandFloor,
   type ProgressEvent,
   type Sampling,
+  instructionPass,
+  measurePairs,
+  measureSetup,
+  runContext,
+  straceProblem,
+  syscallPass,
 } from './measure';
 import { preflight, type PreflightResult } from './preflight';
 import { randomSeed, seededRng } from './random';
 import { plannedLooks } from './stats';
-import { findGnuTime, which } from './tools';
 import type { BenchmarkResult, Outcome, Side, SyscallPass, Verdict } from './types';
-import type { RunContext } from './bench-run';
 import { overallOutcome } from './verdict';
 
 export type { ProgressEvent, Sampling } from './measure';
@@ -116,6 +114,27 @@ async function resolveRefs(root: string, opts: CompareOptions): Promise<{ base: 
   return { base: { ref: baseRef, sha: baseSha, treeId: baseSha, subject: await shortLog(root, baseSha) }, head };
 }
 
+/** Every benchmark with one verdict and no runs: nothing could be measured. */
+function undecided(config: Config, verdict: Verdict, reason: string, syscallsReason: string): BenchmarkResult[] {
+  return config.benchmarks.map((spec) => ({
+    name: spec.name,
+    verdict,
+    metrics: [
+      {
+        benchmark: spec.name,
+        metric: spec.metric.name,
+        unit: spec.metric.unit,
+        higherIsBetter: spec.metric.higherIsBetter,
+        verdict,
+        reason,
+      },
+    ],
+    budgets: [],
+    syscalls: { measured: false, reason: syscallsReason },
+    runs: [],
+  }));
+}
+
 export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   const { config } = opts;
   const progress = opts.onProgress ?? (() => {});
@@ -124,7 +143,8 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   const seed = opts.seed ?? config.runs.seed ?? randomSeed();
   const pairs = opts.pairs ?? config.runs.pairs;
   const cacheDir = cacheRoot();
-  const tools = { strace: which('strace'), taskset: which('taskset'), gnuTime: findGnuTime() };
+  const setup = measureSetup(config);
+  const { tools, env, cpu } = setup;
   const machine = await describeMachine();
 
   const builds = {} as Record<Side, BuildOutcome>;
@@ -163,23 +183,7 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   };
 
   if (!builds.head.ok || !builds.head.tree || !builds.base.tree) {
-    result.benchmarks = config.benchmarks.map((spec) => ({
-      name: spec.name,
-      verdict: 'BUILD_FAILED',
-      metrics: [
-        {
-          benchmark: spec.name,
-          metric: spec.metric.name,
-          unit: spec.metric.unit,
-          higherIsBetter: spec.metric.higherIsBetter,
-          verdict: 'BUILD_FAILED',
-          reason: 'the head failed to build',
-        },
-      ],
-      budgets: [],
-      syscalls: { measured: false, reason: 'not built' },
-      runs: [],
-    }));
+    result.benchmarks = undecided(config, 'BUILD_FAILED', 'the head failed to build', 'not built');
     result.verdictCounts = countVerdicts(result.benchmarks);
     return result;
   }
@@ -190,30 +194,12 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
     result.preflight = await preflight(config.preflight);
     if (!result.preflight.ok) {
       const reason = result.preflight.reason ?? 'the machine is too noisy';
-      result.benchmarks = config.benchmarks.map((spec) => ({
-        name: spec.name,
-        verdict: 'UNSTABLE',
-        metrics: [
-          {
-            benchmark: spec.name,
-            metric: spec.metric.name,
-            unit: spec.metric.unit,
-            higherIsBetter: spec.metric.higherIsBetter,
-            verdict: 'UNSTABLE',
-            reason,
-          },
-        ],
-        budgets: [],
-        syscalls: { measured: false, reason: 'not run: pre-flight probe failed' },
-        runs: [],
-      }));
+      result.benchmarks = undecided(config, 'UNSTABLE', reason, 'not run: pre-flight probe failed');
       result.verdictCounts = countVerdicts(result.benchmarks);
       result.outcome = 'inconclusive';
       return result;
     }
   }
-  const env = scrubEnv(process.env, config.env.allow, config.env.set);
-  const cpu = pinCpu(config, tools.taskset);
   result.pinnedCpu = cpu;
   const rng = seededRng(seed);
   const straceIssue = config.syscallPass.enabled ? await straceProblem(tools.strace) : 'the syscall pass is disabled in the config';
@@ -234,7 +220,7 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   const measured: Measured[] = [];
   let counters: CounterProbe | undefined;
   for (const spec of config.benchmarks) {
-    const ctx = (side: Side): RunContext => ({ cwd: trees[side].dir, env, cpu: spec.pin ? cpu : undefined, tools });
+    const ctx = (side: Side) => runContext(setup, spec, trees[side].dir);
     const runs = await measurePairs(spec, trees, ctx, sampling, config, seed, rng, progress, floor);
     const failed = runs.some((r) => r.status !== 'ok');
     const syscalls: SyscallPass = failed

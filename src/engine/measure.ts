@@ -10,7 +10,9 @@ import type { BenchmarkSpec, Config } from './config';
 import { countInstructions, type CounterProbe, type CounterTool } from './counters';
 import { opsOf } from './parse';
 import type { Rng } from './random';
+import { scrubEnv } from './env';
 import { straceRun } from './syscalls';
+import { findGnuTime, which } from './tools';
 import type { RunRecord, Side, SyscallPass } from './types';
 import { pairedEvidence, worthMorePairs } from './verdict';
 
@@ -35,6 +37,24 @@ export interface InstructionCounts {
 /** Expands `{build}` and `{root}` in a configured argument. */
 export function expand(arg: string, tree: BuiltTree): string {
   return arg.replaceAll('{build}', tree.buildDir).replaceAll('{root}', tree.dir);
+}
+
+/** What every measuring command (compare, rebase, calibrate) sets up once:
+ * the tools found, the scrubbed environment, the CPU to pin to. */
+export interface MeasureSetup {
+  tools: { strace?: string; taskset?: string; gnuTime?: string };
+  env: Record<string, string>;
+  cpu?: number;
+}
+
+export function measureSetup(config: Config): MeasureSetup {
+  const tools = { strace: which('strace'), taskset: which('taskset'), gnuTime: findGnuTime() };
+  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), cpu: pinCpu(config, tools.taskset) };
+}
+
+/** The context of one run of `spec` in `dir`: pinned only if the benchmark asks for it. */
+export function runContext(setup: MeasureSetup, spec: BenchmarkSpec, dir: string): RunContext {
+  return { cwd: dir, env: setup.env, cpu: spec.pin ? setup.cpu : undefined, tools: setup.tools };
 }
 
 /** The CPU single-threaded benchmarks are pinned to, if any. */

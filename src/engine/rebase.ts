@@ -7,18 +7,16 @@ import { existsSync } from 'node:fs';
 
 import { median } from 'simple-statistics';
 
-import { runBenchmark, type RunContext } from './bench-run';
+import { runBenchmark } from './bench-run';
 import { buildSide, cacheRoot } from './build';
 import { InfrastructureError } from './compare';
-import { pinCpu, providerMismatch, straceProblem } from './measure';
+import { measureSetup, providerMismatch, runContext, straceProblem } from './measure';
 import type { BenchmarkSpec, Config } from './config';
-import { scrubEnv } from './env';
 import { repoRoot, resolveCommit, shortLog, workingTreeId } from './git';
 import { describeMachine, type MachineInfo } from './machine';
 import { opsOf } from './parse';
 import { summarize } from './stats';
 import { straceRun } from './syscalls';
-import { findGnuTime, which } from './tools';
 import type { Kibibytes, OpsPerSec, Percent, Ratio, RunRecord } from './types';
 
 export const SCORECARD_SCHEMA = 'perfgate/scorecard@1';
@@ -155,9 +153,8 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
   });
   if (!built.ok || !built.tree) throw new InfrastructureError(`${ref} failed to build:\n${built.logTail.join('\n')}`);
   const tree = built.tree;
-  const tools = { strace: which('strace'), taskset: which('taskset'), gnuTime: findGnuTime() };
-  const env = scrubEnv(process.env, config.env.allow, config.env.set);
-  const cpu = pinCpu(config, tools.taskset);
+  const setup = measureSetup(config);
+  const { tools, env } = setup;
   const straceIssue = config.syscallPass.enabled ? await straceProblem(tools.strace) : 'disabled in the config';
   const expand = (s: string) => s.replaceAll('{build}', tree.buildDir).replaceAll('{root}', tree.dir);
   const active = allocators.filter((a) => a.available);
@@ -176,7 +173,7 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
   for (const spec of config.benchmarks) {
     const argv = spec.argv.map(expand);
     const libOf = (a: ResolvedAllocator) => (a.ours ? (spec.preload ? expand(spec.preload) : undefined) : a.lib);
-    const ctx: RunContext = { cwd: tree.dir, env, cpu: spec.pin ? cpu : undefined, tools };
+    const ctx = runContext(setup, spec, tree.dir);
     const runs = new Map<string, RunRecord[]>();
     for (let r = 0; r < config.runs.warmup + rounds; r++) {
       // Rotate the order every round so slow drift favours no allocator.
