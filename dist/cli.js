@@ -7869,13 +7869,368 @@ import { existsSync as existsSync3, mkdirSync as mkdirSync4, writeFileSync as wr
 import { dirname as dirname3, isAbsolute, join as join8, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-// src/engine/build.ts
+// node_modules/simple-statistics/dist/simple-statistics.mjs
+function sum(x) {
+  if (x.length === 0) {
+    return 0;
+  }
+  var sum2 = x[0];
+  var correction = 0;
+  var transition;
+  if (typeof sum2 !== "number") {
+    return Number.NaN;
+  }
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (typeof x[i2] !== "number") {
+      return Number.NaN;
+    }
+    transition = sum2 + x[i2];
+    if (Math.abs(sum2) >= Math.abs(x[i2])) {
+      correction += sum2 - transition + x[i2];
+    } else {
+      correction += x[i2] - transition + sum2;
+    }
+    sum2 = transition;
+  }
+  return sum2 + correction;
+}
+function mean(x) {
+  if (x.length === 0) {
+    throw new Error("mean requires at least one data point");
+  }
+  return sum(x) / x.length;
+}
+function sumNthPowerDeviations(x, n2) {
+  var meanValue = mean(x);
+  var sum2 = 0;
+  var tempValue;
+  var i2;
+  if (n2 === 2) {
+    for (i2 = 0; i2 < x.length; i2++) {
+      tempValue = x[i2] - meanValue;
+      sum2 += tempValue * tempValue;
+    }
+  } else {
+    for (i2 = 0; i2 < x.length; i2++) {
+      sum2 += Math.pow(x[i2] - meanValue, n2);
+    }
+  }
+  return sum2;
+}
+function sampleVariance(x) {
+  if (x.length < 2) {
+    throw new Error("sampleVariance requires at least two data points");
+  }
+  var sumSquaredDeviationsValue = sumNthPowerDeviations(x, 2);
+  var besselsCorrection = x.length - 1;
+  return sumSquaredDeviationsValue / besselsCorrection;
+}
+function sampleStandardDeviation(x) {
+  var sampleVarianceX = sampleVariance(x);
+  return Math.sqrt(sampleVarianceX);
+}
+function max(x) {
+  if (x.length === 0) {
+    throw new Error("max requires at least one data point");
+  }
+  var value = x[0];
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (x[i2] > value) {
+      value = x[i2];
+    }
+  }
+  return value;
+}
+function min(x) {
+  if (x.length === 0) {
+    throw new Error("min requires at least one data point");
+  }
+  var value = x[0];
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (x[i2] < value) {
+      value = x[i2];
+    }
+  }
+  return value;
+}
+function quantileSorted(x, p) {
+  var idx = (x.length - 1) * p;
+  if (x.length === 0) {
+    throw new Error("quantile requires at least one data point.");
+  } else if (p < 0 || p > 1) {
+    throw new Error("quantiles must be between 0 and 1");
+  } else if (p === 1) {
+    return x[x.length - 1];
+  } else if (p === 0) {
+    return x[0];
+  } else if (idx % 1 !== 0) {
+    var lower = Math.floor(idx);
+    var upper = Math.ceil(idx);
+    var fraction = idx - lower;
+    return x[lower] + fraction * (x[upper] - x[lower]);
+  } else {
+    return x[idx];
+  }
+}
+function quickselect(arr, k, left, right) {
+  left = left || 0;
+  right = right || arr.length - 1;
+  while (right > left) {
+    if (right - left > 600) {
+      var n2 = right - left + 1;
+      var m = k - left + 1;
+      var z2 = Math.log(n2);
+      var s = 0.5 * Math.exp(2 * z2 / 3);
+      var sd = 0.5 * Math.sqrt(z2 * s * (n2 - s) / n2);
+      if (m - n2 / 2 < 0) {
+        sd *= -1;
+      }
+      var newLeft = Math.max(left, Math.floor(k - m * s / n2 + sd));
+      var newRight = Math.min(
+        right,
+        Math.floor(k + (n2 - m) * s / n2 + sd)
+      );
+      quickselect(arr, k, newLeft, newRight);
+    }
+    var t = arr[k];
+    var i2 = left;
+    var j = right;
+    swap(arr, left, k);
+    if (arr[right] > t) {
+      swap(arr, left, right);
+    }
+    while (i2 < j) {
+      swap(arr, i2, j);
+      i2++;
+      j--;
+      while (arr[i2] < t) {
+        i2++;
+      }
+      while (arr[j] > t) {
+        j--;
+      }
+    }
+    if (arr[left] === t) {
+      swap(arr, left, j);
+    } else {
+      j++;
+      swap(arr, j, right);
+    }
+    if (j <= k) {
+      left = j + 1;
+    }
+    if (k <= j) {
+      right = j - 1;
+    }
+  }
+}
+function swap(arr, i2, j) {
+  var tmp = arr[i2];
+  arr[i2] = arr[j];
+  arr[j] = tmp;
+}
+function quantile(x, p) {
+  var copy = x.slice();
+  if (Array.isArray(p)) {
+    multiQuantileSelect(copy, p);
+    var results = [];
+    for (var i2 = 0; i2 < p.length; i2++) {
+      results[i2] = quantileSorted(copy, p[i2]);
+    }
+    return results;
+  } else {
+    var idx = quantileIndex(copy.length, p);
+    quantileSelect(copy, idx, 0, copy.length - 1);
+    return quantileSorted(copy, p);
+  }
+}
+function quantileSelect(arr, k, left, right) {
+  if (k % 1 === 0) {
+    quickselect(arr, k, left, right);
+  } else {
+    k = Math.floor(k);
+    quickselect(arr, k, left, right);
+    quickselect(arr, k + 1, k + 1, right);
+  }
+}
+function multiQuantileSelect(arr, p) {
+  var positions = /* @__PURE__ */ new Set();
+  for (var i2 = 0; i2 < p.length; i2++) {
+    var idx = quantileIndex(arr.length, p[i2]);
+    positions.add(Math.floor(idx));
+    positions.add(Math.ceil(idx));
+  }
+  var indices = Array.from(positions).sort(compare);
+  multiselect(arr, indices, 0, indices.length - 1, 0, arr.length - 1);
+}
+function multiselect(arr, indices, lo, hi, left, right) {
+  if (lo > hi) {
+    return;
+  }
+  var mid = lo + hi >> 1;
+  quickselect(arr, indices[mid], left, right);
+  multiselect(arr, indices, lo, mid - 1, left, indices[mid] - 1);
+  multiselect(arr, indices, mid + 1, hi, indices[mid] + 1, right);
+}
+function compare(a2, b) {
+  return a2 - b;
+}
+function quantileIndex(len, p) {
+  var idx = (len - 1) * p;
+  if (p === 1) {
+    return len - 1;
+  } else if (p === 0) {
+    return 0;
+  } else if (idx % 1 !== 0) {
+    return idx;
+  } else {
+    return idx;
+  }
+}
+function median(x) {
+  return +quantile(x, 0.5);
+}
+var BayesianClassifier = function BayesianClassifier2() {
+  this.totalCount = 0;
+  this.data = {};
+};
+BayesianClassifier.prototype.train = function train(item, category) {
+  if (!this.data[category]) {
+    this.data[category] = {};
+  }
+  for (var k in item) {
+    var v = item[k];
+    if (this.data[category][k] === void 0) {
+      this.data[category][k] = {};
+    }
+    if (this.data[category][k][v] === void 0) {
+      this.data[category][k][v] = 0;
+    }
+    this.data[category][k][v]++;
+  }
+  this.totalCount++;
+};
+BayesianClassifier.prototype.score = function score(item) {
+  var odds = {};
+  var category;
+  for (var k in item) {
+    var v = item[k];
+    for (category in this.data) {
+      if (odds[category] === void 0) {
+        odds[category] = {};
+      }
+      if (this.data[category][k]) {
+        odds[category][k + "_" + v] = (this.data[category][k][v] || 0) / this.totalCount;
+      } else {
+        odds[category][k + "_" + v] = 0;
+      }
+    }
+  }
+  var oddsSums = {};
+  for (category in odds) {
+    oddsSums[category] = 0;
+    for (var combination in odds[category]) {
+      oddsSums[category] += odds[category][combination];
+    }
+  }
+  return oddsSums;
+};
+var COEFFICIENTS = [
+  0.9999999999999971,
+  57.15623566586292,
+  -59.59796035547549,
+  14.136097974741746,
+  -0.4919138160976202,
+  3399464998481189e-20,
+  4652362892704858e-20,
+  -9837447530487956e-20,
+  1580887032249125e-19,
+  -21026444172410488e-20,
+  21743961811521265e-20,
+  -1643181065367639e-19,
+  8441822398385275e-20,
+  -26190838401581408e-21,
+  36899182659531625e-22
+];
+var g = 607 / 128;
+var LOGSQRT2PI = Math.log(Math.sqrt(2 * Math.PI));
+function gammaln(n2) {
+  if (n2 <= 0) {
+    return Number.POSITIVE_INFINITY;
+  }
+  n2--;
+  var a2 = COEFFICIENTS[0];
+  for (var i2 = 1; i2 < 15; i2++) {
+    a2 += COEFFICIENTS[i2] / (n2 + i2);
+  }
+  var tmp = g + 0.5 + n2;
+  return LOGSQRT2PI + Math.log(a2) - tmp + (n2 + 0.5) * Math.log(tmp);
+}
+var SQRT_2PI$1 = Math.sqrt(2 * Math.PI);
+function cumulativeDistribution(z2) {
+  var sum2 = z2;
+  var tmp = z2;
+  for (var i2 = 1; i2 < 30; i2++) {
+    tmp *= z2 * z2 / (2 * i2 + 1);
+    sum2 += tmp;
+  }
+  return Math.round((0.5 + sum2 / SQRT_2PI$1 * Math.exp(-z2 * z2 / 2)) * 1e4) / 1e4;
+}
+var standardNormalTable = [];
+for (z = 0; z <= 3.09; z += 0.01) {
+  standardNormalTable.push(cumulativeDistribution(z));
+}
+var z;
+var SQRT_2PI = Math.sqrt(2 * Math.PI);
+var PerceptronModel = function PerceptronModel2() {
+  this.weights = [];
+  this.bias = 0;
+};
+PerceptronModel.prototype.predict = function predict(features) {
+  if (features.length !== this.weights.length) {
+    return null;
+  }
+  var score2 = 0;
+  for (var i2 = 0; i2 < this.weights.length; i2++) {
+    score2 += this.weights[i2] * features[i2];
+  }
+  score2 += this.bias;
+  if (score2 > 0) {
+    return 1;
+  } else {
+    return 0;
+  }
+};
+PerceptronModel.prototype.train = function train2(features, label) {
+  if (label !== 0 && label !== 1) {
+    return null;
+  }
+  if (features.length !== this.weights.length) {
+    this.weights = features.slice();
+    this.bias = 1;
+  }
+  var prediction = this.predict(features);
+  if (typeof prediction === "number" && prediction !== label) {
+    var gradient = label - prediction;
+    for (var i2 = 0; i2 < this.weights.length; i2++) {
+      this.weights[i2] += gradient * features[i2];
+    }
+    this.bias += gradient;
+  }
+  return this;
+};
+
+// src/engine/calibration.ts
+import { existsSync as existsSync2, mkdirSync as mkdirSync3, readFileSync as readFileSync5, writeFileSync as writeFileSync3 } from "node:fs";
+import { dirname as dirname2, join as join3 } from "node:path";
+
+// src/engine/repo/build.ts
 import { createHash as createHash2 } from "node:crypto";
 import { existsSync, mkdirSync as mkdirSync2, readFileSync as readFileSync4, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { homedir } from "node:os";
 import { join as join2 } from "node:path";
 
-// src/engine/env.ts
+// src/engine/host/env.ts
 var DENY = [
   /^GITHUB_/,
   /^ACTIONS_/,
@@ -7905,7 +8260,7 @@ function scrubEnv(source, allow, set = {}) {
 }
 var BUILD_ENV_ALLOW = ["CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "CPPFLAGS", "MAKEFLAGS"];
 
-// src/engine/git.ts
+// src/engine/repo/git.ts
 import { createHash } from "node:crypto";
 import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, readFileSync as readFileSync3, rmSync, cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14712,7 +15067,7 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
-// src/engine/git.ts
+// src/engine/repo/git.ts
 var GitError = class extends Error {
 };
 async function git(cwd, args, allowFail = false) {
@@ -14807,7 +15162,7 @@ async function shortLog(root, sha) {
   return (await git(root, ["log", "-1", "--format=%s", sha], true)).out;
 }
 
-// src/engine/process.ts
+// src/engine/host/process.ts
 var MAX_OUTPUT = 64 * 1024 * 1024;
 async function runProcess(req) {
   const [file, ...args] = req.argv;
@@ -14853,7 +15208,7 @@ function tail(text, n2 = 20) {
   return text.split("\n").map((l) => l.replace(/\s+$/, "")).filter((l) => l !== "").slice(-n2);
 }
 
-// src/engine/build.ts
+// src/engine/repo/build.ts
 function cacheRoot(env = process.env) {
   if (env.PERFGATE_CACHE_DIR) return env.PERFGATE_CACHE_DIR;
   return join2(env.XDG_CACHE_HOME || join2(homedir(), ".cache"), "perfgate");
@@ -14896,8 +15251,6 @@ ${r.stderr}`;
 }
 
 // src/engine/calibration.ts
-import { existsSync as existsSync2, mkdirSync as mkdirSync3, readFileSync as readFileSync5, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname2, join as join3 } from "node:path";
 var CALIBRATION_SCHEMA = "perfgate/calibration@1";
 function defaultCalibrationFile(config) {
   return config.calibrationFile ?? join3(cacheRoot(), "perfgate-calibration.json");
@@ -14925,666 +15278,6 @@ function calibrationAgeDays(cal, now = Date.now()) {
   return (now - Date.parse(cal.createdAt)) / 864e5;
 }
 
-// src/engine/counters.ts
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync6, rmSync as rmSync3 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { join as join5 } from "node:path";
-
-// src/engine/tools.ts
-import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join4 } from "node:path";
-function which(name, path6 = process.env.PATH ?? "") {
-  if (name.includes("/")) return isExecutable(name) ? name : void 0;
-  for (const dir of path6.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join4(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return void 0;
-}
-function isExecutable(p) {
-  try {
-    accessSync(p, constants4.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function findGnuTime() {
-  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
-}
-var PACKAGE_OF = {
-  git: "git",
-  make: "make",
-  gcc: "gcc",
-  strace: "strace",
-  time: "time",
-  taskset: "util-linux",
-  valgrind: "valgrind",
-  perf: "linux-perf"
-};
-
-// src/engine/counters.ts
-async function probeCounters(env) {
-  const perf = which("perf");
-  let note = "perf is not installed (Debian package 'linux-perf')";
-  if (perf) {
-    const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir2(), env, timeoutSeconds: 30 });
-    const count2 = /^(\d+),/m.exec(r.stderr);
-    if (r.exitCode === 0 && count2 && Number(count2[1]) > 0) return { tool: "perf", note: "perf stat -e instructions:u" };
-    note = "hardware counters are not available here (perf: instructions:u <not supported>)";
-  }
-  if (which("valgrind")) return { tool: "valgrind", note: `${note}; using valgrind (cachegrind) instead` };
-  return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
-}
-async function countInstructions(tool2, argv, opts) {
-  const dir = mkdtempSync2(join5(tmpdir2(), "perfgate-count-"));
-  const out = join5(dir, "counts.txt");
-  const target = opts.preload ? ["env", `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
-  const cmd = tool2 === "perf" ? ["perf", "stat", "-x,", "-e", "instructions:u", "-o", out, "--", ...target] : [
-    "valgrind",
-    "--tool=cachegrind",
-    "--cache-sim=no",
-    "--cachegrind-out-file=/dev/null",
-    "--trace-children=yes",
-    `--log-file=${out}`,
-    ...target
-  ];
-  try {
-    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
-    if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
-    if (r.exitCode !== 0 || r.signal)
-      return {
-        ok: false,
-        stdout: r.stdout,
-        error: `the counted run failed (${r.signal ?? `exit ${r.exitCode}`}): ${tail(r.stderr, 2).join(" | ")}`
-      };
-    let text = "";
-    try {
-      text = readFileSync6(out, "utf8");
-    } catch {
-      return { ok: false, stdout: r.stdout, error: `${tool2} wrote no counts` };
-    }
-    const m = tool2 === "perf" ? /^(\d+),[^,]*,instructions:u/m.exec(text) : [...text.matchAll(/I\s+refs:\s+([\d,]+)/g)].pop();
-    const n2 = m ? Number(m[1].replaceAll(",", "")) : NaN;
-    return Number.isFinite(n2) && n2 > 0 ? { ok: true, instructions: n2, stdout: r.stdout } : { ok: false, stdout: r.stdout, error: `${tool2} reported no instruction count` };
-  } finally {
-    rmSync3(dir, { recursive: true, force: true });
-  }
-}
-
-// src/engine/measure.ts
-import { realpathSync } from "node:fs";
-import { cpus } from "node:os";
-
-// src/engine/bench-run.ts
-import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
-import { constants as osConstants, tmpdir as tmpdir3 } from "node:os";
-import { join as join6 } from "node:path";
-
-// src/engine/parse.ts
-var OutputError = class extends Error {
-};
-function findJson(stdout) {
-  const candidates = [stdout.trim(), stdout.trim().split("\n").pop() ?? ""];
-  for (const text of candidates) {
-    if (!text.startsWith("{")) continue;
-    try {
-      const v = JSON.parse(text);
-      if (v !== null && typeof v === "object" && !Array.isArray(v)) return v;
-    } catch {
-    }
-  }
-  return void 0;
-}
-function jsonField(obj, path6) {
-  let cur = obj;
-  for (const part of path6.split(".")) {
-    if (cur === null || typeof cur !== "object") return void 0;
-    cur = cur[part];
-  }
-  return cur;
-}
-function numberOf(v) {
-  const n2 = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-  return Number.isFinite(n2) ? n2 : void 0;
-}
-function parseOutput(stdout, metrics) {
-  const json = findJson(stdout);
-  const values = {};
-  for (const m of metrics) {
-    if (m.json !== void 0) {
-      if (json === void 0) throw new OutputError(`expected a JSON object on stdout for metric '${m.name}'`);
-      const v = numberOf(jsonField(json, m.json));
-      if (v === void 0) throw new OutputError(`JSON field '${m.json}' is missing or not a finite number`);
-      values[m.name] = v;
-    } else if (m.regex !== void 0) {
-      const match = new RegExp(m.regex, "m").exec(stdout);
-      const v = numberOf(match?.[1]);
-      if (v === void 0) throw new OutputError(`regex /${m.regex}/ found no number in the output`);
-      values[m.name] = v;
-    }
-  }
-  return { json, values };
-}
-function opsOf(stdout, spec) {
-  if (spec.ops !== void 0) return spec.ops;
-  if (!spec.opsField) return void 0;
-  const json = findJson(stdout);
-  const v = json ? numberOf(jsonField(json, spec.opsField)) : void 0;
-  return v !== void 0 && v > 0 ? v : void 0;
-}
-
-// src/engine/bench-run.ts
-var TIME_FORMAT = "PGTIME %e %U %S %M %R %F %w %c";
-function signalName(num2) {
-  const entry = Object.entries(osConstants.signals).find(([, v]) => v === num2);
-  return entry ? entry[0] : `signal ${num2}`;
-}
-function readTimeFile(path6) {
-  let text = "";
-  try {
-    text = readFileSync7(path6, "utf8");
-  } catch {
-    return {};
-  }
-  const out = {};
-  const sig = /Command terminated by signal (\d+)/.exec(text);
-  if (sig) out.signal = signalName(Number(sig[1]));
-  const exit = /Command exited with non-zero status (\d+)/.exec(text);
-  if (exit) out.exitCode = Number(exit[1]);
-  const line = text.split("\n").find((l) => l.startsWith("PGTIME "));
-  if (line) out.fields = line.split(/\s+/).slice(1).map(Number);
-  return out;
-}
-function wrapCommand(argv, ctx, preload, timeFile) {
-  const cmd = [];
-  if (ctx.cpu !== void 0 && ctx.tools.taskset) cmd.push(ctx.tools.taskset, "-c", String(ctx.cpu));
-  if (timeFile && ctx.tools.gnuTime) cmd.push(ctx.tools.gnuTime, "-o", timeFile, "-f", TIME_FORMAT, "--");
-  if (preload) cmd.push("env", `LD_PRELOAD=${preload}`);
-  cmd.push(...argv);
-  return cmd;
-}
-function num(json, key) {
-  const v = json ? jsonField(json, key) : void 0;
-  return typeof v === "number" && Number.isFinite(v) ? v : void 0;
-}
-async function runBenchmark(spec, argv, preload, side, ctx, label) {
-  const dir = mkdtempSync3(join6(tmpdir3(), "perfgate-run-"));
-  const timeFile = ctx.tools.gnuTime ? join6(dir, "time.txt") : void 0;
-  try {
-    const r = await runProcess({
-      argv: wrapCommand(argv, ctx, preload, timeFile),
-      cwd: ctx.cwd,
-      env: ctx.env,
-      timeoutSeconds: spec.timeoutSeconds
-    });
-    const t = timeFile ? readTimeFile(timeFile) : {};
-    const f = t.fields ?? [];
-    const record = {
-      benchmark: spec.name,
-      side,
-      ...label,
-      status: "ok",
-      metrics: {},
-      wallSeconds: f[0] ?? r.wallSeconds,
-      userSeconds: f[1],
-      sysSeconds: f[2],
-      maxRssKb: f[3],
-      minorFaults: f[4],
-      majorFaults: f[5],
-      voluntaryCtxSwitches: f[6],
-      involuntaryCtxSwitches: f[7],
-      stderrTail: tail(r.stderr)
-    };
-    const signal = t.signal ?? r.signal;
-    const exitCode = t.exitCode ?? r.exitCode;
-    if (r.timedOut) {
-      return {
-        ...record,
-        status: "timeout",
-        signal: "SIGKILL",
-        error: `no result within ${spec.timeoutSeconds} s; the process group was killed`
-      };
-    }
-    if (r.spawnError) return { ...record, status: "crash", error: `could not start: ${r.spawnError}` };
-    if (signal) return { ...record, status: "crash", signal, error: `killed by ${signal}` };
-    if (exitCode !== 0) return { ...record, status: "crash", exitCode, error: `exited with status ${exitCode}` };
-    try {
-      const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics]);
-      const j = out.json;
-      return {
-        ...record,
-        exitCode: 0,
-        metrics: out.values,
-        ops: spec.ops ?? (spec.opsField ? num(j, spec.opsField) : void 0),
-        maxRssKb: num(j, "maxrss_kb") ?? record.maxRssKb,
-        minorFaults: num(j, "minflt") ?? record.minorFaults,
-        majorFaults: num(j, "majflt") ?? record.majorFaults,
-        voluntaryCtxSwitches: num(j, "nvcsw") ?? record.voluntaryCtxSwitches,
-        involuntaryCtxSwitches: num(j, "nivcsw") ?? record.involuntaryCtxSwitches,
-        userSeconds: num(j, "utime_s") ?? record.userSeconds,
-        sysSeconds: num(j, "stime_s") ?? record.sysSeconds,
-        mallocProvider: typeof j?.malloc_provider === "string" ? j.malloc_provider : void 0,
-        checksum: typeof j?.checksum === "string" ? j.checksum : void 0
-      };
-    } catch (e) {
-      if (!(e instanceof OutputError)) throw e;
-      const shown = tail(r.stdout, 3).join(" | ").slice(0, 300);
-      return { ...record, status: "bad_output", exitCode: 0, error: `${e.message}; stdout ended with: ${shown || "(nothing)"}` };
-    }
-  } finally {
-    rmSync4(dir, { recursive: true, force: true });
-  }
-}
-
-// src/engine/syscalls.ts
-import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync8, rmSync as rmSync5 } from "node:fs";
-import { tmpdir as tmpdir4 } from "node:os";
-import { join as join7 } from "node:path";
-
-// src/engine/types.ts
-var SYSCALLS = ["mmap", "munmap", "madvise", "mprotect", "mremap", "brk"];
-
-// src/engine/syscalls.ts
-function parseStraceSummary(text) {
-  const calls = {};
-  for (const line of text.split("\n")) {
-    const m = /^\s*(\d+)\s+([a-z_0-9]+)\s*$/.exec(line);
-    if (!m) continue;
-    const name = m[2];
-    if (SYSCALLS.includes(name)) calls[name] = (calls[name] ?? 0) + Number(m[1]);
-  }
-  for (const s of SYSCALLS) calls[s] ??= 0;
-  return calls;
-}
-async function straceRun(strace, argv, opts) {
-  const dir = mkdtempSync4(join7(tmpdir4(), "perfgate-strace-"));
-  const out = join7(dir, "strace.txt");
-  try {
-    const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
-    if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
-    cmd.push("--", ...argv);
-    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
-    const err = r.stderr;
-    if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
-      return {
-        ok: false,
-        stdout: r.stdout,
-        reason: `strace could not trace (ptrace denied: ${tail(err, 1)[0] ?? ""}). Allow ptrace: run as root, set kernel.yama.ptrace_scope=0, or give the container CAP_SYS_PTRACE (docker --cap-add=SYS_PTRACE)`
-      };
-    }
-    if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
-    if (r.exitCode !== 0 || r.signal) {
-      return {
-        ok: false,
-        stdout: r.stdout,
-        reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}`
-      };
-    }
-    let text;
-    try {
-      text = readFileSync8(out, "utf8");
-    } catch {
-      return { ok: false, stdout: r.stdout, reason: "strace wrote no summary" };
-    }
-    return { ok: true, counts: parseStraceSummary(text), stdout: r.stdout };
-  } finally {
-    rmSync5(dir, { recursive: true, force: true });
-  }
-}
-
-// node_modules/simple-statistics/dist/simple-statistics.mjs
-function sum(x) {
-  if (x.length === 0) {
-    return 0;
-  }
-  var sum2 = x[0];
-  var correction = 0;
-  var transition;
-  if (typeof sum2 !== "number") {
-    return Number.NaN;
-  }
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (typeof x[i2] !== "number") {
-      return Number.NaN;
-    }
-    transition = sum2 + x[i2];
-    if (Math.abs(sum2) >= Math.abs(x[i2])) {
-      correction += sum2 - transition + x[i2];
-    } else {
-      correction += x[i2] - transition + sum2;
-    }
-    sum2 = transition;
-  }
-  return sum2 + correction;
-}
-function mean(x) {
-  if (x.length === 0) {
-    throw new Error("mean requires at least one data point");
-  }
-  return sum(x) / x.length;
-}
-function sumNthPowerDeviations(x, n2) {
-  var meanValue = mean(x);
-  var sum2 = 0;
-  var tempValue;
-  var i2;
-  if (n2 === 2) {
-    for (i2 = 0; i2 < x.length; i2++) {
-      tempValue = x[i2] - meanValue;
-      sum2 += tempValue * tempValue;
-    }
-  } else {
-    for (i2 = 0; i2 < x.length; i2++) {
-      sum2 += Math.pow(x[i2] - meanValue, n2);
-    }
-  }
-  return sum2;
-}
-function sampleVariance(x) {
-  if (x.length < 2) {
-    throw new Error("sampleVariance requires at least two data points");
-  }
-  var sumSquaredDeviationsValue = sumNthPowerDeviations(x, 2);
-  var besselsCorrection = x.length - 1;
-  return sumSquaredDeviationsValue / besselsCorrection;
-}
-function sampleStandardDeviation(x) {
-  var sampleVarianceX = sampleVariance(x);
-  return Math.sqrt(sampleVarianceX);
-}
-function max(x) {
-  if (x.length === 0) {
-    throw new Error("max requires at least one data point");
-  }
-  var value = x[0];
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (x[i2] > value) {
-      value = x[i2];
-    }
-  }
-  return value;
-}
-function min(x) {
-  if (x.length === 0) {
-    throw new Error("min requires at least one data point");
-  }
-  var value = x[0];
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (x[i2] < value) {
-      value = x[i2];
-    }
-  }
-  return value;
-}
-function quantileSorted(x, p) {
-  var idx = (x.length - 1) * p;
-  if (x.length === 0) {
-    throw new Error("quantile requires at least one data point.");
-  } else if (p < 0 || p > 1) {
-    throw new Error("quantiles must be between 0 and 1");
-  } else if (p === 1) {
-    return x[x.length - 1];
-  } else if (p === 0) {
-    return x[0];
-  } else if (idx % 1 !== 0) {
-    var lower = Math.floor(idx);
-    var upper = Math.ceil(idx);
-    var fraction = idx - lower;
-    return x[lower] + fraction * (x[upper] - x[lower]);
-  } else {
-    return x[idx];
-  }
-}
-function quickselect(arr, k, left, right) {
-  left = left || 0;
-  right = right || arr.length - 1;
-  while (right > left) {
-    if (right - left > 600) {
-      var n2 = right - left + 1;
-      var m = k - left + 1;
-      var z2 = Math.log(n2);
-      var s = 0.5 * Math.exp(2 * z2 / 3);
-      var sd = 0.5 * Math.sqrt(z2 * s * (n2 - s) / n2);
-      if (m - n2 / 2 < 0) {
-        sd *= -1;
-      }
-      var newLeft = Math.max(left, Math.floor(k - m * s / n2 + sd));
-      var newRight = Math.min(
-        right,
-        Math.floor(k + (n2 - m) * s / n2 + sd)
-      );
-      quickselect(arr, k, newLeft, newRight);
-    }
-    var t = arr[k];
-    var i2 = left;
-    var j = right;
-    swap(arr, left, k);
-    if (arr[right] > t) {
-      swap(arr, left, right);
-    }
-    while (i2 < j) {
-      swap(arr, i2, j);
-      i2++;
-      j--;
-      while (arr[i2] < t) {
-        i2++;
-      }
-      while (arr[j] > t) {
-        j--;
-      }
-    }
-    if (arr[left] === t) {
-      swap(arr, left, j);
-    } else {
-      j++;
-      swap(arr, j, right);
-    }
-    if (j <= k) {
-      left = j + 1;
-    }
-    if (k <= j) {
-      right = j - 1;
-    }
-  }
-}
-function swap(arr, i2, j) {
-  var tmp = arr[i2];
-  arr[i2] = arr[j];
-  arr[j] = tmp;
-}
-function quantile(x, p) {
-  var copy = x.slice();
-  if (Array.isArray(p)) {
-    multiQuantileSelect(copy, p);
-    var results = [];
-    for (var i2 = 0; i2 < p.length; i2++) {
-      results[i2] = quantileSorted(copy, p[i2]);
-    }
-    return results;
-  } else {
-    var idx = quantileIndex(copy.length, p);
-    quantileSelect(copy, idx, 0, copy.length - 1);
-    return quantileSorted(copy, p);
-  }
-}
-function quantileSelect(arr, k, left, right) {
-  if (k % 1 === 0) {
-    quickselect(arr, k, left, right);
-  } else {
-    k = Math.floor(k);
-    quickselect(arr, k, left, right);
-    quickselect(arr, k + 1, k + 1, right);
-  }
-}
-function multiQuantileSelect(arr, p) {
-  var positions = /* @__PURE__ */ new Set();
-  for (var i2 = 0; i2 < p.length; i2++) {
-    var idx = quantileIndex(arr.length, p[i2]);
-    positions.add(Math.floor(idx));
-    positions.add(Math.ceil(idx));
-  }
-  var indices = Array.from(positions).sort(compare);
-  multiselect(arr, indices, 0, indices.length - 1, 0, arr.length - 1);
-}
-function multiselect(arr, indices, lo, hi, left, right) {
-  if (lo > hi) {
-    return;
-  }
-  var mid = lo + hi >> 1;
-  quickselect(arr, indices[mid], left, right);
-  multiselect(arr, indices, lo, mid - 1, left, indices[mid] - 1);
-  multiselect(arr, indices, mid + 1, hi, indices[mid] + 1, right);
-}
-function compare(a2, b) {
-  return a2 - b;
-}
-function quantileIndex(len, p) {
-  var idx = (len - 1) * p;
-  if (p === 1) {
-    return len - 1;
-  } else if (p === 0) {
-    return 0;
-  } else if (idx % 1 !== 0) {
-    return idx;
-  } else {
-    return idx;
-  }
-}
-function median(x) {
-  return +quantile(x, 0.5);
-}
-var BayesianClassifier = function BayesianClassifier2() {
-  this.totalCount = 0;
-  this.data = {};
-};
-BayesianClassifier.prototype.train = function train(item, category) {
-  if (!this.data[category]) {
-    this.data[category] = {};
-  }
-  for (var k in item) {
-    var v = item[k];
-    if (this.data[category][k] === void 0) {
-      this.data[category][k] = {};
-    }
-    if (this.data[category][k][v] === void 0) {
-      this.data[category][k][v] = 0;
-    }
-    this.data[category][k][v]++;
-  }
-  this.totalCount++;
-};
-BayesianClassifier.prototype.score = function score(item) {
-  var odds = {};
-  var category;
-  for (var k in item) {
-    var v = item[k];
-    for (category in this.data) {
-      if (odds[category] === void 0) {
-        odds[category] = {};
-      }
-      if (this.data[category][k]) {
-        odds[category][k + "_" + v] = (this.data[category][k][v] || 0) / this.totalCount;
-      } else {
-        odds[category][k + "_" + v] = 0;
-      }
-    }
-  }
-  var oddsSums = {};
-  for (category in odds) {
-    oddsSums[category] = 0;
-    for (var combination in odds[category]) {
-      oddsSums[category] += odds[category][combination];
-    }
-  }
-  return oddsSums;
-};
-var COEFFICIENTS = [
-  0.9999999999999971,
-  57.15623566586292,
-  -59.59796035547549,
-  14.136097974741746,
-  -0.4919138160976202,
-  3399464998481189e-20,
-  4652362892704858e-20,
-  -9837447530487956e-20,
-  1580887032249125e-19,
-  -21026444172410488e-20,
-  21743961811521265e-20,
-  -1643181065367639e-19,
-  8441822398385275e-20,
-  -26190838401581408e-21,
-  36899182659531625e-22
-];
-var g = 607 / 128;
-var LOGSQRT2PI = Math.log(Math.sqrt(2 * Math.PI));
-function gammaln(n2) {
-  if (n2 <= 0) {
-    return Number.POSITIVE_INFINITY;
-  }
-  n2--;
-  var a2 = COEFFICIENTS[0];
-  for (var i2 = 1; i2 < 15; i2++) {
-    a2 += COEFFICIENTS[i2] / (n2 + i2);
-  }
-  var tmp = g + 0.5 + n2;
-  return LOGSQRT2PI + Math.log(a2) - tmp + (n2 + 0.5) * Math.log(tmp);
-}
-var SQRT_2PI$1 = Math.sqrt(2 * Math.PI);
-function cumulativeDistribution(z2) {
-  var sum2 = z2;
-  var tmp = z2;
-  for (var i2 = 1; i2 < 30; i2++) {
-    tmp *= z2 * z2 / (2 * i2 + 1);
-    sum2 += tmp;
-  }
-  return Math.round((0.5 + sum2 / SQRT_2PI$1 * Math.exp(-z2 * z2 / 2)) * 1e4) / 1e4;
-}
-var standardNormalTable = [];
-for (z = 0; z <= 3.09; z += 0.01) {
-  standardNormalTable.push(cumulativeDistribution(z));
-}
-var z;
-var SQRT_2PI = Math.sqrt(2 * Math.PI);
-var PerceptronModel = function PerceptronModel2() {
-  this.weights = [];
-  this.bias = 0;
-};
-PerceptronModel.prototype.predict = function predict(features) {
-  if (features.length !== this.weights.length) {
-    return null;
-  }
-  var score2 = 0;
-  for (var i2 = 0; i2 < this.weights.length; i2++) {
-    score2 += this.weights[i2] * features[i2];
-  }
-  score2 += this.bias;
-  if (score2 > 0) {
-    return 1;
-  } else {
-    return 0;
-  }
-};
-PerceptronModel.prototype.train = function train2(features, label) {
-  if (label !== 0 && label !== 1) {
-    return null;
-  }
-  if (features.length !== this.weights.length) {
-    this.weights = features.slice();
-    this.bias = 1;
-  }
-  var prediction = this.predict(features);
-  if (typeof prediction === "number" && prediction !== label) {
-    var gradient = label - prediction;
-    for (var i2 = 0; i2 < this.weights.length; i2++) {
-      this.weights[i2] += gradient * features[i2];
-    }
-    this.bias += gradient;
-  }
-  return this;
-};
-
 // src/engine/random.ts
 function seededRng(seed) {
   let a2 = seed >>> 0;
@@ -15600,7 +15293,7 @@ function randomSeed() {
   return Math.floor(Math.random() * 2 ** 32);
 }
 
-// src/engine/stats.ts
+// src/engine/decision/stats.ts
 function summarize(samples2) {
   const n2 = samples2.length;
   if (n2 === 0) throw new Error("summarize: no samples");
@@ -15707,13 +15400,11 @@ function holmAdjust(ps) {
   });
   return out;
 }
-function plannedLooks(n0, nMax, step) {
-  return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
-}
 
-// src/engine/verdict.ts
-function fmt(x, digits = 2) {
-  return x.toFixed(digits);
+// src/engine/decision/evidence.ts
+var NO_FLOOR = () => 0;
+function samples(runs, side, metric) {
+  return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
 }
 function pairedEvidence(base, head, higherIsBetter, knobs, seed, bandFloorPct = 0) {
   const n2 = Math.min(base.length, head.length);
@@ -15745,84 +15436,61 @@ function pairedEvidence(base, head, higherIsBetter, knobs, seed, bandFloorPct = 
     sePct
   };
 }
-function judge(ev, knobs, pAdjusted) {
-  const comparison = { ...ev.comparison, pAdjusted };
-  const band = comparison.noiseBandPct;
-  const cv = Math.max(ev.cvBasePct, ev.cvHeadPct);
-  if (cv > knobs.maxCvPct) {
-    return {
-      comparison,
-      verdict: "UNSTABLE",
-      reason: `run-to-run CV ${fmt(cv, 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`
-    };
-  }
-  const change = comparison.changePct;
-  if (pAdjusted < knobs.alpha && Math.abs(change) > band) {
-    const better = change > 0;
-    return {
-      comparison,
-      verdict: better ? "IMPROVED" : "REGRESSED",
-      reason: `${better ? "+" : ""}${fmt(change)} % (${better ? "better" : "worse"}), beyond the \xB1${fmt(band)} % noise band, p = ${pAdjusted.toExponential(1)}`
-    };
-  }
-  if (band > knobs.maxBandPct) {
-    const needed = Math.ceil(comparison.pairs * (knobs.cvMultiplier * ev.sePct / knobs.maxBandPct) ** 2);
-    return {
-      comparison,
-      verdict: "UNSTABLE",
-      reason: `noise band \xB1${fmt(band)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${comparison.pairs}) would resolve it`
-    };
-  }
-  return {
-    comparison,
-    verdict: "UNCHANGED",
-    reason: `unchanged within \xB1${fmt(band)} % (${change >= 0 ? "+" : ""}${fmt(change)} %, p = ${pAdjusted.toFixed(3)})`
+function metricEvidence(runs, spec, metric, knobs, seed, floor) {
+  const base = samples(runs, "base", metric.name);
+  return pairedEvidence(
+    base,
+    samples(runs, "head", metric.name),
+    metric.higherIsBetter,
+    knobs,
+    seed,
+    floor(spec, metric.name, base.length)
+  );
+}
+
+// src/engine/decision/floor.ts
+function calibratedFloor(cal, knobs) {
+  const used = /* @__PURE__ */ new Set();
+  const floor = (spec, metric, n2) => {
+    const sd = calibratedSdPct(cal, spec.name, spec.argv, metric);
+    if (sd === void 0 || n2 < 1) return 0;
+    used.add(spec.name);
+    return knobs.cvMultiplier * sd / Math.sqrt(n2);
   };
+  return { floor, used };
 }
-function worthMorePairs(ev, knobs, pAdjusted) {
-  const d = judge(ev, knobs, pAdjusted);
-  const c3 = d.comparison;
-  if (d.verdict === "UNSTABLE") return c3.noiseBandPct > knobs.maxBandPct;
-  if (d.verdict === "UNCHANGED") return c3.ciLowPct < -c3.noiseBandPct || c3.ciHighPct > c3.noiseBandPct;
-  return false;
+
+// src/engine/verdicts.ts
+var VERDICTS = [
+  "BUILD_FAILED",
+  "CRASH",
+  "TIMEOUT",
+  "BAD_OUTPUT",
+  "BUDGET_EXCEEDED",
+  "REGRESSED",
+  "BASE_FAILED",
+  "UNSTABLE",
+  "NOT_MEASURED",
+  "IMPROVED",
+  "UNCHANGED"
+];
+var FAILING_VERDICTS = ["REGRESSED", "CRASH", "TIMEOUT", "BAD_OUTPUT", "BUDGET_EXCEEDED", "BUILD_FAILED"];
+var INCONCLUSIVE_VERDICTS = ["UNSTABLE", "BASE_FAILED", "NOT_MEASURED"];
+function worstVerdict(verdicts) {
+  let worst = "UNCHANGED";
+  for (const v of verdicts) if (VERDICTS.indexOf(v) < VERDICTS.indexOf(worst)) worst = v;
+  return worst;
 }
-var NOT_MEASURED_COMPARISON = (n2) => ({
-  pairs: n2,
-  medianRatio: NaN,
-  changePct: NaN,
-  ciLowPct: NaN,
-  ciHighPct: NaN,
-  pValue: NaN,
-  pAdjusted: NaN,
-  pairSdPct: NaN,
-  noiseBandPct: NaN,
-  mdePct: NaN
-});
-function decideCounter(base, head, thresholdPct) {
-  const changePct = (base / head - 1) * 100;
-  const comparison = {
-    ...NOT_MEASURED_COMPARISON(1),
-    medianRatio: head / base,
-    changePct,
-    ciLowPct: changePct,
-    ciHighPct: changePct,
-    pairSdPct: 0,
-    noiseBandPct: thresholdPct,
-    mdePct: thresholdPct
-  };
-  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${changePct >= 0 ? "+" : ""}${fmt(changePct)} %)`;
-  if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: "UNCHANGED", reason: `${what}, within \xB1${thresholdPct} %` };
-  return { comparison, verdict: changePct > 0 ? "IMPROVED" : "REGRESSED", reason: `${what}, beyond the \xB1${thresholdPct} % threshold` };
+
+// src/engine/format.ts
+function fmtNum(x) {
+  if (x === 0) return "0";
+  const a2 = Math.abs(x);
+  if (a2 >= 1e6 || a2 < 0.01) return x.toExponential(2);
+  return a2 >= 100 ? x.toFixed(0) : x.toPrecision(3);
 }
-var FAILED_RUN_VERDICT = {
-  crash: "CRASH",
-  timeout: "TIMEOUT",
-  bad_output: "BAD_OUTPUT"
-};
-function failedRunVerdict(runs) {
-  const failed = runs.find((r) => r.side === "head" && r.status !== "ok");
-  return failed && failed.status !== "ok" ? { verdict: FAILED_RUN_VERDICT[failed.status], run: failed } : void 0;
-}
+
+// src/engine/decision/budgets.ts
 function medianOf(runs, f) {
   const xs = runs.map(f).filter((x) => x !== void 0 && Number.isFinite(x));
   return xs.length ? median(xs) : void 0;
@@ -15846,12 +15514,6 @@ function growthCheck(benchmark, budget, unit, base, head, pct, slack, what, base
     status: exceeded ? "exceeded" : "ok",
     reason: exceeded ? `${what} grew from ${fmtNum(base)} to ${fmtNum(head)} ${unit}, above the limit ${fmtNum(limit)} (+${pct} % + ${fmtNum(slack)})` : `${what} ${fmtNum(head)} ${unit} within limit ${fmtNum(limit)}`
   };
-}
-function fmtNum(x) {
-  if (x === 0) return "0";
-  const a2 = Math.abs(x);
-  if (a2 >= 1e6 || a2 < 0.01) return x.toExponential(2);
-  return a2 >= 100 ? x.toFixed(0) : x.toPrecision(3);
 }
 function checkBudgets(benchmark, runs, syscalls, spec) {
   const ok = (side) => runs.filter((r) => r.side === side && r.kind === "pair" && r.status === "ok");
@@ -15913,162 +15575,113 @@ function checkBudgets(benchmark, runs, syscalls, spec) {
   );
   return checks;
 }
-var SEVERITY = [
-  "BUILD_FAILED",
-  "CRASH",
-  "TIMEOUT",
-  "BAD_OUTPUT",
-  "BUDGET_EXCEEDED",
-  "REGRESSED",
-  "BASE_FAILED",
-  "UNSTABLE",
-  "NOT_MEASURED",
-  "IMPROVED",
-  "UNCHANGED"
-];
-function worstVerdict(verdicts) {
-  let worst = "UNCHANGED";
-  for (const v of verdicts) if (SEVERITY.indexOf(v) < SEVERITY.indexOf(worst)) worst = v;
-  return worst;
+
+// src/engine/decision/rule.ts
+function fmt(x, digits = 2) {
+  return x.toFixed(digits);
 }
-var FAILING = /* @__PURE__ */ new Set(["REGRESSED", "CRASH", "TIMEOUT", "BAD_OUTPUT", "BUDGET_EXCEEDED", "BUILD_FAILED"]);
-var INCONCLUSIVE = /* @__PURE__ */ new Set(["UNSTABLE", "BASE_FAILED", "NOT_MEASURED"]);
-function overallOutcome(verdicts) {
-  if (verdicts.some((v) => FAILING.has(v))) return "fail";
-  if (verdicts.length === 0 || verdicts.some((v) => INCONCLUSIVE.has(v))) return "inconclusive";
-  return "pass";
+function judge(ev, knobs, pAdjusted) {
+  const comparison = { ...ev.comparison, pAdjusted };
+  const band = comparison.noiseBandPct;
+  const cv = Math.max(ev.cvBasePct, ev.cvHeadPct);
+  if (cv > knobs.maxCvPct) {
+    return {
+      comparison,
+      verdict: "UNSTABLE",
+      reason: `run-to-run CV ${fmt(cv, 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`
+    };
+  }
+  const change = comparison.changePct;
+  if (pAdjusted < knobs.alpha && Math.abs(change) > band) {
+    const better = change > 0;
+    return {
+      comparison,
+      verdict: better ? "IMPROVED" : "REGRESSED",
+      reason: `${better ? "+" : ""}${fmt(change)} % (${better ? "better" : "worse"}), beyond the \xB1${fmt(band)} % noise band, p = ${pAdjusted.toExponential(1)}`
+    };
+  }
+  if (band > knobs.maxBandPct) {
+    const needed = Math.ceil(comparison.pairs * (knobs.cvMultiplier * ev.sePct / knobs.maxBandPct) ** 2);
+    return {
+      comparison,
+      verdict: "UNSTABLE",
+      reason: `noise band \xB1${fmt(band)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${comparison.pairs}) would resolve it`
+    };
+  }
+  return {
+    comparison,
+    verdict: "UNCHANGED",
+    reason: `unchanged within \xB1${fmt(band)} % (${change >= 0 ? "+" : ""}${fmt(change)} %, p = ${pAdjusted.toFixed(3)})`
+  };
+}
+var NOT_MEASURED_COMPARISON = (n2) => ({
+  pairs: n2,
+  medianRatio: NaN,
+  changePct: NaN,
+  ciLowPct: NaN,
+  ciHighPct: NaN,
+  pValue: NaN,
+  pAdjusted: NaN,
+  pairSdPct: NaN,
+  noiseBandPct: NaN,
+  mdePct: NaN
+});
+function decideCounter(base, head, thresholdPct) {
+  const changePct = (base / head - 1) * 100;
+  const comparison = {
+    ...NOT_MEASURED_COMPARISON(1),
+    medianRatio: head / base,
+    changePct,
+    ciLowPct: changePct,
+    ciHighPct: changePct,
+    pairSdPct: 0,
+    noiseBandPct: thresholdPct,
+    mdePct: thresholdPct
+  };
+  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${changePct >= 0 ? "+" : ""}${fmt(changePct)} %)`;
+  if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: "UNCHANGED", reason: `${what}, within \xB1${thresholdPct} %` };
+  return { comparison, verdict: changePct > 0 ? "IMPROVED" : "REGRESSED", reason: `${what}, beyond the \xB1${thresholdPct} % threshold` };
+}
+function judgeAlone(ev, knobs) {
+  return judge(ev, knobs, ev.comparison.pValue);
+}
+var FAILED_RUN_VERDICT = {
+  crash: "CRASH",
+  timeout: "TIMEOUT",
+  bad_output: "BAD_OUTPUT"
+};
+function failedRunVerdict(runs) {
+  const failed = runs.find((r) => r.side === "head" && r.status !== "ok");
+  return failed && failed.status !== "ok" ? { verdict: FAILED_RUN_VERDICT[failed.status], run: failed } : void 0;
 }
 
-// src/engine/measure.ts
-function expand(arg, tree) {
-  return arg.replaceAll("{build}", tree.buildDir).replaceAll("{root}", tree.dir);
+// src/engine/decision/sequential.ts
+function plannedLooks(n0, nMax, step) {
+  return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
 }
-function measureSetup(config) {
-  const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
-  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), cpu: pinCpu(config, tools.taskset) };
+function samplingPlan(pairs, maxPairs, step) {
+  const max2 = Math.max(pairs, maxPairs);
+  return { pairs, maxPairs: max2, step, looks: plannedLooks(pairs, max2, step) };
 }
-function runContext(setup, spec, dir) {
-  return { cwd: dir, env: setup.env, cpu: spec.pin ? setup.cpu : void 0, tools: setup.tools };
+function lookAdjusted(p, plan) {
+  return Math.min(1, p * plan.looks);
 }
-function pinCpu(config, taskset) {
-  if (!taskset || config.runs.pinCpu === "none") return void 0;
-  if (typeof config.runs.pinCpu === "number") return config.runs.pinCpu;
-  const n2 = cpus().length;
-  return n2 > 1 ? n2 - 1 : void 0;
+function worthMorePairs(ev, knobs, pAdjusted) {
+  const d = judge(ev, knobs, pAdjusted);
+  const c3 = d.comparison;
+  if (d.verdict === "UNSTABLE") return c3.noiseBandPct > knobs.maxBandPct;
+  if (d.verdict === "UNCHANGED") return c3.ciLowPct < -c3.noiseBandPct || c3.ciHighPct > c3.noiseBandPct;
+  return false;
 }
-function sameFile(a2, b) {
-  try {
-    return realpathSync(a2) === realpathSync(b);
-  } catch {
-    return a2 === b;
-  }
-}
-function providerMismatch(run, lib) {
-  if (run.status !== "ok" || !run.mallocProvider) return void 0;
-  if (lib === void 0) {
-    return /\/libc\.so/.test(run.mallocProvider) ? void 0 : `expected glibc's malloc, but ${run.mallocProvider} served it`;
-  }
-  return sameFile(run.mallocProvider, lib) ? void 0 : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
-}
-function samples(runs, side, metric) {
-  return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
-}
-async function measurePairs(spec, trees, ctx, sampling, config, seed, rng, progress, floor = () => 0) {
-  const runs = [];
-  const warmup = config.runs.warmup;
-  const argv = (side) => spec.argv.map((a2) => expand(a2, trees[side]));
-  const preload = (side) => spec.preload ? expand(spec.preload, trees[side]) : void 0;
-  const check = (r) => {
-    const want = preload(r.side);
-    const mismatch = want ? providerMismatch(r, want) : void 0;
-    return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
+function stoppingRule(plan, spec, knobs, seed, floor) {
+  return (runs, target) => {
+    if (target >= plan.maxPairs) return target;
+    const ev = metricEvidence(runs, spec, spec.metric, knobs, seed, floor);
+    return ev && worthMorePairs(ev, knobs, lookAdjusted(ev.comparison.pValue, plan)) ? Math.min(plan.maxPairs, target + plan.step) : target;
   };
-  const failed = () => runs.some((r) => r.status !== "ok");
-  let target = sampling.pairs;
-  const started = Date.now();
-  const eta = () => {
-    const total = 2 * (warmup + target);
-    return runs.length ? (Date.now() - started) / 1e3 / runs.length * (total - runs.length) : void 0;
-  };
-  for (let i2 = 0; i2 < warmup && !failed(); i2++) {
-    for (const side of ["base", "head"]) {
-      progress({ type: "run", benchmark: spec.name, kind: "warmup", index: i2 + 1, of: warmup, side, etaSeconds: eta() });
-      runs.push(check(await runBenchmark(spec, argv(side), preload(side), side, ctx(side), { kind: "warmup" })));
-    }
-  }
-  for (let i2 = 0; i2 < target && !failed(); i2++) {
-    const order = rng() < 0.5 ? ["base", "head"] : ["head", "base"];
-    for (const [position, side] of order.entries()) {
-      progress({ type: "run", benchmark: spec.name, kind: "pair", index: i2 + 1, of: target, side, etaSeconds: eta() });
-      runs.push(
-        check(await runBenchmark(spec, argv(side), preload(side), side, ctx(side), { kind: "pair", pair: i2, position }))
-      );
-    }
-    if (i2 + 1 === target && target < sampling.maxPairs && !failed()) {
-      const m = spec.metric;
-      const ev = pairedEvidence(
-        samples(runs, "base", m.name),
-        samples(runs, "head", m.name),
-        m.higherIsBetter,
-        config.decision,
-        seed,
-        floor(spec, m.name, target)
-      );
-      if (ev && worthMorePairs(ev, config.decision, Math.min(1, ev.comparison.pValue * sampling.looks)))
-        target = Math.min(sampling.maxPairs, target + sampling.step);
-    }
-  }
-  return runs;
-}
-async function syscallPass(spec, trees, env, strace, straceProblem2, progress) {
-  if (!strace || straceProblem2) return { measured: false, reason: straceProblem2 ?? "strace is not installed (Debian package: strace)" };
-  const pass = { measured: true };
-  for (const side of ["base", "head"]) {
-    progress({ type: "syscalls", benchmark: spec.name, side });
-    const tree = trees[side];
-    const r = await straceRun(
-      strace,
-      spec.argv.map((a2) => expand(a2, tree)),
-      {
-        cwd: tree.dir,
-        env,
-        preload: spec.preload ? expand(spec.preload, tree) : void 0,
-        timeoutSeconds: spec.timeoutSeconds * 10
-        // ptrace slows syscall-heavy code a lot
-      }
-    );
-    if (!r.ok || !r.counts) return { measured: false, reason: `${side}: ${r.reason ?? "no counts"}` };
-    pass[side] = { calls: r.counts, ops: opsOf(r.stdout, spec) };
-  }
-  return pass;
-}
-async function instructionPass(spec, trees, env, probe, progress) {
-  if (!probe.tool) return { error: probe.note };
-  const out = { tool: probe.tool };
-  for (const side of ["base", "head"]) {
-    progress({ type: "counters", benchmark: spec.name, side, tool: probe.tool });
-    const tree = trees[side];
-    const argv = (spec.instructions?.argv ?? spec.argv).map((a2) => expand(a2, tree));
-    const preload = spec.preload ? expand(spec.preload, tree) : void 0;
-    const r = await countInstructions(probe.tool, argv, { cwd: tree.dir, env, preload, timeoutSeconds: spec.timeoutSeconds * 100 });
-    const ops = r.ok ? opsOf(r.stdout, spec) : void 0;
-    if (!r.ok || !r.instructions || !ops)
-      return { tool: probe.tool, error: `${side}: ${r.error ?? "the counted run reported no operation count"}` };
-    out[side] = r.instructions / ops;
-  }
-  return out;
-}
-async function straceProblem(strace) {
-  if (!strace) return "strace is not installed (Debian package: strace)";
-  const r = await straceRun(strace, ["true"], {
-    cwd: process.cwd(),
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    timeoutSeconds: 30
-  });
-  return r.ok ? void 0 : r.reason;
 }
 
-// src/engine/decide.ts
+// src/engine/decision/decide.ts
 function gatherEvidence(spec, runs, syscalls, config, seed, floor) {
   const headFailure = failedRunVerdict(runs);
   const baseFailure = runs.find((r) => r.side === "base" && r.status !== "ok");
@@ -16086,9 +15699,7 @@ function gatherEvidence(spec, runs, syscalls, config, seed, floor) {
         }
       };
     }
-    const base = samples(runs, "base", metric.name);
-    const head = samples(runs, "head", metric.name);
-    const ev = pairedEvidence(base, head, metric.higherIsBetter, config.decision, seed, floor(spec, metric.name, base.length));
+    const ev = metricEvidence(runs, spec, metric, config.decision, seed, floor);
     return ev ? { metric, evidence: ev } : {
       metric,
       fixed: { verdict: "NOT_MEASURED", reason: "the metric has zero or negative values, so ratios are undefined" }
@@ -16096,9 +15707,9 @@ function gatherEvidence(spec, runs, syscalls, config, seed, floor) {
   });
   return { spec, runs, syscalls, metrics };
 }
-function decideAll(measured, config, looks) {
+function decideAll(measured, config, plan) {
   const all = measured.flatMap((m) => m.metrics);
-  const lookP = all.map((x) => x.evidence ? Math.min(1, x.evidence.comparison.pValue * looks) : NaN);
+  const lookP = all.map((x) => x.evidence ? lookAdjusted(x.evidence.comparison.pValue, plan) : NaN);
   const adjusted = config.decision.correction === "holm" ? holmAdjust(lookP) : lookP;
   let k = 0;
   return measured.map(({ spec, runs, syscalls, metrics, instructions }) => {
@@ -16130,12 +15741,296 @@ function decideAll(measured, config, looks) {
   });
 }
 
-// src/engine/machine.ts
-import { readFileSync as readFileSync9 } from "node:fs";
+// src/engine/decision/outcome.ts
+function overallOutcome(verdicts) {
+  if (verdicts.some((v) => FAILING_VERDICTS.includes(v))) return "fail";
+  if (verdicts.length === 0 || verdicts.some((v) => INCONCLUSIVE_VERDICTS.includes(v))) return "inconclusive";
+  return "pass";
+}
+function countVerdicts(verdicts) {
+  const counts = {};
+  for (const v of verdicts) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
+// src/engine/measure/pairs.ts
+import { realpathSync } from "node:fs";
+
+// src/engine/measure/bench-run.ts
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync6, rmSync as rmSync3 } from "node:fs";
+import { constants as osConstants, tmpdir as tmpdir2 } from "node:os";
+import { join as join4 } from "node:path";
+
+// src/engine/measure/parse.ts
+var OutputError = class extends Error {
+};
+function findJson(stdout) {
+  const candidates = [stdout.trim(), stdout.trim().split("\n").pop() ?? ""];
+  for (const text of candidates) {
+    if (!text.startsWith("{")) continue;
+    try {
+      const v = JSON.parse(text);
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) return v;
+    } catch {
+    }
+  }
+  return void 0;
+}
+function jsonField(obj, path6) {
+  let cur = obj;
+  for (const part of path6.split(".")) {
+    if (cur === null || typeof cur !== "object") return void 0;
+    cur = cur[part];
+  }
+  return cur;
+}
+function numberOf(v) {
+  const n2 = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  return Number.isFinite(n2) ? n2 : void 0;
+}
+function parseOutput(stdout, metrics) {
+  const json = findJson(stdout);
+  const values = {};
+  for (const m of metrics) {
+    if (m.json !== void 0) {
+      if (json === void 0) throw new OutputError(`expected a JSON object on stdout for metric '${m.name}'`);
+      const v = numberOf(jsonField(json, m.json));
+      if (v === void 0) throw new OutputError(`JSON field '${m.json}' is missing or not a finite number`);
+      values[m.name] = v;
+    } else if (m.regex !== void 0) {
+      const match = new RegExp(m.regex, "m").exec(stdout);
+      const v = numberOf(match?.[1]);
+      if (v === void 0) throw new OutputError(`regex /${m.regex}/ found no number in the output`);
+      values[m.name] = v;
+    }
+  }
+  return { json, values };
+}
+function opsOf(stdout, spec) {
+  if (spec.ops !== void 0) return spec.ops;
+  if (!spec.opsField) return void 0;
+  const json = findJson(stdout);
+  const v = json ? numberOf(jsonField(json, spec.opsField)) : void 0;
+  return v !== void 0 && v > 0 ? v : void 0;
+}
+
+// src/engine/measure/bench-run.ts
+var TIME_FORMAT = "PGTIME %e %U %S %M %R %F %w %c";
+function signalName(num2) {
+  const entry = Object.entries(osConstants.signals).find(([, v]) => v === num2);
+  return entry ? entry[0] : `signal ${num2}`;
+}
+function readTimeFile(path6) {
+  let text = "";
+  try {
+    text = readFileSync6(path6, "utf8");
+  } catch {
+    return {};
+  }
+  const out = {};
+  const sig = /Command terminated by signal (\d+)/.exec(text);
+  if (sig) out.signal = signalName(Number(sig[1]));
+  const exit = /Command exited with non-zero status (\d+)/.exec(text);
+  if (exit) out.exitCode = Number(exit[1]);
+  const line = text.split("\n").find((l) => l.startsWith("PGTIME "));
+  if (line) out.fields = line.split(/\s+/).slice(1).map(Number);
+  return out;
+}
+function wrapCommand(argv, ctx, preload, timeFile) {
+  const cmd = [];
+  if (ctx.cpu !== void 0 && ctx.tools.taskset) cmd.push(ctx.tools.taskset, "-c", String(ctx.cpu));
+  if (timeFile && ctx.tools.gnuTime) cmd.push(ctx.tools.gnuTime, "-o", timeFile, "-f", TIME_FORMAT, "--");
+  if (preload) cmd.push("env", `LD_PRELOAD=${preload}`);
+  cmd.push(...argv);
+  return cmd;
+}
+function num(json, key) {
+  const v = json ? jsonField(json, key) : void 0;
+  return typeof v === "number" && Number.isFinite(v) ? v : void 0;
+}
+async function runBenchmark(spec, argv, preload, side, ctx, label) {
+  const dir = mkdtempSync2(join4(tmpdir2(), "perfgate-run-"));
+  const timeFile = ctx.tools.gnuTime ? join4(dir, "time.txt") : void 0;
+  try {
+    const r = await runProcess({
+      argv: wrapCommand(argv, ctx, preload, timeFile),
+      cwd: ctx.cwd,
+      env: ctx.env,
+      timeoutSeconds: spec.timeoutSeconds
+    });
+    const t = timeFile ? readTimeFile(timeFile) : {};
+    const f = t.fields ?? [];
+    const record = {
+      benchmark: spec.name,
+      side,
+      ...label,
+      status: "ok",
+      metrics: {},
+      wallSeconds: f[0] ?? r.wallSeconds,
+      userSeconds: f[1],
+      sysSeconds: f[2],
+      maxRssKb: f[3],
+      minorFaults: f[4],
+      majorFaults: f[5],
+      voluntaryCtxSwitches: f[6],
+      involuntaryCtxSwitches: f[7],
+      stderrTail: tail(r.stderr)
+    };
+    const signal = t.signal ?? r.signal;
+    const exitCode = t.exitCode ?? r.exitCode;
+    if (r.timedOut) {
+      return {
+        ...record,
+        status: "timeout",
+        signal: "SIGKILL",
+        error: `no result within ${spec.timeoutSeconds} s; the process group was killed`
+      };
+    }
+    if (r.spawnError) return { ...record, status: "crash", error: `could not start: ${r.spawnError}` };
+    if (signal) return { ...record, status: "crash", signal, error: `killed by ${signal}` };
+    if (exitCode !== 0) return { ...record, status: "crash", exitCode, error: `exited with status ${exitCode}` };
+    try {
+      const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics]);
+      const j = out.json;
+      return {
+        ...record,
+        exitCode: 0,
+        metrics: out.values,
+        ops: spec.ops ?? (spec.opsField ? num(j, spec.opsField) : void 0),
+        maxRssKb: num(j, "maxrss_kb") ?? record.maxRssKb,
+        minorFaults: num(j, "minflt") ?? record.minorFaults,
+        majorFaults: num(j, "majflt") ?? record.majorFaults,
+        voluntaryCtxSwitches: num(j, "nvcsw") ?? record.voluntaryCtxSwitches,
+        involuntaryCtxSwitches: num(j, "nivcsw") ?? record.involuntaryCtxSwitches,
+        userSeconds: num(j, "utime_s") ?? record.userSeconds,
+        sysSeconds: num(j, "stime_s") ?? record.sysSeconds,
+        mallocProvider: typeof j?.malloc_provider === "string" ? j.malloc_provider : void 0,
+        checksum: typeof j?.checksum === "string" ? j.checksum : void 0
+      };
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e;
+      const shown = tail(r.stdout, 3).join(" | ").slice(0, 300);
+      return { ...record, status: "bad_output", exitCode: 0, error: `${e.message}; stdout ended with: ${shown || "(nothing)"}` };
+    }
+  } finally {
+    rmSync3(dir, { recursive: true, force: true });
+  }
+}
+
+// src/engine/measure/setup.ts
+import { cpus } from "node:os";
+
+// src/engine/host/tools.ts
+import { accessSync, constants as constants4 } from "node:fs";
+import { delimiter, join as join5 } from "node:path";
+function which(name, path6 = process.env.PATH ?? "") {
+  if (name.includes("/")) return isExecutable(name) ? name : void 0;
+  for (const dir of path6.split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join5(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return void 0;
+}
+function isExecutable(p) {
+  try {
+    accessSync(p, constants4.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function findGnuTime() {
+  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
+}
+var PACKAGE_OF = {
+  git: "git",
+  make: "make",
+  gcc: "gcc",
+  strace: "strace",
+  time: "time",
+  taskset: "util-linux",
+  valgrind: "valgrind",
+  perf: "linux-perf"
+};
+
+// src/engine/measure/setup.ts
+function measureSetup(config) {
+  const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
+  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), cpu: pinCpu(config, tools.taskset) };
+}
+function pinCpu(config, taskset) {
+  if (!taskset || config.runs.pinCpu === "none") return void 0;
+  if (typeof config.runs.pinCpu === "number") return config.runs.pinCpu;
+  const n2 = cpus().length;
+  return n2 > 1 ? n2 - 1 : void 0;
+}
+function runContext(setup, spec, dir) {
+  return { cwd: dir, env: setup.env, cpu: spec.pin ? setup.cpu : void 0, tools: setup.tools };
+}
+function expand(arg, tree) {
+  return arg.replaceAll("{build}", tree.buildDir).replaceAll("{root}", tree.dir);
+}
+function sideCommand(spec, tree, argv = spec.argv) {
+  return { argv: argv.map((a2) => expand(a2, tree)), preload: spec.preload ? expand(spec.preload, tree) : void 0 };
+}
+
+// src/engine/measure/pairs.ts
+function sameFile(a2, b) {
+  try {
+    return realpathSync(a2) === realpathSync(b);
+  } catch {
+    return a2 === b;
+  }
+}
+function providerMismatch(run, lib) {
+  if (run.status !== "ok" || !run.mallocProvider) return void 0;
+  if (lib === void 0) {
+    return /\/libc\.so/.test(run.mallocProvider) ? void 0 : `expected the C library's malloc, but ${run.mallocProvider} served it`;
+  }
+  return sameFile(run.mallocProvider, lib) ? void 0 : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
+}
+async function runChecked(spec, cmd, side, ctx, label, checkProvider = cmd.preload !== void 0) {
+  const r = await runBenchmark(spec, cmd.argv, cmd.preload, side, ctx, label);
+  const mismatch = checkProvider ? providerMismatch(r, cmd.preload) : void 0;
+  return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
+}
+async function samplePairs(loop, runOne) {
+  const runs = [];
+  const failed = () => runs.some((r) => r.status !== "ok");
+  let target = loop.pairs;
+  const started = Date.now();
+  const eta = () => {
+    const total = 2 * (loop.warmup + target);
+    return runs.length ? (Date.now() - started) / 1e3 / runs.length * (total - runs.length) : void 0;
+  };
+  for (let i2 = 0; i2 < loop.warmup && !failed(); i2++) {
+    for (const side of ["base", "head"]) {
+      loop.progress({ type: "run", benchmark: loop.benchmark, kind: "warmup", index: i2 + 1, of: loop.warmup, side, etaSeconds: eta() });
+      runs.push(await runOne(side, { kind: "warmup" }));
+    }
+  }
+  for (let i2 = 0; i2 < target && !failed(); i2++) {
+    const order = loop.rng() < 0.5 ? ["base", "head"] : ["head", "base"];
+    for (const [position, side] of order.entries()) {
+      loop.progress({ type: "run", benchmark: loop.benchmark, kind: "pair", index: i2 + 1, of: target, side, etaSeconds: eta() });
+      runs.push(await runOne(side, { kind: "pair", pair: i2, position }));
+    }
+    if (i2 + 1 === target && !failed()) target = loop.next(runs, target);
+  }
+  return runs;
+}
+function measurePairs(spec, trees, ctx, loop) {
+  const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
+  return samplePairs({ ...loop, benchmark: spec.name }, (side, label) => runChecked(spec, cmd[side], side, ctx(side), label));
+}
+
+// src/engine/host/machine.ts
+import { readFileSync as readFileSync7 } from "node:fs";
 import { cpus as cpus2, loadavg, release } from "node:os";
 function readOr(path6) {
   try {
-    return readFileSync9(path6, "utf8").trim();
+    return readFileSync7(path6, "utf8").trim();
   } catch {
     return void 0;
   }
@@ -16154,7 +16049,283 @@ async function describeMachine() {
   };
 }
 
-// src/engine/preflight.ts
+// src/engine/measure/syscalls.ts
+import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync8, rmSync as rmSync4 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join as join6 } from "node:path";
+
+// src/engine/types.ts
+var SYSCALLS = ["mmap", "munmap", "madvise", "mprotect", "mremap", "brk"];
+
+// src/engine/measure/syscalls.ts
+function parseStraceSummary(text) {
+  const calls = {};
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+([a-z_0-9]+)\s*$/.exec(line);
+    if (!m) continue;
+    const name = m[2];
+    if (SYSCALLS.includes(name)) calls[name] = (calls[name] ?? 0) + Number(m[1]);
+  }
+  for (const s of SYSCALLS) calls[s] ??= 0;
+  return calls;
+}
+async function straceRun(strace, argv, opts) {
+  const dir = mkdtempSync3(join6(tmpdir3(), "perfgate-strace-"));
+  const out = join6(dir, "strace.txt");
+  try {
+    const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
+    if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
+    cmd.push("--", ...argv);
+    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    const err = r.stderr;
+    if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `strace could not trace (ptrace denied: ${tail(err, 1)[0] ?? ""}). Allow ptrace: run as root, set kernel.yama.ptrace_scope=0, or give the container CAP_SYS_PTRACE (docker --cap-add=SYS_PTRACE)`
+      };
+    }
+    if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
+    if (r.exitCode !== 0 || r.signal) {
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}`
+      };
+    }
+    let text;
+    try {
+      text = readFileSync8(out, "utf8");
+    } catch {
+      return { ok: false, stdout: r.stdout, reason: "strace wrote no summary" };
+    }
+    return { ok: true, counts: parseStraceSummary(text), stdout: r.stdout };
+  } finally {
+    rmSync4(dir, { recursive: true, force: true });
+  }
+}
+async function straceProblem(strace) {
+  if (!strace) return "strace is not installed (Debian package: strace)";
+  const r = await straceRun(strace, ["true"], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    timeoutSeconds: 30
+  });
+  return r.ok ? void 0 : r.reason;
+}
+async function countSyscalls(strace, spec, cmd, cwd, env) {
+  const r = await straceRun(strace, cmd.argv, {
+    cwd,
+    env,
+    preload: cmd.preload,
+    timeoutSeconds: spec.timeoutSeconds * 10
+    // ptrace slows syscall-heavy code a lot
+  });
+  if (!r.ok || !r.counts) return { reason: r.reason ?? "no counts" };
+  return { count: { calls: r.counts, ops: opsOf(r.stdout, spec) } };
+}
+async function syscallPass(spec, trees, env, strace, problem, progress) {
+  if (!strace || problem) return { measured: false, reason: problem ?? "strace is not installed (Debian package: strace)" };
+  const pass = { measured: true };
+  for (const side of ["base", "head"]) {
+    progress({ type: "syscalls", benchmark: spec.name, side });
+    const r = await countSyscalls(strace, spec, sideCommand(spec, trees[side]), trees[side].dir, env);
+    if (!r.count) return { measured: false, reason: `${side}: ${r.reason}` };
+    pass[side] = r.count;
+  }
+  return pass;
+}
+
+// src/engine/workbench.ts
+var InfrastructureError = class extends Error {
+};
+function isWorkingTree(ref) {
+  return ref.treeId !== ref.sha;
+}
+async function openWorkbench(cwd, config) {
+  const root = await repoRoot(cwd);
+  return { root, config, cacheDir: cacheRoot(), setup: measureSetup(config), machine: await describeMachine() };
+}
+async function resolveTree(root, ref, label) {
+  if (ref === void 0) {
+    const sha2 = await tryResolve(root, "HEAD");
+    return { ref: label ?? "working tree", sha: sha2, treeId: await workingTreeId(root), subject: sha2 ? await shortLog(root, sha2) : void 0 };
+  }
+  const sha = await resolveCommit(root, ref);
+  return { ref: label ?? ref, sha, treeId: sha, subject: await shortLog(root, sha) };
+}
+async function resolveRefs(root, base, head) {
+  const h2 = await resolveTree(root, head);
+  if (base !== void 0) return { base: await resolveTree(root, base), head: h2 };
+  const branch = await defaultBranch(root);
+  const mb = branch ? await mergeBase(root, h2.sha ?? "HEAD", branch) : void 0;
+  return { base: await resolveTree(root, mb ?? "HEAD", branch && mb ? `merge-base(${branch})` : "HEAD"), head: h2 };
+}
+async function buildRef(wb, ref, side, opts = {}) {
+  const progress = opts.progress ?? (() => {
+  });
+  progress({ type: "build", side, state: "start" });
+  const b = await buildSide({
+    repo: wb.root,
+    treeId: ref.treeId,
+    fromWorkingTree: isWorkingTree(ref),
+    config: wb.config,
+    cacheDir: wb.cacheDir,
+    useCache: opts.useCache ?? true
+  });
+  progress({ type: "build", side, state: b.ok ? b.tree?.cached ? "cached" : "done" : "failed", seconds: b.seconds });
+  return b;
+}
+function requireBuilt(b, what) {
+  if (b.ok && b.tree) return b.tree;
+  throw new InfrastructureError(`${what} failed to build, so there is nothing to measure against:
+${b.logTail.join("\n")}`);
+}
+async function syscallProblem(wb) {
+  return wb.config.syscallPass.enabled ? straceProblem(wb.setup.tools.strace) : "the syscall pass is disabled in the config";
+}
+
+// src/engine/calibrate.ts
+async function calibrate(opts) {
+  const { config } = opts;
+  const say = opts.onProgress ?? (() => {
+  });
+  const wb = await openWorkbench(opts.cwd, config);
+  const ref = await resolveTree(wb.root, opts.ref);
+  const t = requireBuilt(await buildRef(wb, ref, "head"), `the tree to calibrate with (${ref.ref})`);
+  const pairs = opts.pairs ?? config.runs.pairs;
+  const seed = opts.seed ?? randomSeed();
+  const rng = seededRng(seed);
+  const cal = {
+    schema: CALIBRATION_SCHEMA,
+    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+    machine: wb.machine,
+    tree: ref.treeId,
+    pairs,
+    comparisons: opts.comparisons,
+    alpha: config.decision.alpha,
+    benchmarks: {}
+  };
+  for (const spec of config.benchmarks) {
+    const perMetric = /* @__PURE__ */ new Map();
+    for (let k = 0; k < opts.comparisons; k++) {
+      say(`[${spec.name}] A/A comparison ${k + 1}/${opts.comparisons}`);
+      const runs = await measurePairs(spec, { base: t, head: t }, () => runContext(wb.setup, spec, t.dir), {
+        warmup: config.runs.warmup,
+        pairs,
+        next: (_, target) => target,
+        rng,
+        progress: () => {
+        }
+      });
+      const bad = runs.find((r) => r.status !== "ok");
+      if (bad) throw new InfrastructureError(`calibration: ${spec.name} ${bad.error ?? bad.status}`);
+      for (const m of [spec.metric, ...spec.extraMetrics]) {
+        const ev = metricEvidence(runs, spec, m, config.decision, seed + k, NO_FLOOR);
+        if (!ev) continue;
+        const acc = perMetric.get(m.name) ?? { cvs: [], sds: [], changes: [], alarms: 0 };
+        acc.cvs.push(ev.cvBasePct, ev.cvHeadPct);
+        acc.sds.push(ev.comparison.pairSdPct);
+        acc.changes.push(ev.comparison.changePct);
+        if (judgeAlone(ev, config.decision).verdict !== "UNCHANGED") acc.alarms++;
+        perMetric.set(m.name, acc);
+      }
+    }
+    const metrics = {};
+    for (const [name, acc] of perMetric) {
+      const sd = Math.sqrt(acc.sds.reduce((a2, s) => a2 + s * s, 0) / acc.sds.length);
+      metrics[name] = {
+        cvPct: median(acc.cvs),
+        pairSdPct: sd,
+        aaChangesPct: acc.changes,
+        falseAlarms: acc.alarms,
+        noiseBandPct: Math.max(config.decision.minEffectPct, config.decision.cvMultiplier * sd / Math.sqrt(pairs)),
+        mde80Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.8),
+        mde95Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.95)
+      };
+    }
+    cal.benchmarks[spec.name] = { argv: spec.argv, metrics };
+  }
+  return cal;
+}
+
+// src/engine/measure/counters.ts
+import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync9, rmSync as rmSync5 } from "node:fs";
+import { tmpdir as tmpdir4 } from "node:os";
+import { join as join7 } from "node:path";
+async function probePerf(env) {
+  const perf = which("perf");
+  if (!perf) return "missing";
+  const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir4(), env, timeoutSeconds: 30 });
+  const count2 = /^(\d+),/m.exec(r.stderr);
+  return r.exitCode === 0 && count2 && Number(count2[1]) > 0 ? "ok" : "unsupported";
+}
+var PERF_MISSING = "perf is not installed (Debian package 'linux-perf')";
+var PERF_UNSUPPORTED = "hardware counters are not available here (perf: instructions:u <not supported>)";
+async function probeCounters(env) {
+  const perf = await probePerf(env);
+  if (perf === "ok") return { tool: "perf", note: "perf stat -e instructions:u" };
+  const note = perf === "missing" ? PERF_MISSING : PERF_UNSUPPORTED;
+  if (which("valgrind")) return { tool: "valgrind", note: `${note}; using valgrind (cachegrind) instead` };
+  return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
+}
+async function countInstructions(tool2, argv, opts) {
+  const dir = mkdtempSync4(join7(tmpdir4(), "perfgate-count-"));
+  const out = join7(dir, "counts.txt");
+  const target = opts.preload ? ["env", `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
+  const cmd = tool2 === "perf" ? ["perf", "stat", "-x,", "-e", "instructions:u", "-o", out, "--", ...target] : [
+    "valgrind",
+    "--tool=cachegrind",
+    "--cache-sim=no",
+    "--cachegrind-out-file=/dev/null",
+    "--trace-children=yes",
+    `--log-file=${out}`,
+    ...target
+  ];
+  try {
+    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
+    if (r.exitCode !== 0 || r.signal)
+      return {
+        ok: false,
+        stdout: r.stdout,
+        error: `the counted run failed (${r.signal ?? `exit ${r.exitCode}`}): ${tail(r.stderr, 2).join(" | ")}`
+      };
+    let text = "";
+    try {
+      text = readFileSync9(out, "utf8");
+    } catch {
+      return { ok: false, stdout: r.stdout, error: `${tool2} wrote no counts` };
+    }
+    const m = tool2 === "perf" ? /^(\d+),[^,]*,instructions:u/m.exec(text) : [...text.matchAll(/I\s+refs:\s+([\d,]+)/g)].pop();
+    const n2 = m ? Number(m[1].replaceAll(",", "")) : NaN;
+    return Number.isFinite(n2) && n2 > 0 ? { ok: true, instructions: n2, stdout: r.stdout } : { ok: false, stdout: r.stdout, error: `${tool2} reported no instruction count` };
+  } finally {
+    rmSync5(dir, { recursive: true, force: true });
+  }
+}
+async function instructionPass(spec, trees, env, probe, progress) {
+  if (!probe.tool) return { error: probe.note };
+  const out = { tool: probe.tool };
+  for (const side of ["base", "head"]) {
+    progress({ type: "counters", benchmark: spec.name, side, tool: probe.tool });
+    const tree = trees[side];
+    const cmd = sideCommand(spec, tree, spec.instructions?.argv ?? spec.argv);
+    const r = await countInstructions(probe.tool, cmd.argv, {
+      cwd: tree.dir,
+      env,
+      preload: cmd.preload,
+      timeoutSeconds: spec.timeoutSeconds * 100
+    });
+    const ops = r.ok ? opsOf(r.stdout, spec) : void 0;
+    if (!r.ok || !r.instructions || !ops)
+      return { tool: probe.tool, error: `${side}: ${r.error ?? "the counted run reported no operation count"}` };
+    out[side] = r.instructions / ops;
+  }
+  return out;
+}
+
+// src/engine/measure/preflight.ts
 import { readFileSync as readFileSync10 } from "node:fs";
 import { cpus as cpus3 } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16220,32 +16391,8 @@ async function preflight(spec) {
 
 // src/engine/compare.ts
 var RESULT_SCHEMA = "perfgate/result@1";
-var InfrastructureError = class extends Error {
-};
 function summarizeBuild(b) {
   return { ok: b.ok, cached: b.tree?.cached ?? false, seconds: b.seconds, logTail: b.logTail, logFile: b.logFile };
-}
-async function resolveRefs(root, opts) {
-  let head;
-  if (opts.head === void 0) {
-    const sha = await tryResolve(root, "HEAD");
-    head = { ref: "working tree", sha, treeId: await workingTreeId(root), subject: sha ? await shortLog(root, sha) : void 0 };
-  } else {
-    const sha = await resolveCommit(root, opts.head);
-    head = { ref: opts.head, sha, treeId: sha, subject: await shortLog(root, sha) };
-  }
-  let baseRef = opts.base;
-  let baseSha;
-  if (baseRef !== void 0) {
-    baseSha = await resolveCommit(root, baseRef);
-  } else {
-    const branch = await defaultBranch(root);
-    const headCommit = head.sha ?? "HEAD";
-    baseSha = branch ? await mergeBase(root, headCommit, branch) : void 0;
-    baseRef = branch && baseSha ? `merge-base(${branch})` : "HEAD";
-    baseSha ??= await resolveCommit(root, "HEAD");
-  }
-  return { base: { ref: baseRef, sha: baseSha, treeId: baseSha, subject: await shortLog(root, baseSha) }, head };
 }
 function undecided(config, verdict, reason, syscallsReason) {
   return config.benchmarks.map((spec) => ({
@@ -16266,37 +16413,22 @@ function undecided(config, verdict, reason, syscallsReason) {
     runs: []
   }));
 }
+function finish(result, benchmarks) {
+  const verdicts = benchmarks.map((b) => b.verdict);
+  return { ...result, benchmarks, verdictCounts: countVerdicts(verdicts), outcome: overallOutcome(verdicts) };
+}
 async function compare2(opts) {
   const { config } = opts;
   const progress = opts.onProgress ?? (() => {
   });
-  const root = await repoRoot(opts.cwd);
-  const refs = await resolveRefs(root, opts);
+  const wb = await openWorkbench(opts.cwd, config);
+  const refs = opts.refs ?? await resolveRefs(wb.root, opts.base, opts.head);
   const seed = opts.seed ?? config.runs.seed ?? randomSeed();
   const pairs = opts.pairs ?? config.runs.pairs;
-  const cacheDir = cacheRoot();
-  const setup = measureSetup(config);
-  const { tools, env, cpu } = setup;
-  const machine = await describeMachine();
   const builds = {};
   for (const side of ["base", "head"]) {
-    progress({ type: "build", side, state: "start" });
-    const ref = refs[side];
-    builds[side] = await buildSide({
-      repo: root,
-      treeId: ref.treeId,
-      fromWorkingTree: side === "head" && opts.head === void 0,
-      config,
-      cacheDir,
-      useCache: opts.useCache ?? true
-    });
-    const b = builds[side];
-    progress({ type: "build", side, state: b.ok ? b.tree?.cached ? "cached" : "done" : "failed", seconds: b.seconds });
-    if (!b.ok && side === "base")
-      throw new InfrastructureError(
-        `the base (${ref.ref} ${ref.sha?.slice(0, 12)}) failed to build, so there is nothing to compare against:
-${b.logTail.join("\n")}`
-      );
+    builds[side] = await buildRef(wb, refs[side], side, { useCache: opts.useCache, progress });
+    if (side === "base") requireBuilt(builds.base, `the base (${refs.base.ref} ${refs.base.sha?.slice(0, 12)})`);
   }
   const result = {
     schema: RESULT_SCHEMA,
@@ -16305,154 +16437,61 @@ ${b.logTail.join("\n")}`
     pairs,
     config,
     refs,
-    machine,
-    tools,
+    machine: wb.machine,
+    tools: wb.setup.tools,
     build: { base: summarizeBuild(builds.base), head: summarizeBuild(builds.head) },
     benchmarks: [],
     outcome: "fail",
     verdictCounts: {}
   };
-  if (!builds.head.ok || !builds.head.tree || !builds.base.tree) {
-    result.benchmarks = undecided(config, "BUILD_FAILED", "the head failed to build", "not built");
-    result.verdictCounts = countVerdicts(result.benchmarks);
-    return result;
-  }
+  if (!builds.head.ok || !builds.head.tree || !builds.base.tree)
+    return finish(result, undecided(config, "BUILD_FAILED", "the head failed to build", "not built"));
   const trees = { base: builds.base.tree, head: builds.head.tree };
   if (config.preflight.enabled) {
     progress({ type: "preflight" });
     result.preflight = await preflight(config.preflight);
     if (!result.preflight.ok) {
       const reason = result.preflight.reason ?? "the machine is too noisy";
-      result.benchmarks = undecided(config, "UNSTABLE", reason, "not run: pre-flight probe failed");
-      result.verdictCounts = countVerdicts(result.benchmarks);
-      result.outcome = "inconclusive";
-      return result;
+      return finish(result, undecided(config, "UNSTABLE", reason, "not run: pre-flight probe failed"));
     }
   }
-  result.pinnedCpu = cpu;
+  result.pinnedCpu = wb.setup.cpu;
   const rng = seededRng(seed);
-  const straceIssue = config.syscallPass.enabled ? await straceProblem(tools.strace) : "the syscall pass is disabled in the config";
-  if (straceIssue && opts.requireSyscalls) throw new InfrastructureError(`--require-syscalls: ${straceIssue}`);
-  const maxPairs = Math.max(pairs, opts.maxPairs ?? config.runs.maxPairs);
-  const sampling = { pairs, maxPairs, step: config.runs.step, looks: plannedLooks(pairs, maxPairs, config.runs.step) };
-  result.sampling = sampling;
+  const straceIssue = await syscallProblem(wb);
+  if (straceIssue && (opts.requireSyscalls ?? config.syscallPass.require))
+    throw new InfrastructureError(
+      `syscalls must be counted (${opts.requireSyscalls ? "--require-syscalls" : "syscall_pass.require"}): ${straceIssue}`
+    );
+  const plan = samplingPlan(pairs, opts.maxPairs ?? config.runs.maxPairs, config.runs.step);
+  result.sampling = plan;
   const calFile = opts.calibrationFile === null ? void 0 : opts.calibrationFile ?? defaultCalibrationFile(config);
   const cal = calFile ? loadCalibration(calFile) : void 0;
-  const usedCal = /* @__PURE__ */ new Set();
-  const floor = (spec, metric, n2) => {
-    const sd = calibratedSdPct(cal, spec.name, spec.argv, metric);
-    if (sd === void 0 || n2 < 1) return 0;
-    usedCal.add(spec.name);
-    return config.decision.cvMultiplier * sd / Math.sqrt(n2);
-  };
+  const { floor, used } = calibratedFloor(cal, config.decision);
   const measured = [];
   let counters;
   for (const spec of config.benchmarks) {
-    const ctx = (side) => runContext(setup, spec, trees[side].dir);
-    const runs = await measurePairs(spec, trees, ctx, sampling, config, seed, rng, progress, floor);
+    const runs = await measurePairs(spec, trees, (side) => runContext(wb.setup, spec, trees[side].dir), {
+      warmup: config.runs.warmup,
+      pairs: plan.pairs,
+      next: stoppingRule(plan, spec, config.decision, seed, floor),
+      rng,
+      progress
+    });
     const failed = runs.some((r) => r.status !== "ok");
-    const syscalls = failed ? { measured: false, reason: "skipped: a run failed" } : await syscallPass(spec, trees, env, tools.strace, straceIssue, progress);
+    const syscalls = failed ? { measured: false, reason: "skipped: a run failed" } : await syscallPass(spec, trees, wb.setup.env, wb.setup.tools.strace, straceIssue, progress);
     const m = gatherEvidence(spec, runs, syscalls, config, seed, floor);
     if (spec.instructions && !failed) {
-      counters ??= await probeCounters(env);
-      m.instructions = await instructionPass(spec, trees, env, counters, progress);
+      counters ??= await probeCounters(wb.setup.env);
+      m.instructions = await instructionPass(spec, trees, wb.setup.env, counters, progress);
     }
     measured.push(m);
   }
-  result.benchmarks = decideAll(measured, config, sampling.looks);
-  if (cal && calFile && usedCal.size)
-    result.calibration = { file: calFile, createdAt: cal.createdAt, ageDays: calibrationAgeDays(cal), benchmarks: [...usedCal] };
-  result.verdictCounts = countVerdicts(result.benchmarks);
-  result.outcome = overallOutcome(result.benchmarks.map((b) => b.verdict));
-  return result;
-}
-function countVerdicts(benchmarks) {
-  const counts = {};
-  for (const b of benchmarks) counts[b.verdict] = (counts[b.verdict] ?? 0) + 1;
-  return counts;
+  if (cal && calFile && used.size)
+    result.calibration = { file: calFile, createdAt: cal.createdAt, ageDays: calibrationAgeDays(cal), benchmarks: [...used] };
+  return finish(result, decideAll(measured, config, plan));
 }
 function exitCodeFor(outcome) {
   return outcome === "pass" ? 0 : outcome === "fail" ? 1 : 4;
-}
-
-// src/engine/calibrate.ts
-async function calibrate(opts) {
-  const { config } = opts;
-  const say = opts.onProgress ?? (() => {
-  });
-  const root = await repoRoot(opts.cwd);
-  const tree = opts.ref === void 0 ? await workingTreeId(root) : await resolveCommit(root, opts.ref);
-  const built = await buildSide({
-    repo: root,
-    treeId: tree,
-    fromWorkingTree: opts.ref === void 0,
-    config,
-    cacheDir: cacheRoot(),
-    useCache: true
-  });
-  if (!built.ok || !built.tree) throw new InfrastructureError(`the tree to calibrate with failed to build:
-${built.logTail.join("\n")}`);
-  const t = built.tree;
-  const pairs = opts.pairs ?? config.runs.pairs;
-  const sampling = { pairs, maxPairs: pairs, step: config.runs.step, looks: 1 };
-  const setup = measureSetup(config);
-  const seed = opts.seed ?? randomSeed();
-  const rng = seededRng(seed);
-  const cal = {
-    schema: CALIBRATION_SCHEMA,
-    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
-    machine: await describeMachine(),
-    tree,
-    pairs,
-    comparisons: opts.comparisons,
-    alpha: config.decision.alpha,
-    benchmarks: {}
-  };
-  for (const spec of config.benchmarks) {
-    const perMetric = /* @__PURE__ */ new Map();
-    for (let k = 0; k < opts.comparisons; k++) {
-      say(`[${spec.name}] A/A comparison ${k + 1}/${opts.comparisons}`);
-      const runs = await measurePairs(
-        spec,
-        { base: t, head: t },
-        () => runContext(setup, spec, t.dir),
-        sampling,
-        config,
-        seed,
-        rng,
-        () => {
-        }
-      );
-      const bad = runs.find((r) => r.status !== "ok");
-      if (bad) throw new InfrastructureError(`calibration: ${spec.name} ${bad.error ?? bad.status}`);
-      for (const m of [spec.metric, ...spec.extraMetrics]) {
-        const side = (s) => runs.filter((r) => r.kind === "pair" && r.side === s).map((r) => r.metrics[m.name]);
-        const ev = pairedEvidence(side("base"), side("head"), m.higherIsBetter, config.decision, seed + k);
-        if (!ev) continue;
-        const acc = perMetric.get(m.name) ?? { cvs: [], sds: [], changes: [], alarms: 0 };
-        acc.cvs.push(ev.cvBasePct, ev.cvHeadPct);
-        acc.sds.push(ev.comparison.pairSdPct);
-        acc.changes.push(ev.comparison.changePct);
-        if (judge(ev, config.decision, ev.comparison.pValue).verdict !== "UNCHANGED") acc.alarms++;
-        perMetric.set(m.name, acc);
-      }
-    }
-    const metrics = {};
-    for (const [name, acc] of perMetric) {
-      const sd = Math.sqrt(acc.sds.reduce((a2, s) => a2 + s * s, 0) / acc.sds.length);
-      metrics[name] = {
-        cvPct: median(acc.cvs),
-        pairSdPct: sd,
-        aaChangesPct: acc.changes,
-        falseAlarms: acc.alarms,
-        noiseBandPct: Math.max(config.decision.minEffectPct, config.decision.cvMultiplier * sd / Math.sqrt(pairs)),
-        mde80Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.8),
-        mde95Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.95)
-      };
-    }
-    cal.benchmarks[spec.name] = { argv: spec.argv, metrics };
-  }
-  return cal;
 }
 
 // src/engine/config.ts
@@ -16770,17 +16809,15 @@ function tool(name, required, purpose) {
   return path6 ? { name, status: "ok", detail: path6, required } : { name, status: "missing", detail: `${purpose}; install the Debian package '${PACKAGE_OF[name] ?? name}'`, required };
 }
 async function perfCounters() {
-  const perf = which("perf");
-  if (!perf)
+  const perf = await probePerf({ PATH: process.env.PATH ?? "/usr/bin:/bin" });
+  if (perf === "missing")
     return {
       name: "perf counters",
       status: "missing",
       detail: "instruction counts fall back to valgrind; install the Debian package 'linux-perf'",
       required: false
     };
-  const r = await execa(perf, ["stat", "-x,", "-e", "instructions:u", "true"], { reject: false, stdin: "ignore" });
-  const text = String(r.stderr);
-  if (r.exitCode !== 0 || /not supported|not counted|<not/i.test(text))
+  if (perf === "unsupported")
     return {
       name: "perf counters",
       status: "warn",
@@ -16842,6 +16879,18 @@ async function runDoctor() {
   return checks;
 }
 
+// src/report/text-table.ts
+function textTable(rows) {
+  const header = rows[0];
+  if (!header) return [];
+  const widths = header.map((_, i2) => Math.max(...rows.map((r) => (r[i2] ?? "").length)));
+  const lines = rows.map(
+    (r) => r.map((c3, i2) => c3.padEnd(widths[i2] ?? 0)).join("  ").trimEnd()
+  );
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return lines;
+}
+
 // src/report/calibration.ts
 function renderCalibration(cal) {
   const rows = [["benchmark", "metric", "CV", "pair SD", "noise band", "MDE 80%", "MDE 95%", "A/A alarms"]];
@@ -16859,11 +16908,7 @@ function renderCalibration(cal) {
       ]);
     }
   }
-  const widths = rows[0].map((_, i2) => Math.max(...rows.map((r) => (r[i2] ?? "").length)));
-  const lines = rows.map(
-    (r) => r.map((c3, i2) => c3.padEnd(widths[i2] ?? 0)).join("  ").trimEnd()
-  );
-  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  const lines = textTable(rows);
   return [
     `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${cal.machine.cpuModel} (${cal.machine.cores} cores)`,
     "",
@@ -17065,11 +17110,7 @@ function renderTerminal(r) {
       if (x.status === "exceeded")
         rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), "", "", "", "", "", "", "BUDGET_EXCEEDED"]);
   }
-  const widths = rows[0].map((_, i2) => Math.max(...rows.map((row) => (row[i2] ?? "").length)));
-  const lines = rows.map(
-    (row) => row.map((cell, i2) => cell.padEnd(widths[i2] ?? 0)).join("  ").trimEnd()
-  );
-  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  const lines = textTable(rows);
   const notes = [];
   for (const b of r.benchmarks) {
     for (const m of b.metrics) if (m.verdict !== "UNCHANGED") notes.push(`  ${b.name} ${m.metric}: ${m.reason}`);
@@ -17188,7 +17229,8 @@ async function cmdCompare(args, io) {
     pairs,
     maxPairs,
     seed,
-    requireSyscalls: values["require-syscalls"] ?? false,
+    requireSyscalls: values["require-syscalls"] ? true : void 0,
+    // else syscall_pass.require
     useCache: !values["no-cache"],
     calibrationFile: values["no-calibration"] ? null : values.calibration ? resolve(io.cwd, values.calibration) : void 0,
     onProgress: values.quiet ? void 0 : progressPrinter(io)

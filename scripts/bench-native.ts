@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { configFromObject } from '../src/engine/config';
-import { DEFAULT_ALLOCATORS, rebase } from '../src/engine/rebase';
-import { renderScorecard } from '../src/report/scorecard';
+import { DEFAULT_ALLOCATORS } from '../src/scorecard/allocators';
+import { renderScorecard } from '../src/scorecard/markdown';
+import { rebase } from '../src/scorecard/rebase';
 
 const SUITE = [
   { name: 'random_mixed', argv: ['{build}/random_mixed'] },

@@ -20,10 +20,10 @@ import { parseArgs } from 'node:util';
 
 import { median } from 'simple-statistics';
 
-import { runBenchmark } from '../src/engine/bench-run';
+import { runBenchmark } from '../src/engine/measure/bench-run';
 import { configFromObject } from '../src/engine/config';
 import type { ComparisonResult } from '../src/engine/compare';
-import { findGnuTime, which } from '../src/engine/tools';
+import { findGnuTime, which } from '../src/engine/host/tools';
 
 const ROOT = join(import.meta.dirname, '..');
 const { values } = parseArgs({

@@ -6,24 +6,31 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 
+import { parse as parseYaml, stringify } from 'yaml';
+
 import type { ComparisonResult } from '../src/engine/compare';
 import { ROOT, runCli, tempDir, writeFiles } from './helpers';
 
 it('compares the bundled allocator suite end to end', () => {
   const dir = tempDir('perfgate-suite-');
   const config = join(dir, 'tiny.yml');
-  const shipped = readFileSync(join(ROOT, 'perfgate.yml'), 'utf8');
   // The shipped config with every benchmark shrunk: same binaries, less work.
-  const tiny = shipped
-    .replace('"2000000", "400", "1"]', '"200000", "400", "1"]')
-    .replace('"1000000", "400", "1", "2048", "32768"]', '"100000", "400", "1", "2048", "32768"]')
-    .replace('"1000", "5", "1", "200000"]', '"500", "2", "1", "5000"]')
-    .replace('"1", "1", "2000", "1000"]', '"1", "1", "50", "500"]')
-    .replace('"50000", "5"]', '"5000", "2"]')
-    .replace('"300", "8"]', '"30", "4"]')
-    .replace('max_band_pct: 8 ', 'max_band_pct: 50 ')
-    .replace('max_cv_pct: 30 ', 'max_cv_pct: 80 ');
-  assert.notEqual(tiny, shipped);
+  const SMALL: Record<string, string[]> = {
+    random_mixed: ['{build}/random_mixed', '200000', '400', '1'],
+    mid_mixed: ['{build}/random_mixed', '100000', '400', '1', '2048', '32768'],
+    larson: ['{build}/larson', '2', '8', '1000', '500', '2', '1', '5000'],
+    xthread: ['{build}/xthread', '1', '1', '50', '500'],
+    burst: ['{build}/burst', '5000', '2'],
+    large: ['{build}/large', '30', '4'],
+  };
+  const shipped = parseYaml(readFileSync(join(ROOT, 'perfgate.yml'), 'utf8')) as {
+    decision: Record<string, unknown>;
+    benchmarks: { name: string; argv: string[] }[];
+  };
+  assert.deepEqual(shipped.benchmarks.map((b) => b.name).sort(), Object.keys(SMALL).sort(), 'a shipped benchmark has no small size here');
+  for (const b of shipped.benchmarks) b.argv = SMALL[b.name]!;
+  shipped.decision = { ...shipped.decision, max_band_pct: 50, max_cv_pct: 80 };
+  const tiny = stringify(shipped);
   writeFiles(dir, { 'tiny.yml': tiny });
   const out = join(dir, 'result.json');
   const r = runCli(
@@ -53,7 +60,7 @@ it('compares the bundled allocator suite end to end', () => {
   // A preload that does not load (a typo in the path) leaves glibc serving
   // malloc: perfgate must refuse to report those numbers as the allocator's.
   writeFiles(dir, {
-    'typo.yml': tiny.replace('preload: "{build}/libpgalloc.so"', 'preload: "{build}/libpgaloc.so"'),
+    'typo.yml': stringify({ ...shipped, benchmarks: [{ ...shipped.benchmarks[0], preload: '{build}/libpgaloc.so' }] }),
   });
   const typo = runCli(ROOT, ['compare', '--config', join(dir, 'typo.yml'), '--runs', '2', '--max-runs', '2', '--json', out, '--quiet'], {
     PERFGATE_CACHE_DIR: join(dir, 'cache'),

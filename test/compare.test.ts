@@ -2,7 +2,7 @@
  * benchmark, and commits that change nothing, slow it down, crash it, hang
  * it, add syscalls, or break the build. Real gcc, make, strace, processes. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 
@@ -204,6 +204,46 @@ describe('perfgate compare on a temporary repository', () => {
     assert.match(r.stdout, /Noise bands floored by the calibration of \d{4}-\d\d-\d\d \(less than a day old\)/);
     const band = result.benchmarks[0]!.metrics[0]!.comparison!.noiseBandPct;
     assert.ok(band >= (2 * m.pairSdPct) / Math.sqrt(8) - 1e-9, `band ${band} below the calibrated floor`);
+  });
+
+  it('syscall_pass.require: without strace the comparison stops (exit 3); without it, budgets say "not measured"', () => {
+    // A PATH with every tool of this machine except strace.
+    const bin = tempDir('perfgate-nostrace-');
+    for (const dir of (process.env.PATH ?? '').split(':'))
+      for (const name of existsSync(dir) ? readdirSync(dir) : [])
+        if (name !== 'strace' && !existsSync(join(bin, name))) symlinkSync(join(dir, name), join(bin, name));
+    const cfgDir = tempDir('perfgate-require-');
+    writeFiles(cfgDir, {
+      'require.yml': `${TINY_CONFIG}syscall_pass: { require: true }\n`,
+      'lenient.yml': TINY_CONFIG,
+    });
+    const run = (cfg: string) =>
+      runCli(
+        repo,
+        [
+          'compare',
+          '--config',
+          join(cfgDir, cfg),
+          '--base',
+          shas.base as string,
+          '--head',
+          shas.nothing as string,
+          '--json',
+          join(cfgDir, `${cfg}.json`),
+          '--quiet',
+        ],
+        {
+          PERFGATE_CACHE_DIR: cache,
+          PATH: bin,
+        },
+      );
+    const strict = run('require.yml');
+    assert.equal(strict.code, 3, strict.stderr);
+    assert.match(strict.stderr, /syscalls must be counted \(syscall_pass\.require\): strace is not installed \(Debian package: strace\)/);
+    const lenient = run('lenient.yml');
+    assert.ok(lenient.code === 0 || lenient.code === 4, lenient.stderr);
+    const result = JSON.parse(readFileSync(join(cfgDir, 'lenient.yml.json'), 'utf8')) as ComparisonResult;
+    assert.equal(result.benchmarks[0]?.budgets[0]?.status, 'not_measured');
   });
 
   it('output the parser cannot read is BAD_OUTPUT, quoting what was printed', () => {

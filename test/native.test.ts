@@ -1,5 +1,7 @@
 /** The native suite's own tests (C API tests, threads, fork, real programs
- * under LD_PRELOAD, benchmark smoke runs), built with the real toolchain. */
+ * under LD_PRELOAD, benchmark smoke runs), built with the real toolchain:
+ * once as released, once as a debug build with pgalloc's internal
+ * assertions on the invariants of pages, segments and free lists. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -7,8 +9,8 @@ import { it } from 'node:test';
 
 import { ROOT } from './helpers';
 
-it('make -C native test passes', () => {
-  const r = spawnSync('make', ['-C', join(ROOT, 'native'), 'test'], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
+function makeTest(...vars: string[]): string {
+  const r = spawnSync('make', ['-C', join(ROOT, 'native'), ...vars, 'test'], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, out.slice(-4000));
   // Each part must have run, not been skipped.
@@ -21,4 +23,15 @@ it('make -C native test passes', () => {
     'bench_smoke: 12 passed, 0 failed',
   ])
     assert.ok(out.includes(part), `missing from the output: ${part}`);
+  return out;
+}
+
+it('make -C native test passes (release build)', () => {
+  assert.match(makeTest(), /test_debug: release build, internal assertions compiled out/);
+});
+
+it('make -C native DEBUG=1 test passes, and the assertions catch corrupting frees', () => {
+  const out = makeTest('DEBUG=1');
+  for (const what of ['interior free', 'small double free', 'huge double free'])
+    assert.match(out, new RegExp(`test_debug: ${what} caught: pgalloc: assertion failed: `));
 });

@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { isDenied, scrubEnv } from '../src/engine/env';
+import { isDenied, scrubEnv } from '../src/engine/host/env';
 import { codeBlock, escapeMarkdown } from '../src/report/escape';
+import { MARKDOWN_LIMIT, renderMarkdown } from '../src/report/markdown';
+import { syntheticResult } from './synthetic';
 
 describe('escaping', () => {
   it('neutralises links, images, HTML, mentions and table breaks', () => {
@@ -41,5 +43,17 @@ describe('environment scrubbing', () => {
     );
     assert.deepEqual(env, { PATH: '/bin', HOME: '/h', PGALLOC_STATS: '1' });
     assert.ok(isDenied('GITHUB_SHA') && isDenied('NPM_TOKEN') && !isDenied('LANG'));
+  });
+});
+
+describe('report size', () => {
+  it('200 benchmarks with failures stay under the limit by dropping details, never verdicts', () => {
+    const r = syntheticResult(200);
+    const full = renderMarkdown(r, { limit: 10_000_000 });
+    assert.ok(full.length > MARKDOWN_LIMIT, `the fixture is too small to test the limit (${full.length})`);
+    const md = renderMarkdown(r);
+    assert.ok(md.length <= MARKDOWN_LIMIT, `${md.length} characters`);
+    for (const b of r.benchmarks) assert.ok(md.includes(`| ${escapeMarkdown(b.name)} | ops\\_per\\_sec |`), `${b.name} lost its row`);
+    assert.match(md, /details truncated to stay within the size limit/);
   });
 });

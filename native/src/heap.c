@@ -1,8 +1,10 @@
 /* Heaps: one per thread, holding a queue of pages per size class.
  * This file is the slow path of malloc (find or make a page with a free
  * block), the retirement of empty pages, the remote-free path, and the
- * thread life cycle (create on first malloc, tear down at thread exit). */
+ * thread life cycle (create on first malloc, tear down at thread exit
+ * through a pthread key). */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "size_class.h"
@@ -19,6 +21,22 @@ __thread pg_heap_t *pg_tl_heap __attribute__((tls_model("initial-exec"))) = &pg_
 
 static pg_lock_t pg_heap_lock = PG_LOCK_INIT;
 static pg_heap_t *pg_heap_pool;
+
+/* Thread exit runs pg_heap_destroy through this key. Threads that allocate
+ * before the library constructor runs get registered once it exists. */
+static pthread_key_t pg_heap_key;
+static bool pg_key_ready;
+
+static void pg_heap_destroy(void *heap);
+
+static void pg_heap_register(pg_heap_t *heap) {
+    if (pg_key_ready) pthread_setspecific(pg_heap_key, heap);
+}
+
+void pg_heap_process_init(void) {
+    if (pthread_key_create(&pg_heap_key, pg_heap_destroy) == 0) pg_key_ready = true;
+    if (pg_tl_heap != &pg_heap_empty) pg_heap_register(pg_tl_heap);
+}
 
 static pg_heap_t *pg_heap_new(void) {
     pg_lock(&pg_heap_lock);
@@ -51,7 +69,9 @@ static pg_heap_t *pg_heap_init_thread(void) {
 }
 
 /* Thread exit: give back empty pages, abandon segments with live blocks. */
-void pg_heap_destroy(pg_heap_t *heap) {
+static void pg_heap_destroy(void *arg) {
+    pg_heap_t *heap = arg;
+    pg_assert(heap != &pg_heap_empty);
     for (size_t c = 0; c < PG_CLASSES; c++) {
         pg_page_t *page = heap->queues[c].first;
         while (page != NULL) {
@@ -86,6 +106,8 @@ static pg_page_t *pg_find_page(pg_heap_t *heap, size_t cls) {
     pg_page_t *page = heap->queues[cls].first;
     for (int i = 0; page != NULL && i < PG_MAX_SCAN; i++) {
         pg_page_t *next = page->next;
+        pg_assert(page->cls == cls);
+        pg_page_check(page);
         if (page->free == NULL) pg_page_collect(page);
         if (page->free == NULL && page->capacity < page->reserved) pg_page_extend(page);
         if (page->free != NULL) {
@@ -112,12 +134,14 @@ void *pg_malloc_generic(pg_heap_t *heap, size_t size) {
             return NULL;
         }
     }
+    pg_assert(size <= PG_MEDIUM_MAX);
     size_t cls = pg_size_class(size);
     pg_page_t *page = pg_find_page(heap, cls);
     if (page == NULL) {
         errno = ENOMEM;
         return NULL;
     }
+    pg_assert(page->cls == cls && page->block_size >= size && heap->pages[cls] == page);
     pg_block_t *block = page->free;
     page->free = block->next;
     page->used++;
@@ -128,6 +152,8 @@ void *pg_malloc_generic(pg_heap_t *heap, size_t size) {
  * of its class (the size is likely to come back soon), otherwise hand it
  * back to its segment. */
 void pg_page_retire(pg_heap_t *heap, pg_page_t *page) {
+    pg_assert(page->used == 0);
+    pg_page_check(page);
     pg_queue_t *q = &heap->queues[page->cls];
     if (q->first == page && q->last == page) return;
     pg_queue_remove(heap, page->cls, page);
@@ -142,6 +168,7 @@ void pg_free_generic(pg_segment_t *seg, pg_page_t *page, void *p) {
         return;
     }
     pg_block_t *block = page->has_aligned ? (pg_block_t *)pg_page_block_start(page, p) : p;
+    pg_assert(pg_page_is_block(page, block));
     pg_heap_t *heap = pg_tl_heap;
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap) {
         pg_free_local(heap, page, block);

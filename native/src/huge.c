@@ -73,6 +73,7 @@ void *pg_huge_alloc(size_t size, bool zero) {
         if (seg == NULL) return NULL; /* errno is ENOMEM */
         seg->size = need;
     }
+    pg_assert(((uintptr_t)seg & PG_SEGMENT_MASK) == 0 && seg->size >= need);
     seg->kind = PG_KIND_HUGE;
     seg->page_shift = PG_SEGMENT_SHIFT; /* any interior pointer maps to pages[0] */
     seg->page_count = 1;
@@ -87,6 +88,8 @@ void *pg_huge_alloc(size_t size, bool zero) {
 }
 
 void pg_huge_free(pg_segment_t *seg) {
+    pg_assert(seg->kind == PG_KIND_HUGE && seg->pages[0].in_use); /* not freed twice */
+    seg->pages[0].in_use = false;
     if (seg->size > PG_HUGE_CACHE_ENTRY_MAX) {
         pg_os_free(seg, seg->size);
         return;

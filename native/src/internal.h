@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef PG_DEBUG
+#define PG_DEBUG 0
+#endif
+
 #define PG_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PG_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define PG_HIDDEN __attribute__((visibility("hidden")))
@@ -97,6 +101,18 @@ typedef struct pg_heap_s {
     struct pg_heap_s *next_free;
 } pg_heap_t;
 
+/* ---- internal assertions (assert.c) ----
+ * Invariants of pages, segments and free lists, checked in debug builds
+ * (`make DEBUG=1`, like mimalloc's mi_assert_internal) and compiled out of
+ * release builds, fast paths included. A failure prints the expression and
+ * aborts. */
+#if PG_DEBUG
+PG_HIDDEN _Noreturn void pg_assert_fail(const char *expr, const char *file, int line, const char *func);
+#define pg_assert(x) (PG_LIKELY(x) ? (void)0 : pg_assert_fail(#x, __FILE__, __LINE__, __func__))
+#else
+#define pg_assert(x) ((void)0)
+#endif
+
 /* ---- shared state ---- */
 PG_HIDDEN extern pg_page_t pg_page_empty;
 PG_HIDDEN extern pg_heap_t pg_heap_empty;
@@ -121,9 +137,18 @@ _Static_assert(sizeof(pg_page_t) == 64, "page metadata should stay one cache lin
 
 static inline size_t pg_align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
+/* Whether `p` is the start of a block of `page` (a debug-build check). */
+static inline bool pg_page_is_block(const pg_page_t *page, const void *p) {
+    const uint8_t *b = p;
+    return page->in_use && b >= page->start && b < page->start + (size_t)page->capacity * page->block_size &&
+           (size_t)(b - page->start) % page->block_size == 0;
+}
+
 /* The owner's free: push on `local_free`; an emptied page is retired. */
 PG_HIDDEN void pg_page_retire(pg_heap_t *heap, pg_page_t *page);
 static inline void pg_free_local(pg_heap_t *heap, pg_page_t *page, pg_block_t *block) {
+    pg_assert(pg_page_is_block(page, block));
+    pg_assert(page->used > 0);
     block->next = page->local_free;
     page->local_free = block;
     if (PG_UNLIKELY(--page->used == 0)) pg_page_retire(heap, page);
@@ -156,6 +181,11 @@ PG_HIDDEN void pg_page_extend(pg_page_t *page);
 PG_HIDDEN void pg_page_collect(pg_page_t *page);
 PG_HIDDEN void pg_page_collect_all(pg_page_t *page);
 PG_HIDDEN uint8_t *pg_page_block_start(const pg_page_t *page, const void *p);
+#if PG_DEBUG
+PG_HIDDEN void pg_page_check(const pg_page_t *page);
+#else
+static inline void pg_page_check(const pg_page_t *page) { (void)page; }
+#endif
 PG_HIDDEN void pg_queue_push_front(pg_heap_t *heap, size_t cls, pg_page_t *page);
 PG_HIDDEN void pg_queue_push_back(pg_heap_t *heap, size_t cls, pg_page_t *page);
 PG_HIDDEN void pg_queue_remove(pg_heap_t *heap, size_t cls, pg_page_t *page);
@@ -180,8 +210,7 @@ PG_HIDDEN void pg_huge_atfork_child(void);
 /* ---- heap.c ---- */
 PG_HIDDEN void *pg_malloc_generic(pg_heap_t *heap, size_t size);
 PG_HIDDEN void pg_free_generic(pg_segment_t *seg, pg_page_t *page, void *p);
-PG_HIDDEN void pg_heap_register(pg_heap_t *heap);
-PG_HIDDEN void pg_heap_destroy(pg_heap_t *heap);
+PG_HIDDEN void pg_heap_process_init(void);
 PG_HIDDEN void pg_heap_atfork_prepare(void);
 PG_HIDDEN void pg_heap_atfork_parent(void);
 PG_HIDDEN void pg_heap_atfork_child(void);

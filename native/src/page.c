@@ -26,6 +26,8 @@ void pg_page_init(pg_page_t *page, size_t cls, size_t block_size) {
     page->capacity = 0;
     page->reserved = (uint16_t)((size_t)(end - page->start) / block_size);
     page->next = page->prev = NULL;
+    pg_assert(block_size >= PG_ALIGN && block_size % PG_ALIGN == 0);
+    pg_assert(page->reserved > 0 && page->start >= (uint8_t *)(seg + 1));
 }
 
 /* Link the next run of never-used blocks into `free`, in address order. */
@@ -33,6 +35,7 @@ void pg_page_extend(pg_page_t *page) {
     size_t bs = page->block_size;
     size_t n = PG_EXTEND_BYTES / bs;
     if (n < 1) n = 1;
+    pg_assert(page->capacity < page->reserved);
     size_t left = (size_t)page->reserved - page->capacity;
     if (n > left) n = left;
     uint8_t *first = page->start + (size_t)page->capacity * bs;
@@ -53,6 +56,7 @@ static void pg_page_collect_remote(pg_page_t *page) {
         tail = tail->next;
         n++;
     }
+    pg_assert(page->used >= n); /* more remote frees than blocks out: a double free */
     tail->next = page->free;
     page->free = head;
     page->used -= n;
@@ -79,6 +83,27 @@ void pg_page_collect_all(pg_page_t *page) {
     pg_page_collect_remote(page);
 }
 
+#if PG_DEBUG
+/* Blocks on a list of `page`, each a block of the page; a list longer than
+ * the page's capacity has a cycle (a double free). */
+static size_t pg_list_check(const pg_page_t *page, const pg_block_t *b) {
+    size_t n = 0;
+    for (; b != NULL; b = b->next) {
+        pg_assert(pg_page_is_block(page, b));
+        pg_assert(++n <= page->capacity);
+    }
+    return n;
+}
+
+/* The owner's invariant: every carved block is out (`used`) or on one of the
+ * owner's lists, except those on `thread_free`, which `used` still counts. */
+void pg_page_check(const pg_page_t *page) {
+    pg_assert(page->in_use && page->capacity <= page->reserved && page->used <= page->capacity);
+    size_t listed = pg_list_check(page, page->free) + pg_list_check(page, page->local_free);
+    pg_assert(listed + page->used == page->capacity);
+}
+#endif
+
 uint8_t *pg_page_block_start(const pg_page_t *page, const void *p) {
     size_t off = (size_t)((const uint8_t *)p - page->start);
     return page->start + off - off % page->block_size;
@@ -90,6 +115,7 @@ static void pg_queue_sync(pg_heap_t *heap, size_t cls) {
 }
 
 void pg_queue_push_front(pg_heap_t *heap, size_t cls, pg_page_t *page) {
+    pg_assert(page->in_use && page->cls == cls && page->next == NULL && page->prev == NULL);
     pg_queue_t *q = &heap->queues[cls];
     page->prev = NULL;
     page->next = q->first;
@@ -100,6 +126,7 @@ void pg_queue_push_front(pg_heap_t *heap, size_t cls, pg_page_t *page) {
 }
 
 void pg_queue_push_back(pg_heap_t *heap, size_t cls, pg_page_t *page) {
+    pg_assert(page->in_use && page->cls == cls && page->next == NULL && page->prev == NULL);
     pg_queue_t *q = &heap->queues[cls];
     page->next = NULL;
     page->prev = q->last;
@@ -111,6 +138,7 @@ void pg_queue_push_back(pg_heap_t *heap, size_t cls, pg_page_t *page) {
 
 void pg_queue_remove(pg_heap_t *heap, size_t cls, pg_page_t *page) {
     pg_queue_t *q = &heap->queues[cls];
+    pg_assert(page->cls == cls && (page->prev != NULL || q->first == page) && (page->next != NULL || q->last == page));
     if (page->prev) page->prev->next = page->next;
     else q->first = page->next;
     if (page->next) page->next->prev = page->prev;

@@ -40,7 +40,20 @@ static void pg_list_remove(pg_segment_t **head, pg_segment_t *seg) {
     seg->next = seg->prev = NULL;
 }
 
+/* A segment's page accounting: `used_pages` counts the pages in use. */
+static void pg_segment_check(const pg_segment_t *seg) {
+#if PG_DEBUG
+    pg_assert(((uintptr_t)seg & PG_SEGMENT_MASK) == 0 && seg->kind != PG_KIND_HUGE);
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < seg->page_count; i++) used += seg->pages[i].in_use;
+    pg_assert(used == seg->used_pages && used <= seg->page_count);
+#else
+    (void)seg;
+#endif
+}
+
 static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) {
+    pg_assert(((uintptr_t)seg & PG_SEGMENT_MASK) == 0 && kind != PG_KIND_HUGE);
     seg->kind = kind;
     seg->page_shift = kind == PG_KIND_SMALL ? PG_SMALL_PAGE_SHIFT : PG_MEDIUM_PAGE_SHIFT;
     seg->page_count = (uint32_t)(PG_SEGMENT_SIZE >> seg->page_shift);
@@ -80,6 +93,7 @@ static void pg_cache_trim(uint64_t now) {
 }
 
 static void pg_cache_put(pg_segment_t *seg) {
+    pg_assert(seg->used_pages == 0);
     pg_inject_segments(-1);
     uint64_t now = pg_os_now_ns();
     atomic_store_explicit(&seg->heap, NULL, memory_order_relaxed);
@@ -183,6 +197,9 @@ pg_page_t *pg_segment_page_alloc(pg_heap_t *heap, pg_kind_t kind) {
     pg_segment_t *seg = heap->avail[kind];
     if (seg == NULL) seg = pg_segment_acquire(heap, kind);
     if (seg == NULL) return NULL;
+    pg_assert(seg->kind == kind && atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap);
+    pg_assert(seg->used_pages < seg->page_count);
+    pg_segment_check(seg);
     pg_page_t *page = seg->pages;
     while (page->in_use) page++;
     page->in_use = true;
@@ -195,6 +212,8 @@ pg_page_t *pg_segment_page_alloc(pg_heap_t *heap, pg_kind_t kind) {
 
 void pg_segment_page_free(pg_heap_t *heap, pg_page_t *page) {
     pg_segment_t *seg = pg_page_segment(page);
+    pg_assert(page->in_use && atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap);
+    pg_segment_check(seg);
     page->in_use = false;
     page->cls = 0;
     if (seg->used_pages-- == seg->page_count) {

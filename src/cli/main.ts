@@ -11,12 +11,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { compare, exitCodeFor, InfrastructureError, type ProgressEvent } from '../engine/compare';
 import { calibrate } from '../engine/calibrate';
 import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
+import { compare, exitCodeFor, type ProgressEvent } from '../engine/compare';
 import { ConfigError, loadConfig, type Config } from '../engine/config';
 import { runDoctor } from '../engine/doctor';
-import { GitError, repoRoot } from '../engine/git';
+import { GitError, repoRoot } from '../engine/repo/git';
+import { InfrastructureError } from '../engine/workbench';
 import { renderCalibration } from '../report/calibration';
 import { renderMarkdown } from '../report/markdown';
 import { renderTerminal } from '../report/terminal';
@@ -125,7 +126,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
     pairs,
     maxPairs,
     seed,
-    requireSyscalls: values['require-syscalls'] ?? false,
+    requireSyscalls: values['require-syscalls'] ? true : undefined, // else syscall_pass.require
     useCache: !values['no-cache'],
     calibrationFile: values['no-calibration'] ? null : values.calibration ? resolve(io.cwd, values.calibration) : undefined,
     onProgress: values.quiet ? undefined : progressPrinter(io),

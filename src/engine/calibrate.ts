@@ -7,17 +7,13 @@
  * `compare` then uses the calibrated SD as the floor of each noise band. */
 import { median } from 'simple-statistics';
 
-import { buildSide, cacheRoot } from './build';
 import { CALIBRATION_SCHEMA, type Calibration, type MetricCalibration } from './calibration';
-import { InfrastructureError } from './compare';
-import { type Sampling, measurePairs, measureSetup, runContext } from './measure';
 import type { Config } from './config';
-import { repoRoot, resolveCommit, workingTreeId } from './git';
-import { describeMachine } from './machine';
+import { judgeAlone, metricEvidence, minimumDetectableLog, NO_FLOOR } from './decision';
+import { measurePairs } from './measure/pairs';
+import { runContext } from './measure/setup';
 import { randomSeed, seededRng } from './random';
-import { minimumDetectableLog } from './stats';
-import type { RunRecord } from './types';
-import { judge, pairedEvidence } from './verdict';
+import { InfrastructureError, buildRef, openWorkbench, requireBuilt, resolveTree } from './workbench';
 
 export interface CalibrateOptions {
   cwd: string;
@@ -33,28 +29,17 @@ export interface CalibrateOptions {
 export async function calibrate(opts: CalibrateOptions): Promise<Calibration> {
   const { config } = opts;
   const say = opts.onProgress ?? (() => {});
-  const root = await repoRoot(opts.cwd);
-  const tree = opts.ref === undefined ? await workingTreeId(root) : await resolveCommit(root, opts.ref);
-  const built = await buildSide({
-    repo: root,
-    treeId: tree,
-    fromWorkingTree: opts.ref === undefined,
-    config,
-    cacheDir: cacheRoot(),
-    useCache: true,
-  });
-  if (!built.ok || !built.tree) throw new InfrastructureError(`the tree to calibrate with failed to build:\n${built.logTail.join('\n')}`);
-  const t = built.tree;
+  const wb = await openWorkbench(opts.cwd, config);
+  const ref = await resolveTree(wb.root, opts.ref);
+  const t = requireBuilt(await buildRef(wb, ref, 'head'), `the tree to calibrate with (${ref.ref})`);
   const pairs = opts.pairs ?? config.runs.pairs;
-  const sampling: Sampling = { pairs, maxPairs: pairs, step: config.runs.step, looks: 1 };
-  const setup = measureSetup(config);
   const seed = opts.seed ?? randomSeed();
   const rng = seededRng(seed);
   const cal: Calibration = {
     schema: CALIBRATION_SCHEMA,
     createdAt: new Date().toISOString(),
-    machine: await describeMachine(),
-    tree,
+    machine: wb.machine,
+    tree: ref.treeId,
     pairs,
     comparisons: opts.comparisons,
     alpha: config.decision.alpha,
@@ -64,27 +49,24 @@ export async function calibrate(opts: CalibrateOptions): Promise<Calibration> {
     const perMetric = new Map<string, { cvs: number[]; sds: number[]; changes: number[]; alarms: number }>();
     for (let k = 0; k < opts.comparisons; k++) {
       say(`[${spec.name}] A/A comparison ${k + 1}/${opts.comparisons}`);
-      const runs: RunRecord[] = await measurePairs(
-        spec,
-        { base: t, head: t },
-        () => runContext(setup, spec, t.dir),
-        sampling,
-        config,
-        seed,
+      // A fixed number of pairs: the stopping rule never asks for more.
+      const runs = await measurePairs(spec, { base: t, head: t }, () => runContext(wb.setup, spec, t.dir), {
+        warmup: config.runs.warmup,
+        pairs,
+        next: (_, target) => target,
         rng,
-        () => {},
-      );
+        progress: () => {},
+      });
       const bad = runs.find((r) => r.status !== 'ok');
       if (bad) throw new InfrastructureError(`calibration: ${spec.name} ${bad.error ?? bad.status}`);
       for (const m of [spec.metric, ...spec.extraMetrics]) {
-        const side = (s: 'base' | 'head') => runs.filter((r) => r.kind === 'pair' && r.side === s).map((r) => r.metrics[m.name] as number);
-        const ev = pairedEvidence(side('base'), side('head'), m.higherIsBetter, config.decision, seed + k);
+        const ev = metricEvidence(runs, spec, m, config.decision, seed + k, NO_FLOOR);
         if (!ev) continue;
         const acc = perMetric.get(m.name) ?? { cvs: [], sds: [], changes: [], alarms: 0 };
         acc.cvs.push(ev.cvBasePct, ev.cvHeadPct);
         acc.sds.push(ev.comparison.pairSdPct);
         acc.changes.push(ev.comparison.changePct);
-        if (judge(ev, config.decision, ev.comparison.pValue).verdict !== 'UNCHANGED') acc.alarms++;
+        if (judgeAlone(ev, config.decision).verdict !== 'UNCHANGED') acc.alarms++;
         perMetric.set(m.name, acc);
       }
     }

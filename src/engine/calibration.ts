@@ -4,9 +4,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { cacheRoot } from './build';
+import { cacheRoot } from './repo/build';
 import type { Config } from './config';
-import type { MachineInfo } from './machine';
+import type { MachineInfo } from './host/machine';
 import type { Percent } from './types';
 
 export const CALIBRATION_SCHEMA = 'perfgate/calibration@1';

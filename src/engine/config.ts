@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 
-import type { PreflightSpec } from './preflight';
+import type { PreflightSpec } from './measure/preflight';
 import { SYSCALLS, type SyscallName } from './types';
 
 export interface MetricSpec {

@@ -2,10 +2,9 @@
 import { cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 
-import { execa } from 'execa';
-
-import { straceProblem } from './measure';
-import { PACKAGE_OF, findGnuTime, which } from './tools';
+import { PACKAGE_OF, findGnuTime, which } from './host/tools';
+import { probePerf } from './measure/counters';
+import { straceProblem } from './measure/syscalls';
 
 export interface DoctorCheck {
   name: string;
@@ -22,19 +21,17 @@ function tool(name: string, required: boolean, purpose: string): DoctorCheck {
     : { name, status: 'missing', detail: `${purpose}; install the Debian package '${PACKAGE_OF[name] ?? name}'`, required };
 }
 
-/** Hardware counters: `perf stat -e instructions:u` must count something. */
+/** Hardware counters: the same probe `compare` uses to pick perf or valgrind. */
 async function perfCounters(): Promise<DoctorCheck> {
-  const perf = which('perf');
-  if (!perf)
+  const perf = await probePerf({ PATH: process.env.PATH ?? '/usr/bin:/bin' });
+  if (perf === 'missing')
     return {
       name: 'perf counters',
       status: 'missing',
       detail: "instruction counts fall back to valgrind; install the Debian package 'linux-perf'",
       required: false,
     };
-  const r = await execa(perf, ['stat', '-x,', '-e', 'instructions:u', 'true'], { reject: false, stdin: 'ignore' });
-  const text = String(r.stderr);
-  if (r.exitCode !== 0 || /not supported|not counted|<not/i.test(text))
+  if (perf === 'unsupported')
     return {
       name: 'perf counters',
       status: 'warn',

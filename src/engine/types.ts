@@ -1,5 +1,8 @@
 /** Shared vocabulary of the engine. Plain data only: everything here is
  * serialised into the JSON result as it is. */
+import type { Verdict } from './verdicts';
+
+export type { Verdict };
 
 /** Operations per second reported by a throughput benchmark. */
 export type OpsPerSec = number;
@@ -79,19 +82,6 @@ export interface PairedComparison {
   /** Smallest change this comparison could detect (alpha, 80 % power). */
   mdePct: Percent;
 }
-
-export type Verdict =
-  | 'IMPROVED'
-  | 'UNCHANGED'
-  | 'REGRESSED'
-  | 'UNSTABLE'
-  | 'CRASH'
-  | 'TIMEOUT'
-  | 'BAD_OUTPUT'
-  | 'BUDGET_EXCEEDED'
-  | 'BUILD_FAILED'
-  | 'BASE_FAILED'
-  | 'NOT_MEASURED';
 
 export interface MetricResult {
   benchmark: string;

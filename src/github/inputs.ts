@@ -1,5 +1,6 @@
 /** The action's inputs, validated. Names match action.yml. */
-import type { Verdict } from '../engine/types';
+import { FAILING_VERDICTS, VERDICTS, isVerdict, type Verdict } from '../engine/verdicts';
+import { DEFAULT_ALLOCATORS } from '../scorecard/allocators';
 
 export type Mode = 'pr' | 'rebase' | 'auto';
 
@@ -16,22 +17,6 @@ export interface ActionInputs {
   dataBranch: string;
   rebaseOnPush: boolean;
 }
-
-export const VERDICTS: readonly Verdict[] = [
-  'IMPROVED',
-  'UNCHANGED',
-  'REGRESSED',
-  'UNSTABLE',
-  'CRASH',
-  'TIMEOUT',
-  'BAD_OUTPUT',
-  'BUDGET_EXCEEDED',
-  'BUILD_FAILED',
-  'BASE_FAILED',
-  'NOT_MEASURED',
-];
-
-export const DEFAULT_FAIL_ON: readonly Verdict[] = ['REGRESSED', 'CRASH', 'TIMEOUT', 'BAD_OUTPUT', 'BUDGET_EXCEEDED', 'BUILD_FAILED'];
 
 export class InputError extends Error {}
 
@@ -57,10 +42,9 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
   if (runsRaw !== '' && (!/^\d+$/.test(runsRaw) || Number(runsRaw) < 2))
     throw new InputError(`input 'runs' must be a whole number of at least 2, got '${runsRaw}'`);
   const failOnRaw = get('fail-on');
-  const failOn = failOnRaw === '' ? [...DEFAULT_FAIL_ON] : list(failOnRaw);
+  const failOn = failOnRaw === '' ? [...FAILING_VERDICTS] : list(failOnRaw);
   for (const v of failOn)
-    if (!VERDICTS.includes(v as Verdict))
-      throw new InputError(`input 'fail-on': '${v}' is not a verdict (verdicts: ${VERDICTS.join(', ')})`);
+    if (!isVerdict(v)) throw new InputError(`input 'fail-on': '${v}' is not a verdict (verdicts: ${VERDICTS.join(', ')})`);
   const checkName = get('check-name') || 'perfgate';
   return {
     mode: mode as Mode,
@@ -71,7 +55,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     checkName,
     failOn: failOn as Verdict[],
     trustedLabel: get('trusted-label') || 'perf-safe',
-    allocators: list(get('allocators') || 'ours,glibc,mimalloc,jemalloc,tcmalloc'),
+    allocators: get('allocators') ? list(get('allocators')) : [...DEFAULT_ALLOCATORS],
     dataBranch: get('data-branch') || 'perfgate-data',
     rebaseOnPush: bool('rebase-on-push', get('rebase-on-push'), false),
   };

@@ -10,15 +10,16 @@ import * as core from '@actions/core';
 
 import { calibrate } from '../engine/calibrate';
 import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
-import { compare, InfrastructureError, type ComparisonResult } from '../engine/compare';
+import { compare, type ComparisonResult } from '../engine/compare';
 import { loadConfig } from '../engine/config';
-import { mergeBase, repoRoot, resolveCommit } from '../engine/git';
-import { rebase, type Scorecard } from '../engine/rebase';
-import type { Verdict } from '../engine/types';
+import { mergeBase, repoRoot, resolveCommit } from '../engine/repo/git';
+import type { Verdict } from '../engine/verdicts';
+import { InfrastructureError, resolveTree } from '../engine/workbench';
 import { renderCalibration } from '../report/calibration';
 import { codeBlock, escapeMarkdown as esc } from '../report/escape';
 import { renderMarkdown } from '../report/markdown';
-import { renderScorecard } from '../report/scorecard';
+import { renderScorecard, scorecardContext } from '../scorecard/markdown';
+import { rebase } from '../scorecard/rebase';
 import { GitHubApi, makeOctokit, PostingError, type Conclusion, type Repo } from './api';
 import type { ActionEvent, PrEvent } from './event';
 import type { ActionInputs } from './inputs';
@@ -88,23 +89,6 @@ function failingBenchmarks(r: ComparisonResult, failOn: readonly Verdict[]): str
   return r.benchmarks.filter((b) => failOn.includes(b.verdict) || b.metrics.some((m) => failOn.includes(m.verdict))).map((b) => b.name);
 }
 
-/** Context from the last rebase: our ratio to mimalloc per benchmark. */
-function scorecardContext(line: string | undefined): string | undefined {
-  if (!line) return undefined;
-  let card: Scorecard;
-  try {
-    card = JSON.parse(line) as Scorecard;
-  } catch {
-    return undefined;
-  }
-  const ratios = card.benchmarks
-    .map((b) => ({ name: b.name, r: b.entries.find((e) => e.allocator === 'ours')?.ratioToMimalloc }))
-    .filter((x): x is { name: string; r: number } => x.r !== undefined)
-    .map((x) => `${esc(x.name)} ${x.r.toFixed(2)}×`);
-  if (ratios.length === 0) return undefined;
-  return `Last rebase (${card.createdAt.slice(0, 10)}, \`${card.sha.slice(0, 12)}\`), ours vs mimalloc: ${ratios.join(', ')}`;
-}
-
 async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionResult> {
   const { inputs } = ctx;
   const gh = api(ctx);
@@ -132,19 +116,20 @@ async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionResult> 
       `cannot find the merge-base of ${head.slice(0, 12)} and ${prBase.slice(0, 12)} in this clone; use actions/checkout with fetch-depth: 0`,
     );
   core.info(`perfgate: base ${base} (merge-base with ${event.baseRef || prBase}), head ${head}`);
+  const refs = {
+    base: await resolveTree(root, base, `merge-base(${event.baseRef || 'base'})`),
+    head: await resolveTree(root, head, event.headRef ? `#${event.number} ${event.headRef}` : `#${event.number}`),
+  };
   const result = await compare({
     cwd: root,
     config,
-    base,
-    head,
+    refs,
     pairs: inputs.runs,
     onProgress: (e) => {
       if (e.type === 'build') core.info(`[build] ${e.side}: ${e.state}`);
       else if (e.type === 'run' && e.index === e.of && e.side === 'head') core.info(`[${e.benchmark}] ${e.kind}s done`);
     },
   });
-  result.refs.base.ref = `merge-base(${event.baseRef || 'base'})`;
-  result.refs.head.ref = event.headRef ? `#${event.number} ${event.headRef}` : `#${event.number}`;
 
   let context: string | undefined;
   if (gh) {

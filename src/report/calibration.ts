@@ -1,5 +1,6 @@
 /** A calibration as a text table: what this machine can and cannot resolve. */
 import type { Calibration } from '../engine/calibration';
+import { textTable } from './text-table';
 
 export function renderCalibration(cal: Calibration): string {
   const rows: string[][] = [['benchmark', 'metric', 'CV', 'pair SD', 'noise band', 'MDE 80%', 'MDE 95%', 'A/A alarms']];
@@ -17,14 +18,7 @@ export function renderCalibration(cal: Calibration): string {
       ]);
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const lines = rows.map((r) =>
-    r
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const lines = textTable(rows);
   return [
     `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${cal.machine.cpuModel} (${cal.machine.cores} cores)`,
     '',

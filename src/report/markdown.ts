@@ -3,7 +3,7 @@
  * escaped. Stays under a size limit by dropping details, never verdicts. */
 import type { ComparisonResult } from '../engine/compare';
 import type { BenchmarkResult, Outcome } from '../engine/types';
-import { fmtNum } from '../engine/verdict';
+import { fmtNum } from '../engine/format';
 import { codeBlock, escapeMarkdown as esc } from './escape';
 import { fmtP, fmtPct, fmtValue } from './format';
 

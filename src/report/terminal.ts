@@ -2,6 +2,7 @@
 import type { ComparisonResult } from '../engine/compare';
 import { fmtP, fmtPct, fmtValue } from './format';
 import { calibrationNote, headline } from './markdown';
+import { textTable } from './text-table';
 
 export function renderTerminal(r: ComparisonResult): string {
   const rows: string[][] = [['benchmark', 'metric', 'base', 'head', 'change', 'band', 'MDE', 'pairs', 'CV b/h', 'p', 'verdict']];
@@ -26,14 +27,7 @@ export function renderTerminal(r: ComparisonResult): string {
       if (x.status === 'exceeded')
         rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', '', '', 'BUDGET_EXCEEDED']);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  const lines = rows.map((row) =>
-    row
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const lines = textTable(rows);
   const notes: string[] = [];
   for (const b of r.benchmarks) {
     for (const m of b.metrics) if (m.verdict !== 'UNCHANGED') notes.push(`  ${b.name} ${m.metric}: ${m.reason}`);

@@ -5,11 +5,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Config } from './config';
-import { BUILD_ENV_ALLOW, scrubEnv } from './env';
+import type { Config } from '../config';
+import { BUILD_ENV_ALLOW, scrubEnv } from '../host/env';
 import { materializeCommit, materializeWorkingTree } from './git';
-import { runProcess, tail } from './process';
-import type { Seconds } from './types';
+import { runProcess, tail } from '../host/process';
+import type { Seconds } from '../types';
 
 export interface BuiltTree {
   /** Root of the built copy of the tree. */

@@ -1,11 +1,15 @@
-/** From measurements to verdicts: per-metric evidence, the corrections for
- * repeated looks and for many decisions (Holm), the instruction-count gate,
- * the budgets, and each benchmark's worst verdict. */
-import type { BenchmarkSpec, Config, MetricSpec } from './config';
-import { samples, type BandFloor, type InstructionCounts } from './measure';
+/** From a benchmark's measurements to its verdicts: per-metric evidence, the
+ * family-wide corrections (looks, then Holm over every decision), the
+ * instruction-count gate, the budgets, and each benchmark's worst verdict. */
+import type { BenchmarkSpec, Config, MetricSpec } from '../config';
+import type { InstructionCounts } from '../measure/counters';
+import type { BenchmarkResult, MetricResult, RunRecord, SyscallPass } from '../types';
+import { worstVerdict, type Verdict } from '../verdicts';
+import { checkBudgets } from './budgets';
+import { metricEvidence, samples, type BandFloor, type Evidence } from './evidence';
+import { decideCounter, failedRunVerdict, judge } from './rule';
+import { lookAdjusted, type SamplingPlan } from './sequential';
 import { holmAdjust, summarize } from './stats';
-import type { BenchmarkResult, MetricResult, RunRecord, SyscallPass, Verdict } from './types';
-import { checkBudgets, decideCounter, failedRunVerdict, judge, pairedEvidence, worstVerdict, type Evidence } from './verdict';
 
 /** A benchmark measured, before the family-wide correction. */
 export interface Measured {
@@ -41,9 +45,7 @@ export function gatherEvidence(
         },
       };
     }
-    const base = samples(runs, 'base', metric.name);
-    const head = samples(runs, 'head', metric.name);
-    const ev = pairedEvidence(base, head, metric.higherIsBetter, config.decision, seed, floor(spec, metric.name, base.length));
+    const ev = metricEvidence(runs, spec, metric, config.decision, seed, floor);
     return ev
       ? { metric, evidence: ev }
       : {
@@ -55,9 +57,9 @@ export function gatherEvidence(
 }
 
 /** Final verdicts: p corrected for the looks, then Holm over every decision. */
-export function decideAll(measured: readonly Measured[], config: Config, looks: number): BenchmarkResult[] {
+export function decideAll(measured: readonly Measured[], config: Config, plan: SamplingPlan): BenchmarkResult[] {
   const all = measured.flatMap((m) => m.metrics);
-  const lookP = all.map((x) => (x.evidence ? Math.min(1, x.evidence.comparison.pValue * looks) : NaN));
+  const lookP = all.map((x) => (x.evidence ? lookAdjusted(x.evidence.comparison.pValue, plan) : NaN));
   const adjusted = config.decision.correction === 'holm' ? holmAdjust(lookP) : lookP;
   let k = 0;
   return measured.map(({ spec, runs, syscalls, metrics, instructions }) => {

@@ -5,8 +5,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { runProcess, tail } from './process';
-import { SYSCALLS, type SyscallCount, type SyscallName } from './types';
+import type { BenchmarkSpec } from '../config';
+import type { BuiltTree } from '../repo/build';
+import { SYSCALLS, type Side, type SyscallCount, type SyscallName, type SyscallPass } from '../types';
+import { opsOf } from './parse';
+import { runProcess, tail } from '../host/process';
+import type { Progress } from './progress';
+import { sideCommand, type SideCommand } from './setup';
 
 export interface StraceRun {
   ok: boolean;
@@ -69,4 +74,59 @@ export async function straceRun(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether strace can trace here; a reason (with the fix) when it cannot. */
+export async function straceProblem(strace: string | undefined): Promise<string | undefined> {
+  if (!strace) return 'strace is not installed (Debian package: strace)';
+  const r = await straceRun(strace, ['true'], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    timeoutSeconds: 30,
+  });
+  return r.ok ? undefined : r.reason;
+}
+
+/** One counted run of `cmd`: the calls and the operation count, or why not. */
+export async function countSyscalls(
+  strace: string,
+  spec: BenchmarkSpec,
+  cmd: SideCommand,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ count?: SyscallCount; reason?: string }> {
+  const r = await straceRun(strace, cmd.argv, {
+    cwd,
+    env,
+    preload: cmd.preload,
+    timeoutSeconds: spec.timeoutSeconds * 10, // ptrace slows syscall-heavy code a lot
+  });
+  if (!r.ok || !r.counts) return { reason: r.reason ?? 'no counts' };
+  return { count: { calls: r.counts, ops: opsOf(r.stdout, spec) } };
+}
+
+/** Calls per operation of the `names` syscalls, when the count has an operation count. */
+export function syscallsPerOp(count: SyscallCount, names: readonly SyscallName[]): number | undefined {
+  return count.ops ? names.reduce((sum, s) => sum + (count.calls[s] ?? 0), 0) / count.ops : undefined;
+}
+
+/** The syscall pass of one benchmark: one counted run per side. `problem`
+ * (strace missing, ptrace denied, disabled) makes it "not measured". */
+export async function syscallPass(
+  spec: BenchmarkSpec,
+  trees: Record<Side, BuiltTree>,
+  env: Record<string, string>,
+  strace: string | undefined,
+  problem: string | undefined,
+  progress: Progress,
+): Promise<SyscallPass> {
+  if (!strace || problem) return { measured: false, reason: problem ?? 'strace is not installed (Debian package: strace)' };
+  const pass: SyscallPass = { measured: true };
+  for (const side of ['base', 'head'] as const) {
+    progress({ type: 'syscalls', benchmark: spec.name, side });
+    const r = await countSyscalls(strace, spec, sideCommand(spec, trees[side]), trees[side].dir, env);
+    if (!r.count) return { measured: false, reason: `${side}: ${r.reason}` };
+    pass[side] = r.count;
+  }
+  return pass;
 }

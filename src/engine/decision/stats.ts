@@ -15,8 +15,8 @@
  * the t-test can resolve small alpha with few pairs. */
 import { gammaln, max, mean, median, min, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
 
-import { seededRng } from './random';
-import type { Percent, SampleSummary } from './types';
+import { seededRng } from '../random';
+import type { Percent, SampleSummary } from '../types';
 
 export function summarize(samples: readonly number[]): SampleSummary {
   const n = samples.length;
@@ -147,9 +147,4 @@ export function holmAdjust(ps: readonly number[]): number[] {
     out[i] = running;
   });
   return out;
-}
-
-/** Looks of a group-sequential design: n0, n0 + step, ..., up to nMax. */
-export function plannedLooks(n0: number, nMax: number, step: number): number {
-  return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
 }

@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { BenchmarkSpec } from './config';
+import type { BenchmarkSpec } from '../config';
 import { OutputError, jsonField, parseOutput } from './parse';
-import { runProcess, tail } from './process';
-import type { RunRecord, Side } from './types';
+import { runProcess, tail } from '../host/process';
+import type { RunRecord, Side } from '../types';
 
 export interface RunContext {
   cwd: string;
@@ -32,7 +32,7 @@ function signalName(num: number): string {
 }
 
 /** GNU time's -o file: optional "Command exited/terminated" line, then ours. */
-function readTimeFile(path: string): TimeFile {
+export function readTimeFile(path: string): TimeFile {
   let text = '';
   try {
     text = readFileSync(path, 'utf8');

@@ -7,8 +7,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { runProcess, tail } from './process';
-import { which } from './tools';
+import type { BenchmarkSpec } from '../config';
+import { which } from '../host/tools';
+import type { BuiltTree } from '../repo/build';
+import type { Side } from '../types';
+import { opsOf } from './parse';
+import { runProcess, tail } from '../host/process';
+import type { Progress } from './progress';
+import { sideCommand } from './setup';
 
 export type CounterTool = 'perf' | 'valgrind';
 
@@ -18,16 +24,24 @@ export interface CounterProbe {
   note: string;
 }
 
+/** Whether `perf stat -e instructions:u` counts on this machine: 'missing'
+ * (no perf), 'unsupported' (no hardware counters, common on VMs) or 'ok'. */
+export async function probePerf(env: Record<string, string>): Promise<'ok' | 'missing' | 'unsupported'> {
+  const perf = which('perf');
+  if (!perf) return 'missing';
+  const r = await runProcess({ argv: [perf, 'stat', '-x,', '-e', 'instructions:u', 'true'], cwd: tmpdir(), env, timeoutSeconds: 30 });
+  const count = /^(\d+),/m.exec(r.stderr);
+  return r.exitCode === 0 && count && Number(count[1]) > 0 ? 'ok' : 'unsupported';
+}
+
+const PERF_MISSING = "perf is not installed (Debian package 'linux-perf')";
+const PERF_UNSUPPORTED = 'hardware counters are not available here (perf: instructions:u <not supported>)';
+
 /** Which counter works here: perf if it counts instructions:u, else valgrind. */
 export async function probeCounters(env: Record<string, string>): Promise<CounterProbe> {
-  const perf = which('perf');
-  let note = "perf is not installed (Debian package 'linux-perf')";
-  if (perf) {
-    const r = await runProcess({ argv: [perf, 'stat', '-x,', '-e', 'instructions:u', 'true'], cwd: tmpdir(), env, timeoutSeconds: 30 });
-    const count = /^(\d+),/m.exec(r.stderr);
-    if (r.exitCode === 0 && count && Number(count[1]) > 0) return { tool: 'perf', note: 'perf stat -e instructions:u' };
-    note = 'hardware counters are not available here (perf: instructions:u <not supported>)';
-  }
+  const perf = await probePerf(env);
+  if (perf === 'ok') return { tool: 'perf', note: 'perf stat -e instructions:u' };
+  const note = perf === 'missing' ? PERF_MISSING : PERF_UNSUPPORTED;
   if (which('valgrind')) return { tool: 'valgrind', note: `${note}; using valgrind (cachegrind) instead` };
   return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
 }
@@ -83,4 +97,40 @@ export async function countInstructions(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Instructions per op of each side, or why they are missing. */
+export interface InstructionCounts {
+  tool?: CounterTool;
+  base?: number;
+  head?: number;
+  error?: string;
+}
+
+/** One counted run per side of the benchmark's reduced command. */
+export async function instructionPass(
+  spec: BenchmarkSpec,
+  trees: Record<Side, BuiltTree>,
+  env: Record<string, string>,
+  probe: CounterProbe,
+  progress: Progress,
+): Promise<InstructionCounts> {
+  if (!probe.tool) return { error: probe.note };
+  const out: InstructionCounts = { tool: probe.tool };
+  for (const side of ['base', 'head'] as const) {
+    progress({ type: 'counters', benchmark: spec.name, side, tool: probe.tool });
+    const tree = trees[side];
+    const cmd = sideCommand(spec, tree, spec.instructions?.argv ?? spec.argv);
+    const r = await countInstructions(probe.tool, cmd.argv, {
+      cwd: tree.dir,
+      env,
+      preload: cmd.preload,
+      timeoutSeconds: spec.timeoutSeconds * 100,
+    });
+    const ops = r.ok ? opsOf(r.stdout, spec) : undefined;
+    if (!r.ok || !r.instructions || !ops)
+      return { tool: probe.tool, error: `${side}: ${r.error ?? 'the counted run reported no operation count'}` };
+    out[side] = r.instructions / ops;
+  }
+  return out;
 }

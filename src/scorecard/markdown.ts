@@ -1,8 +1,10 @@
 /** The rebase scorecard as Markdown: per benchmark, every allocator's median,
- * noise, ratio to mimalloc, peak RSS, syscalls per op and rank. */
-import type { Scorecard } from '../engine/rebase';
-import { escapeMarkdown as esc } from './escape';
-import { fmtValue } from './format';
+ * noise, ratio to the reference allocator, peak RSS, syscalls per op and
+ * rank; and the one line a PR comment quotes from the last scorecard. */
+import { escapeMarkdown as esc } from '../report/escape';
+import { fmtValue } from '../report/format';
+import { REFERENCE_ALLOCATOR } from './allocators';
+import type { Scorecard } from './rebase';
 
 export function renderScorecard(card: Scorecard): string {
   const lines = [
@@ -15,7 +17,7 @@ export function renderScorecard(card: Scorecard): string {
   for (const a of skipped) lines.push(`- ${esc(a.name)} not measured: ${esc(a.reason ?? '')}`);
   if (skipped.length) lines.push('');
   lines.push(
-    '| benchmark | allocator | median ops/s | CV | ratio to mimalloc | peak RSS | syscalls/op | rank |',
+    `| benchmark | allocator | median ops/s | CV | ratio to ${REFERENCE_ALLOCATOR} | peak RSS | syscalls/op | rank |`,
     '|---|---|--:|--:|--:|--:|--:|--:|',
   );
   for (const b of card.benchmarks) {
@@ -30,4 +32,22 @@ export function renderScorecard(card: Scorecard): string {
     }
   }
   return lines.join('\n');
+}
+
+/** Context for a PR comment from the last scorecard (a JSON line): our
+ * ratio to the reference allocator per benchmark; undefined if unreadable. */
+export function scorecardContext(line: string | undefined): string | undefined {
+  if (!line) return undefined;
+  let card: Scorecard;
+  try {
+    card = JSON.parse(line) as Scorecard;
+  } catch {
+    return undefined;
+  }
+  const ratios = card.benchmarks
+    .map((b) => ({ name: b.name, r: b.entries.find((e) => e.allocator === 'ours')?.ratioToMimalloc }))
+    .filter((x): x is { name: string; r: number } => x.r !== undefined)
+    .map((x) => `${esc(x.name)} ${x.r.toFixed(2)}×`);
+  if (ratios.length === 0) return undefined;
+  return `Last rebase (${card.createdAt.slice(0, 10)}, \`${card.sha.slice(0, 12)}\`), ours vs ${REFERENCE_ALLOCATOR}: ${ratios.join(', ')}`;
 }

@@ -1,5 +1,5 @@
 /** Reading numbers out of what a benchmark printed. */
-import type { MetricSpec } from './config';
+import type { MetricSpec } from '../config';
 
 export interface ParsedOutput {
   json?: Record<string, unknown>;

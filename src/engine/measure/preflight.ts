@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { summarize } from './stats';
+import { summarize } from '../decision/stats';
 
 export interface PreflightSpec {
   enabled: boolean;

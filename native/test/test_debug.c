@@ -1,0 +1,70 @@
+/* Debug builds (make DEBUG=1) check pgalloc's invariants. A free of a
+ * pointer that is not a block start, a double free of a small block and a
+ * double free of a huge block each abort with "pgalloc: assertion failed"
+ * instead of corrupting a free list. Release builds compile the checks out,
+ * so there this test only says so. */
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#ifndef PG_DEBUG
+#define PG_DEBUG 0
+#endif
+
+static void interior_free(void) {
+    char *p = malloc(64);
+    free(p + 16);
+}
+
+static void small_double_free(void) {
+    void *a = malloc(64);
+    void *b = malloc(64); /* keeps the page in use */
+    free(a);
+    free(a);
+    for (int i = 0; i < 100000; i++) (void)malloc(64); /* the slow path checks the page */
+    free(b);
+}
+
+static void huge_double_free(void) {
+    void *p = malloc(1 << 20);
+    free(p);
+    free(p);
+}
+
+/* Runs `bad` in a child and returns what it printed on stderr; the child must die of SIGABRT. */
+static void expect_abort(const char *name, void (*bad)(void)) {
+    int fds[2];
+    CHECK(pipe(fds) == 0, "pipe");
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        bad();
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[512] = {0};
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0) n += (size_t)r;
+    close(fds[0]);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "%s: the child was not aborted (status %d)", name, status);
+    CHECK(strstr(buf, "pgalloc: assertion failed: ") != NULL, "%s: no assertion message, stderr was: %s", name, buf);
+    printf("test_debug: %s caught: %s", name, buf);
+}
+
+int main(void) {
+    if (!PG_DEBUG) {
+        printf("test_debug: release build, internal assertions compiled out\n");
+        return check_done("test_debug");
+    }
+    expect_abort("interior free", interior_free);
+    expect_abort("small double free", small_double_free);
+    expect_abort("huge double free", huge_double_free);
+    return check_done("test_debug");
+}

@@ -1,0 +1,137 @@
+/** Rebase: one build, the whole suite under every allocator (the same
+ * binaries, the allocator chosen by LD_PRELOAD), interleaved round by round
+ * under identical conditions, then a scorecard. Comparing against numbers
+ * stored from another day is unsound (machines drift by several percent), so
+ * every allocator is measured again, here, together. */
+import { median } from 'simple-statistics';
+
+import type { BenchmarkSpec, Config } from '../engine/config';
+import { summarize } from '../engine/decision/stats';
+import type { MachineInfo } from '../engine/host/machine';
+import { runChecked } from '../engine/measure/pairs';
+import { runContext, sideCommand, type SideCommand } from '../engine/measure/setup';
+import { countSyscalls, syscallsPerOp } from '../engine/measure/syscalls';
+import type { Kibibytes, OpsPerSec, Percent, Ratio, RunRecord } from '../engine/types';
+import { buildRef, openWorkbench, requireBuilt, resolveTree, syscallProblem } from '../engine/workbench';
+import { REFERENCE_ALLOCATOR, resolveAllocators, type ResolvedAllocator } from './allocators';
+
+export const SCORECARD_SCHEMA = 'perfgate/scorecard@1';
+
+export interface ScoreEntry {
+  allocator: string;
+  medianOpsPerSec?: OpsPerSec;
+  cvPct?: Percent;
+  /** Median relative to the reference allocator's (REFERENCE_ALLOCATOR). */
+  ratioToMimalloc?: Ratio;
+  maxRssKb?: Kibibytes;
+  syscallsPerOp?: number;
+  /** 1 = fastest among the allocators that ran. */
+  rank?: number;
+  failure?: string;
+}
+
+export interface Scorecard {
+  schema: typeof SCORECARD_SCHEMA;
+  createdAt: string;
+  ref: string;
+  sha: string;
+  subject?: string;
+  rounds: number;
+  machine: MachineInfo;
+  allocators: ResolvedAllocator[];
+  benchmarks: { name: string; entries: ScoreEntry[] }[];
+}
+
+export interface RebaseOptions {
+  cwd: string;
+  config: Config;
+  /** Commit to measure; undefined measures the working tree. */
+  ref?: string;
+  allocators: readonly string[];
+  rounds?: number;
+  onProgress?: (message: string) => void;
+}
+
+function scoreBenchmark(
+  spec: BenchmarkSpec,
+  runs: Map<string, RunRecord[]>,
+  syscalls: Map<string, number | undefined>,
+  allocators: ResolvedAllocator[],
+): ScoreEntry[] {
+  const entries: ScoreEntry[] = allocators
+    .filter((a) => a.available)
+    .map((a) => {
+      const rs = runs.get(a.name) ?? [];
+      const failed = rs.find((r) => r.status !== 'ok');
+      if (failed) return { allocator: a.name, failure: failed.error ?? failed.status };
+      const values = rs.map((r) => r.metrics[spec.metric.name] as number);
+      const s = summarize(values);
+      return {
+        allocator: a.name,
+        medianOpsPerSec: s.median,
+        cvPct: s.cvPct,
+        maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
+        syscallsPerOp: syscalls.get(a.name),
+      };
+    });
+  const ref = entries.find((e) => e.allocator === REFERENCE_ALLOCATOR)?.medianOpsPerSec;
+  const sign = spec.metric.higherIsBetter ? -1 : 1;
+  const ranked = entries.filter((e) => e.medianOpsPerSec !== undefined).sort((a, b) => sign * (a.medianOpsPerSec! - b.medianOpsPerSec!));
+  ranked.forEach((e, i) => (e.rank = i + 1));
+  for (const e of entries) if (ref && e.medianOpsPerSec !== undefined) e.ratioToMimalloc = e.medianOpsPerSec / ref;
+  return entries;
+}
+
+export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
+  const { config } = opts;
+  const say = opts.onProgress ?? (() => {});
+  const wb = await openWorkbench(opts.cwd, config);
+  const ref = await resolveTree(wb.root, opts.ref);
+  const rounds = opts.rounds ?? config.runs.pairs;
+  const allocators = resolveAllocators(opts.allocators);
+  for (const a of allocators) if (!a.available) say(`allocator ${a.name} skipped: ${a.reason}`);
+
+  say(`building ${ref.ref} (${ref.treeId.slice(0, 12)})`);
+  const tree = requireBuilt(await buildRef(wb, ref, 'head'), ref.ref);
+  const straceIssue = await syscallProblem(wb);
+  const active = allocators.filter((a) => a.available);
+
+  const card: Scorecard = {
+    schema: SCORECARD_SCHEMA,
+    createdAt: new Date().toISOString(),
+    ref: ref.ref,
+    sha: ref.treeId,
+    subject: opts.ref === undefined ? undefined : ref.subject,
+    rounds,
+    machine: wb.machine,
+    allocators,
+    benchmarks: [],
+  };
+  for (const spec of config.benchmarks) {
+    const ours = sideCommand(spec, tree);
+    const cmdOf = (a: ResolvedAllocator): SideCommand => ({ argv: ours.argv, preload: a.ours ? ours.preload : a.lib });
+    const ctx = runContext(wb.setup, spec, tree.dir);
+    const runs = new Map<string, RunRecord[]>();
+    for (let r = 0; r < config.runs.warmup + rounds; r++) {
+      // Rotate the order every round so slow drift favours no allocator.
+      const order = active.map((_, i) => active[(i + r) % active.length]!);
+      for (const a of order) {
+        say(`[${spec.name}] round ${r + 1}/${config.runs.warmup + rounds} ${a.name}`);
+        const label = { kind: r < config.runs.warmup ? ('warmup' as const) : ('pair' as const), pair: r };
+        const rec = await runChecked(spec, cmdOf(a), 'head', ctx, label, true);
+        if (rec.kind === 'pair' || rec.status !== 'ok') runs.set(a.name, [...(runs.get(a.name) ?? []), rec]);
+      }
+    }
+    const syscalls = new Map<string, number | undefined>();
+    if (!straceIssue && wb.setup.tools.strace) {
+      for (const a of active) {
+        if ((runs.get(a.name) ?? []).some((x) => x.status !== 'ok')) continue;
+        say(`[${spec.name}] syscall pass ${a.name}`);
+        const s = await countSyscalls(wb.setup.tools.strace, spec, cmdOf(a), tree.dir, wb.setup.env);
+        if (s.count) syscalls.set(a.name, syscallsPerOp(s.count, config.budgets.syscalls));
+      }
+    }
+    card.benchmarks.push({ name: spec.name, entries: scoreBenchmark(spec, runs, syscalls, allocators) });
+  }
+  return card;
+}

@@ -1,0 +1,50 @@
+/** Each fact is written once in code; these tests keep action.yml, the README
+ * and the docs from drifting away from it. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { parse as parseYaml } from 'yaml';
+
+import { parseInputs } from '../src/github/inputs';
+import { FAILING_VERDICTS, INCONCLUSIVE_VERDICTS, VERDICTS } from '../src/engine/verdicts';
+import { DEFAULT_ALLOCATORS } from '../src/scorecard/allocators';
+import { ROOT } from './helpers';
+
+const action = parseYaml(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+describe('one source of truth', () => {
+  it("action.yml's fail-on and allocators defaults are the code's lists", () => {
+    assert.equal(action.inputs['fail-on']?.default, FAILING_VERDICTS.join(','));
+    assert.equal(action.inputs.allocators?.default, DEFAULT_ALLOCATORS.join(','));
+  });
+  it('action.yml declares exactly the inputs the action reads, with the defaults it applies', () => {
+    const read = new Set<string>();
+    const defaults = parseInputs((name) => {
+      read.add(name);
+      return '';
+    });
+    assert.deepEqual([...read].sort(), Object.keys(action.inputs).sort());
+    const fromYaml = parseInputs((name) => (name === 'github-token' ? '' : String(action.inputs[name]?.default ?? '')));
+    assert.deepEqual(fromYaml, defaults);
+  });
+  it("the README's input table lists every input with action.yml's default", () => {
+    for (const [name, spec] of Object.entries(action.inputs)) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
+      assert.ok(row, `README has no row for input ${name}`);
+      if (spec.default) assert.ok(row.includes(`\`${spec.default}\``), `README row of ${name} does not show default ${spec.default}`);
+    }
+  });
+  it('the README and the result schema name every verdict; the failing and inconclusive sets are documented as coded', () => {
+    const schema = readFileSync(join(ROOT, 'docs', 'result-schema.md'), 'utf8');
+    for (const v of VERDICTS) {
+      assert.ok(readme.includes(`**${v}**`), `README does not describe ${v}`);
+      assert.ok(schema.includes(v), `docs/result-schema.md does not list ${v}`);
+    }
+    const overall = readme.split('\n').find((l) => l.startsWith('**Overall**')) ?? '';
+    const para = readme.slice(readme.indexOf(overall), readme.indexOf('\n\n', readme.indexOf(overall)));
+    for (const v of [...FAILING_VERDICTS, ...INCONCLUSIVE_VERDICTS]) assert.ok(para.includes(v), `README's overall rule omits ${v}`);
+  });
+});
