@@ -7869,359 +7869,9 @@ import { existsSync as existsSync3, mkdirSync as mkdirSync4, writeFileSync as wr
 import { dirname as dirname3, isAbsolute, join as join8, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-// node_modules/simple-statistics/dist/simple-statistics.mjs
-function sum(x) {
-  if (x.length === 0) {
-    return 0;
-  }
-  var sum2 = x[0];
-  var correction = 0;
-  var transition;
-  if (typeof sum2 !== "number") {
-    return Number.NaN;
-  }
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (typeof x[i2] !== "number") {
-      return Number.NaN;
-    }
-    transition = sum2 + x[i2];
-    if (Math.abs(sum2) >= Math.abs(x[i2])) {
-      correction += sum2 - transition + x[i2];
-    } else {
-      correction += x[i2] - transition + sum2;
-    }
-    sum2 = transition;
-  }
-  return sum2 + correction;
-}
-function mean(x) {
-  if (x.length === 0) {
-    throw new Error("mean requires at least one data point");
-  }
-  return sum(x) / x.length;
-}
-function sumNthPowerDeviations(x, n2) {
-  var meanValue = mean(x);
-  var sum2 = 0;
-  var tempValue;
-  var i2;
-  if (n2 === 2) {
-    for (i2 = 0; i2 < x.length; i2++) {
-      tempValue = x[i2] - meanValue;
-      sum2 += tempValue * tempValue;
-    }
-  } else {
-    for (i2 = 0; i2 < x.length; i2++) {
-      sum2 += Math.pow(x[i2] - meanValue, n2);
-    }
-  }
-  return sum2;
-}
-function sampleVariance(x) {
-  if (x.length < 2) {
-    throw new Error("sampleVariance requires at least two data points");
-  }
-  var sumSquaredDeviationsValue = sumNthPowerDeviations(x, 2);
-  var besselsCorrection = x.length - 1;
-  return sumSquaredDeviationsValue / besselsCorrection;
-}
-function sampleStandardDeviation(x) {
-  var sampleVarianceX = sampleVariance(x);
-  return Math.sqrt(sampleVarianceX);
-}
-function max(x) {
-  if (x.length === 0) {
-    throw new Error("max requires at least one data point");
-  }
-  var value = x[0];
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (x[i2] > value) {
-      value = x[i2];
-    }
-  }
-  return value;
-}
-function min(x) {
-  if (x.length === 0) {
-    throw new Error("min requires at least one data point");
-  }
-  var value = x[0];
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (x[i2] < value) {
-      value = x[i2];
-    }
-  }
-  return value;
-}
-function quantileSorted(x, p) {
-  var idx = (x.length - 1) * p;
-  if (x.length === 0) {
-    throw new Error("quantile requires at least one data point.");
-  } else if (p < 0 || p > 1) {
-    throw new Error("quantiles must be between 0 and 1");
-  } else if (p === 1) {
-    return x[x.length - 1];
-  } else if (p === 0) {
-    return x[0];
-  } else if (idx % 1 !== 0) {
-    var lower = Math.floor(idx);
-    var upper = Math.ceil(idx);
-    var fraction = idx - lower;
-    return x[lower] + fraction * (x[upper] - x[lower]);
-  } else {
-    return x[idx];
-  }
-}
-function quickselect(arr, k, left, right) {
-  left = left || 0;
-  right = right || arr.length - 1;
-  while (right > left) {
-    if (right - left > 600) {
-      var n2 = right - left + 1;
-      var m = k - left + 1;
-      var z2 = Math.log(n2);
-      var s = 0.5 * Math.exp(2 * z2 / 3);
-      var sd = 0.5 * Math.sqrt(z2 * s * (n2 - s) / n2);
-      if (m - n2 / 2 < 0) {
-        sd *= -1;
-      }
-      var newLeft = Math.max(left, Math.floor(k - m * s / n2 + sd));
-      var newRight = Math.min(
-        right,
-        Math.floor(k + (n2 - m) * s / n2 + sd)
-      );
-      quickselect(arr, k, newLeft, newRight);
-    }
-    var t = arr[k];
-    var i2 = left;
-    var j = right;
-    swap(arr, left, k);
-    if (arr[right] > t) {
-      swap(arr, left, right);
-    }
-    while (i2 < j) {
-      swap(arr, i2, j);
-      i2++;
-      j--;
-      while (arr[i2] < t) {
-        i2++;
-      }
-      while (arr[j] > t) {
-        j--;
-      }
-    }
-    if (arr[left] === t) {
-      swap(arr, left, j);
-    } else {
-      j++;
-      swap(arr, j, right);
-    }
-    if (j <= k) {
-      left = j + 1;
-    }
-    if (k <= j) {
-      right = j - 1;
-    }
-  }
-}
-function swap(arr, i2, j) {
-  var tmp = arr[i2];
-  arr[i2] = arr[j];
-  arr[j] = tmp;
-}
-function quantile(x, p) {
-  var copy = x.slice();
-  if (Array.isArray(p)) {
-    multiQuantileSelect(copy, p);
-    var results = [];
-    for (var i2 = 0; i2 < p.length; i2++) {
-      results[i2] = quantileSorted(copy, p[i2]);
-    }
-    return results;
-  } else {
-    var idx = quantileIndex(copy.length, p);
-    quantileSelect(copy, idx, 0, copy.length - 1);
-    return quantileSorted(copy, p);
-  }
-}
-function quantileSelect(arr, k, left, right) {
-  if (k % 1 === 0) {
-    quickselect(arr, k, left, right);
-  } else {
-    k = Math.floor(k);
-    quickselect(arr, k, left, right);
-    quickselect(arr, k + 1, k + 1, right);
-  }
-}
-function multiQuantileSelect(arr, p) {
-  var positions = /* @__PURE__ */ new Set();
-  for (var i2 = 0; i2 < p.length; i2++) {
-    var idx = quantileIndex(arr.length, p[i2]);
-    positions.add(Math.floor(idx));
-    positions.add(Math.ceil(idx));
-  }
-  var indices = Array.from(positions).sort(compare);
-  multiselect(arr, indices, 0, indices.length - 1, 0, arr.length - 1);
-}
-function multiselect(arr, indices, lo, hi, left, right) {
-  if (lo > hi) {
-    return;
-  }
-  var mid = lo + hi >> 1;
-  quickselect(arr, indices[mid], left, right);
-  multiselect(arr, indices, lo, mid - 1, left, indices[mid] - 1);
-  multiselect(arr, indices, mid + 1, hi, indices[mid] + 1, right);
-}
-function compare(a2, b) {
-  return a2 - b;
-}
-function quantileIndex(len, p) {
-  var idx = (len - 1) * p;
-  if (p === 1) {
-    return len - 1;
-  } else if (p === 0) {
-    return 0;
-  } else if (idx % 1 !== 0) {
-    return idx;
-  } else {
-    return idx;
-  }
-}
-function median(x) {
-  return +quantile(x, 0.5);
-}
-var BayesianClassifier = function BayesianClassifier2() {
-  this.totalCount = 0;
-  this.data = {};
-};
-BayesianClassifier.prototype.train = function train(item, category) {
-  if (!this.data[category]) {
-    this.data[category] = {};
-  }
-  for (var k in item) {
-    var v = item[k];
-    if (this.data[category][k] === void 0) {
-      this.data[category][k] = {};
-    }
-    if (this.data[category][k][v] === void 0) {
-      this.data[category][k][v] = 0;
-    }
-    this.data[category][k][v]++;
-  }
-  this.totalCount++;
-};
-BayesianClassifier.prototype.score = function score(item) {
-  var odds = {};
-  var category;
-  for (var k in item) {
-    var v = item[k];
-    for (category in this.data) {
-      if (odds[category] === void 0) {
-        odds[category] = {};
-      }
-      if (this.data[category][k]) {
-        odds[category][k + "_" + v] = (this.data[category][k][v] || 0) / this.totalCount;
-      } else {
-        odds[category][k + "_" + v] = 0;
-      }
-    }
-  }
-  var oddsSums = {};
-  for (category in odds) {
-    oddsSums[category] = 0;
-    for (var combination in odds[category]) {
-      oddsSums[category] += odds[category][combination];
-    }
-  }
-  return oddsSums;
-};
-var COEFFICIENTS = [
-  0.9999999999999971,
-  57.15623566586292,
-  -59.59796035547549,
-  14.136097974741746,
-  -0.4919138160976202,
-  3399464998481189e-20,
-  4652362892704858e-20,
-  -9837447530487956e-20,
-  1580887032249125e-19,
-  -21026444172410488e-20,
-  21743961811521265e-20,
-  -1643181065367639e-19,
-  8441822398385275e-20,
-  -26190838401581408e-21,
-  36899182659531625e-22
-];
-var g = 607 / 128;
-var LOGSQRT2PI = Math.log(Math.sqrt(2 * Math.PI));
-function gammaln(n2) {
-  if (n2 <= 0) {
-    return Number.POSITIVE_INFINITY;
-  }
-  n2--;
-  var a2 = COEFFICIENTS[0];
-  for (var i2 = 1; i2 < 15; i2++) {
-    a2 += COEFFICIENTS[i2] / (n2 + i2);
-  }
-  var tmp = g + 0.5 + n2;
-  return LOGSQRT2PI + Math.log(a2) - tmp + (n2 + 0.5) * Math.log(tmp);
-}
-var SQRT_2PI$1 = Math.sqrt(2 * Math.PI);
-function cumulativeDistribution(z2) {
-  var sum2 = z2;
-  var tmp = z2;
-  for (var i2 = 1; i2 < 30; i2++) {
-    tmp *= z2 * z2 / (2 * i2 + 1);
-    sum2 += tmp;
-  }
-  return Math.round((0.5 + sum2 / SQRT_2PI$1 * Math.exp(-z2 * z2 / 2)) * 1e4) / 1e4;
-}
-var standardNormalTable = [];
-for (z = 0; z <= 3.09; z += 0.01) {
-  standardNormalTable.push(cumulativeDistribution(z));
-}
-var z;
-var SQRT_2PI = Math.sqrt(2 * Math.PI);
-var PerceptronModel = function PerceptronModel2() {
-  this.weights = [];
-  this.bias = 0;
-};
-PerceptronModel.prototype.predict = function predict(features) {
-  if (features.length !== this.weights.length) {
-    return null;
-  }
-  var score2 = 0;
-  for (var i2 = 0; i2 < this.weights.length; i2++) {
-    score2 += this.weights[i2] * features[i2];
-  }
-  score2 += this.bias;
-  if (score2 > 0) {
-    return 1;
-  } else {
-    return 0;
-  }
-};
-PerceptronModel.prototype.train = function train2(features, label) {
-  if (label !== 0 && label !== 1) {
-    return null;
-  }
-  if (features.length !== this.weights.length) {
-    this.weights = features.slice();
-    this.bias = 1;
-  }
-  var prediction = this.predict(features);
-  if (typeof prediction === "number" && prediction !== label) {
-    var gradient = label - prediction;
-    for (var i2 = 0; i2 < this.weights.length; i2++) {
-      this.weights[i2] += gradient * features[i2];
-    }
-    this.bias += gradient;
-  }
-  return this;
-};
-
 // src/engine/calibration.ts
-import { existsSync as existsSync2, mkdirSync as mkdirSync3, readFileSync as readFileSync5, writeFileSync as writeFileSync3 } from "node:fs";
+import { createHash as createHash3 } from "node:crypto";
+import { existsSync as existsSync2, mkdirSync as mkdirSync3, readFileSync as readFileSync5, renameSync, writeFileSync as writeFileSync3 } from "node:fs";
 import { dirname as dirname2, join as join3 } from "node:path";
 
 // src/engine/repo/build.ts
@@ -15251,49 +14901,712 @@ ${r.stderr}`;
 }
 
 // src/engine/calibration.ts
-var CALIBRATION_SCHEMA = "perfgate/calibration@1";
+var CALIBRATION_SCHEMA = "perfgate/calibration@2";
 function defaultCalibrationFile(config) {
   return config.calibrationFile ?? join3(cacheRoot(), "perfgate-calibration.json");
 }
+function benchmarkDefinition(spec, config) {
+  const def = {
+    argv: spec.argv,
+    preload: spec.preload,
+    pin: spec.pin,
+    metrics: [spec.metric, ...spec.extraMetrics],
+    build: config.build,
+    env: config.env.set,
+    pinCpu: config.runs.pinCpu
+  };
+  return createHash3("sha256").update(JSON.stringify(def)).digest("hex").slice(0, 16);
+}
 function loadCalibration(file) {
-  if (!existsSync2(file)) return void 0;
+  if (!existsSync2(file)) return {};
   try {
     const c3 = JSON.parse(readFileSync5(file, "utf8"));
-    return c3.schema === CALIBRATION_SCHEMA ? c3 : void 0;
-  } catch {
-    return void 0;
+    if (c3.schema === CALIBRATION_SCHEMA) return { calibration: c3 };
+    return { ignored: `${file} has schema ${JSON.stringify(c3.schema)}, not ${CALIBRATION_SCHEMA}: run perfgate calibrate again` };
+  } catch (e) {
+    return { ignored: `${file} is not readable JSON (${e.message})` };
   }
 }
-function calibratedSdPct(cal, benchmark, argv, metric) {
-  const b = cal?.benchmarks[benchmark];
-  if (!b || JSON.stringify(b.argv) !== JSON.stringify(argv)) return void 0;
-  return b.metrics[metric]?.pairSdPct;
+function calibrationEntry(cal, spec, config) {
+  const b = cal.benchmarks[spec.name];
+  return b && b.definition === benchmarkDefinition(spec, config) ? b : void 0;
 }
 function saveCalibration(file, cal) {
   mkdirSync3(dirname2(file), { recursive: true });
-  writeFileSync3(file, `${JSON.stringify(cal, null, 2)}
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync3(tmp, `${JSON.stringify(cal, null, 2)}
 `);
+  renameSync(tmp, file);
 }
 function calibrationAgeDays(cal, now = Date.now()) {
   return (now - Date.parse(cal.createdAt)) / 864e5;
 }
 
-// src/engine/random.ts
-function seededRng(seed) {
-  let a2 = seed >>> 0;
-  return () => {
-    a2 = a2 + 1831565813 >>> 0;
-    let t = a2;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
+// node_modules/simple-statistics/dist/simple-statistics.mjs
+function sum(x) {
+  if (x.length === 0) {
+    return 0;
+  }
+  var sum2 = x[0];
+  var correction = 0;
+  var transition;
+  if (typeof sum2 !== "number") {
+    return Number.NaN;
+  }
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (typeof x[i2] !== "number") {
+      return Number.NaN;
+    }
+    transition = sum2 + x[i2];
+    if (Math.abs(sum2) >= Math.abs(x[i2])) {
+      correction += sum2 - transition + x[i2];
+    } else {
+      correction += x[i2] - transition + sum2;
+    }
+    sum2 = transition;
+  }
+  return sum2 + correction;
 }
-function randomSeed() {
-  return Math.floor(Math.random() * 2 ** 32);
+function mean(x) {
+  if (x.length === 0) {
+    throw new Error("mean requires at least one data point");
+  }
+  return sum(x) / x.length;
 }
+function sumNthPowerDeviations(x, n2) {
+  var meanValue = mean(x);
+  var sum2 = 0;
+  var tempValue;
+  var i2;
+  if (n2 === 2) {
+    for (i2 = 0; i2 < x.length; i2++) {
+      tempValue = x[i2] - meanValue;
+      sum2 += tempValue * tempValue;
+    }
+  } else {
+    for (i2 = 0; i2 < x.length; i2++) {
+      sum2 += Math.pow(x[i2] - meanValue, n2);
+    }
+  }
+  return sum2;
+}
+function sampleVariance(x) {
+  if (x.length < 2) {
+    throw new Error("sampleVariance requires at least two data points");
+  }
+  var sumSquaredDeviationsValue = sumNthPowerDeviations(x, 2);
+  var besselsCorrection = x.length - 1;
+  return sumSquaredDeviationsValue / besselsCorrection;
+}
+function sampleStandardDeviation(x) {
+  var sampleVarianceX = sampleVariance(x);
+  return Math.sqrt(sampleVarianceX);
+}
+function max(x) {
+  if (x.length === 0) {
+    throw new Error("max requires at least one data point");
+  }
+  var value = x[0];
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (x[i2] > value) {
+      value = x[i2];
+    }
+  }
+  return value;
+}
+function min(x) {
+  if (x.length === 0) {
+    throw new Error("min requires at least one data point");
+  }
+  var value = x[0];
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (x[i2] < value) {
+      value = x[i2];
+    }
+  }
+  return value;
+}
+function quantileSorted(x, p) {
+  var idx = (x.length - 1) * p;
+  if (x.length === 0) {
+    throw new Error("quantile requires at least one data point.");
+  } else if (p < 0 || p > 1) {
+    throw new Error("quantiles must be between 0 and 1");
+  } else if (p === 1) {
+    return x[x.length - 1];
+  } else if (p === 0) {
+    return x[0];
+  } else if (idx % 1 !== 0) {
+    var lower = Math.floor(idx);
+    var upper = Math.ceil(idx);
+    var fraction = idx - lower;
+    return x[lower] + fraction * (x[upper] - x[lower]);
+  } else {
+    return x[idx];
+  }
+}
+function quickselect(arr, k, left, right) {
+  left = left || 0;
+  right = right || arr.length - 1;
+  while (right > left) {
+    if (right - left > 600) {
+      var n2 = right - left + 1;
+      var m = k - left + 1;
+      var z2 = Math.log(n2);
+      var s = 0.5 * Math.exp(2 * z2 / 3);
+      var sd = 0.5 * Math.sqrt(z2 * s * (n2 - s) / n2);
+      if (m - n2 / 2 < 0) {
+        sd *= -1;
+      }
+      var newLeft = Math.max(left, Math.floor(k - m * s / n2 + sd));
+      var newRight = Math.min(
+        right,
+        Math.floor(k + (n2 - m) * s / n2 + sd)
+      );
+      quickselect(arr, k, newLeft, newRight);
+    }
+    var t = arr[k];
+    var i2 = left;
+    var j = right;
+    swap(arr, left, k);
+    if (arr[right] > t) {
+      swap(arr, left, right);
+    }
+    while (i2 < j) {
+      swap(arr, i2, j);
+      i2++;
+      j--;
+      while (arr[i2] < t) {
+        i2++;
+      }
+      while (arr[j] > t) {
+        j--;
+      }
+    }
+    if (arr[left] === t) {
+      swap(arr, left, j);
+    } else {
+      j++;
+      swap(arr, j, right);
+    }
+    if (j <= k) {
+      left = j + 1;
+    }
+    if (k <= j) {
+      right = j - 1;
+    }
+  }
+}
+function swap(arr, i2, j) {
+  var tmp = arr[i2];
+  arr[i2] = arr[j];
+  arr[j] = tmp;
+}
+function quantile(x, p) {
+  var copy = x.slice();
+  if (Array.isArray(p)) {
+    multiQuantileSelect(copy, p);
+    var results = [];
+    for (var i2 = 0; i2 < p.length; i2++) {
+      results[i2] = quantileSorted(copy, p[i2]);
+    }
+    return results;
+  } else {
+    var idx = quantileIndex(copy.length, p);
+    quantileSelect(copy, idx, 0, copy.length - 1);
+    return quantileSorted(copy, p);
+  }
+}
+function quantileSelect(arr, k, left, right) {
+  if (k % 1 === 0) {
+    quickselect(arr, k, left, right);
+  } else {
+    k = Math.floor(k);
+    quickselect(arr, k, left, right);
+    quickselect(arr, k + 1, k + 1, right);
+  }
+}
+function multiQuantileSelect(arr, p) {
+  var positions = /* @__PURE__ */ new Set();
+  for (var i2 = 0; i2 < p.length; i2++) {
+    var idx = quantileIndex(arr.length, p[i2]);
+    positions.add(Math.floor(idx));
+    positions.add(Math.ceil(idx));
+  }
+  var indices = Array.from(positions).sort(compare);
+  multiselect(arr, indices, 0, indices.length - 1, 0, arr.length - 1);
+}
+function multiselect(arr, indices, lo, hi, left, right) {
+  if (lo > hi) {
+    return;
+  }
+  var mid = lo + hi >> 1;
+  quickselect(arr, indices[mid], left, right);
+  multiselect(arr, indices, lo, mid - 1, left, indices[mid] - 1);
+  multiselect(arr, indices, mid + 1, hi, indices[mid] + 1, right);
+}
+function compare(a2, b) {
+  return a2 - b;
+}
+function quantileIndex(len, p) {
+  var idx = (len - 1) * p;
+  if (p === 1) {
+    return len - 1;
+  } else if (p === 0) {
+    return 0;
+  } else if (idx % 1 !== 0) {
+    return idx;
+  } else {
+    return idx;
+  }
+}
+function median(x) {
+  return +quantile(x, 0.5);
+}
+var BayesianClassifier = function BayesianClassifier2() {
+  this.totalCount = 0;
+  this.data = {};
+};
+BayesianClassifier.prototype.train = function train(item, category) {
+  if (!this.data[category]) {
+    this.data[category] = {};
+  }
+  for (var k in item) {
+    var v = item[k];
+    if (this.data[category][k] === void 0) {
+      this.data[category][k] = {};
+    }
+    if (this.data[category][k][v] === void 0) {
+      this.data[category][k][v] = 0;
+    }
+    this.data[category][k][v]++;
+  }
+  this.totalCount++;
+};
+BayesianClassifier.prototype.score = function score(item) {
+  var odds = {};
+  var category;
+  for (var k in item) {
+    var v = item[k];
+    for (category in this.data) {
+      if (odds[category] === void 0) {
+        odds[category] = {};
+      }
+      if (this.data[category][k]) {
+        odds[category][k + "_" + v] = (this.data[category][k][v] || 0) / this.totalCount;
+      } else {
+        odds[category][k + "_" + v] = 0;
+      }
+    }
+  }
+  var oddsSums = {};
+  for (category in odds) {
+    oddsSums[category] = 0;
+    for (var combination in odds[category]) {
+      oddsSums[category] += odds[category][combination];
+    }
+  }
+  return oddsSums;
+};
+var g = 607 / 128;
+var LOGSQRT2PI = Math.log(Math.sqrt(2 * Math.PI));
+var SQRT_2PI$1 = Math.sqrt(2 * Math.PI);
+function cumulativeDistribution(z2) {
+  var sum2 = z2;
+  var tmp = z2;
+  for (var i2 = 1; i2 < 30; i2++) {
+    tmp *= z2 * z2 / (2 * i2 + 1);
+    sum2 += tmp;
+  }
+  return Math.round((0.5 + sum2 / SQRT_2PI$1 * Math.exp(-z2 * z2 / 2)) * 1e4) / 1e4;
+}
+var standardNormalTable = [];
+for (z = 0; z <= 3.09; z += 0.01) {
+  standardNormalTable.push(cumulativeDistribution(z));
+}
+var z;
+var SQRT_2PI = Math.sqrt(2 * Math.PI);
+var PerceptronModel = function PerceptronModel2() {
+  this.weights = [];
+  this.bias = 0;
+};
+PerceptronModel.prototype.predict = function predict(features) {
+  if (features.length !== this.weights.length) {
+    return null;
+  }
+  var score2 = 0;
+  for (var i2 = 0; i2 < this.weights.length; i2++) {
+    score2 += this.weights[i2] * features[i2];
+  }
+  score2 += this.bias;
+  if (score2 > 0) {
+    return 1;
+  } else {
+    return 0;
+  }
+};
+PerceptronModel.prototype.train = function train2(features, label) {
+  if (label !== 0 && label !== 1) {
+    return null;
+  }
+  if (features.length !== this.weights.length) {
+    this.weights = features.slice();
+    this.bias = 1;
+  }
+  var prediction = this.predict(features);
+  if (typeof prediction === "number" && prediction !== label) {
+    var gradient = label - prediction;
+    for (var i2 = 0; i2 < this.weights.length; i2++) {
+      this.weights[i2] += gradient * features[i2];
+    }
+    this.bias += gradient;
+  }
+  return this;
+};
 
 // src/engine/decision/stats.ts
+function logToPct(x) {
+  return (Math.exp(x) - 1) * 100;
+}
+function erfc(x) {
+  const z2 = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z2);
+  const r = t * Math.exp(
+    -z2 * z2 - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+  );
+  return x >= 0 ? r : 2 - r;
+}
+function normalCdf(z2) {
+  return 0.5 * erfc(-z2 / Math.SQRT2);
+}
+function normalQuantile(p) {
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  let lo = -40;
+  let hi = 40;
+  for (let i2 = 0; i2 < 100; i2++) {
+    const mid = (lo + hi) / 2;
+    if (normalCdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+// src/engine/decision/ranks.ts
+var EXACT_MAX = 100;
+var exactCache = /* @__PURE__ */ new Map();
+function exactCdf(n2) {
+  let cdf = exactCache.get(n2);
+  if (cdf) return cdf;
+  const m = n2 * (n2 + 1) / 2;
+  let p = new Float64Array(m + 1);
+  p[0] = 1;
+  let top = 0;
+  for (let r = 1; r <= n2; r++) {
+    const next = new Float64Array(m + 1);
+    for (let s = 0; s <= top; s++) {
+      const v = p[s] / 2;
+      next[s] += v;
+      next[s + r] += v;
+    }
+    top += r;
+    p = next;
+  }
+  cdf = new Float64Array(m + 1);
+  let acc = 0;
+  for (let s = 0; s <= m; s++) cdf[s] = acc += p[s];
+  exactCache.set(n2, cdf);
+  return cdf;
+}
+function signedRankCdf(t, n2) {
+  if (t < 0) return 0;
+  const m = n2 * (n2 + 1) / 2;
+  if (t >= m) return 1;
+  if (n2 <= EXACT_MAX) return exactCdf(n2)[Math.floor(t)];
+  const mean2 = m / 2;
+  const sd = Math.sqrt(n2 * (n2 + 1) * (2 * n2 + 1) / 24);
+  return normalCdf((Math.floor(t) + 0.5 - mean2) / sd);
+}
+function signedRankK(n2, alpha) {
+  const m = n2 * (n2 + 1) / 2;
+  if (n2 > EXACT_MAX) {
+    const mean2 = m / 2;
+    const sd = Math.sqrt(n2 * (n2 + 1) * (2 * n2 + 1) / 24);
+    let k2 = Math.max(0, Math.floor(mean2 - normalQuantile(1 - alpha / 2) * sd));
+    while (k2 > 0 && signedRankCdf(k2 - 1, n2) > alpha / 2) k2--;
+    while (signedRankCdf(k2, n2) <= alpha / 2) k2++;
+    return k2;
+  }
+  const cdf = exactCdf(n2);
+  let k = 0;
+  while (k <= m && cdf[k] <= alpha / 2) k++;
+  return k;
+}
+function walshAverages(d) {
+  const n2 = d.length;
+  const w = new Float64Array(n2 * (n2 + 1) / 2);
+  let k = 0;
+  for (let i2 = 0; i2 < n2; i2++) for (let j = i2; j < n2; j++) w[k++] = (d[i2] + d[j]) / 2;
+  return w.sort();
+}
+function medianOf(sorted) {
+  const m = sorted.length;
+  return m % 2 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
+}
+function signedRankP(d) {
+  const nz = d.filter((x) => x !== 0);
+  const n2 = nz.length;
+  if (n2 === 0) return 1;
+  const order = nz.map((x, i2) => [Math.abs(x), i2]).sort((a2, b) => a2[0] - b[0]);
+  const ranks = new Array(n2);
+  for (let i2 = 0; i2 < n2; ) {
+    let j = i2;
+    while (j + 1 < n2 && order[j + 1][0] === order[i2][0]) j++;
+    for (let k = i2; k <= j; k++) ranks[order[k][1]] = (i2 + j) / 2 + 1;
+    i2 = j + 1;
+  }
+  let tPlus = 0;
+  nz.forEach((x, i2) => {
+    if (x > 0) tPlus += ranks[i2];
+  });
+  const m = n2 * (n2 + 1) / 2;
+  const tail2 = Math.min(signedRankCdf(Math.floor(tPlus), n2), signedRankCdf(Math.floor(m - tPlus), n2));
+  return Math.min(1, 2 * tail2);
+}
+function shiftInterval(d, alpha) {
+  const n2 = d.length;
+  if (n2 === 0) return { estimate: NaN, low: -Infinity, high: Infinity, p: 1 };
+  const w = walshAverages(d);
+  const k = signedRankK(n2, alpha);
+  const m = w.length;
+  return {
+    estimate: medianOf(w),
+    low: k >= 1 ? w[k - 1] : -Infinity,
+    high: k >= 1 ? w[m - k] : Infinity,
+    p: signedRankP(d)
+  };
+}
+function robustSd(xs) {
+  if (xs.length < 2) return 0;
+  const s = [...xs].sort((a2, b) => a2 - b);
+  const med = medianOf(Float64Array.from(s));
+  return 1.4826 * medianOf(Float64Array.from(s.map((x) => Math.abs(x - med)).sort((a2, b) => a2 - b)));
+}
+
+// src/engine/decision/evidence.ts
+function samples(runs, side, metric) {
+  return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
+}
+function logRatios(base, head, higherIsBetter) {
+  const n2 = Math.min(base.length, head.length);
+  const positive = (xs) => xs.slice(0, n2).every((x) => Number.isFinite(x) && x > 0);
+  if (n2 === 0 || !positive(base) || !positive(head)) return void 0;
+  const s = higherIsBetter ? 1 : -1;
+  return Array.from({ length: n2 }, (_, i2) => s * Math.log(head[i2] / base[i2]));
+}
+function evidenceOf(d, level) {
+  const est = shiftInterval(d, level);
+  return {
+    pairs: d.length,
+    shift: est.estimate,
+    low: est.low,
+    high: est.high,
+    level,
+    p: est.p,
+    sd: d.length > 1 ? sampleStandardDeviation([...d]) : 0,
+    robustSd: robustSd(d)
+  };
+}
+function metricRatios(runs, metric) {
+  return logRatios(samples(runs, "base", metric.name), samples(runs, "head", metric.name), metric.higherIsBetter);
+}
+
+// src/engine/format.ts
+function fmtNum(x) {
+  if (x === 0) return "0";
+  const a2 = Math.abs(x);
+  if (a2 >= 1e6 || a2 < 0.01) return x.toExponential(2);
+  return a2 >= 100 ? x.toFixed(0) : x.toPrecision(3);
+}
+
+// src/engine/decision/rule.ts
+function fmt(x, digits = 2) {
+  return x.toFixed(digits);
+}
+function signed(x) {
+  return `${x >= 0 ? "+" : ""}${fmt(x)}`;
+}
+function comparisonOf(ev, band, alpha, mdePct) {
+  return {
+    pairs: ev.pairs,
+    medianRatio: Math.exp(ev.shift),
+    changePct: logToPct(ev.shift),
+    ciLowPct: logToPct(ev.low),
+    ciHighPct: logToPct(ev.high),
+    pValue: ev.p,
+    pAdjusted: Math.min(1, ev.p * alpha / ev.level),
+    level: ev.level,
+    pairSdPct: 100 * ev.sd,
+    robustSdPct: 100 * ev.robustSd,
+    noiseBandPct: band.pct,
+    bandSource: band.source,
+    mdePct
+  };
+}
+function pairsFor(ev, halfPct) {
+  const now = 100 * (ev.high - ev.low) / 2;
+  if (!(halfPct > 0) || !Number.isFinite(now)) return Infinity;
+  return Math.ceil(ev.pairs * (now / halfPct) ** 2);
+}
+function judge(ev, band, alpha, mdePct, final) {
+  const comparison = comparisonOf(ev, band, alpha, mdePct);
+  const { changePct: change, ciLowPct: lo, ciHighPct: hi } = comparison;
+  const b = band.pct;
+  const interval = `interval ${signed(lo)} \u2026 ${signed(hi)} %`;
+  const bandText = `\xB1${fmt(b)} %${band.source === "calibration" ? " (floored by the calibration)" : ""}`;
+  if ((lo > 0 || hi < 0) && Math.abs(change) > b) {
+    const better = change > 0;
+    return {
+      comparison,
+      verdict: better ? "IMPROVED" : "REGRESSED",
+      reason: `${signed(change)} % (${better ? "better" : "worse"}), beyond the ${bandText} band; ${interval}, p = ${ev.p.toExponential(1)}`
+    };
+  }
+  if (lo > -b && hi < b) {
+    return { comparison, verdict: "UNCHANGED", reason: `unchanged within ${bandText}: ${interval} (${signed(change)} %)` };
+  }
+  if (!final) return void 0;
+  const half = Math.abs(change) < b ? b - Math.abs(change) : Math.abs(change);
+  const need = pairsFor(ev, half);
+  return {
+    comparison,
+    verdict: "UNSTABLE",
+    reason: `not decided after ${ev.pairs} pairs: ${interval} ${Math.abs(change) < b ? `reaches beyond the ${bandText} band` : "includes 0"}; about ${Number.isFinite(need) ? need : "many more"} pairs would decide it`
+  };
+}
+function decideCounter(base, head, thresholdPct) {
+  const changePct = (base / head - 1) * 100;
+  const comparison = {
+    pairs: 1,
+    medianRatio: head / base,
+    changePct,
+    ciLowPct: changePct,
+    ciHighPct: changePct,
+    pValue: NaN,
+    pAdjusted: NaN,
+    pairSdPct: 0,
+    noiseBandPct: thresholdPct,
+    mdePct: thresholdPct
+  };
+  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${signed(changePct)} %)`;
+  if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: "UNCHANGED", reason: `${what}, within \xB1${thresholdPct} %` };
+  return { comparison, verdict: changePct > 0 ? "IMPROVED" : "REGRESSED", reason: `${what}, beyond the \xB1${thresholdPct} % threshold` };
+}
+var FAILED_RUN_VERDICT = {
+  crash: "CRASH",
+  timeout: "TIMEOUT",
+  bad_output: "BAD_OUTPUT"
+};
+function failedRunVerdict(runs) {
+  const failed = runs.find((r) => r.side === "head" && r.status !== "ok");
+  return failed && failed.status !== "ok" ? { verdict: FAILED_RUN_VERDICT[failed.status], run: failed } : void 0;
+}
+
+// src/engine/decision/sequential.ts
+var LOOK_GROWTH = 1.5;
+var SPENDING_GAMMA = -4;
+function planLooks(first, max2) {
+  const looks = [Math.min(first, max2)];
+  while (looks.at(-1) < max2) looks.push(Math.min(max2, Math.ceil(looks.at(-1) * LOOK_GROWTH)));
+  return looks;
+}
+function spent(t) {
+  if (t >= 1) return 1;
+  return (1 - Math.exp(-SPENDING_GAMMA * t)) / (1 - Math.exp(-SPENDING_GAMMA));
+}
+function lookLevel(plan, k) {
+  const n2 = plan.looks[k];
+  const prev = k > 0 ? plan.looks[k - 1] : 0;
+  return plan.alpha / plan.decisions * (spent(n2 / plan.maxPairs) - spent(prev / plan.maxPairs));
+}
+function samplingPlan(config, overrides = {}) {
+  const first = overrides.pairs ?? config.runs.pairs;
+  const maxPairs = Math.max(first, overrides.maxPairs ?? config.runs.maxPairs);
+  const statistical = config.benchmarks.reduce((n2, b) => n2 + 1 + b.extraMetrics.length, 0);
+  return {
+    looks: planLooks(first, maxPairs),
+    maxPairs,
+    budgetSeconds: overrides.budgetSeconds ?? config.runs.budgetSeconds,
+    alpha: config.decision.alpha,
+    decisions: config.decision.correction === "bonferroni" ? statistical : 1
+  };
+}
+function mdeAtCeiling(plan, robustSd2) {
+  const level = lookLevel(plan, plan.looks.length - 1);
+  const z2 = normalQuantile(1 - level / 2) + normalQuantile(0.8);
+  return 100 * (Math.exp(z2 * Math.sqrt(Math.PI / 3) * robustSd2 / Math.sqrt(plan.maxPairs)) - 1);
+}
+var SequentialDecider = class {
+  constructor(spec, plan, bandOf) {
+    this.spec = spec;
+    this.plan = plan;
+    this.bandOf = bandOf;
+  }
+  spec;
+  plan;
+  bandOf;
+  outcomes = /* @__PURE__ */ new Map();
+  /** After look `k` over `runs`: true to stop. `final`: no further look will come. */
+  assess(runs, k, final) {
+    const level = lookLevel(this.plan, k);
+    for (const metric of [this.spec.metric, ...this.spec.extraMetrics]) {
+      if (this.outcomes.has(metric.name)) continue;
+      const d = metricRatios(runs, metric);
+      if (!d) {
+        this.outcomes.set(metric.name, {
+          fixed: { verdict: "NOT_MEASURED", reason: "the metric has zero or negative values, so ratios are undefined" }
+        });
+        continue;
+      }
+      const ev = evidenceOf(d, level);
+      const decision = judge(ev, this.bandOf(this.spec, metric.name), this.plan.alpha, mdeAtCeiling(this.plan, ev.robustSd), final);
+      if (decision) this.outcomes.set(metric.name, { decision, look: k });
+    }
+    return this.outcomes.size === 1 + this.spec.extraMetrics.length;
+  }
+  outcome(metric) {
+    return this.outcomes.get(metric);
+  }
+};
+
+// src/engine/decision/floor.ts
+var MIN_COMPARISONS = 3;
+function bandFloors(cal, config, plan, now = Date.now()) {
+  const floored = /* @__PURE__ */ new Set();
+  const minEffect = (spec) => spec.minEffectPct ?? config.decision.minEffectPct;
+  let ignored;
+  let usable = cal;
+  if (cal && calibrationAgeDays(cal, now) > config.calibrationMaxAgeDays) {
+    ignored = `the calibration is ${Math.round(calibrationAgeDays(cal, now))} days old (calibration_max_age_days: ${config.calibrationMaxAgeDays})`;
+    usable = void 0;
+  } else if (cal && cal.comparisons < MIN_COMPARISONS) {
+    ignored = `the calibration pools only ${cal.comparisons} A/A comparisons (at least ${MIN_COMPARISONS} needed)`;
+    usable = void 0;
+  }
+  const z2 = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2) + normalQuantile(0.98);
+  const bandOf = (spec, metric) => {
+    const own = { pct: minEffect(spec), source: "min_effect" };
+    const sigma = usable ? calibrationEntry(usable, spec, config)?.metrics[metric]?.intervalSdPct : void 0;
+    if (sigma === void 0) return own;
+    const floor = logToPct(z2 * sigma / 100 / Math.sqrt(plan.maxPairs));
+    if (floor <= own.pct) return own;
+    floored.add(spec.name);
+    return { pct: floor, source: "calibration" };
+  };
+  return { bandOf, floored, ignored };
+}
+
+// src/engine/summary.ts
 function summarize(samples2) {
   const n2 = samples2.length;
   if (n2 === 0) throw new Error("summarize: no samples");
@@ -15309,155 +15622,48 @@ function summarize(samples2) {
     max: max(samples2)
   };
 }
-function betaContinuedFraction(x, a2, b) {
-  const tiny = 1e-300;
-  let c3 = 1;
-  let d = 1 - (a2 + b) * x / (a2 + 1);
-  if (Math.abs(d) < tiny) d = tiny;
-  d = 1 / d;
-  let h2 = d;
-  for (let m = 1; m <= 300; m++) {
-    const m2 = 2 * m;
-    let aa = m * (b - m) * x / ((a2 + m2 - 1) * (a2 + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c3 = 1 + aa / c3;
-    if (Math.abs(c3) < tiny) c3 = tiny;
-    d = 1 / d;
-    h2 *= d * c3;
-    aa = -(a2 + m) * (a2 + b + m) * x / ((a2 + m2) * (a2 + m2 + 1));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c3 = 1 + aa / c3;
-    if (Math.abs(c3) < tiny) c3 = tiny;
-    d = 1 / d;
-    const del = d * c3;
-    h2 *= del;
-    if (Math.abs(del - 1) < 1e-14) break;
+
+// src/engine/decision/aa.ts
+function aaCalibration(spec, comparisons, config, plan) {
+  const alpha = config.decision.alpha;
+  const noFloor = bandFloors(void 0, config, plan);
+  const zLast = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2);
+  const atCeiling = (z2, sigma) => 100 * (Math.exp(z2 * sigma / Math.sqrt(plan.maxPairs)) - 1);
+  const out = {};
+  for (const m of [spec.metric, ...spec.extraMetrics]) {
+    const cvs = [];
+    const vars = [];
+    const all = [];
+    const widths = [];
+    const changes = [];
+    let alarms = 0;
+    for (const runs of comparisons) {
+      const d = metricRatios(runs, m);
+      if (!d) continue;
+      const ev = evidenceOf(d, alpha);
+      cvs.push(summarize(samples(runs, "base", m.name)).cvPct, summarize(samples(runs, "head", m.name)).cvPct);
+      vars.push(ev.sd ** 2);
+      all.push(...d);
+      if (Number.isFinite(ev.high - ev.low)) widths.push((ev.high - ev.low) / 2 * Math.sqrt(d.length) / normalQuantile(1 - alpha / 2));
+      changes.push(100 * (Math.exp(ev.shift) - 1));
+      const v = judge(ev, noFloor.bandOf(spec, m.name), alpha, NaN, true)?.verdict;
+      if (v === "REGRESSED" || v === "IMPROVED") alarms++;
+    }
+    if (!changes.length) continue;
+    const sigma = widths.length ? median(widths) : robustSd(all) * Math.sqrt(Math.PI / 3);
+    out[m.name] = {
+      cvPct: median(cvs),
+      pairSdPct: 100 * Math.sqrt(vars.reduce((a2, v) => a2 + v, 0) / vars.length),
+      robustSdPct: 100 * robustSd(all),
+      intervalSdPct: 100 * sigma,
+      aaChangesPct: changes,
+      falseAlarms: alarms,
+      noiseBandPct: atCeiling(zLast + normalQuantile(0.98), sigma),
+      mde80Pct: atCeiling(zLast + normalQuantile(0.8), sigma),
+      mde95Pct: atCeiling(zLast + normalQuantile(0.95), sigma)
+    };
   }
-  return h2;
-}
-function incompleteBeta(x, a2, b) {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(gammaln(a2 + b) - gammaln(a2) - gammaln(b) + a2 * Math.log(x) + b * Math.log(1 - x));
-  if (x < (a2 + 1) / (a2 + b + 2)) return front * betaContinuedFraction(x, a2, b) / a2;
-  return 1 - front * betaContinuedFraction(1 - x, b, a2) / b;
-}
-function studentTCdf(t, df) {
-  const tail2 = incompleteBeta(df / (df + t * t), df / 2, 0.5) / 2;
-  return t >= 0 ? 1 - tail2 : tail2;
-}
-function studentTQuantile(p, df) {
-  let lo = -1e3;
-  let hi = 1e3;
-  for (let i2 = 0; i2 < 200; i2++) {
-    const mid = (lo + hi) / 2;
-    if (studentTCdf(mid, df) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-function pairedTTestP(d) {
-  const n2 = d.length;
-  if (n2 < 2) return 1;
-  const m = mean(d);
-  const sd = sampleStandardDeviation(d);
-  if (sd === 0) return m === 0 ? 1 : 0;
-  const t = m / (sd / Math.sqrt(n2));
-  return Math.min(1, 2 * (1 - studentTCdf(Math.abs(t), n2 - 1)));
-}
-function bootstrapMedianCi(d, seed, level = 0.95, resamples = 2e3) {
-  const rng = seededRng(seed);
-  const n2 = d.length;
-  const medians = new Array(resamples);
-  const buf = new Array(n2);
-  for (let r = 0; r < resamples; r++) {
-    for (let i2 = 0; i2 < n2; i2++) buf[i2] = d[Math.floor(rng() * n2)];
-    medians[r] = median(buf);
-  }
-  medians.sort((a2, b) => a2 - b);
-  const tail2 = (1 - level) / 2;
-  return [quantileSorted(medians, tail2), quantileSorted(medians, 1 - tail2)];
-}
-function logToPct(x) {
-  return (Math.exp(x) - 1) * 100;
-}
-function minimumDetectableLog(sd, n2, alpha, power = 0.8) {
-  if (n2 < 2) return Infinity;
-  const df = n2 - 1;
-  return (studentTQuantile(1 - alpha / 2, df) + studentTQuantile(power, df)) * sd / Math.sqrt(n2);
-}
-function holmAdjust(ps) {
-  const idx = ps.map((p, i2) => [p, i2]).filter(([p]) => !Number.isNaN(p));
-  idx.sort((a2, b) => a2[0] - b[0]);
-  const m = idx.length;
-  const out = ps.map(() => NaN);
-  let running = 0;
-  idx.forEach(([p, i2], rank) => {
-    running = Math.max(running, Math.min(1, (m - rank) * p));
-    out[i2] = running;
-  });
   return out;
-}
-
-// src/engine/decision/evidence.ts
-var NO_FLOOR = () => 0;
-function samples(runs, side, metric) {
-  return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
-}
-function pairedEvidence(base, head, higherIsBetter, knobs, seed, bandFloorPct = 0) {
-  const n2 = Math.min(base.length, head.length);
-  const positive = (xs) => xs.every((x) => Number.isFinite(x) && x > 0);
-  if (n2 === 0 || !positive(base) || !positive(head)) return void 0;
-  const sign = higherIsBetter ? 1 : -1;
-  const d = [];
-  for (let i2 = 0; i2 < n2; i2++) d.push(sign * Math.log(head[i2] / base[i2]));
-  const sd = n2 > 1 ? sampleStandardDeviation(d) : 0;
-  const sePct = 100 * sd / Math.sqrt(n2);
-  const med = median(d);
-  const [lo, hi] = bootstrapMedianCi(d, seed);
-  const p = pairedTTestP(d);
-  return {
-    comparison: {
-      pairs: n2,
-      medianRatio: Math.exp(sign * med),
-      changePct: logToPct(med),
-      ciLowPct: logToPct(lo),
-      ciHighPct: logToPct(hi),
-      pValue: p,
-      pAdjusted: p,
-      pairSdPct: 100 * sd,
-      noiseBandPct: Math.max(knobs.minEffectPct, bandFloorPct, knobs.cvMultiplier * sePct),
-      mdePct: 100 * minimumDetectableLog(sd, n2, knobs.alpha)
-    },
-    cvBasePct: summarize(base).cvPct,
-    cvHeadPct: summarize(head).cvPct,
-    sePct
-  };
-}
-function metricEvidence(runs, spec, metric, knobs, seed, floor) {
-  const base = samples(runs, "base", metric.name);
-  return pairedEvidence(
-    base,
-    samples(runs, "head", metric.name),
-    metric.higherIsBetter,
-    knobs,
-    seed,
-    floor(spec, metric.name, base.length)
-  );
-}
-
-// src/engine/decision/floor.ts
-function calibratedFloor(cal, knobs) {
-  const used = /* @__PURE__ */ new Set();
-  const floor = (spec, metric, n2) => {
-    const sd = calibratedSdPct(cal, spec.name, spec.argv, metric);
-    if (sd === void 0 || n2 < 1) return 0;
-    used.add(spec.name);
-    return knobs.cvMultiplier * sd / Math.sqrt(n2);
-  };
-  return { floor, used };
 }
 
 // src/engine/verdicts.ts
@@ -15482,16 +15688,8 @@ function worstVerdict(verdicts) {
   return worst;
 }
 
-// src/engine/format.ts
-function fmtNum(x) {
-  if (x === 0) return "0";
-  const a2 = Math.abs(x);
-  if (a2 >= 1e6 || a2 < 0.01) return x.toExponential(2);
-  return a2 >= 100 ? x.toFixed(0) : x.toPrecision(3);
-}
-
 // src/engine/decision/budgets.ts
-function medianOf(runs, f) {
+function medianOf2(runs, f) {
   const xs = runs.map(f).filter((x) => x !== void 0 && Number.isFinite(x));
   return xs.length ? median(xs) : void 0;
 }
@@ -15562,7 +15760,7 @@ function checkBudgets(benchmark, runs, syscalls, spec) {
       }
     }
   }
-  const perRun = (budget, unit, of, pct, slack) => growthCheck(benchmark, budget, unit, medianOf(ok("base"), of), medianOf(ok("head"), of), pct, slack, budget, maxOf(ok("base"), of));
+  const perRun = (budget, unit, of, pct, slack) => growthCheck(benchmark, budget, unit, medianOf2(ok("base"), of), medianOf2(ok("head"), of), pct, slack, budget, maxOf(ok("base"), of));
   checks.push(perRun("peak RSS", "KiB", (r) => r.maxRssKb, spec.rssGrowthPct, spec.rssSlackKb));
   checks.push(
     perRun(
@@ -15576,169 +15774,48 @@ function checkBudgets(benchmark, runs, syscalls, spec) {
   return checks;
 }
 
-// src/engine/decision/rule.ts
-function fmt(x, digits = 2) {
-  return x.toFixed(digits);
-}
-function judge(ev, knobs, pAdjusted) {
-  const comparison = { ...ev.comparison, pAdjusted };
-  const band = comparison.noiseBandPct;
-  const cv = Math.max(ev.cvBasePct, ev.cvHeadPct);
-  if (cv > knobs.maxCvPct) {
-    return {
-      comparison,
-      verdict: "UNSTABLE",
-      reason: `run-to-run CV ${fmt(cv, 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`
-    };
-  }
-  const change = comparison.changePct;
-  if (pAdjusted < knobs.alpha && Math.abs(change) > band) {
-    const better = change > 0;
-    return {
-      comparison,
-      verdict: better ? "IMPROVED" : "REGRESSED",
-      reason: `${better ? "+" : ""}${fmt(change)} % (${better ? "better" : "worse"}), beyond the \xB1${fmt(band)} % noise band, p = ${pAdjusted.toExponential(1)}`
-    };
-  }
-  if (band > knobs.maxBandPct) {
-    const needed = Math.ceil(comparison.pairs * (knobs.cvMultiplier * ev.sePct / knobs.maxBandPct) ** 2);
-    return {
-      comparison,
-      verdict: "UNSTABLE",
-      reason: `noise band \xB1${fmt(band)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${comparison.pairs}) would resolve it`
-    };
-  }
-  return {
-    comparison,
-    verdict: "UNCHANGED",
-    reason: `unchanged within \xB1${fmt(band)} % (${change >= 0 ? "+" : ""}${fmt(change)} %, p = ${pAdjusted.toFixed(3)})`
-  };
-}
-var NOT_MEASURED_COMPARISON = (n2) => ({
-  pairs: n2,
-  medianRatio: NaN,
-  changePct: NaN,
-  ciLowPct: NaN,
-  ciHighPct: NaN,
-  pValue: NaN,
-  pAdjusted: NaN,
-  pairSdPct: NaN,
-  noiseBandPct: NaN,
-  mdePct: NaN
-});
-function decideCounter(base, head, thresholdPct) {
-  const changePct = (base / head - 1) * 100;
-  const comparison = {
-    ...NOT_MEASURED_COMPARISON(1),
-    medianRatio: head / base,
-    changePct,
-    ciLowPct: changePct,
-    ciHighPct: changePct,
-    pairSdPct: 0,
-    noiseBandPct: thresholdPct,
-    mdePct: thresholdPct
-  };
-  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${changePct >= 0 ? "+" : ""}${fmt(changePct)} %)`;
-  if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: "UNCHANGED", reason: `${what}, within \xB1${thresholdPct} %` };
-  return { comparison, verdict: changePct > 0 ? "IMPROVED" : "REGRESSED", reason: `${what}, beyond the \xB1${thresholdPct} % threshold` };
-}
-function judgeAlone(ev, knobs) {
-  return judge(ev, knobs, ev.comparison.pValue);
-}
-var FAILED_RUN_VERDICT = {
-  crash: "CRASH",
-  timeout: "TIMEOUT",
-  bad_output: "BAD_OUTPUT"
-};
-function failedRunVerdict(runs) {
-  const failed = runs.find((r) => r.side === "head" && r.status !== "ok");
-  return failed && failed.status !== "ok" ? { verdict: FAILED_RUN_VERDICT[failed.status], run: failed } : void 0;
-}
-
-// src/engine/decision/sequential.ts
-function plannedLooks(n0, nMax, step) {
-  return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
-}
-function samplingPlan(pairs, maxPairs, step) {
-  const max2 = Math.max(pairs, maxPairs);
-  return { pairs, maxPairs: max2, step, looks: plannedLooks(pairs, max2, step) };
-}
-function lookAdjusted(p, plan) {
-  return Math.min(1, p * plan.looks);
-}
-function worthMorePairs(ev, knobs, pAdjusted) {
-  const d = judge(ev, knobs, pAdjusted);
-  const c3 = d.comparison;
-  if (d.verdict === "UNSTABLE") return c3.noiseBandPct > knobs.maxBandPct;
-  if (d.verdict === "UNCHANGED") return c3.ciLowPct < -c3.noiseBandPct || c3.ciHighPct > c3.noiseBandPct;
-  return false;
-}
-function stoppingRule(plan, spec, knobs, seed, floor) {
-  return (runs, target) => {
-    if (target >= plan.maxPairs) return target;
-    const ev = metricEvidence(runs, spec, spec.metric, knobs, seed, floor);
-    return ev && worthMorePairs(ev, knobs, lookAdjusted(ev.comparison.pValue, plan)) ? Math.min(plan.maxPairs, target + plan.step) : target;
-  };
-}
-
 // src/engine/decision/decide.ts
-function gatherEvidence(spec, runs, syscalls, config, seed, floor) {
+function metricVerdicts(m) {
+  const { spec, runs, decider } = m;
   const headFailure = failedRunVerdict(runs);
   const baseFailure = runs.find((r) => r.side === "base" && r.status !== "ok");
-  const metrics = [spec.metric, ...spec.extraMetrics].map((metric) => {
+  return [spec.metric, ...spec.extraMetrics].map((metric) => {
+    const row = { benchmark: spec.name, metric: metric.name, unit: metric.unit, higherIsBetter: metric.higherIsBetter };
     if (headFailure) {
       const r = headFailure.run;
-      return { metric, fixed: { verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` } };
+      return { ...row, verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` };
     }
-    if (baseFailure) {
-      return {
-        metric,
-        fixed: {
-          verdict: "BASE_FAILED",
-          reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`
-        }
-      };
-    }
-    const ev = metricEvidence(runs, spec, metric, config.decision, seed, floor);
-    return ev ? { metric, evidence: ev } : {
-      metric,
-      fixed: { verdict: "NOT_MEASURED", reason: "the metric has zero or negative values, so ratios are undefined" }
-    };
-  });
-  return { spec, runs, syscalls, metrics };
-}
-function decideAll(measured, config, plan) {
-  const all = measured.flatMap((m) => m.metrics);
-  const lookP = all.map((x) => x.evidence ? lookAdjusted(x.evidence.comparison.pValue, plan) : NaN);
-  const adjusted = config.decision.correction === "holm" ? holmAdjust(lookP) : lookP;
-  let k = 0;
-  return measured.map(({ spec, runs, syscalls, metrics, instructions }) => {
-    const results = metrics.map(({ metric, evidence, fixed }) => {
-      const p = adjusted[k++];
-      const row = { benchmark: spec.name, metric: metric.name, unit: metric.unit, higherIsBetter: metric.higherIsBetter };
-      if (!evidence) return { ...row, ...fixed };
+    if (baseFailure)
       return {
         ...row,
-        base: summarize(samples(runs, "base", metric.name)),
-        head: summarize(samples(runs, "head", metric.name)),
-        ...judge(evidence, config.decision, p)
+        verdict: "BASE_FAILED",
+        reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`
       };
-    });
-    if (instructions && spec.instructions) {
-      const row = { benchmark: spec.name, metric: "instructions_per_op", unit: "instr/op", higherIsBetter: false };
-      if (instructions.base !== void 0 && instructions.head !== void 0) {
-        const d = decideCounter(instructions.base, instructions.head, spec.instructions.thresholdPct);
-        results.push({ ...row, ...d, reason: `${d.reason} (counted with ${instructions.tool})` });
-      } else {
-        results.push({ ...row, verdict: "NOT_MEASURED", reason: instructions.error ?? "not counted" });
-      }
-    }
-    const failed = runs.some((r) => r.status !== "ok");
-    const budgets = failed ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
-    const verdicts = results.map((m) => m.verdict);
-    if (budgets.some((b) => b.status === "exceeded")) verdicts.push("BUDGET_EXCEEDED");
-    return { name: spec.name, verdict: worstVerdict(verdicts), metrics: results, budgets, syscalls, runs };
+    const o2 = decider.outcome(metric.name);
+    if (!o2) return { ...row, verdict: "NOT_MEASURED", reason: "no look was taken" };
+    if ("fixed" in o2) return { ...row, ...o2.fixed };
+    const base = samples(runs, "base", metric.name);
+    const head = samples(runs, "head", metric.name);
+    return { ...row, base: summarize(base), head: summarize(head), ...o2.decision };
   });
+}
+function decideBenchmark(m, config) {
+  const { spec, runs, syscalls, instructions } = m;
+  const results = metricVerdicts(m);
+  if (instructions && spec.instructions) {
+    const row = { benchmark: spec.name, metric: "instructions_per_op", unit: "instr/op", higherIsBetter: false };
+    if (instructions.base !== void 0 && instructions.head !== void 0) {
+      const d = decideCounter(instructions.base, instructions.head, spec.instructions.thresholdPct);
+      results.push({ ...row, ...d, reason: `${d.reason} (counted with ${instructions.tool})` });
+    } else {
+      results.push({ ...row, verdict: "NOT_MEASURED", reason: instructions.error ?? "not counted" });
+    }
+  }
+  const failed = runs.some((r) => r.status !== "ok");
+  const budgets = failed ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
+  const verdicts = results.map((x) => x.verdict);
+  if (budgets.some((b) => b.status === "exceeded")) verdicts.push("BUDGET_EXCEEDED");
+  return { name: spec.name, verdict: worstVerdict(verdicts), metrics: results, budgets, syscalls, runs };
 }
 
 // src/engine/decision/outcome.ts
@@ -15917,6 +15994,89 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
   }
 }
 
+// src/engine/measure/pairs.ts
+function sameFile(a2, b) {
+  try {
+    return realpathSync(a2) === realpathSync(b);
+  } catch {
+    return a2 === b;
+  }
+}
+function providerMismatch(run, lib) {
+  if (run.status !== "ok" || !run.mallocProvider) return void 0;
+  if (lib === void 0) {
+    return /\/libc\.so/.test(run.mallocProvider) ? void 0 : `expected the C library's malloc, but ${run.mallocProvider} served it`;
+  }
+  return sameFile(run.mallocProvider, lib) ? void 0 : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
+}
+async function runChecked(spec, cmd, side, ctx, label, checkProvider = cmd.preload !== void 0) {
+  const r = await runBenchmark(spec, cmd.argv, cmd.preload, side, ctx, label);
+  const mismatch = checkProvider ? providerMismatch(r, cmd.preload) : void 0;
+  return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
+}
+async function samplePairs(batch, runOne, runs = []) {
+  const failed = () => runs.some((r) => r.status !== "ok");
+  const eta = () => batch.budgetLeft?.();
+  for (let i2 = 0; i2 < batch.warmup && !failed(); i2++) {
+    for (const side of ["base", "head"]) {
+      batch.progress({ type: "run", benchmark: batch.benchmark, kind: "warmup", index: i2 + 1, of: batch.warmup, side, etaSeconds: eta() });
+      runs.push(await runOne(side, { kind: "warmup" }));
+    }
+  }
+  for (let i2 = runs.filter((r) => r.kind === "pair" && r.position === 0).length; i2 < batch.to && !failed(); i2++) {
+    const order = batch.rng() < 0.5 ? ["base", "head"] : ["head", "base"];
+    for (const [position, side] of order.entries()) {
+      batch.progress({ type: "run", benchmark: batch.benchmark, kind: "pair", index: i2 + 1, of: batch.to, side, etaSeconds: eta() });
+      runs.push(await runOne(side, { kind: "pair", pair: i2, position }));
+    }
+  }
+  return runs;
+}
+async function sampleJobs(jobs, looks, opts) {
+  const now = opts.now ?? (() => Date.now() / 1e3);
+  const deadline = now() + opts.budgetSeconds;
+  const state = jobs.map(() => ({ runs: [], look: -1, seconds: 0, done: false }));
+  const pairsOf = (runs) => runs.filter((r) => r.kind === "pair" && r.position === 0).length;
+  while (state.some((s) => !s.done)) {
+    for (const [j, job] of jobs.entries()) {
+      const s = state[j];
+      if (s.done) continue;
+      const k = s.look + 1;
+      const have = pairsOf(s.runs);
+      const pace = have ? s.seconds / have : 0;
+      if (s.look >= 0 && now() + pace * (looks[k] - have) > deadline) {
+        job.assess(s.runs, s.look, true);
+        s.done = true;
+        opts.progress({ type: "look", benchmark: job.benchmark, pairs: have, state: "budget" });
+        continue;
+      }
+      const t0 = now();
+      await samplePairs(
+        {
+          benchmark: job.benchmark,
+          warmup: opts.warmup,
+          to: looks[k],
+          rng: opts.rng,
+          progress: opts.progress,
+          budgetLeft: () => Math.max(0, deadline - now())
+        },
+        job.runOne,
+        s.runs
+      );
+      s.seconds += now() - t0;
+      s.look = k;
+      if (s.runs.some((r) => r.status !== "ok")) {
+        s.done = true;
+        continue;
+      }
+      const final = k === looks.length - 1;
+      s.done = job.assess(s.runs, k, final) || final;
+      opts.progress({ type: "look", benchmark: job.benchmark, pairs: pairsOf(s.runs), state: s.done ? "decided" : "continue" });
+    }
+  }
+  return state.map((s) => s.runs);
+}
+
 // src/engine/measure/setup.ts
 import { cpus } from "node:os";
 
@@ -15975,54 +16135,19 @@ function sideCommand(spec, tree, argv = spec.argv) {
   return { argv: argv.map((a2) => expand(a2, tree)), preload: spec.preload ? expand(spec.preload, tree) : void 0 };
 }
 
-// src/engine/measure/pairs.ts
-function sameFile(a2, b) {
-  try {
-    return realpathSync(a2) === realpathSync(b);
-  } catch {
-    return a2 === b;
-  }
-}
-function providerMismatch(run, lib) {
-  if (run.status !== "ok" || !run.mallocProvider) return void 0;
-  if (lib === void 0) {
-    return /\/libc\.so/.test(run.mallocProvider) ? void 0 : `expected the C library's malloc, but ${run.mallocProvider} served it`;
-  }
-  return sameFile(run.mallocProvider, lib) ? void 0 : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
-}
-async function runChecked(spec, cmd, side, ctx, label, checkProvider = cmd.preload !== void 0) {
-  const r = await runBenchmark(spec, cmd.argv, cmd.preload, side, ctx, label);
-  const mismatch = checkProvider ? providerMismatch(r, cmd.preload) : void 0;
-  return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
-}
-async function samplePairs(loop, runOne) {
-  const runs = [];
-  const failed = () => runs.some((r) => r.status !== "ok");
-  let target = loop.pairs;
-  const started = Date.now();
-  const eta = () => {
-    const total = 2 * (loop.warmup + target);
-    return runs.length ? (Date.now() - started) / 1e3 / runs.length * (total - runs.length) : void 0;
+// src/engine/random.ts
+function seededRng(seed) {
+  let a2 = seed >>> 0;
+  return () => {
+    a2 = a2 + 1831565813 >>> 0;
+    let t = a2;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
   };
-  for (let i2 = 0; i2 < loop.warmup && !failed(); i2++) {
-    for (const side of ["base", "head"]) {
-      loop.progress({ type: "run", benchmark: loop.benchmark, kind: "warmup", index: i2 + 1, of: loop.warmup, side, etaSeconds: eta() });
-      runs.push(await runOne(side, { kind: "warmup" }));
-    }
-  }
-  for (let i2 = 0; i2 < target && !failed(); i2++) {
-    const order = loop.rng() < 0.5 ? ["base", "head"] : ["head", "base"];
-    for (const [position, side] of order.entries()) {
-      loop.progress({ type: "run", benchmark: loop.benchmark, kind: "pair", index: i2 + 1, of: target, side, etaSeconds: eta() });
-      runs.push(await runOne(side, { kind: "pair", pair: i2, position }));
-    }
-    if (i2 + 1 === target && !failed()) target = loop.next(runs, target);
-  }
-  return runs;
 }
-function measurePairs(spec, trees, ctx, loop) {
-  const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
-  return samplePairs({ ...loop, benchmark: spec.name }, (side, label) => runChecked(spec, cmd[side], side, ctx(side), label));
+function randomSeed() {
+  return Math.floor(Math.random() * 2 ** 32);
 }
 
 // src/engine/host/machine.ts
@@ -16193,7 +16318,9 @@ async function calibrate(opts) {
   const wb = await openWorkbench(opts.cwd, config);
   const ref = await resolveTree(wb.root, opts.ref);
   const t = requireBuilt(await buildRef(wb, ref, "head"), `the tree to calibrate with (${ref.ref})`);
-  const pairs = opts.pairs ?? config.runs.pairs;
+  const plan = samplingPlan(config);
+  const pairs = opts.pairs ?? Math.max(config.runs.pairs, 30);
+  const alpha = config.decision.alpha;
   const seed = opts.seed ?? randomSeed();
   const rng = seededRng(seed);
   const cal = {
@@ -16203,48 +16330,29 @@ async function calibrate(opts) {
     tree: ref.treeId,
     pairs,
     comparisons: opts.comparisons,
-    alpha: config.decision.alpha,
+    alpha,
     benchmarks: {}
   };
   for (const spec of config.benchmarks) {
-    const perMetric = /* @__PURE__ */ new Map();
+    const cmd = sideCommand(spec, t);
+    const ctx = runContext(wb.setup, spec, t.dir);
+    const comparisons = [];
     for (let k = 0; k < opts.comparisons; k++) {
       say(`[${spec.name}] A/A comparison ${k + 1}/${opts.comparisons}`);
-      const runs = await measurePairs(spec, { base: t, head: t }, () => runContext(wb.setup, spec, t.dir), {
-        warmup: config.runs.warmup,
-        pairs,
-        next: (_, target) => target,
-        rng,
-        progress: () => {
-        }
-      });
+      const runs = await samplePairs(
+        { benchmark: spec.name, warmup: config.runs.warmup, to: pairs, rng, progress: () => {
+        } },
+        (side, label) => runChecked(spec, cmd, side, ctx, label)
+      );
       const bad = runs.find((r) => r.status !== "ok");
       if (bad) throw new InfrastructureError(`calibration: ${spec.name} ${bad.error ?? bad.status}`);
-      for (const m of [spec.metric, ...spec.extraMetrics]) {
-        const ev = metricEvidence(runs, spec, m, config.decision, seed + k, NO_FLOOR);
-        if (!ev) continue;
-        const acc = perMetric.get(m.name) ?? { cvs: [], sds: [], changes: [], alarms: 0 };
-        acc.cvs.push(ev.cvBasePct, ev.cvHeadPct);
-        acc.sds.push(ev.comparison.pairSdPct);
-        acc.changes.push(ev.comparison.changePct);
-        if (judgeAlone(ev, config.decision).verdict !== "UNCHANGED") acc.alarms++;
-        perMetric.set(m.name, acc);
-      }
+      comparisons.push(runs);
     }
-    const metrics = {};
-    for (const [name, acc] of perMetric) {
-      const sd = Math.sqrt(acc.sds.reduce((a2, s) => a2 + s * s, 0) / acc.sds.length);
-      metrics[name] = {
-        cvPct: median(acc.cvs),
-        pairSdPct: sd,
-        aaChangesPct: acc.changes,
-        falseAlarms: acc.alarms,
-        noiseBandPct: Math.max(config.decision.minEffectPct, config.decision.cvMultiplier * sd / Math.sqrt(pairs)),
-        mde80Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.8),
-        mde95Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.95)
-      };
-    }
-    cal.benchmarks[spec.name] = { argv: spec.argv, metrics };
+    cal.benchmarks[spec.name] = {
+      argv: spec.argv,
+      definition: benchmarkDefinition(spec, config),
+      metrics: aaCalibration(spec, comparisons, config, plan)
+    };
   }
   return cal;
 }
@@ -16390,7 +16498,7 @@ async function preflight(spec) {
 }
 
 // src/engine/compare.ts
-var RESULT_SCHEMA = "perfgate/result@1";
+var RESULT_SCHEMA = "perfgate/result@2";
 function summarizeBuild(b) {
   return { ok: b.ok, cached: b.tree?.cached ?? false, seconds: b.seconds, logTail: b.logTail, logFile: b.logFile };
 }
@@ -16462,33 +16570,47 @@ async function compare2(opts) {
     throw new InfrastructureError(
       `syscalls must be counted (${opts.requireSyscalls ? "--require-syscalls" : "syscall_pass.require"}): ${straceIssue}`
     );
-  const plan = samplingPlan(pairs, opts.maxPairs ?? config.runs.maxPairs, config.runs.step);
+  const plan = samplingPlan(config, { pairs, maxPairs: opts.maxPairs, budgetSeconds: opts.budgetSeconds });
   result.sampling = plan;
   const calFile = opts.calibrationFile === null ? void 0 : opts.calibrationFile ?? defaultCalibrationFile(config);
-  const cal = calFile ? loadCalibration(calFile) : void 0;
-  const { floor, used } = calibratedFloor(cal, config.decision);
-  const measured = [];
+  const loaded = calFile ? loadCalibration(calFile) : {};
+  const cal = loaded.calibration;
+  const floors = bandFloors(cal, config, plan);
+  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, floors.bandOf));
+  const jobs = config.benchmarks.map((spec, i2) => {
+    const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
+    return {
+      benchmark: spec.name,
+      runOne: (side, label) => runChecked(spec, cmd[side], side, runContext(wb.setup, spec, trees[side].dir), label),
+      assess: (runs, k, final) => deciders[i2].assess(runs, k, final)
+    };
+  });
+  const t0 = Date.now();
+  const allRuns = await sampleJobs(jobs, plan.looks, { budgetSeconds: plan.budgetSeconds, warmup: config.runs.warmup, rng, progress });
+  result.samplingSeconds = (Date.now() - t0) / 1e3;
+  const benchmarks = [];
   let counters;
-  for (const spec of config.benchmarks) {
-    const runs = await measurePairs(spec, trees, (side) => runContext(wb.setup, spec, trees[side].dir), {
-      warmup: config.runs.warmup,
-      pairs: plan.pairs,
-      next: stoppingRule(plan, spec, config.decision, seed, floor),
-      rng,
-      progress
-    });
+  for (const [i2, spec] of config.benchmarks.entries()) {
+    const runs = allRuns[i2];
     const failed = runs.some((r) => r.status !== "ok");
     const syscalls = failed ? { measured: false, reason: "skipped: a run failed" } : await syscallPass(spec, trees, wb.setup.env, wb.setup.tools.strace, straceIssue, progress);
-    const m = gatherEvidence(spec, runs, syscalls, config, seed, floor);
+    const m = { spec, runs, syscalls, decider: deciders[i2] };
     if (spec.instructions && !failed) {
       counters ??= await probeCounters(wb.setup.env);
       m.instructions = await instructionPass(spec, trees, wb.setup.env, counters, progress);
     }
-    measured.push(m);
+    benchmarks.push(decideBenchmark(m, config));
   }
-  if (cal && calFile && used.size)
-    result.calibration = { file: calFile, createdAt: cal.createdAt, ageDays: calibrationAgeDays(cal), benchmarks: [...used] };
-  return finish(result, decideAll(measured, config, plan));
+  const ignored = loaded.ignored ?? floors.ignored;
+  if (calFile && (cal || ignored))
+    result.calibration = {
+      file: calFile,
+      createdAt: cal?.createdAt,
+      ageDays: cal ? calibrationAgeDays(cal) : void 0,
+      benchmarks: [...floors.floored],
+      ignored
+    };
+  return finish(result, benchmarks);
 }
 function exitCodeFor(outcome) {
   return outcome === "pass" ? 0 : outcome === "fail" ? 1 : 4;
@@ -16530,10 +16652,12 @@ var Reader = class _Reader {
   fail(key, problem) {
     throw new ConfigError(this.file, this.at(key), problem);
   }
-  /** Rejects keys outside `allowed`. */
-  only(allowed) {
-    for (const key of Object.keys(this.obj))
+  /** Rejects keys outside `allowed`; a key in `retired` gets its own explanation. */
+  only(allowed, retired = {}) {
+    for (const key of Object.keys(this.obj)) {
+      if (retired[key] !== void 0) this.fail(key, `was removed in perfgate 0.2: ${retired[key]}`);
       if (!allowed.includes(key)) this.fail(key, `unknown key (allowed here: ${allowed.join(", ")})`);
+    }
   }
   raw(key) {
     return this.obj[key];
@@ -16632,6 +16756,7 @@ var Reader = class _Reader {
   }
 };
 var ENV_ALLOW_DEFAULT = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER"];
+var MAX_PAIRS = 2e3;
 function readMetric(r, benchName, fallbackName) {
   r.only(["name", "json", "regex", "higher_is_better", "unit"]);
   const json = r.optionalString("json");
@@ -16654,8 +16779,16 @@ function readMetric(r, benchName, fallbackName) {
     unit: r.string("unit", json === "ops_per_sec" ? "ops/s" : "")
   };
 }
+var RETIRED_DECISION = {
+  cv_multiplier: 'the band no longer scales with the noise; noise now costs pairs instead (see "The decision rule" in README.md)',
+  max_cv_pct: "a noisy benchmark is sampled until its interval decides, and is UNSTABLE only when the budget ends first",
+  max_band_pct: "the band is min_effect_pct (per benchmark if needed); set a wider min_effect_pct for a noisy benchmark"
+};
+var RETIRED_RUNS = {
+  step: "looks are planned at runs.pairs x1.5 each up to runs.max_pairs; runs.budget_s bounds the time"
+};
 function readBenchmark(r, defaults) {
-  r.only(["name", "argv", "preload", "metric", "extra_metrics", "ops_field", "ops", "pin", "timeout_s", "instructions"]);
+  r.only(["name", "argv", "preload", "metric", "extra_metrics", "ops_field", "ops", "pin", "timeout_s", "instructions", "min_effect_pct"]);
   const name = r.string("name");
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail("name", "use letters, digits, '_', '.' or '-'");
   const metric = r.has("metric") ? readMetric(r.section("metric"), name, "metric") : defaultMetric();
@@ -16675,7 +16808,8 @@ function readBenchmark(r, defaults) {
     ops: r.optionalNumber("ops", { min: 1, integer: true }),
     pin: r.boolean("pin", true),
     timeoutSeconds: r.number("timeout_s", defaults.timeoutSeconds, { min: 0, exclusiveMin: true }),
-    instructions: r.has("instructions") ? readInstructions(r.section("instructions")) : void 0
+    instructions: r.has("instructions") ? readInstructions(r.section("instructions")) : void 0,
+    minEffectPct: r.optionalNumber("min_effect_pct", { min: 0.01, max: 100 })
   };
 }
 function readInstructions(r) {
@@ -16690,20 +16824,32 @@ function defaultMetric() {
 }
 function configFromObject(file, value) {
   const root = Reader.root(file, value);
-  root.only(["version", "build", "runs", "decision", "budgets", "syscall_pass", "preflight", "calibration_file", "env", "benchmarks"]);
+  root.only([
+    "version",
+    "build",
+    "runs",
+    "decision",
+    "budgets",
+    "syscall_pass",
+    "preflight",
+    "calibration_file",
+    "calibration_max_age_days",
+    "env",
+    "benchmarks"
+  ]);
   if (root.has("version")) root.number("version", 1, { min: 1, max: 1, integer: true });
   const b = root.section("build");
   const runsSection = root.section("runs");
-  const pairs = runsSection.number("pairs", 10, { min: 2, max: 1e4, integer: true });
+  const pairs = runsSection.number("pairs", 10, { min: 2, max: MAX_PAIRS, integer: true });
   b.only(["command", "output", "timeout_s"]);
   const runs = root.section("runs");
-  runs.only(["pairs", "max_pairs", "step", "warmup", "timeout_s", "seed", "pin_cpu"]);
+  runs.only(["pairs", "max_pairs", "budget_s", "warmup", "timeout_s", "seed", "pin_cpu"], RETIRED_RUNS);
   const runTimeout = runs.number("timeout_s", 120, { min: 0, exclusiveMin: true });
   let pinCpu2 = "auto";
   if (typeof runs.raw("pin_cpu") === "number") pinCpu2 = runs.number("pin_cpu", 0, { min: 0, integer: true });
   else pinCpu2 = runs.enumOf("pin_cpu", ["auto", "none"], "auto");
   const d = root.section("decision");
-  d.only(["min_effect_pct", "cv_multiplier", "max_cv_pct", "max_band_pct", "alpha", "correction"]);
+  d.only(["min_effect_pct", "alpha", "correction"], RETIRED_DECISION);
   const bu = root.section("budgets");
   bu.only([
     "syscalls",
@@ -16735,15 +16881,16 @@ function configFromObject(file, value) {
     if (seen.has(bm.name)) root.fail(`benchmarks[${i2}].name`, `'${bm.name}' is used twice`);
     seen.add(bm.name);
   });
+  if (d.raw("correction") === "holm")
+    d.fail(
+      "correction",
+      "holm was replaced by bonferroni in perfgate 0.2: every interval of a comparison must hold at once, so alpha is split evenly"
+    );
   const decision = {
-    correction: d.enumOf("correction", ["holm", "none"], "holm"),
-    minEffectPct: d.number("min_effect_pct", 1, { min: 0, max: 100 }),
-    cvMultiplier: d.number("cv_multiplier", 2, { min: 0 }),
-    maxCvPct: d.number("max_cv_pct", 30, { min: 0, exclusiveMin: true }),
-    maxBandPct: d.number("max_band_pct", 5, { min: 0, exclusiveMin: true }),
+    correction: d.enumOf("correction", ["bonferroni", "none"], "bonferroni"),
+    minEffectPct: d.number("min_effect_pct", 1, { min: 0.01, max: 100 }),
     alpha: d.number("alpha", 0.01, { min: 0, max: 0.5, exclusiveMin: true })
   };
-  if (decision.maxBandPct < decision.minEffectPct) d.fail("max_band_pct", `must be at least min_effect_pct (${decision.minEffectPct})`);
   return {
     file,
     build: {
@@ -16753,8 +16900,8 @@ function configFromObject(file, value) {
     },
     runs: {
       pairs,
-      maxPairs: runs.number("max_pairs", Math.max(30, pairs), { min: pairs, max: 1e4, integer: true }),
-      step: runs.number("step", 10, { min: 1, max: 1e4, integer: true }),
+      maxPairs: runs.number("max_pairs", Math.max(400, pairs), { min: pairs, max: MAX_PAIRS, integer: true }),
+      budgetSeconds: runs.number("budget_s", 240, { min: 0, exclusiveMin: true, max: 86400 }),
       warmup: runs.number("warmup", 1, { min: 0, max: 100, integer: true }),
       seed: runs.optionalNumber("seed", { min: 0, max: 2 ** 32 - 1, integer: true }),
       pinCpu: pinCpu2
@@ -16780,6 +16927,7 @@ function configFromObject(file, value) {
       waitSeconds: pf.number("wait_s", 10, { min: 0 })
     },
     calibrationFile: root.optionalString("calibration_file"),
+    calibrationMaxAgeDays: root.number("calibration_max_age_days", 14, { min: 0 }),
     env: { allow: env.stringList("allow", []).concat(ENV_ALLOW_DEFAULT), set },
     benchmarks
   };
@@ -16893,7 +17041,9 @@ function textTable(rows) {
 
 // src/report/calibration.ts
 function renderCalibration(cal) {
-  const rows = [["benchmark", "metric", "CV", "pair SD", "noise band", "MDE 80%", "MDE 95%", "A/A alarms"]];
+  const rows = [
+    ["benchmark", "metric", "CV", "pair SD", "robust SD", "interval SD", "band floor", "MDE 80%", "MDE 95%", "A/A alarms"]
+  ];
   for (const [name, b] of Object.entries(cal.benchmarks)) {
     for (const [metric, m] of Object.entries(b.metrics)) {
       rows.push([
@@ -16901,6 +17051,8 @@ function renderCalibration(cal) {
         metric,
         `${m.cvPct.toFixed(2)}%`,
         `${m.pairSdPct.toFixed(2)}%`,
+        `${m.robustSdPct.toFixed(2)}%`,
+        `${m.intervalSdPct.toFixed(2)}%`,
         `\xB1${m.noiseBandPct.toFixed(2)}%`,
         `${m.mde80Pct.toFixed(2)}%`,
         `${m.mde95Pct.toFixed(2)}%`,
@@ -16911,6 +17063,7 @@ function renderCalibration(cal) {
   const lines = textTable(rows);
   return [
     `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${cal.machine.cpuModel} (${cal.machine.cores} cores)`,
+    "band floor: the narrowest band an unchanged benchmark reaches UNCHANGED in by the ceiling (98 %); compare widens min_effect_pct to it where it is wider",
     "",
     ...lines
   ].join("\n");
@@ -16940,13 +17093,9 @@ function fmtValue(x) {
   if (a2 < 0.01) return x.toExponential(2);
   return x.toPrecision(4);
 }
-function fmtPct(x, signed = true) {
+function fmtPct(x, signed2 = true) {
   if (x === void 0 || !Number.isFinite(x)) return "\u2013";
-  return `${signed && x > 0 ? "+" : ""}${x.toFixed(2)} %`;
-}
-function fmtP(p) {
-  if (p === void 0) return "\u2013";
-  return p < 1e-3 ? p.toExponential(1) : p.toFixed(3);
+  return `${signed2 && x > 0 ? "+" : ""}${x.toFixed(2)} %`;
 }
 
 // src/report/markdown.ts
@@ -16961,31 +17110,49 @@ function headline(r) {
   return `${OUTCOME_LINE[r.outcome]} \u2014 ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? "" : "s"}: ${counts}`;
 }
 function refLine(r) {
-  const side = (s) => {
-    const ref = r.refs[s];
+  const side = (s2) => {
+    const ref = r.refs[s2];
     return `${escapeMarkdown(ref.ref)} \`${(ref.sha ?? ref.treeId).slice(0, 12)}\``;
   };
-  return `base ${side("base")} vs head ${side("head")} \xB7 ${r.pairs} pairs, random order (seed ${r.seed}) \xB7 ${escapeMarkdown(r.machine.cpuModel)}, ${r.machine.cores} cores${r.pinnedCpu !== void 0 ? `, pinned to CPU ${r.pinnedCpu}` : ""}`;
+  const s = r.sampling;
+  const plan = s ? ` \xB7 sequential, up to ${s.maxPairs} pairs in ${s.budgetSeconds} s${r.samplingSeconds !== void 0 ? ` (took ${Math.round(r.samplingSeconds)} s)` : ""}` : "";
+  return `base ${side("base")} vs head ${side("head")} \xB7 random order (seed ${r.seed})${plan} \xB7 ${escapeMarkdown(r.machine.cpuModel)}, ${r.machine.cores} cores${r.pinnedCpu !== void 0 ? `, pinned to CPU ${r.pinnedCpu}` : ""}`;
 }
 function calibrationNote(r) {
   const c3 = r.calibration;
   if (!c3) return void 0;
-  const age = c3.ageDays < 1 ? "less than a day" : `${Math.round(c3.ageDays)} day${Math.round(c3.ageDays) === 1 ? "" : "s"}`;
-  return `Noise bands floored by the calibration of ${c3.createdAt.slice(0, 10)} (${age} old) for ${c3.benchmarks.join(", ")}.`;
+  if (c3.ignored) return `Calibration ignored: ${c3.ignored}.`;
+  if (c3.ageDays === void 0 || c3.createdAt === void 0) return void 0;
+  const days = Math.round(c3.ageDays);
+  const age = c3.ageDays < 1 ? "less than a day" : `${days} day${days === 1 ? "" : "s"}`;
+  const what = c3.benchmarks.length ? `floored the bands of ${c3.benchmarks.join(", ")}` : "floored no band (every min_effect_pct is resolvable here)";
+  return `The calibration of ${c3.createdAt.slice(0, 10)} (${age} old) ${what}.`;
+}
+function metricCells(m) {
+  const c3 = m.comparison;
+  if (!c3) return { change: "\u2013", interval: "\u2013", band: "\u2013", pairs: "\u2013", noise: "\u2013", mde: "\u2013" };
+  return {
+    change: fmtPct(c3.changePct),
+    interval: c3.pairs > 1 ? `${fmtPct(c3.ciLowPct)} \u2026 ${fmtPct(c3.ciHighPct)}` : "\u2013",
+    band: `\xB1${c3.noiseBandPct.toFixed(2)} %${c3.bandSource === "calibration" ? " (cal.)" : ""}`,
+    pairs: String(c3.pairs),
+    noise: c3.robustSdPct !== void 0 ? `${c3.robustSdPct.toFixed(2)} %` : "\u2013",
+    mde: Number.isFinite(c3.mdePct) ? `${c3.mdePct.toFixed(2)} %` : "\u2013"
+  };
 }
 function verdictTable(benchmarks) {
   const lines = [
-    "| benchmark | metric | base median | head median | change | noise band | MDE | pairs | CV base / head | p | 95 % CI | verdict |",
-    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+    "| benchmark | metric | base median | head median | change | interval | band | pairs | noise (robust SD) | MDE | verdict |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"
   ];
   for (const b of benchmarks) {
     for (const m of b.metrics) {
-      const c3 = m.comparison;
+      const x = metricCells(m);
       lines.push(
-        `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${fmtPct(c3?.changePct)} | ${c3 ? `\xB1${c3.noiseBandPct.toFixed(2)} %` : "\u2013"} | ${c3 ? `${c3.mdePct.toFixed(2)} %` : "\u2013"} | ${c3?.pairs ?? "\u2013"} | ${m.base ? `${m.base.cvPct.toFixed(1)} / ${m.head?.cvPct.toFixed(1)} %` : "\u2013"} | ${fmtP(c3?.pAdjusted)} | ${c3 ? `${fmtPct(c3.ciLowPct)} \u2026 ${fmtPct(c3.ciHighPct)}` : "\u2013"} | **${m.verdict}** |`
+        `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${x.change} | ${x.interval} | ${x.band} | ${x.pairs} | ${x.noise} | ${x.mde} | **${m.verdict}** |`
       );
     }
-    if (b.verdict === "BUDGET_EXCEEDED") lines.push(`| ${escapeMarkdown(b.name)} | budgets | | | | | | | | | | **BUDGET_EXCEEDED** |`);
+    if (b.verdict === "BUDGET_EXCEEDED") lines.push(`| ${escapeMarkdown(b.name)} | budgets | | | | | | | | | **BUDGET_EXCEEDED** |`);
   }
   return lines;
 }
@@ -17065,7 +17232,7 @@ function renderMarkdown(r, opts = {}) {
     "",
     ...reasons(r.benchmarks),
     "",
-    `A change counts only when it is significant (paired t-test on log ratios, p < ${r.config.decision.alpha} after corrections for ${r.sampling && r.sampling.looks > 1 ? `${r.sampling.looks} looks and ` : ""}${r.config.decision.correction === "holm" ? "all decisions (Holm)" : "nothing"}) and larger than the noise band (never below ${r.config.decision.minEffectPct} %). MDE: the smallest change this comparison could detect (80 % power). Change is signed so that + is better.`,
+    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; all intervals of this report hold together with probability \u2265 ${1 - r.config.decision.alpha}${r.config.decision.correction === "bonferroni" ? " (alpha split over every decision and spent over the looks)" : " (alpha spent over the looks; no split over decisions)"}. REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.`,
     ...opts.extra ? ["", opts.extra] : []
   ].join("\n");
   const sections = [budgetTable(r.benchmarks).join("\n"), syscallTable(r.benchmarks).join("\n"), failureDetails(r).join("\n")];
@@ -17088,27 +17255,25 @@ _(truncated)_` : text;
 
 // src/report/terminal.ts
 function renderTerminal(r) {
-  const rows = [["benchmark", "metric", "base", "head", "change", "band", "MDE", "pairs", "CV b/h", "p", "verdict"]];
+  const rows = [["benchmark", "metric", "base", "head", "change", "interval", "band", "pairs", "noise", "verdict"]];
   for (const b of r.benchmarks) {
     for (const m of b.metrics) {
-      const c3 = m.comparison;
+      const x = metricCells(m);
       rows.push([
         b.name,
         m.metric,
         fmtValue(m.base?.median),
         fmtValue(m.head?.median),
-        fmtPct(c3?.changePct),
-        c3 ? `\xB1${c3.noiseBandPct.toFixed(2)}%` : "\u2013",
-        c3 ? `${c3.mdePct.toFixed(2)}%` : "\u2013",
-        c3 ? String(c3.pairs) : "\u2013",
-        m.base && m.head ? `${m.base.cvPct.toFixed(1)}/${m.head.cvPct.toFixed(1)}%` : "\u2013",
-        fmtP(c3?.pAdjusted),
+        x.change,
+        x.interval,
+        x.band,
+        x.pairs,
+        x.noise,
         m.verdict
       ]);
     }
     for (const x of b.budgets)
-      if (x.status === "exceeded")
-        rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), "", "", "", "", "", "", "BUDGET_EXCEEDED"]);
+      if (x.status === "exceeded") rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), "", "", "", "", "", "BUDGET_EXCEEDED"]);
   }
   const lines = textTable(rows);
   const notes = [];
@@ -17122,7 +17287,8 @@ function renderTerminal(r) {
   }
   if (!r.build.head.ok) notes.push("  head build failed:", ...r.build.head.logTail.slice(-10).map((l) => `    | ${l}`));
   const ref = (side) => `${r.refs[side].ref} ${(r.refs[side].sha ?? r.refs[side].treeId).slice(0, 12)}`;
-  const context = `base ${ref("base")} vs head ${ref("head")}; ${r.pairs} pairs, seed ${r.seed}`;
+  const took = r.samplingSeconds !== void 0 ? `, sampling took ${Math.round(r.samplingSeconds)} s of ${r.sampling?.budgetSeconds} s` : "";
+  const context = `base ${ref("base")} vs head ${ref("head")}; seed ${r.seed}${took}`;
   const cal = calibrationNote(r);
   return [headline(r).replace(/\*\*/g, ""), context, ...cal ? [cal] : [], "", ...lines, ...notes.length ? ["", ...notes] : []].join(
     "\n"
@@ -17130,7 +17296,7 @@ function renderTerminal(r) {
 }
 
 // src/version.ts
-var VERSION = "0.1.0";
+var VERSION = "0.2.0";
 
 // src/cli/main.ts
 var EXIT = { pass: 0, fail: 1, usage: 2, infra: 3, inconclusive: 4 };
@@ -17147,8 +17313,9 @@ compare options:
   --head REF            head commit (default: the working tree, uncommitted changes included)
   --worktree            head = the working tree (the default; conflicts with --head)
   --config FILE         config file (default: perfgate.yml at the repository root)
-  --runs N              pairs before the first look (default: runs.pairs from the config, 10)
-  --max-runs N          adaptive sampling's ceiling (default: runs.max_pairs, 30); equal to --runs: fixed N
+  --runs N              pairs at the first look (default: runs.pairs from the config, 10)
+  --max-runs N          the ceiling of sequential sampling (default: runs.max_pairs, 400); equal to --runs: one look
+  --budget S            seconds all benchmarks' sampling may take (default: runs.budget_s, 180)
   --seed N              seed for the pair order and the bootstrap (default: random, recorded)
   --json FILE           write the full result as JSON (schema: docs/result-schema.md)
   --markdown FILE       write the Markdown report
@@ -17160,26 +17327,33 @@ compare options:
   --quiet               no progress on stderr
 
 calibrate options:
-  --config FILE, --runs N, --seed N   as for compare
-  --comparisons K       A/A comparisons per benchmark (default 5)
+  --config FILE, --seed N   as for compare
+  --runs N              pairs per A/A comparison (default: runs.pairs, at least 30)
+  --comparisons K       A/A comparisons per benchmark (default 5, at least 3 for compare to use it)
   --ref REF             build this commit (default: the working tree)
   --out FILE            where to save (default: calibration_file, else the cache directory)
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
-(base does not build, git or tool failure), 4 inconclusive (UNSTABLE or base failed).
+(base does not build, git or tool failure), 4 inconclusive (UNSTABLE: not decided within
+the budget, or base failed).
 
 perfgate never modifies your working tree, index, stash or branches. It builds
 copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
 $XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktrees.`;
 function progressPrinter(io) {
   return (e) => {
-    const eta = "etaSeconds" in e && e.etaSeconds !== void 0 ? `  ETA ${Math.ceil(e.etaSeconds)} s` : "";
+    const eta = "etaSeconds" in e && e.etaSeconds !== void 0 ? `  (budget left ${Math.ceil(e.etaSeconds)} s)` : "";
     if (e.type === "preflight") io.err("[preflight] probing machine noise\n");
     else if (e.type === "build") io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ""}
 `);
     else if (e.type === "run") io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}
 `);
+    else if (e.type === "look")
+      io.err(
+        `[${e.benchmark}] look at ${e.pairs} pairs: ${e.state === "continue" ? "undecided, sampling on" : e.state === "decided" ? "decided" : "stopped: the time budget has no room for the next look"}
+`
+      );
     else if (e.type === "syscalls") io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}
 `);
     else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}
@@ -17201,6 +17375,7 @@ async function cmdCompare(args, io) {
       config: { type: "string" },
       runs: { type: "string" },
       "max-runs": { type: "string" },
+      budget: { type: "string" },
       seed: { type: "string" },
       json: { type: "string" },
       markdown: { type: "string" },
@@ -17216,10 +17391,11 @@ async function cmdCompare(args, io) {
   if (values.calibration !== void 0 && values["no-calibration"])
     throw new UsageError("--calibration and --no-calibration exclude each other");
   if (values.head !== void 0 && values.worktree) throw new UsageError("--head and --worktree exclude each other");
-  const pairs = intArg("runs", values.runs, 2);
-  const maxPairs = intArg("max-runs", values["max-runs"], 2);
+  const pairs = intArg("runs", values.runs, 2, MAX_PAIRS);
+  const maxPairs = intArg("max-runs", values["max-runs"], 2, MAX_PAIRS);
   if (pairs !== void 0 && maxPairs !== void 0 && maxPairs < pairs) throw new UsageError("--max-runs must be at least --runs");
   const seed = intArg("seed", values.seed, 0);
+  const budgetSeconds = intArg("budget", values.budget, 1, 86400);
   const config = await readConfig(io, values.config);
   const result = await compare2({
     cwd: io.cwd,
@@ -17228,6 +17404,7 @@ async function cmdCompare(args, io) {
     head: values.head,
     pairs,
     maxPairs,
+    budgetSeconds,
     seed,
     requireSyscalls: values["require-syscalls"] ? true : void 0,
     // else syscall_pass.require
@@ -17250,9 +17427,12 @@ async function readConfig(io, file) {
     throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
   return loadConfig(configFile);
 }
-function intArg(name, v, min2) {
+function intArg(name, v, min2, max2 = Number.MAX_SAFE_INTEGER) {
   if (v === void 0) return void 0;
-  if (!/^\d+$/.test(v) || Number(v) < min2) throw new UsageError(`--${name} takes a whole number of at least ${min2}, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) < min2 || Number(v) > max2)
+    throw new UsageError(
+      `--${name} takes a whole number of at least ${min2}${max2 < Number.MAX_SAFE_INTEGER ? ` and at most ${max2}` : ""}, got '${v}'`
+    );
   return Number(v);
 }
 async function cmdCalibrate(args, io) {
@@ -17276,7 +17456,7 @@ async function cmdCalibrate(args, io) {
     config,
     ref: values.ref,
     comparisons: intArg("comparisons", values.comparisons, 2) ?? 5,
-    pairs: intArg("runs", values.runs, 2),
+    pairs: intArg("runs", values.runs, 2, MAX_PAIRS),
     seed: intArg("seed", values.seed, 0),
     onProgress: values.quiet ? void 0 : (m) => io.err(`${m}
 `)

@@ -58,7 +58,10 @@ describe('perfgate compare on a temporary repository', () => {
     assert.equal(code, 0);
     assert.equal(result.benchmarks[0]?.verdict, 'UNCHANGED');
     const runs = result.benchmarks[0]?.runs ?? [];
-    assert.equal(runs.filter((r) => r.kind === 'pair').length, 16);
+    const pairs = runs.filter((r) => r.kind === 'pair');
+    assert.ok(pairs.length >= 16 && pairs.length % 2 === 0, `${pairs.length} pair runs`);
+    const c = result.benchmarks[0].metrics[0]!.comparison!;
+    assert.ok(c.ciLowPct > -5 && c.ciHighPct < 5, `UNCHANGED with interval ${c.ciLowPct} … ${c.ciHighPct}`);
     assert.ok(
       runs.every((r) => r.stderrTail.includes('token=none')),
       'a benchmark saw GITHUB_TOKEN',
@@ -178,32 +181,64 @@ describe('perfgate compare on a temporary repository', () => {
     assert.equal(result.benchmarks[0]?.runs.length, 0, 'benchmarks ran on a machine declared too noisy');
   });
 
-  it('calibrate learns the A/A noise, and compare floors its noise bands with it', () => {
+  it('calibrate learns the A/A noise; compare floors a band with it only where the ceiling cannot resolve the minimum effect', () => {
     const file = join(tempDir('perfgate-cal-'), 'cal.json');
-    const c = runCli(repo, ['calibrate', '--ref', shas.base as string, '--comparisons', '3', '--runs', '6', '--out', file, '--quiet'], {
+    const c = runCli(repo, ['calibrate', '--ref', shas.base as string, '--comparisons', '3', '--runs', '10', '--out', file, '--quiet'], {
       PERFGATE_CACHE_DIR: cache,
     });
     assert.equal(c.code, 0, c.stderr);
-    assert.match(c.stdout, /calibration: 3 A\/A comparisons of 6 pairs/);
+    assert.match(c.stdout, /calibration: 3 A\/A comparisons of 10 pairs/);
     const cal = JSON.parse(readFileSync(file, 'utf8')) as Calibration;
-    assert.equal(cal.schema, 'perfgate/calibration@1');
+    assert.equal(cal.schema, 'perfgate/calibration@2');
     const m = cal.benchmarks.tiny?.metrics.ops_per_sec;
-    assert.ok(m && m.aaChangesPct.length === 3 && m.pairSdPct > 0 && m.mde80Pct > 0 && m.cvPct > 0, JSON.stringify(m));
+    assert.ok(m && m.aaChangesPct.length === 3 && m.robustSdPct > 0 && m.mde80Pct > 0 && m.cvPct > 0, JSON.stringify(m));
     assert.ok(m.mde95Pct > m.mde80Pct);
 
-    const out = join(dirname(file), 'r.json');
-    const r = runCli(
-      repo,
-      ['compare', '--base', shas.base as string, '--head', shas.nothing as string, '--calibration', file, '--json', out, '--quiet'],
-      {
-        PERFGATE_CACHE_DIR: cache,
-      },
-    );
-    const result = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
-    assert.deepEqual(result.calibration?.benchmarks, ['tiny']);
-    assert.match(r.stdout, /Noise bands floored by the calibration of \d{4}-\d\d-\d\d \(less than a day old\)/);
-    const band = result.benchmarks[0]!.metrics[0]!.comparison!.noiseBandPct;
-    assert.ok(band >= (2 * m.pairSdPct) / Math.sqrt(8) - 1e-9, `band ${band} below the calibrated floor`);
+    const compareWith = (extra: string[]) => {
+      const out = join(dirname(file), 'r.json');
+      const r = runCli(
+        repo,
+        [
+          'compare',
+          '--base',
+          shas.base as string,
+          '--head',
+          shas.nothing as string,
+          '--calibration',
+          file,
+          '--json',
+          out,
+          '--quiet',
+          ...extra,
+        ],
+        {
+          PERFGATE_CACHE_DIR: cache,
+        },
+      );
+      return { r, result: JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult };
+    };
+    // A machine whose A/A noise is 60 % cannot resolve ±5 % even at the ceiling: the band is the floor.
+    m.intervalSdPct = 60;
+    writeFiles('/', { [file]: JSON.stringify(cal) });
+    const noisy = compareWith(['--runs', '8', '--max-runs', '8']);
+    assert.deepEqual(noisy.result.calibration?.benchmarks, ['tiny']);
+    assert.match(noisy.r.stdout, /The calibration of \d{4}-\d\d-\d\d \(less than a day old\) floored the bands of tiny/);
+    const band = noisy.result.benchmarks[0]!.metrics[0]!.comparison!;
+    assert.equal(band.bandSource, 'calibration');
+    assert.ok(band.noiseBandPct > 5, `band ${band.noiseBandPct}`);
+    // A quiet one floors nothing.
+    m.intervalSdPct = 0.1;
+    writeFiles('/', { [file]: JSON.stringify(cal) });
+    const quiet = compareWith(['--runs', '8', '--max-runs', '8']);
+    assert.deepEqual(quiet.result.calibration?.benchmarks, []);
+    assert.match(quiet.r.stdout, /floored no band/);
+    // An edited benchmark definition makes the entry stale: no floor, and the band is min_effect_pct.
+    const cfgDir = tempDir('perfgate-cal-cfg-');
+    writeFiles(cfgDir, { 'edited.yml': TINY_CONFIG.replace('"200000"', '"200001"') });
+    m.intervalSdPct = 60;
+    writeFiles('/', { [file]: JSON.stringify(cal) });
+    const edited = compareWith(['--runs', '8', '--max-runs', '8', '--config', join(cfgDir, 'edited.yml')]);
+    assert.equal(edited.result.benchmarks[0]!.metrics[0]!.comparison!.bandSource, 'min_effect');
   });
 
   it('syscall_pass.require: without strace the comparison stops (exit 3); without it, budgets say "not measured"', () => {

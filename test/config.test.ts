@@ -29,6 +29,10 @@ describe('config', () => {
     assert.equal(c.runs.pairs, 10);
     assert.equal(c.runs.warmup, 1);
     assert.equal(c.decision.minEffectPct, 1);
+    assert.equal(c.decision.correction, 'bonferroni');
+    assert.equal(c.runs.maxPairs, 400);
+    assert.equal(c.runs.budgetSeconds, 240);
+    assert.equal(c.calibrationMaxAgeDays, 14);
     assert.equal(c.benchmarks[0]?.metric.json, 'ops_per_sec');
     assert.ok(c.env.allow.includes('PATH'));
   });
@@ -46,6 +50,20 @@ describe('config', () => {
     expectError({ benchmarks: [{ ...bench, metric: { json: 'x', regex: 'y(1)' } }] }, 'benchmarks[0].metric.json', /exactly one/);
     expectError({ benchmarks: [bench, bench] }, 'benchmarks[1].name', /used twice/);
     expectError({}, 'benchmarks', /at least one benchmark/);
+  });
+  it('keys the 0.2 rule retired say what replaced them', () => {
+    expectError(
+      { benchmarks: [bench], decision: { max_band_pct: 8 } },
+      'decision.max_band_pct',
+      /removed in perfgate 0\.2: .*min_effect_pct/,
+    );
+    expectError({ benchmarks: [bench], decision: { cv_multiplier: 2 } }, 'decision.cv_multiplier', /removed in perfgate 0\.2/);
+    expectError({ benchmarks: [bench], decision: { max_cv_pct: 30 } }, 'decision.max_cv_pct', /removed in perfgate 0\.2/);
+    expectError({ benchmarks: [bench], runs: { step: 10 } }, 'runs.step', /removed in perfgate 0\.2: looks are planned/);
+    expectError({ benchmarks: [bench], decision: { correction: 'holm' } }, 'decision.correction', /replaced by bonferroni/);
+    expectError({ benchmarks: [bench], runs: { max_pairs: 5000 } }, 'runs.max_pairs', /at most 2000/);
+    expectError({ benchmarks: [bench], runs: { budget_s: 0 } }, 'runs.budget_s', /greater than 0/);
+    expectError({ benchmarks: [{ ...bench, min_effect_pct: 0 }] }, 'benchmarks[0].min_effect_pct', /at least 0\.01/);
   });
   it('reports YAML syntax errors with the file and line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pg-cfg-'));

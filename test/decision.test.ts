@@ -1,93 +1,91 @@
 /** The decision module on synthetic measurements with known noise and shift:
- * the verdict rule, the sequential loop that measuring really runs, the
- * corrections, budgets and the overall outcome. */
+ * the verdict rule, the sequential plan, the loop measuring really runs (with
+ * a fake clock for the budget), budgets and the overall outcome. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { decideAll, gatherEvidence, NO_FLOOR, overallOutcome, samplingPlan, stoppingRule } from '../src/engine/decision';
+import { decideBenchmark, overallOutcome, samplingPlan, SequentialDecider, type SamplingPlan } from '../src/engine/decision';
 import { checkBudgets } from '../src/engine/decision/budgets';
-import { pairedEvidence } from '../src/engine/decision/evidence';
-import { decideCounter, judgeAlone } from '../src/engine/decision/rule';
-import { plannedLooks } from '../src/engine/decision/sequential';
-import { samplePairs } from '../src/engine/measure/pairs';
+import { evidenceOf, type Band } from '../src/engine/decision/evidence';
+import { bandFloors } from '../src/engine/decision/floor';
+import { decideCounter, judge } from '../src/engine/decision/rule';
+import { lookLevel, planLooks, spent } from '../src/engine/decision/sequential';
+import { sampleJobs, samplePairs } from '../src/engine/measure/pairs';
 import { seededRng } from '../src/engine/random';
-import type { BudgetSpec } from '../src/engine/config';
-import type { RunRecord, SyscallPass } from '../src/engine/types';
+import type { BudgetSpec, Config } from '../src/engine/config';
+import type { Calibration } from '../src/engine/calibration';
+import { benchmarkDefinition } from '../src/engine/calibration';
+import type { MetricResult, RunRecord, SyscallPass } from '../src/engine/types';
 import { worstVerdict } from '../src/engine/verdicts';
-import { pairs, syntheticConfig, syntheticRun, syntheticRunner } from './synthetic';
+import { normal, syntheticConfig, syntheticRun, syntheticRunner } from './synthetic';
 
 const CONFIG = syntheticConfig();
-const KNOBS = CONFIG.decision;
-const SPEC = CONFIG.benchmarks[0]!;
+const BAND: Band = { pct: 1, source: 'min_effect' };
 
-function decide(base: number[], head: number[], higherIsBetter: boolean, seed: number) {
-  return judgeAlone(pairedEvidence(base, head, higherIsBetter, KNOBS, seed)!, KNOBS);
-}
-
-/** One comparison as compare runs it: the real loop and stopping rule, then the final decision. */
-async function sequentialComparison(cvPct: number, shiftPct: number, seed: number, maxPairs = 30) {
-  const plan = samplingPlan(10, maxPairs, 10);
-  const runs = await samplePairs(
-    {
-      benchmark: 'b',
-      warmup: 1,
-      pairs: plan.pairs,
-      next: stoppingRule(plan, SPEC, KNOBS, seed, NO_FLOOR),
-      rng: seededRng(seed),
-      progress: () => {},
-    },
-    syntheticRunner(cvPct, shiftPct, seed),
+/** One comparison as compare runs it: the real scheduler, decider and result, on synthetic runs. */
+async function comparison(
+  cvPct: number,
+  shiftPct: number,
+  seed: number,
+  config: Config = CONFIG,
+): Promise<{ runs: RunRecord[]; metric: MetricResult; plan: SamplingPlan }> {
+  const plan = samplingPlan(config);
+  const spec = config.benchmarks[0]!;
+  const decider = new SequentialDecider(spec, plan, bandFloors(undefined, config, plan).bandOf);
+  let clock = 0;
+  const runner = syntheticRunner(cvPct, shiftPct, seed);
+  const [runs] = await sampleJobs(
+    [
+      {
+        benchmark: spec.name,
+        runOne: (side, label) => ((clock += 0.05), runner(side, label)),
+        assess: (r, k, f) => decider.assess(r, k, f),
+      },
+    ],
+    plan.looks,
+    { budgetSeconds: plan.budgetSeconds, warmup: 1, rng: seededRng(seed), progress: () => {}, now: () => clock },
   );
-  const [result] = decideAll([gatherEvidence(SPEC, runs, { measured: false, reason: 'synthetic' }, CONFIG, seed, NO_FLOOR)], CONFIG, plan);
-  return { runs, metric: result!.metrics[0]! };
+  const result = decideBenchmark({ spec, runs: runs!, syscalls: { measured: false, reason: 'synthetic' }, decider }, config);
+  return { runs: runs!, metric: result.metrics[0]!, plan };
 }
 
 describe('verdict rule', () => {
-  it('0 % shift with 2 % noise is UNCHANGED, with false alarms near alpha (1 %)', () => {
-    let falseAlarms = 0;
-    for (let seed = 1; seed <= 1000; seed++) {
-      const { base, head } = pairs(10, 2, 0, seed);
-      if (decide(base, head, true, seed).verdict !== 'UNCHANGED') falseAlarms++;
-    }
-    // Binomial(1000, 0.01): mean 10, sd 3.1; 15 leaves room for the t-test's
-    // approximation, while a rule at alpha = 0.05 or without the band fails.
-    assert.ok(falseAlarms <= 15, `${falseAlarms} of 1000 A/A comparisons were not UNCHANGED`);
+  const ev = (shiftPct: number, lowPct: number, highPct: number) => ({
+    ...evidenceOf([0.01, -0.01, 0.02], 0.01),
+    shift: Math.log(1 + shiftPct / 100),
+    low: Math.log(1 + lowPct / 100),
+    high: Math.log(1 + highPct / 100),
   });
-  it('a known 10 % slowdown with 2 % noise is REGRESSED', () => {
-    const { base, head } = pairs(10, 2, -10, 3);
-    const d = decide(base, head, true, 3);
-    assert.equal(d.verdict, 'REGRESSED');
-    assert.ok(Math.abs(d.comparison.changePct + 10) < 3, `change ${d.comparison.changePct}`);
+  it('interval excludes 0 and estimate beyond the band: REGRESSED or IMPROVED', () => {
+    assert.equal(judge(ev(-3, -4, -2), BAND, 0.01, 1, false)?.verdict, 'REGRESSED');
+    assert.equal(judge(ev(3, 0.5, 5), BAND, 0.01, 1, false)?.verdict, 'IMPROVED');
   });
-  it('a known 10 % speed-up is IMPROVED; lower-is-better flips the sign', () => {
-    const { base, head } = pairs(10, 2, 10, 4);
-    assert.equal(decide(base, head, true, 4).verdict, 'IMPROVED');
-    assert.equal(decide(base, head, false, 4).verdict, 'REGRESSED');
-  });
-  it('a 0.5 % shift on a quiet machine is UNCHANGED: below the minimum effect', () => {
-    const { base, head } = pairs(30, 0.1, -0.5, 5);
-    const d = decide(base, head, true, 5);
-    assert.ok(d.comparison.pValue < 0.01, 'significant but small');
+  it('interval inside the band: UNCHANGED, and the reason quotes the interval', () => {
+    const d = judge(ev(0.2, -0.6, 0.9), BAND, 0.01, 1, false)!;
     assert.equal(d.verdict, 'UNCHANGED');
+    assert.match(d.reason, /unchanged within ±1\.00 %: interval -0\.60 … \+0\.90 %/);
   });
-  it('CV beyond the maximum is UNSTABLE', () => {
-    const { base, head } = pairs(10, 40, 0, 6);
-    const d = decide(base, head, true, 6);
+  it('otherwise undecided, and UNSTABLE at the last look with the pairs that would decide it', () => {
+    assert.equal(judge(ev(-0.5, -2, 1), BAND, 0.01, 1, false), undefined);
+    assert.equal(judge(ev(-3, -5, 1), BAND, 0.01, 1, false), undefined, 'beyond the band but not significant');
+    const d = judge(ev(-0.5, -2, 1), BAND, 0.01, 1, true)!;
     assert.equal(d.verdict, 'UNSTABLE');
-    assert.match(d.reason, /CV/);
+    assert.match(d.reason, /reaches beyond the ±1\.00 % band; about \d+ pairs would decide it/);
   });
-  it('a noise band wider than the maximum is UNSTABLE and says how many pairs would do', () => {
-    const { base, head } = pairs(10, 12, 0, 8);
-    const d = decide(base, head, true, 8);
-    assert.equal(d.verdict, 'UNSTABLE');
-    assert.match(d.reason, /about \d+ pairs/);
-  });
-  it('the noise band scales with noise and never drops below the minimum effect or a calibrated floor', () => {
-    const quiet = pairs(10, 0.1, 0, 9);
-    const noisy = pairs(10, 4, 0, 9);
-    assert.equal(decide(quiet.base, quiet.head, true, 9).comparison.noiseBandPct, 1);
-    assert.ok(decide(noisy.base, noisy.head, true, 9).comparison.noiseBandPct > 2);
-    assert.equal(pairedEvidence(quiet.base, quiet.head, true, KNOBS, 9, 3.5)!.comparison.noiseBandPct, 3.5);
+  it('never UNCHANGED with an interval that reaches beyond the band, never a change whose interval holds 0', () => {
+    const rng = seededRng(99);
+    for (let i = 0; i < 20000; i++) {
+      const a = 10 * normal(rng);
+      const b = 10 * normal(rng);
+      const lo = Math.min(a, b);
+      const hi = Math.max(a, b);
+      const est = lo + (hi - lo) * rng();
+      const band: Band = { pct: 0.1 + 5 * rng(), source: 'min_effect' };
+      const d = judge(ev(est, lo, hi), band, 0.01, 1, rng() < 0.5);
+      if (d?.verdict === 'UNCHANGED') assert.ok(d.comparison.ciLowPct > -band.pct && d.comparison.ciHighPct < band.pct, d.reason);
+      if (d?.verdict === 'REGRESSED') assert.ok(d.comparison.ciHighPct < 0 && d.comparison.changePct < -band.pct, d.reason);
+      if (d?.verdict === 'IMPROVED') assert.ok(d.comparison.ciLowPct > 0 && d.comparison.changePct > band.pct, d.reason);
+    }
   });
   it('instruction counts: a change beyond the threshold either way, no statistics', () => {
     assert.equal(decideCounter(1000, 1010, 0.5).verdict, 'REGRESSED');
@@ -104,24 +102,60 @@ describe('verdict rule', () => {
   });
 });
 
-describe('sequential sampling (the loop measuring runs, with synthetic runs)', () => {
-  it('planned looks: n0, n0 + step, ... up to max', () => {
-    assert.equal(plannedLooks(10, 30, 10), 3);
-    assert.equal(plannedLooks(10, 10, 10), 1);
-    assert.equal(plannedLooks(10, 25, 10), 3);
+describe('sequential plan', () => {
+  it('looks grow by half up to the ceiling; spending is monotone and reaches 1', () => {
+    assert.deepEqual(planLooks(10, 400), [10, 15, 23, 35, 53, 80, 120, 180, 270, 400]);
+    assert.deepEqual(planLooks(8, 8), [8]);
+    let prev = 0;
+    for (let t = 0.05; t <= 1; t += 0.05) {
+      assert.ok(spent(t) > prev);
+      prev = spent(t);
+    }
+    assert.equal(spent(1), 1);
+    assert.ok(spent(0.5) < 0.15, 'little alpha early (O-Brien-Fleming-like)');
   });
-  it('a clear regression stops at the first look; a noisy A/A goes on to the ceiling', async () => {
-    const clear = await sequentialComparison(2, -15, 11);
-    assert.equal(clear.runs.filter((r) => r.kind === 'pair').length, 20, 'a clear regression needs no more pairs');
+  it('the looks of one decision spend exactly alpha / m; m counts every metric decision', () => {
+    const config = syntheticConfig({ alpha: 0.01 }, {}, 3);
+    const plan = samplingPlan(config);
+    assert.equal(plan.decisions, 3);
+    const total = plan.looks.reduce((a, _, k) => a + lookLevel(plan, k), 0);
+    assert.ok(Math.abs(total - 0.01 / 3) < 1e-12, String(total));
+    assert.equal(samplingPlan(syntheticConfig({ correction: 'none' }, {}, 3)).decisions, 1);
+  });
+});
+
+describe('sequential sampling on synthetic, heavy-tailed runs', () => {
+  it('a clear regression is decided at an early look; an A/A comparison ends UNCHANGED', async () => {
+    const clear = await comparison(2, -10, 11);
     assert.equal(clear.metric.verdict, 'REGRESSED');
-    const noisy = await sequentialComparison(12, 0, 8);
-    assert.equal(noisy.runs.filter((r) => r.kind === 'pair').length, 60, 'a band wider than max_band_pct needs more pairs');
-    const quiet = await sequentialComparison(0.2, 0, 13);
-    assert.equal(quiet.runs.filter((r) => r.kind === 'pair').length, 20, 'a tight interval inside the band is final');
-    assert.equal(quiet.metric.verdict, 'UNCHANGED');
+    // Early looks spend little alpha (O'Brien-Fleming-like): decided at a look well before the ceiling of 400.
+    assert.ok(clear.metric.comparison!.pairs <= 80, `${clear.metric.comparison!.pairs} pairs`);
+    const same = await comparison(1, 0, 13);
+    assert.equal(same.metric.verdict, 'UNCHANGED', same.metric.reason);
+  });
+  it('A/A: no false change in 300 comparisons, and every UNCHANGED interval lies inside the band', async () => {
+    let alarms = 0;
+    let unchanged = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const { metric } = await comparison(1, 0, 1000 + seed);
+      if (metric.verdict === 'REGRESSED' || metric.verdict === 'IMPROVED') alarms++;
+      if (metric.verdict === 'UNCHANGED') {
+        unchanged++;
+        const c = metric.comparison!;
+        assert.ok(c.ciLowPct > -c.noiseBandPct && c.ciHighPct < c.noiseBandPct, metric.reason);
+      }
+    }
+    // alpha = 0.01: 3 expected at most; the union bound makes it fewer.
+    assert.ok(alarms <= 3, `${alarms} false alarms in 300 A/A comparisons`);
+    assert.ok(unchanged >= 294, `only ${unchanged} of 300 A/A comparisons decided UNCHANGED`);
+  });
+  it('power: a 3 % change under 2 % noise with disturbances is REGRESSED every time', async () => {
+    let hits = 0;
+    for (let seed = 1; seed <= 40; seed++) if ((await comparison(2, -3, 2000 + seed)).metric.verdict === 'REGRESSED') hits++;
+    assert.equal(hits, 40);
   });
   it('pair order is random: both orders occur, and each pair has one run per side', async () => {
-    const { runs } = await sequentialComparison(2, 0, 21, 10);
+    const { runs } = await comparison(2, 0, 21);
     const firsts = runs.filter((r) => r.kind === 'pair' && r.position === 0).map((r) => r.side);
     assert.ok(firsts.includes('base') && firsts.includes('head'), firsts.join(','));
     for (let i = 0; i < 10; i++)
@@ -133,23 +167,69 @@ describe('sequential sampling (the loop measuring runs, with synthetic runs)', (
         ['base', 'head'],
       );
   });
-  it('peeking at 10, 20 and 30 pairs keeps A/A false alarms near alpha', async () => {
-    let falseAlarms = 0;
-    for (let seed = 1; seed <= 500; seed++) {
-      const { metric } = await sequentialComparison(2, 0, 1000 + seed);
-      if (metric.verdict === 'REGRESSED' || metric.verdict === 'IMPROVED') falseAlarms++;
-    }
-    assert.ok(falseAlarms <= 8, `${falseAlarms} of 500 sequential A/A comparisons raised a false alarm`);
+  it('the time budget: a look whose pairs do not fit is not started, and what is undecided becomes UNSTABLE', async () => {
+    const config = syntheticConfig({}, { budget_s: 2 });
+    const { metric, runs } = await comparison(8, 0, 31, config);
+    // 0.1 s a pair (two runs of 0.05 s) and a warm-up pair per look: 2 s hold the looks at 10 and 15 pairs
+    // (1.7 s), but the next (8 more pairs at that pace, 0.9 s) would end after the budget.
+    assert.equal(runs.filter((r) => r.kind === 'pair' && r.position === 0).length, 15);
+    assert.equal(metric.verdict, 'UNSTABLE');
+    assert.match(metric.reason, /not decided after 15 pairs/);
   });
-  it('a failed run ends the loop once its pair is complete', async () => {
+  it('a failed run ends the batch once its pair is complete', async () => {
     let n = 0;
-    const runs = await samplePairs(
-      { benchmark: 'b', warmup: 1, pairs: 10, next: (_, t) => t + 10, rng: seededRng(1), progress: () => {} },
-      (side, label) =>
-        Promise.resolve(++n === 5 ? { ...syntheticRun(side, label, 1), status: 'crash', error: 'boom' } : syntheticRun(side, label, 1)),
+    const runs = await samplePairs({ benchmark: 'b', warmup: 1, to: 10, rng: seededRng(1), progress: () => {} }, (side, label) =>
+      Promise.resolve(++n === 5 ? { ...syntheticRun(side, label, 1), status: 'crash', error: 'boom' } : syntheticRun(side, label, 1)),
     );
     assert.equal(runs.length, 6); // 2 warm-ups, pair 0, and pair 1 whose first run failed
     assert.equal(runs[4]!.status, 'crash');
+  });
+});
+
+describe('calibrated band floors', () => {
+  const config = syntheticConfig();
+  const plan = samplingPlan(config);
+  const spec = config.benchmarks[0]!;
+  const cal = (robustSdPct: number, days: number, comparisons = 5, definition = benchmarkDefinition(spec, config)): Calibration => ({
+    schema: 'perfgate/calibration@2',
+    createdAt: new Date(Date.now() - days * 86400000).toISOString(),
+    machine: { cpuModel: 'x', cores: 2, kernel: 'k', loadAverage: [0, 0, 0], node: 'v' },
+    tree: 't',
+    pairs: 30,
+    comparisons,
+    alpha: 0.01,
+    benchmarks: {
+      b: {
+        argv: spec.argv,
+        definition,
+        metrics: {
+          ops_per_sec: {
+            cvPct: 1,
+            pairSdPct: 1,
+            robustSdPct: 1,
+            intervalSdPct: robustSdPct,
+            aaChangesPct: [],
+            falseAlarms: 0,
+            noiseBandPct: 0,
+            mde80Pct: 0,
+            mde95Pct: 0,
+          },
+        },
+      },
+    },
+  });
+  it('a quiet machine floors nothing; a noisy one widens the band to what the ceiling can resolve', () => {
+    assert.deepEqual(bandFloors(cal(1, 1), config, plan).bandOf(spec, 'ops_per_sec'), { pct: 1, source: 'min_effect' });
+    const wide = bandFloors(cal(20, 1), config, plan).bandOf(spec, 'ops_per_sec');
+    assert.equal(wide.source, 'calibration');
+    assert.ok(wide.pct > 2 && wide.pct < 6, String(wide.pct));
+  });
+  it('an old, thin or mismatched calibration floors nothing and says why', () => {
+    const old = bandFloors(cal(20, 30), config, plan);
+    assert.equal(old.bandOf(spec, 'ops_per_sec').source, 'min_effect');
+    assert.match(old.ignored ?? '', /30 days old/);
+    assert.match(bandFloors(cal(20, 1, 2), config, plan).ignored ?? '', /only 2 A\/A comparisons/);
+    assert.equal(bandFloors(cal(20, 1, 5, 'other'), config, plan).bandOf(spec, 'ops_per_sec').source, 'min_effect');
   });
 });
 

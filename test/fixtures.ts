@@ -29,8 +29,8 @@ int main(int argc, char **argv) {
 `;
 
 export const TINY_CONFIG = `build: { command: [make], output: . }
-runs: { pairs: 8, max_pairs: 8, warmup: 1, timeout_s: 3 }
-decision: { min_effect_pct: 5, max_band_pct: 15, max_cv_pct: 80 }  # ~20 ms runs: one preempted run must not hide a 20 % change
+runs: { pairs: 8, max_pairs: 160, budget_s: 90, warmup: 1, timeout_s: 3 }
+decision: { min_effect_pct: 5 }
 benchmarks:
   - name: tiny
     argv: ["{build}/bench", "200000"]

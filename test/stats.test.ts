@@ -1,36 +1,74 @@
-/** Statistics against textbook values and hand computations. */
+/** Statistics against textbook values, brute force and simulation. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import {
-  bootstrapMedianCi,
-  holmAdjust,
-  incompleteBeta,
-  minimumDetectableLog,
-  pairedTTestP,
-  studentTCdf,
-  studentTQuantile,
-  summarize,
-} from '../src/engine/decision/stats';
+import { robustSd, shiftInterval, signedRankCdf, signedRankK, signedRankP, walshAverages } from '../src/engine/decision/ranks';
+import { normalCdf, normalQuantile } from '../src/engine/decision/stats';
+import { summarize } from '../src/engine/summary';
+import { seededRng } from '../src/engine/random';
+import { normal } from './synthetic';
 
-describe('statistics: textbook values', () => {
-  it('Student t CDF and quantiles match tables', () => {
-    // t_{0.975, 9} = 2.262, t_{0.995, 9} = 3.250, t_{0.975, 30} = 2.042 (standard tables)
-    assert.ok(Math.abs(studentTQuantile(0.975, 9) - 2.262) < 1e-3);
-    assert.ok(Math.abs(studentTQuantile(0.995, 9) - 3.25) < 1e-3);
-    assert.ok(Math.abs(studentTQuantile(0.975, 30) - 2.042) < 1e-3);
-    assert.ok(Math.abs(studentTCdf(0, 5) - 0.5) < 1e-12);
-    assert.ok(Math.abs(studentTCdf(1, 1) - 0.75) < 1e-9); // Cauchy: 1/2 + atan(1)/pi
+/** P(T+ <= t) by enumerating all 2^n sign patterns. */
+function bruteCdf(t: number, n: number): number {
+  let hits = 0;
+  for (let mask = 0; mask < 1 << n; mask++) {
+    let s = 0;
+    for (let r = 1; r <= n; r++) if (mask & (1 << (r - 1))) s += r;
+    if (s <= t) hits++;
+  }
+  return hits / (1 << n);
+}
+
+describe('statistics', () => {
+  it('normal distribution: textbook values, tails to relative accuracy', () => {
+    assert.ok(Math.abs(normalCdf(1.959964) - 0.975) < 1e-7);
+    assert.ok(Math.abs(normalCdf(-3) - 0.001349898) / 0.001349898 < 1e-6);
+    assert.ok(Math.abs(normalCdf(-6) - 9.8658765e-10) / 9.8658765e-10 < 1e-5);
+    assert.ok(Math.abs(normalQuantile(0.975) - 1.959964) < 1e-6);
+    assert.ok(Math.abs(normalQuantile(1e-6) + 4.753424) < 1e-5);
   });
-  it('incomplete beta matches closed forms', () => {
-    assert.ok(Math.abs(incompleteBeta(0.3, 1, 1) - 0.3) < 1e-12); // uniform
-    assert.ok(Math.abs(incompleteBeta(0.5, 2, 2) - 0.5) < 1e-12); // symmetric
-    assert.ok(Math.abs(incompleteBeta(0.2, 2, 1) - 0.04) < 1e-12); // x^2
+  it('signed-rank null distribution: exact recursion equals brute force; normal approximation close at n = 100', () => {
+    for (const n of [1, 5, 10, 14])
+      for (let t = -1; t <= (n * (n + 1)) / 2; t++) assert.ok(Math.abs(signedRankCdf(t, n) - bruteCdf(t, n)) < 1e-12, `n ${n} t ${t}`);
+    // Hollander & Wolfe's table: n = 10, P(T+ <= 8) = 25/1024.
+    assert.equal(signedRankCdf(8, 10), 25 / 1024);
+    assert.equal(signedRankK(10, 0.05), 9);
+    // n > 100 uses the normal approximation: k is the first t with P(T+ <= t) > alpha / 2, and it
+    // grows with n as the exact k does (k(101) - k(100) is about the mean's step, 50.5).
+    const k101 = signedRankK(101, 0.01);
+    assert.ok(signedRankCdf(k101 - 1, 101) <= 0.005 && signedRankCdf(k101, 101) > 0.005);
+    assert.ok(Math.abs(k101 - signedRankK(100, 0.01) - 40) < 15, `k(101) ${k101}, k(100) ${signedRankK(100, 0.01)}`);
   });
-  it('paired t-test p-value matches a hand computation', () => {
-    // d = [1,2,3,4,5]: mean 3, sd 1.5811, t = 4.2426, df 4 -> two-sided p = 0.01324
-    assert.ok(Math.abs(pairedTTestP([1, 2, 3, 4, 5]) - 0.01324) < 1e-4);
-    assert.equal(pairedTTestP([0, 0, 0]), 1);
+  it('Hodges-Lehmann: median of the Walsh averages; the interval inverts the signed-rank test', () => {
+    assert.equal(shiftInterval([1, 2, 3, 4, 5], 0.5).estimate, 3);
+    assert.deepEqual([...walshAverages([3, 1])], [1, 2, 3]);
+    const rng = seededRng(3);
+    const d = Array.from({ length: 15 }, () => 0.01 + 0.02 * normal(rng));
+    const { low, high } = shiftInterval(d, 0.05);
+    // theta inside the interval is not rejected at 5 %, just outside it is.
+    const p = (theta: number) => signedRankP(d.map((x) => x - theta));
+    assert.ok(p((low + high) / 2) > 0.05);
+    assert.ok(p(low - 1e-9) <= 0.05 && p(high + 1e-9) <= 0.05, `${p(low - 1e-9)} ${p(high + 1e-9)}`);
+    assert.ok(p(low + 1e-9) > 0.05 && p(high - 1e-9) > 0.05);
+  });
+  it('the interval covers the true shift at its level even with Cauchy tails', () => {
+    const rng = seededRng(11);
+    let misses = 0;
+    const trials = 2000;
+    for (let t = 0; t < trials; t++) {
+      const d = Array.from({ length: 20 }, () => 0.02 + 0.01 * Math.tan(Math.PI * (rng() - 0.5)));
+      const { low, high } = shiftInterval(d, 0.05);
+      if (!(low <= 0.02 && 0.02 <= high)) misses++;
+    }
+    // Exact level: at most 5 % (discreteness makes it a little less); binomial sd ~ 0.5 %.
+    assert.ok(misses / trials <= 0.06, `${misses} of ${trials} intervals missed`);
+  });
+  it('robust SD: the SD for normal data, unmoved by a few wild values', () => {
+    const rng = seededRng(5);
+    const xs = Array.from({ length: 4000 }, () => 2 * normal(rng));
+    assert.ok(Math.abs(robustSd(xs) - 2) < 0.1);
+    const wild = [...xs.slice(0, 400), ...Array.from({ length: 20 }, () => 1000)];
+    assert.ok(robustSd(wild) < 2.5);
   });
   it('summaries', () => {
     const s = summarize([1, 2, 3, 4]);
@@ -39,23 +77,5 @@ describe('statistics: textbook values', () => {
     assert.ok(Math.abs(s.cvPct - (100 * 1.2909944) / 2.5) < 1e-4);
     assert.equal(s.min, 1);
     assert.equal(s.max, 4);
-  });
-  it('bootstrap is reproducible from its seed and brackets the median', () => {
-    const d = [0.01, -0.02, 0.03, 0.0, 0.015, -0.005, 0.02, 0.01];
-    assert.deepEqual(bootstrapMedianCi(d, 7), bootstrapMedianCi(d, 7));
-    const [lo, hi] = bootstrapMedianCi(d, 7);
-    assert.ok(lo <= 0.01 && 0.01 <= hi);
-  });
-  it("Holm's adjustment matches a hand computation", () => {
-    // sorted 0.005 x4 = 0.02, 0.01 x3 = 0.03, 0.03 x2 = 0.06, 0.04 x1 -> max(0.04, 0.06) = 0.06
-    const adj = holmAdjust([0.01, 0.04, 0.03, 0.005]);
-    const want = [0.03, 0.06, 0.06, 0.02];
-    adj.forEach((a, i) => assert.ok(Math.abs(a - want[i]!) < 1e-12, `${a} vs ${want[i]}`));
-    assert.deepEqual(holmAdjust([NaN, 0.2]), [NaN, 0.2]);
-  });
-  it('minimum detectable effect: (t_{1-a/2} + t_power) sd / sqrt(n)', () => {
-    // n = 10, df 9: t_{0.995} = 3.250, t_{0.8} = 0.883 -> 4.133 * 0.02 / sqrt(10) = 0.02614
-    assert.ok(Math.abs(minimumDetectableLog(0.02, 10, 0.01) - 0.02614) < 1e-4);
-    assert.equal(minimumDetectableLog(0.02, 1, 0.01), Infinity);
   });
 });

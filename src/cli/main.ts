@@ -1,12 +1,7 @@
-/** The perfgate command line. Parses arguments, calls the engine, prints.
- * calibrate options:
-  --config FILE, --runs N, --seed N   as for compare
-  --comparisons K       A/A comparisons per benchmark (default 5)
-  --ref REF             build this commit (default: the working tree)
-  --out FILE            where to save (default: calibration_file, else the cache directory)
-
-Exit codes: 0 pass, 1 regression or failure, 2 usage or config error,
- * 3 infrastructure error, 4 inconclusive (a decision could not be made). */
+/** The perfgate command line: parses arguments, calls the engine, prints.
+ * Takes its I/O as a parameter (src/cli.ts passes the process's). Exit codes: 0
+ * pass, 1 regression or failure, 2 usage or config error, 3 infrastructure
+ * error, 4 inconclusive (a decision could not be made). */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { calibrate } from '../engine/calibrate';
 import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
 import { compare, exitCodeFor, type ProgressEvent } from '../engine/compare';
-import { ConfigError, loadConfig, type Config } from '../engine/config';
+import { ConfigError, loadConfig, MAX_PAIRS, type Config } from '../engine/config';
 import { runDoctor } from '../engine/doctor';
 import { GitError, repoRoot } from '../engine/repo/git';
 import { InfrastructureError } from '../engine/workbench';
@@ -45,8 +40,9 @@ compare options:
   --head REF            head commit (default: the working tree, uncommitted changes included)
   --worktree            head = the working tree (the default; conflicts with --head)
   --config FILE         config file (default: perfgate.yml at the repository root)
-  --runs N              pairs before the first look (default: runs.pairs from the config, 10)
-  --max-runs N          adaptive sampling's ceiling (default: runs.max_pairs, 30); equal to --runs: fixed N
+  --runs N              pairs at the first look (default: runs.pairs from the config, 10)
+  --max-runs N          the ceiling of sequential sampling (default: runs.max_pairs, 400); equal to --runs: one look
+  --budget S            seconds all benchmarks' sampling may take (default: runs.budget_s, 180)
   --seed N              seed for the pair order and the bootstrap (default: random, recorded)
   --json FILE           write the full result as JSON (schema: docs/result-schema.md)
   --markdown FILE       write the Markdown report
@@ -58,14 +54,16 @@ compare options:
   --quiet               no progress on stderr
 
 calibrate options:
-  --config FILE, --runs N, --seed N   as for compare
-  --comparisons K       A/A comparisons per benchmark (default 5)
+  --config FILE, --seed N   as for compare
+  --runs N              pairs per A/A comparison (default: runs.pairs, at least 30)
+  --comparisons K       A/A comparisons per benchmark (default 5, at least 3 for compare to use it)
   --ref REF             build this commit (default: the working tree)
   --out FILE            where to save (default: calibration_file, else the cache directory)
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
-(base does not build, git or tool failure), 4 inconclusive (UNSTABLE or base failed).
+(base does not build, git or tool failure), 4 inconclusive (UNSTABLE: not decided within
+the budget, or base failed).
 
 perfgate never modifies your working tree, index, stash or branches. It builds
 copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
@@ -73,10 +71,14 @@ $XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktre
 
 function progressPrinter(io: Io): (e: ProgressEvent) => void {
   return (e) => {
-    const eta = 'etaSeconds' in e && e.etaSeconds !== undefined ? `  ETA ${Math.ceil(e.etaSeconds)} s` : '';
+    const eta = 'etaSeconds' in e && e.etaSeconds !== undefined ? `  (budget left ${Math.ceil(e.etaSeconds)} s)` : '';
     if (e.type === 'preflight') io.err('[preflight] probing machine noise\n');
     else if (e.type === 'build') io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ''}\n`);
     else if (e.type === 'run') io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}\n`);
+    else if (e.type === 'look')
+      io.err(
+        `[${e.benchmark}] look at ${e.pairs} pairs: ${e.state === 'continue' ? 'undecided, sampling on' : e.state === 'decided' ? 'decided' : 'stopped: the time budget has no room for the next look'}\n`,
+      );
     else if (e.type === 'syscalls') io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}\n`);
     else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}\n`);
   };
@@ -98,6 +100,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
       config: { type: 'string' },
       runs: { type: 'string' },
       'max-runs': { type: 'string' },
+      budget: { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'string' },
       markdown: { type: 'string' },
@@ -113,10 +116,11 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
   if (values.calibration !== undefined && values['no-calibration'])
     throw new UsageError('--calibration and --no-calibration exclude each other');
   if (values.head !== undefined && values.worktree) throw new UsageError('--head and --worktree exclude each other');
-  const pairs = intArg('runs', values.runs, 2);
-  const maxPairs = intArg('max-runs', values['max-runs'], 2);
+  const pairs = intArg('runs', values.runs, 2, MAX_PAIRS);
+  const maxPairs = intArg('max-runs', values['max-runs'], 2, MAX_PAIRS);
   if (pairs !== undefined && maxPairs !== undefined && maxPairs < pairs) throw new UsageError('--max-runs must be at least --runs');
   const seed = intArg('seed', values.seed, 0);
+  const budgetSeconds = intArg('budget', values.budget, 1, 86400);
   const config = await readConfig(io, values.config);
   const result = await compare({
     cwd: io.cwd,
@@ -125,6 +129,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
     head: values.head,
     pairs,
     maxPairs,
+    budgetSeconds,
     seed,
     requireSyscalls: values['require-syscalls'] ? true : undefined, // else syscall_pass.require
     useCache: !values['no-cache'],
@@ -145,9 +150,12 @@ async function readConfig(io: Io, file: string | undefined): Promise<Config> {
   return loadConfig(configFile);
 }
 
-function intArg(name: string, v: string | undefined, min: number): number | undefined {
+function intArg(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} takes a whole number of at least ${min}, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new UsageError(
+      `--${name} takes a whole number of at least ${min}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ''}, got '${v}'`,
+    );
   return Number(v);
 }
 
@@ -172,7 +180,7 @@ async function cmdCalibrate(args: string[], io: Io): Promise<number> {
     config,
     ref: values.ref,
     comparisons: intArg('comparisons', values.comparisons, 2) ?? 5,
-    pairs: intArg('runs', values.runs, 2),
+    pairs: intArg('runs', values.runs, 2, MAX_PAIRS),
     seed: intArg('seed', values.seed, 0),
     onProgress: values.quiet ? undefined : (m) => io.err(`${m}\n`),
   });

@@ -1,17 +1,15 @@
 /** `perfgate calibrate`: learn this machine's noise. One build; for every
- * benchmark, K A/A comparisons (the same binaries on both sides, in the
- * configured number of pairs), which estimate the null distribution of the
- * paired change. From them: run-to-run CV, the paired log-ratio SD, the
- * noise band and the minimum detectable effect (MDE) at the configured pairs
- * and alpha, and how many A/A comparisons raised a false alarm.
- * `compare` then uses the calibrated SD as the floor of each noise band. */
-import { median } from 'simple-statistics';
-
-import { CALIBRATION_SCHEMA, type Calibration, type MetricCalibration } from './calibration';
+ * benchmark, K A/A comparisons (the same binaries on both sides, a fixed
+ * number of pairs each), which estimate the null distribution of the paired
+ * change. From them: run-to-run CV, the SD and robust SD of the paired log
+ * ratios, the band floor and the minimum detectable effect (MDE) at the
+ * configured ceiling, and how many A/A comparisons raised a false alarm.
+ * `compare` floors bands with it (decision/floor.ts). */
+import { benchmarkDefinition, CALIBRATION_SCHEMA, type Calibration } from './calibration';
 import type { Config } from './config';
-import { judgeAlone, metricEvidence, minimumDetectableLog, NO_FLOOR } from './decision';
-import { measurePairs } from './measure/pairs';
-import { runContext } from './measure/setup';
+import { aaCalibration, samplingPlan } from './decision';
+import { samplePairs, runChecked } from './measure/pairs';
+import { runContext, sideCommand } from './measure/setup';
 import { randomSeed, seededRng } from './random';
 import { InfrastructureError, buildRef, openWorkbench, requireBuilt, resolveTree } from './workbench';
 
@@ -32,7 +30,9 @@ export async function calibrate(opts: CalibrateOptions): Promise<Calibration> {
   const wb = await openWorkbench(opts.cwd, config);
   const ref = await resolveTree(wb.root, opts.ref);
   const t = requireBuilt(await buildRef(wb, ref, 'head'), `the tree to calibrate with (${ref.ref})`);
-  const pairs = opts.pairs ?? config.runs.pairs;
+  const plan = samplingPlan(config);
+  const pairs = opts.pairs ?? Math.max(config.runs.pairs, 30);
+  const alpha = config.decision.alpha;
   const seed = opts.seed ?? randomSeed();
   const rng = seededRng(seed);
   const cal: Calibration = {
@@ -42,48 +42,28 @@ export async function calibrate(opts: CalibrateOptions): Promise<Calibration> {
     tree: ref.treeId,
     pairs,
     comparisons: opts.comparisons,
-    alpha: config.decision.alpha,
+    alpha,
     benchmarks: {},
   };
   for (const spec of config.benchmarks) {
-    const perMetric = new Map<string, { cvs: number[]; sds: number[]; changes: number[]; alarms: number }>();
+    const cmd = sideCommand(spec, t);
+    const ctx = runContext(wb.setup, spec, t.dir);
+    const comparisons = [];
     for (let k = 0; k < opts.comparisons; k++) {
       say(`[${spec.name}] A/A comparison ${k + 1}/${opts.comparisons}`);
-      // A fixed number of pairs: the stopping rule never asks for more.
-      const runs = await measurePairs(spec, { base: t, head: t }, () => runContext(wb.setup, spec, t.dir), {
-        warmup: config.runs.warmup,
-        pairs,
-        next: (_, target) => target,
-        rng,
-        progress: () => {},
-      });
+      const runs = await samplePairs(
+        { benchmark: spec.name, warmup: config.runs.warmup, to: pairs, rng, progress: () => {} },
+        (side, label) => runChecked(spec, cmd, side, ctx, label),
+      );
       const bad = runs.find((r) => r.status !== 'ok');
       if (bad) throw new InfrastructureError(`calibration: ${spec.name} ${bad.error ?? bad.status}`);
-      for (const m of [spec.metric, ...spec.extraMetrics]) {
-        const ev = metricEvidence(runs, spec, m, config.decision, seed + k, NO_FLOOR);
-        if (!ev) continue;
-        const acc = perMetric.get(m.name) ?? { cvs: [], sds: [], changes: [], alarms: 0 };
-        acc.cvs.push(ev.cvBasePct, ev.cvHeadPct);
-        acc.sds.push(ev.comparison.pairSdPct);
-        acc.changes.push(ev.comparison.changePct);
-        if (judgeAlone(ev, config.decision).verdict !== 'UNCHANGED') acc.alarms++;
-        perMetric.set(m.name, acc);
-      }
+      comparisons.push(runs);
     }
-    const metrics: Record<string, MetricCalibration> = {};
-    for (const [name, acc] of perMetric) {
-      const sd = Math.sqrt(acc.sds.reduce((a, s) => a + s * s, 0) / acc.sds.length); // pooled
-      metrics[name] = {
-        cvPct: median(acc.cvs),
-        pairSdPct: sd,
-        aaChangesPct: acc.changes,
-        falseAlarms: acc.alarms,
-        noiseBandPct: Math.max(config.decision.minEffectPct, (config.decision.cvMultiplier * sd) / Math.sqrt(pairs)),
-        mde80Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.8),
-        mde95Pct: minimumDetectableLog(sd, pairs, config.decision.alpha, 0.95),
-      };
-    }
-    cal.benchmarks[spec.name] = { argv: spec.argv, metrics };
+    cal.benchmarks[spec.name] = {
+      argv: spec.argv,
+      definition: benchmarkDefinition(spec, config),
+      metrics: aaCalibration(spec, comparisons, config, plan),
+    };
   }
   return cal;
 }

@@ -3,22 +3,21 @@
 import { calibrationAgeDays, defaultCalibrationFile, loadCalibration } from './calibration';
 import type { Config } from './config';
 import {
-  calibratedFloor,
+  bandFloors,
   countVerdicts,
-  decideAll,
-  gatherEvidence,
+  decideBenchmark,
   overallOutcome,
   samplingPlan,
-  stoppingRule,
+  SequentialDecider,
   type Measured,
   type SamplingPlan,
 } from './decision';
 import type { MachineInfo } from './host/machine';
 import { instructionPass, probeCounters, type CounterProbe } from './measure/counters';
-import { measurePairs } from './measure/pairs';
+import { runChecked, sampleJobs, type Job } from './measure/pairs';
 import { preflight, type PreflightResult } from './measure/preflight';
 import type { ProgressEvent } from './measure/progress';
-import { runContext } from './measure/setup';
+import { runContext, sideCommand } from './measure/setup';
 import { syscallPass } from './measure/syscalls';
 import { randomSeed, seededRng } from './random';
 import type { BuildOutcome } from './repo/build';
@@ -37,7 +36,7 @@ import {
 export type { ProgressEvent } from './measure/progress';
 export type { RefInfo } from './workbench';
 
-export const RESULT_SCHEMA = 'perfgate/result@1';
+export const RESULT_SCHEMA = 'perfgate/result@2';
 
 export interface CompareOptions {
   cwd: string;
@@ -50,8 +49,10 @@ export interface CompareOptions {
   refs?: Refs;
   /** Overrides config.runs.pairs (pairs before the first look). */
   pairs?: number;
-  /** Overrides config.runs.max_pairs (adaptive sampling's ceiling). */
+  /** Overrides config.runs.max_pairs (the ceiling of sequential sampling). */
   maxPairs?: number;
+  /** Overrides config.runs.budget_s (seconds for all benchmarks' sampling). */
+  budgetSeconds?: number;
   seed?: number;
   /** Fail (infrastructure error) when syscalls cannot be counted; default: syscall_pass.require. */
   requireSyscalls?: boolean;
@@ -74,12 +75,14 @@ export interface ComparisonResult {
   createdAt: string;
   seed: number;
   pairs: number;
-  /** Adaptive sampling plan (absent when the head did not build). */
+  /** The sequential plan: looks, ceiling, budget, alpha and its split (absent when the head did not build). */
   sampling?: SamplingPlan;
+  /** Seconds the sampling took. */
+  samplingSeconds?: number;
   /** The pre-flight noise probe, when enabled. */
   preflight?: PreflightResult;
-  /** The calibration whose A/A noise floors the noise bands, if one was used. */
-  calibration?: { file: string; createdAt: string; ageDays: number; benchmarks: string[] };
+  /** The calibration found: which bands it floored, or why it was ignored. */
+  calibration?: { file: string; createdAt?: string; ageDays?: number; benchmarks: string[]; ignored?: string };
   config: Config;
   refs: { base: RefInfo; head: RefInfo };
   machine: MachineInfo;
@@ -170,35 +173,49 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
       `syscalls must be counted (${opts.requireSyscalls ? '--require-syscalls' : 'syscall_pass.require'}): ${straceIssue}`,
     );
 
-  const plan = samplingPlan(pairs, opts.maxPairs ?? config.runs.maxPairs, config.runs.step);
+  const plan = samplingPlan(config, { pairs, maxPairs: opts.maxPairs, budgetSeconds: opts.budgetSeconds });
   result.sampling = plan;
   const calFile = opts.calibrationFile === null ? undefined : (opts.calibrationFile ?? defaultCalibrationFile(config));
-  const cal = calFile ? loadCalibration(calFile) : undefined;
-  const { floor, used } = calibratedFloor(cal, config.decision);
-  const measured: Measured[] = [];
+  const loaded = calFile ? loadCalibration(calFile) : {};
+  const cal = loaded.calibration;
+  const floors = bandFloors(cal, config, plan);
+  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, floors.bandOf));
+  const jobs: Job[] = config.benchmarks.map((spec, i) => {
+    const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
+    return {
+      benchmark: spec.name,
+      runOne: (side, label) => runChecked(spec, cmd[side], side, runContext(wb.setup, spec, trees[side].dir), label),
+      assess: (runs, k, final) => deciders[i]!.assess(runs, k, final),
+    };
+  });
+  const t0 = Date.now();
+  const allRuns = await sampleJobs(jobs, plan.looks, { budgetSeconds: plan.budgetSeconds, warmup: config.runs.warmup, rng, progress });
+  result.samplingSeconds = (Date.now() - t0) / 1000;
+  const benchmarks: BenchmarkResult[] = [];
   let counters: CounterProbe | undefined;
-  for (const spec of config.benchmarks) {
-    const runs = await measurePairs(spec, trees, (side) => runContext(wb.setup, spec, trees[side].dir), {
-      warmup: config.runs.warmup,
-      pairs: plan.pairs,
-      next: stoppingRule(plan, spec, config.decision, seed, floor),
-      rng,
-      progress,
-    });
+  for (const [i, spec] of config.benchmarks.entries()) {
+    const runs = allRuns[i]!;
     const failed = runs.some((r) => r.status !== 'ok');
     const syscalls: SyscallPass = failed
       ? { measured: false, reason: 'skipped: a run failed' }
       : await syscallPass(spec, trees, wb.setup.env, wb.setup.tools.strace, straceIssue, progress);
-    const m = gatherEvidence(spec, runs, syscalls, config, seed, floor);
+    const m: Measured = { spec, runs, syscalls, decider: deciders[i]! };
     if (spec.instructions && !failed) {
       counters ??= await probeCounters(wb.setup.env);
       m.instructions = await instructionPass(spec, trees, wb.setup.env, counters, progress);
     }
-    measured.push(m);
+    benchmarks.push(decideBenchmark(m, config));
   }
-  if (cal && calFile && used.size)
-    result.calibration = { file: calFile, createdAt: cal.createdAt, ageDays: calibrationAgeDays(cal), benchmarks: [...used] };
-  return finish(result, decideAll(measured, config, plan));
+  const ignored = loaded.ignored ?? floors.ignored;
+  if (calFile && (cal || ignored))
+    result.calibration = {
+      file: calFile,
+      createdAt: cal?.createdAt,
+      ageDays: cal ? calibrationAgeDays(cal) : undefined,
+      benchmarks: [...floors.floored],
+      ignored,
+    };
+  return finish(result, benchmarks);
 }
 
 export function exitCodeFor(outcome: Outcome): number {

@@ -35,15 +35,16 @@ export interface BenchmarkSpec {
   timeoutSeconds: number;
   /** Gate on instructions per op, counted once per side (perf or valgrind). */
   instructions?: { argv?: string[]; thresholdPct: number };
+  /** This benchmark's band, when it differs from decision.min_effect_pct. */
+  minEffectPct?: number;
 }
 
 export interface DecisionSpec {
-  /** Holm over all decisions of a comparison, or none. */
-  correction: 'holm' | 'none';
+  /** Split alpha over the comparison's metric decisions (Bonferroni), or not. */
+  correction: 'bonferroni' | 'none';
+  /** The band: a change inside ±this is "unchanged". */
   minEffectPct: number;
-  cvMultiplier: number;
-  maxCvPct: number;
-  maxBandPct: number;
+  /** Family-wise error: every interval of a comparison holds together with probability >= 1 - alpha. */
   alpha: number;
 }
 
@@ -62,13 +63,25 @@ export interface Config {
   /** File the config came from ('' for built-in defaults). */
   file: string;
   build: { command: string[]; output: string; timeoutSeconds: number };
-  runs: { pairs: number; maxPairs: number; step: number; warmup: number; seed?: number; pinCpu: 'auto' | 'none' | number };
+  runs: {
+    /** Pairs at the first look. */
+    pairs: number;
+    /** The ceiling: the last look. */
+    maxPairs: number;
+    /** Seconds all benchmarks' sampling may take together. */
+    budgetSeconds: number;
+    warmup: number;
+    seed?: number;
+    pinCpu: 'auto' | 'none' | number;
+  };
   decision: DecisionSpec;
   budgets: BudgetSpec;
   syscallPass: { enabled: boolean; require: boolean };
   preflight: PreflightSpec;
   /** Calibration file; default: perfgate-calibration.json in the cache directory. */
   calibrationFile?: string;
+  /** An older calibration floors no band. */
+  calibrationMaxAgeDays: number;
   env: { allow: string[]; set: Record<string, string> };
   benchmarks: BenchmarkSpec[];
 }
@@ -109,10 +122,12 @@ class Reader {
     throw new ConfigError(this.file, this.at(key), problem);
   }
 
-  /** Rejects keys outside `allowed`. */
-  only(allowed: string[]): void {
-    for (const key of Object.keys(this.obj))
+  /** Rejects keys outside `allowed`; a key in `retired` gets its own explanation. */
+  only(allowed: string[], retired: Readonly<Record<string, string>> = {}): void {
+    for (const key of Object.keys(this.obj)) {
+      if (retired[key] !== undefined) this.fail(key, `was removed in perfgate 0.2: ${retired[key]}`);
       if (!allowed.includes(key)) this.fail(key, `unknown key (allowed here: ${allowed.join(', ')})`);
+    }
   }
 
   raw(key: string): unknown {
@@ -228,6 +243,9 @@ class Reader {
 
 const ENV_ALLOW_DEFAULT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'];
 
+/** The most pairs a benchmark may take (its signed-rank interval sorts n^2 / 2 Walsh averages). */
+export const MAX_PAIRS = 2000;
+
 function readMetric(r: Reader, benchName: string, fallbackName: string): MetricSpec {
   r.only(['name', 'json', 'regex', 'higher_is_better', 'unit']);
   const json = r.optionalString('json');
@@ -251,8 +269,18 @@ function readMetric(r: Reader, benchName: string, fallbackName: string): MetricS
   };
 }
 
+/** Keys of earlier versions whose meaning the 0.2 decision rule replaced. */
+const RETIRED_DECISION: Readonly<Record<string, string>> = {
+  cv_multiplier: 'the band no longer scales with the noise; noise now costs pairs instead (see "The decision rule" in README.md)',
+  max_cv_pct: 'a noisy benchmark is sampled until its interval decides, and is UNSTABLE only when the budget ends first',
+  max_band_pct: 'the band is min_effect_pct (per benchmark if needed); set a wider min_effect_pct for a noisy benchmark',
+};
+const RETIRED_RUNS: Readonly<Record<string, string>> = {
+  step: 'looks are planned at runs.pairs x1.5 each up to runs.max_pairs; runs.budget_s bounds the time',
+};
+
 function readBenchmark(r: Reader, defaults: { timeoutSeconds: number }): BenchmarkSpec {
-  r.only(['name', 'argv', 'preload', 'metric', 'extra_metrics', 'ops_field', 'ops', 'pin', 'timeout_s', 'instructions']);
+  r.only(['name', 'argv', 'preload', 'metric', 'extra_metrics', 'ops_field', 'ops', 'pin', 'timeout_s', 'instructions', 'min_effect_pct']);
   const name = r.string('name');
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail('name', "use letters, digits, '_', '.' or '-'");
   const metric = r.has('metric') ? readMetric(r.section('metric'), name, 'metric') : defaultMetric();
@@ -273,6 +301,7 @@ function readBenchmark(r: Reader, defaults: { timeoutSeconds: number }): Benchma
     pin: r.boolean('pin', true),
     timeoutSeconds: r.number('timeout_s', defaults.timeoutSeconds, { min: 0, exclusiveMin: true }),
     instructions: r.has('instructions') ? readInstructions(r.section('instructions')) : undefined,
+    minEffectPct: r.optionalNumber('min_effect_pct', { min: 0.01, max: 100 }),
   };
 }
 
@@ -291,22 +320,34 @@ function defaultMetric(): MetricSpec {
 /** Builds a Config from parsed YAML; `file` is used in error messages. */
 export function configFromObject(file: string, value: unknown): Config {
   const root = Reader.root(file, value);
-  root.only(['version', 'build', 'runs', 'decision', 'budgets', 'syscall_pass', 'preflight', 'calibration_file', 'env', 'benchmarks']);
+  root.only([
+    'version',
+    'build',
+    'runs',
+    'decision',
+    'budgets',
+    'syscall_pass',
+    'preflight',
+    'calibration_file',
+    'calibration_max_age_days',
+    'env',
+    'benchmarks',
+  ]);
   if (root.has('version')) root.number('version', 1, { min: 1, max: 1, integer: true });
 
   const b = root.section('build');
   const runsSection = root.section('runs');
-  const pairs = runsSection.number('pairs', 10, { min: 2, max: 10000, integer: true });
+  const pairs = runsSection.number('pairs', 10, { min: 2, max: MAX_PAIRS, integer: true });
   b.only(['command', 'output', 'timeout_s']);
   const runs = root.section('runs');
-  runs.only(['pairs', 'max_pairs', 'step', 'warmup', 'timeout_s', 'seed', 'pin_cpu']);
+  runs.only(['pairs', 'max_pairs', 'budget_s', 'warmup', 'timeout_s', 'seed', 'pin_cpu'], RETIRED_RUNS);
   const runTimeout = runs.number('timeout_s', 120, { min: 0, exclusiveMin: true });
   let pinCpu: 'auto' | 'none' | number = 'auto';
   if (typeof runs.raw('pin_cpu') === 'number') pinCpu = runs.number('pin_cpu', 0, { min: 0, integer: true });
   else pinCpu = runs.enumOf('pin_cpu', ['auto', 'none'] as const, 'auto');
 
   const d = root.section('decision');
-  d.only(['min_effect_pct', 'cv_multiplier', 'max_cv_pct', 'max_band_pct', 'alpha', 'correction']);
+  d.only(['min_effect_pct', 'alpha', 'correction'], RETIRED_DECISION);
   const bu = root.section('budgets');
   bu.only([
     'syscalls',
@@ -340,15 +381,16 @@ export function configFromObject(file: string, value: unknown): Config {
     seen.add(bm.name);
   });
 
+  if (d.raw('correction') === 'holm')
+    d.fail(
+      'correction',
+      'holm was replaced by bonferroni in perfgate 0.2: every interval of a comparison must hold at once, so alpha is split evenly',
+    );
   const decision: DecisionSpec = {
-    correction: d.enumOf('correction', ['holm', 'none'] as const, 'holm'),
-    minEffectPct: d.number('min_effect_pct', 1, { min: 0, max: 100 }),
-    cvMultiplier: d.number('cv_multiplier', 2, { min: 0 }),
-    maxCvPct: d.number('max_cv_pct', 30, { min: 0, exclusiveMin: true }),
-    maxBandPct: d.number('max_band_pct', 5, { min: 0, exclusiveMin: true }),
+    correction: d.enumOf('correction', ['bonferroni', 'none'] as const, 'bonferroni'),
+    minEffectPct: d.number('min_effect_pct', 1, { min: 0.01, max: 100 }),
     alpha: d.number('alpha', 0.01, { min: 0, max: 0.5, exclusiveMin: true }),
   };
-  if (decision.maxBandPct < decision.minEffectPct) d.fail('max_band_pct', `must be at least min_effect_pct (${decision.minEffectPct})`);
 
   return {
     file,
@@ -359,8 +401,8 @@ export function configFromObject(file: string, value: unknown): Config {
     },
     runs: {
       pairs,
-      maxPairs: runs.number('max_pairs', Math.max(30, pairs), { min: pairs, max: 10000, integer: true }),
-      step: runs.number('step', 10, { min: 1, max: 10000, integer: true }),
+      maxPairs: runs.number('max_pairs', Math.max(400, pairs), { min: pairs, max: MAX_PAIRS, integer: true }),
+      budgetSeconds: runs.number('budget_s', 240, { min: 0, exclusiveMin: true, max: 86400 }),
       warmup: runs.number('warmup', 1, { min: 0, max: 100, integer: true }),
       seed: runs.optionalNumber('seed', { min: 0, max: 2 ** 32 - 1, integer: true }),
       pinCpu,
@@ -386,6 +428,7 @@ export function configFromObject(file: string, value: unknown): Config {
       waitSeconds: pf.number('wait_s', 10, { min: 0 }),
     },
     calibrationFile: root.optionalString('calibration_file'),
+    calibrationMaxAgeDays: root.number('calibration_max_age_days', 14, { min: 0 }),
     env: { allow: env.stringList('allow', []).concat(ENV_ALLOW_DEFAULT), set },
     benchmarks,
   };

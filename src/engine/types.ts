@@ -63,23 +63,29 @@ export interface SampleSummary {
 /** The paired comparison of one metric. */
 export interface PairedComparison {
   pairs: number;
-  /** Median of the per-pair ratios head/base. */
+  /** The Hodges-Lehmann shift as a ratio, signed so that > 1 means better. */
   medianRatio: Ratio;
-  /** Change in percent, signed so that positive means better. */
+  /** Change in percent (Hodges-Lehmann), signed so that positive means better. */
   changePct: Percent;
-  /** Bootstrap 95 % interval of the change, same sign convention. */
+  /** The signed-rank interval of the change at `level`, same sign convention;
+   * all intervals of a comparison hold together with probability >= 1 - alpha. */
   ciLowPct: Percent;
   ciHighPct: Percent;
-  /** Two-sided p-value of the paired t-test on log ratios. */
+  /** Two-sided p-value of the Wilcoxon signed-rank test of no change. */
   pValue: number;
-  /** pValue corrected for repeated looks (adaptive sampling) and for all
-   * decisions of the comparison (Holm); the verdict uses this one. */
+  /** pValue scaled to the family level: significant at the look iff pAdjusted < alpha. */
   pAdjusted: number;
+  /** Two-sided level of the look that decided (its share of alpha). */
+  level?: number;
   /** Standard deviation of the paired log ratios, in percent. */
   pairSdPct: Percent;
-  /** Band inside which a change counts as noise. */
+  /** Robust SD (1.4826 x MAD) of the paired log ratios, in percent. */
+  robustSdPct?: Percent;
+  /** The band: a change inside ±this is "unchanged". */
   noiseBandPct: Percent;
-  /** Smallest change this comparison could detect (alpha, 80 % power). */
+  /** What set the band: min_effect_pct, or a calibration's floor. */
+  bandSource?: 'min_effect' | 'calibration';
+  /** Smallest change detectable at the ceiling (80 % power) for this noise. */
   mdePct: Percent;
 }
 

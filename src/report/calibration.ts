@@ -3,7 +3,9 @@ import type { Calibration } from '../engine/calibration';
 import { textTable } from './text-table';
 
 export function renderCalibration(cal: Calibration): string {
-  const rows: string[][] = [['benchmark', 'metric', 'CV', 'pair SD', 'noise band', 'MDE 80%', 'MDE 95%', 'A/A alarms']];
+  const rows: string[][] = [
+    ['benchmark', 'metric', 'CV', 'pair SD', 'robust SD', 'interval SD', 'band floor', 'MDE 80%', 'MDE 95%', 'A/A alarms'],
+  ];
   for (const [name, b] of Object.entries(cal.benchmarks)) {
     for (const [metric, m] of Object.entries(b.metrics)) {
       rows.push([
@@ -11,6 +13,8 @@ export function renderCalibration(cal: Calibration): string {
         metric,
         `${m.cvPct.toFixed(2)}%`,
         `${m.pairSdPct.toFixed(2)}%`,
+        `${m.robustSdPct.toFixed(2)}%`,
+        `${m.intervalSdPct.toFixed(2)}%`,
         `±${m.noiseBandPct.toFixed(2)}%`,
         `${m.mde80Pct.toFixed(2)}%`,
         `${m.mde95Pct.toFixed(2)}%`,
@@ -21,6 +25,7 @@ export function renderCalibration(cal: Calibration): string {
   const lines = textTable(rows);
   return [
     `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${cal.machine.cpuModel} (${cal.machine.cores} cores)`,
+    'band floor: the narrowest band an unchanged benchmark reaches UNCHANGED in by the ceiling (98 %); compare widens min_effect_pct to it where it is wider',
     '',
     ...lines,
   ].join('\n');

@@ -14,8 +14,3 @@ export function fmtPct(x: number | undefined, signed = true): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
   return `${signed && x > 0 ? '+' : ''}${x.toFixed(2)} %`;
 }
-
-export function fmtP(p: number | undefined): string {
-  if (p === undefined) return '–';
-  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
-}

@@ -2,10 +2,10 @@
  * details of failures. Everything that came from a benchmark or a ref is
  * escaped. Stays under a size limit by dropping details, never verdicts. */
 import type { ComparisonResult } from '../engine/compare';
-import type { BenchmarkResult, Outcome } from '../engine/types';
+import type { BenchmarkResult, MetricResult, Outcome } from '../engine/types';
 import { fmtNum } from '../engine/format';
 import { codeBlock, escapeMarkdown as esc } from './escape';
-import { fmtP, fmtPct, fmtValue } from './format';
+import { fmtPct, fmtValue } from './format';
 
 export const MARKDOWN_LIMIT = 60000;
 
@@ -27,30 +27,61 @@ function refLine(r: ComparisonResult): string {
     const ref = r.refs[s];
     return `${esc(ref.ref)} \`${(ref.sha ?? ref.treeId).slice(0, 12)}\``;
   };
-  return `base ${side('base')} vs head ${side('head')} · ${r.pairs} pairs, random order (seed ${r.seed}) · ${esc(r.machine.cpuModel)}, ${r.machine.cores} cores${r.pinnedCpu !== undefined ? `, pinned to CPU ${r.pinnedCpu}` : ''}`;
+  const s = r.sampling;
+  const plan = s
+    ? ` · sequential, up to ${s.maxPairs} pairs in ${s.budgetSeconds} s${r.samplingSeconds !== undefined ? ` (took ${Math.round(r.samplingSeconds)} s)` : ''}`
+    : '';
+  return `base ${side('base')} vs head ${side('head')} · random order (seed ${r.seed})${plan} · ${esc(r.machine.cpuModel)}, ${r.machine.cores} cores${r.pinnedCpu !== undefined ? `, pinned to CPU ${r.pinnedCpu}` : ''}`;
 }
 
-/** Which calibration floored the noise bands, and how old it is. */
+/** Which calibration floored bands, or why a calibration was ignored. */
 export function calibrationNote(r: ComparisonResult): string | undefined {
   const c = r.calibration;
   if (!c) return undefined;
-  const age = c.ageDays < 1 ? 'less than a day' : `${Math.round(c.ageDays)} day${Math.round(c.ageDays) === 1 ? '' : 's'}`;
-  return `Noise bands floored by the calibration of ${c.createdAt.slice(0, 10)} (${age} old) for ${c.benchmarks.join(', ')}.`;
+  if (c.ignored) return `Calibration ignored: ${c.ignored}.`;
+  if (c.ageDays === undefined || c.createdAt === undefined) return undefined;
+  const days = Math.round(c.ageDays);
+  const age = c.ageDays < 1 ? 'less than a day' : `${days} day${days === 1 ? '' : 's'}`;
+  const what = c.benchmarks.length
+    ? `floored the bands of ${c.benchmarks.join(', ')}`
+    : 'floored no band (every min_effect_pct is resolvable here)';
+  return `The calibration of ${c.createdAt.slice(0, 10)} (${age} old) ${what}.`;
+}
+
+/** The cells every report shows for one metric: change, interval, band, pairs, noise. */
+export function metricCells(m: MetricResult): {
+  change: string;
+  interval: string;
+  band: string;
+  pairs: string;
+  noise: string;
+  mde: string;
+} {
+  const c = m.comparison;
+  if (!c) return { change: '–', interval: '–', band: '–', pairs: '–', noise: '–', mde: '–' };
+  return {
+    change: fmtPct(c.changePct),
+    interval: c.pairs > 1 ? `${fmtPct(c.ciLowPct)} … ${fmtPct(c.ciHighPct)}` : '–',
+    band: `±${c.noiseBandPct.toFixed(2)} %${c.bandSource === 'calibration' ? ' (cal.)' : ''}`,
+    pairs: String(c.pairs),
+    noise: c.robustSdPct !== undefined ? `${c.robustSdPct.toFixed(2)} %` : '–',
+    mde: Number.isFinite(c.mdePct) ? `${c.mdePct.toFixed(2)} %` : '–',
+  };
 }
 
 function verdictTable(benchmarks: readonly BenchmarkResult[]): string[] {
   const lines = [
-    '| benchmark | metric | base median | head median | change | noise band | MDE | pairs | CV base / head | p | 95 % CI | verdict |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| benchmark | metric | base median | head median | change | interval | band | pairs | noise (robust SD) | MDE | verdict |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const b of benchmarks) {
     for (const m of b.metrics) {
-      const c = m.comparison;
+      const x = metricCells(m);
       lines.push(
-        `| ${esc(b.name)} | ${esc(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${fmtPct(c?.changePct)} | ${c ? `±${c.noiseBandPct.toFixed(2)} %` : '–'} | ${c ? `${c.mdePct.toFixed(2)} %` : '–'} | ${c?.pairs ?? '–'} | ${m.base ? `${m.base.cvPct.toFixed(1)} / ${m.head?.cvPct.toFixed(1)} %` : '–'} | ${fmtP(c?.pAdjusted)} | ${c ? `${fmtPct(c.ciLowPct)} … ${fmtPct(c.ciHighPct)}` : '–'} | **${m.verdict}** |`,
+        `| ${esc(b.name)} | ${esc(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${x.change} | ${x.interval} | ${x.band} | ${x.pairs} | ${x.noise} | ${x.mde} | **${m.verdict}** |`,
       );
     }
-    if (b.verdict === 'BUDGET_EXCEEDED') lines.push(`| ${esc(b.name)} | budgets | | | | | | | | | | **BUDGET_EXCEEDED** |`);
+    if (b.verdict === 'BUDGET_EXCEEDED') lines.push(`| ${esc(b.name)} | budgets | | | | | | | | | **BUDGET_EXCEEDED** |`);
   }
   return lines;
 }
@@ -137,11 +168,10 @@ export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; extr
     '',
     ...reasons(r.benchmarks),
     '',
-    'A change counts only when it is significant (paired t-test on log ratios, p < ' +
-      `${r.config.decision.alpha} after corrections for ${r.sampling && r.sampling.looks > 1 ? `${r.sampling.looks} looks and ` : ''}` +
-      `${r.config.decision.correction === 'holm' ? 'all decisions (Holm)' : 'nothing'}) and larger than the noise band ` +
-      `(never below ${r.config.decision.minEffectPct} %). MDE: the smallest change this comparison could detect (80 % power). ` +
-      'Change is signed so that + is better.',
+    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; all intervals of this report hold together with probability ≥ ${1 - r.config.decision.alpha}` +
+      `${r.config.decision.correction === 'bonferroni' ? ' (alpha split over every decision and spent over the looks)' : ' (alpha spent over the looks; no split over decisions)'}. ` +
+      'REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; ' +
+      'UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.',
     ...(opts.extra ? ['', opts.extra] : []),
   ].join('\n');
   const sections = [budgetTable(r.benchmarks).join('\n'), syscallTable(r.benchmarks).join('\n'), failureDetails(r).join('\n')];

@@ -1,31 +1,29 @@
 /** The CLI's table: plain text, aligned columns. */
 import type { ComparisonResult } from '../engine/compare';
-import { fmtP, fmtPct, fmtValue } from './format';
-import { calibrationNote, headline } from './markdown';
+import { fmtValue } from './format';
+import { calibrationNote, headline, metricCells } from './markdown';
 import { textTable } from './text-table';
 
 export function renderTerminal(r: ComparisonResult): string {
-  const rows: string[][] = [['benchmark', 'metric', 'base', 'head', 'change', 'band', 'MDE', 'pairs', 'CV b/h', 'p', 'verdict']];
+  const rows: string[][] = [['benchmark', 'metric', 'base', 'head', 'change', 'interval', 'band', 'pairs', 'noise', 'verdict']];
   for (const b of r.benchmarks) {
     for (const m of b.metrics) {
-      const c = m.comparison;
+      const x = metricCells(m);
       rows.push([
         b.name,
         m.metric,
         fmtValue(m.base?.median),
         fmtValue(m.head?.median),
-        fmtPct(c?.changePct),
-        c ? `±${c.noiseBandPct.toFixed(2)}%` : '–',
-        c ? `${c.mdePct.toFixed(2)}%` : '–',
-        c ? String(c.pairs) : '–',
-        m.base && m.head ? `${m.base.cvPct.toFixed(1)}/${m.head.cvPct.toFixed(1)}%` : '–',
-        fmtP(c?.pAdjusted),
+        x.change,
+        x.interval,
+        x.band,
+        x.pairs,
+        x.noise,
         m.verdict,
       ]);
     }
     for (const x of b.budgets)
-      if (x.status === 'exceeded')
-        rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', '', '', 'BUDGET_EXCEEDED']);
+      if (x.status === 'exceeded') rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', '', 'BUDGET_EXCEEDED']);
   }
   const lines = textTable(rows);
   const notes: string[] = [];
@@ -39,7 +37,9 @@ export function renderTerminal(r: ComparisonResult): string {
   }
   if (!r.build.head.ok) notes.push('  head build failed:', ...r.build.head.logTail.slice(-10).map((l) => `    | ${l}`));
   const ref = (side: 'base' | 'head') => `${r.refs[side].ref} ${(r.refs[side].sha ?? r.refs[side].treeId).slice(0, 12)}`;
-  const context = `base ${ref('base')} vs head ${ref('head')}; ${r.pairs} pairs, seed ${r.seed}`;
+  const took =
+    r.samplingSeconds !== undefined ? `, sampling took ${Math.round(r.samplingSeconds)} s of ${r.sampling?.budgetSeconds} s` : '';
+  const context = `base ${ref('base')} vs head ${ref('head')}; seed ${r.seed}${took}`;
   const cal = calibrationNote(r);
   return [headline(r).replace(/\*\*/g, ''), context, ...(cal ? [cal] : []), '', ...lines, ...(notes.length ? ['', ...notes] : [])].join(
     '\n',

@@ -6,7 +6,7 @@
 import { median } from 'simple-statistics';
 
 import type { BenchmarkSpec, Config } from '../engine/config';
-import { summarize } from '../engine/decision/stats';
+import { summarize } from '../engine/summary';
 import type { MachineInfo } from '../engine/host/machine';
 import { runChecked } from '../engine/measure/pairs';
 import { runContext, sideCommand, type SideCommand } from '../engine/measure/setup';

@@ -1,23 +1,33 @@
-/** What the pairs say about one metric, before any verdict: the paired
- * log ratios, their centre, spread, interval and p-value, and the noise band. */
-import { median, sampleStandardDeviation } from 'simple-statistics';
+/** What the pairs say about one metric, before any verdict: the paired log
+ * ratios, their Hodges-Lehmann shift with its signed-rank interval at the
+ * look's level, their spread, and the band. */
+import { sampleStandardDeviation } from 'simple-statistics';
 
-import type { BenchmarkSpec, DecisionSpec } from '../config';
-import type { PairedComparison, RunRecord, Side } from '../types';
-import { bootstrapMedianCi, logToPct, minimumDetectableLog, pairedTTestP, summarize } from './stats';
+import type { BenchmarkSpec } from '../config';
+import type { Percent, RunRecord, Side } from '../types';
+import { robustSd, shiftInterval } from './ranks';
+import { logToPct } from './stats';
 
-export interface Evidence {
-  comparison: PairedComparison;
-  cvBasePct: number;
-  cvHeadPct: number;
-  /** Standard error of the mean log ratio, in percent. */
-  sePct: number;
+/** The band of one metric and what set it. */
+export interface Band {
+  pct: Percent;
+  source: 'min_effect' | 'calibration';
 }
 
-/** Floor of a metric's noise band at n pairs (from a calibration); 0 for none. */
-export type BandFloor = (benchmark: BenchmarkSpec, metric: string, n: number) => number;
-
-export const NO_FLOOR: BandFloor = () => 0;
+export interface Evidence {
+  pairs: number;
+  /** Hodges-Lehmann shift of d = s ln(head / base), s = +1 when higher is better: + is better. */
+  shift: number;
+  /** Its two-sided interval at `level`. */
+  low: number;
+  high: number;
+  level: number;
+  /** Signed-rank p-value of a zero shift. */
+  p: number;
+  /** SD and robust SD (1.4826 MAD) of d. */
+  sd: number;
+  robustSd: number;
+}
 
 /** Pair samples of one metric, in pair order: the successful pair runs of one side. */
 export function samples(runs: readonly RunRecord[], side: Side, metric: string): number[] {
@@ -27,63 +37,36 @@ export function samples(runs: readonly RunRecord[], side: Side, metric: string):
     .map((r) => r.metrics[metric] as number);
 }
 
-/** Paired statistics of one metric (base[i] and head[i] ran as pair i);
- * undefined when ratios are undefined (no pairs, or non-positive values).
- * `bandFloorPct` raises the noise band's floor above min_effect_pct. */
-export function pairedEvidence(
-  base: readonly number[],
-  head: readonly number[],
-  higherIsBetter: boolean,
-  knobs: DecisionSpec,
-  seed: number,
-  bandFloorPct = 0,
-): Evidence | undefined {
+/** d_i = s ln(h_i / b_i) over the complete pairs; undefined when a value is not positive. */
+export function logRatios(base: readonly number[], head: readonly number[], higherIsBetter: boolean): number[] | undefined {
   const n = Math.min(base.length, head.length);
-  const positive = (xs: readonly number[]) => xs.every((x) => Number.isFinite(x) && x > 0);
+  const positive = (xs: readonly number[]) => xs.slice(0, n).every((x) => Number.isFinite(x) && x > 0);
   if (n === 0 || !positive(base) || !positive(head)) return undefined;
-  const sign = higherIsBetter ? 1 : -1;
-  const d: number[] = [];
-  for (let i = 0; i < n; i++) d.push(sign * Math.log((head[i] as number) / (base[i] as number)));
-  const sd = n > 1 ? sampleStandardDeviation(d) : 0;
-  const sePct = (100 * sd) / Math.sqrt(n);
-  const med = median(d);
-  const [lo, hi] = bootstrapMedianCi(d, seed);
-  const p = pairedTTestP(d);
+  const s = higherIsBetter ? 1 : -1;
+  return Array.from({ length: n }, (_, i) => s * Math.log((head[i] as number) / (base[i] as number)));
+}
+
+/** The evidence of paired log ratios `d` at two-sided level `level`. */
+export function evidenceOf(d: readonly number[], level: number): Evidence {
+  const est = shiftInterval(d, level);
   return {
-    comparison: {
-      pairs: n,
-      medianRatio: Math.exp(sign * med),
-      changePct: logToPct(med),
-      ciLowPct: logToPct(lo),
-      ciHighPct: logToPct(hi),
-      pValue: p,
-      pAdjusted: p,
-      pairSdPct: 100 * sd,
-      noiseBandPct: Math.max(knobs.minEffectPct, bandFloorPct, knobs.cvMultiplier * sePct),
-      mdePct: 100 * minimumDetectableLog(sd, n, knobs.alpha),
-    },
-    cvBasePct: summarize(base).cvPct,
-    cvHeadPct: summarize(head).cvPct,
-    sePct,
+    pairs: d.length,
+    shift: est.estimate,
+    low: est.low,
+    high: est.high,
+    level,
+    p: est.p,
+    sd: d.length > 1 ? sampleStandardDeviation([...d]) : 0,
+    robustSd: robustSd(d),
   };
 }
 
-/** The evidence of one metric of a benchmark's runs. */
-export function metricEvidence(
-  runs: readonly RunRecord[],
-  spec: BenchmarkSpec,
-  metric: { name: string; higherIsBetter: boolean },
-  knobs: DecisionSpec,
-  seed: number,
-  floor: BandFloor,
-): Evidence | undefined {
-  const base = samples(runs, 'base', metric.name);
-  return pairedEvidence(
-    base,
-    samples(runs, 'head', metric.name),
-    metric.higherIsBetter,
-    knobs,
-    seed,
-    floor(spec, metric.name, base.length),
-  );
+/** The log ratios of one metric of a benchmark's runs. */
+export function metricRatios(runs: readonly RunRecord[], metric: { name: string; higherIsBetter: boolean }): number[] | undefined {
+  return logRatios(samples(runs, 'base', metric.name), samples(runs, 'head', metric.name), metric.higherIsBetter);
 }
+
+export const pct = logToPct;
+
+/** The band of a benchmark's metric: its min_effect_pct, or the calibration's floor when wider. */
+export type BandOf = (spec: BenchmarkSpec, metric: string) => Band;

@@ -1,21 +1,23 @@
-/** The verdict rule for one metric, given its evidence and its p-value after
- * the corrections (see index.ts for the whole rule, steps 1-7):
+/** The verdict rule for one metric at one look, given its evidence: an
+ * interval I for the change at the look's level (see sequential.ts for the
+ * level and index.ts for the whole rule) and the band B.
  *
- *  2. If the CV of either side exceeds max_cv_pct: UNSTABLE.
- *  5. If p < alpha and |change| > band: IMPROVED or REGRESSED.
- *  6. Otherwise, if the band exceeds max_band_pct, the comparison cannot
- *     resolve a change that matters: UNSTABLE, with the number of pairs that
- *     would shrink the band to max_band_pct (SE falls as 1/sqrt(n)).
- *  7. Otherwise UNCHANGED: "unchanged within ±band".
+ *  - IMPROVED / REGRESSED: I excludes 0 (the change is significant) and the
+ *    estimate lies beyond ±B.
+ *  - UNCHANGED: I lies wholly inside (-B, +B), so "unchanged within ±B" is
+ *    true of the interval (an equivalence test in the sense of Schuirmann's
+ *    two one-sided tests, 1987, read off the same interval).
+ *  - Otherwise undecided: sample on; at the last look, UNSTABLE, saying how
+ *    many pairs would decide it.
  *
- * A change must pass both a significance test and an effect-size threshold:
- * significance alone flags tiny shifts on a quiet machine, size alone flags
- * noise on a busy one. */
-import type { DecisionSpec } from '../config';
+ * The two decided outcomes cannot both hold (an estimate beyond B puts I's
+ * end beyond B too). Instructions per op are deterministic and judged
+ * against their threshold without statistics. */
 import { fmtNum } from '../format';
 import type { PairedComparison, RunRecord } from '../types';
 import type { Verdict } from '../verdicts';
-import type { Evidence } from './evidence';
+import type { Band, Evidence } from './evidence';
+import { logToPct } from './stats';
 
 export interface MetricDecision {
   comparison: PairedComparison;
@@ -27,56 +29,65 @@ function fmt(x: number, digits = 2): string {
   return x.toFixed(digits);
 }
 
-/** The verdict rule (steps 2 and 5-7 of the module comment), given the
- * p-value after corrections for multiple looks and multiple tests. */
-export function judge(ev: Evidence, knobs: DecisionSpec, pAdjusted: number): MetricDecision {
-  const comparison = { ...ev.comparison, pAdjusted };
-  const band = comparison.noiseBandPct;
-  const cv = Math.max(ev.cvBasePct, ev.cvHeadPct);
-  if (cv > knobs.maxCvPct) {
-    return {
-      comparison,
-      verdict: 'UNSTABLE',
-      reason: `run-to-run CV ${fmt(cv, 1)} % exceeds max_cv_pct ${knobs.maxCvPct} %: the machine or benchmark is too noisy to decide; quiet the machine, pin the benchmark, or lengthen each run`,
-    };
-  }
-  const change = comparison.changePct;
-  if (pAdjusted < knobs.alpha && Math.abs(change) > band) {
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${fmt(x)}`;
+}
+
+/** The comparison row of evidence, with `alpha` the family-wise level. */
+export function comparisonOf(ev: Evidence, band: Band, alpha: number, mdePct: number): PairedComparison {
+  return {
+    pairs: ev.pairs,
+    medianRatio: Math.exp(ev.shift),
+    changePct: logToPct(ev.shift),
+    ciLowPct: logToPct(ev.low),
+    ciHighPct: logToPct(ev.high),
+    pValue: ev.p,
+    pAdjusted: Math.min(1, (ev.p * alpha) / ev.level),
+    level: ev.level,
+    pairSdPct: 100 * ev.sd,
+    robustSdPct: 100 * ev.robustSd,
+    noiseBandPct: band.pct,
+    bandSource: band.source,
+    mdePct,
+  };
+}
+
+/** Pairs that would bring the interval's half-width to `halfPct`: the width
+ * shrinks as 1 / sqrt(n), so n (now / wanted)^2 from the interval at hand
+ * (an estimate at this look's level; a later look's level is a little wider). */
+export function pairsFor(ev: Evidence, halfPct: number): number {
+  const now = (100 * (ev.high - ev.low)) / 2;
+  if (!(halfPct > 0) || !Number.isFinite(now)) return Infinity;
+  return Math.ceil(ev.pairs * (now / halfPct) ** 2);
+}
+
+/** The rule at one look; undefined when undecided and not final. */
+export function judge(ev: Evidence, band: Band, alpha: number, mdePct: number, final: boolean): MetricDecision | undefined {
+  const comparison = comparisonOf(ev, band, alpha, mdePct);
+  const { changePct: change, ciLowPct: lo, ciHighPct: hi } = comparison;
+  const b = band.pct;
+  const interval = `interval ${signed(lo)} … ${signed(hi)} %`;
+  const bandText = `±${fmt(b)} %${band.source === 'calibration' ? ' (floored by the calibration)' : ''}`;
+  if ((lo > 0 || hi < 0) && Math.abs(change) > b) {
     const better = change > 0;
     return {
       comparison,
       verdict: better ? 'IMPROVED' : 'REGRESSED',
-      reason: `${better ? '+' : ''}${fmt(change)} % (${better ? 'better' : 'worse'}), beyond the ±${fmt(band)} % noise band, p = ${pAdjusted.toExponential(1)}`,
+      reason: `${signed(change)} % (${better ? 'better' : 'worse'}), beyond the ${bandText} band; ${interval}, p = ${ev.p.toExponential(1)}`,
     };
   }
-  if (band > knobs.maxBandPct) {
-    const needed = Math.ceil(comparison.pairs * ((knobs.cvMultiplier * ev.sePct) / knobs.maxBandPct) ** 2);
-    return {
-      comparison,
-      verdict: 'UNSTABLE',
-      reason: `noise band ±${fmt(band)} % is wider than max_band_pct ${knobs.maxBandPct} %: about ${needed} pairs (now ${comparison.pairs}) would resolve it`,
-    };
+  if (lo > -b && hi < b) {
+    return { comparison, verdict: 'UNCHANGED', reason: `unchanged within ${bandText}: ${interval} (${signed(change)} %)` };
   }
+  if (!final) return undefined;
+  const half = Math.abs(change) < b ? b - Math.abs(change) : Math.abs(change);
+  const need = pairsFor(ev, half);
   return {
     comparison,
-    verdict: 'UNCHANGED',
-    reason: `unchanged within ±${fmt(band)} % (${change >= 0 ? '+' : ''}${fmt(change)} %, p = ${pAdjusted.toFixed(3)})`,
+    verdict: 'UNSTABLE',
+    reason: `not decided after ${ev.pairs} pairs: ${interval} ${Math.abs(change) < b ? `reaches beyond the ${bandText} band` : 'includes 0'}; about ${Number.isFinite(need) ? need : 'many more'} pairs would decide it`,
   };
 }
-
-/** A comparison row with nothing measured yet: every statistic NaN. */
-const NOT_MEASURED_COMPARISON = (n: number): PairedComparison => ({
-  pairs: n,
-  medianRatio: NaN,
-  changePct: NaN,
-  ciLowPct: NaN,
-  ciHighPct: NaN,
-  pValue: NaN,
-  pAdjusted: NaN,
-  pairSdPct: NaN,
-  noiseBandPct: NaN,
-  mdePct: NaN,
-});
 
 /** Deterministic counts (instructions per op) need no statistics: one count
  * per side, and a change beyond `thresholdPct` either way is the verdict.
@@ -84,24 +95,20 @@ const NOT_MEASURED_COMPARISON = (n: number): PairedComparison => ({
 export function decideCounter(base: number, head: number, thresholdPct: number): MetricDecision {
   const changePct = (base / head - 1) * 100;
   const comparison: PairedComparison = {
-    ...NOT_MEASURED_COMPARISON(1),
+    pairs: 1,
     medianRatio: head / base,
     changePct,
     ciLowPct: changePct,
     ciHighPct: changePct,
+    pValue: NaN,
+    pAdjusted: NaN,
     pairSdPct: 0,
     noiseBandPct: thresholdPct,
     mdePct: thresholdPct,
   };
-  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${changePct >= 0 ? '+' : ''}${fmt(changePct)} %)`;
+  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${signed(changePct)} %)`;
   if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: 'UNCHANGED', reason: `${what}, within ±${thresholdPct} %` };
   return { comparison, verdict: changePct > 0 ? 'IMPROVED' : 'REGRESSED', reason: `${what}, beyond the ±${thresholdPct} % threshold` };
-}
-
-/** The rule without corrections: one metric judged on its own p-value (an
- * A/A comparison in calibration, where no family of decisions exists). */
-export function judgeAlone(ev: Evidence, knobs: DecisionSpec): MetricDecision {
-  return judge(ev, knobs, ev.comparison.pValue);
 }
 
 const FAILED_RUN_VERDICT: Record<Exclude<RunRecord['status'], 'ok'>, Verdict> = {

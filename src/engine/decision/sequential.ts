@@ -1,59 +1,122 @@
-/** The sequential sampling plan: how many pairs to run, and when to look.
+/** The sequential design: when to look, and at what level.
  *
- * Each benchmark starts with `pairs` pairs. At each look (pairs, pairs +
- * step, ..., max_pairs) the primary metric is judged with its p-value
- * multiplied by K, the number of planned looks (Bonferroni over looks), so
- * peeking cannot raise the false-alarm rate above alpha. More pairs are
- * added only while they could still change the answer: the band is wider
- * than max_band_pct, or nothing was detected yet the bootstrap interval
- * still reaches beyond the band. */
-import type { BenchmarkSpec, DecisionSpec } from '../config';
+ * Looks are at fixed numbers of pairs: n_1 = runs.pairs, then x1.5 each
+ * time, up to runs.max_pairs (the ceiling N). Alpha is spent over the looks
+ * with the Hwang-Shih-DeCani function (Hwang, Shih & DeCani 1990),
+ *
+ *   g(t) = (1 - exp(-gamma t)) / (1 - exp(-gamma)),  t = n / N,  gamma = -4,
+ *
+ * an O'Brien-Fleming-like shape: little alpha early, almost all of it at the
+ * end, so sampling to the ceiling loses almost nothing to the looks. Each
+ * metric decision gets alpha / m (Bonferroni over the m decisions of the
+ * comparison), and look k gets the increment
+ *
+ *   alpha_k = (alpha / m) (g(t_k) - g(t_{k-1})).
+ *
+ * The interval at look k is the signed-rank interval at level alpha_k
+ * (ranks.ts). By the union bound, with probability at least 1 - alpha every
+ * interval of every look of every metric covers its true change at once, so
+ * each verdict read off an interval (rule.ts) is wrong with probability at
+ * most alpha overall, however many looks were taken and whichever look
+ * stopped it. Stopping early because the time budget ran out only leaves
+ * alpha unspent. Looks never depend on the data: a benchmark stops at a
+ * planned look or not at all. */
+import type { BenchmarkSpec, Config } from '../config';
 import type { RunRecord } from '../types';
-import { metricEvidence, type BandFloor, type Evidence } from './evidence';
-import { judge } from './rule';
+import type { Verdict } from '../verdicts';
+import { evidenceOf, metricRatios, type BandOf } from './evidence';
+import { judge, type MetricDecision } from './rule';
+import { normalQuantile } from './stats';
+
+export const LOOK_GROWTH = 1.5;
+export const SPENDING_GAMMA = -4;
 
 export interface SamplingPlan {
-  /** Pairs before the first look. */
-  pairs: number;
+  /** Pairs at each look; the last is the ceiling. */
+  looks: number[];
   maxPairs: number;
-  step: number;
-  /** Planned looks K: every look's p is multiplied by K. */
-  looks: number;
+  /** Seconds the comparison's sampling may take (each benchmark gets its first look regardless). */
+  budgetSeconds: number;
+  /** Family-wise alpha, split over `decisions` metric decisions. */
+  alpha: number;
+  decisions: number;
 }
 
-/** Looks of a group-sequential design: n0, n0 + step, ..., up to nMax. */
-export function plannedLooks(n0: number, nMax: number, step: number): number {
-  return nMax <= n0 ? 1 : 1 + Math.ceil((nMax - n0) / step);
+/** n_1, n_1 x 1.5, ... up to and including the ceiling. */
+export function planLooks(first: number, max: number): number[] {
+  const looks = [Math.min(first, max)];
+  while (looks.at(-1)! < max) looks.push(Math.min(max, Math.ceil(looks.at(-1)! * LOOK_GROWTH)));
+  return looks;
 }
 
-export function samplingPlan(pairs: number, maxPairs: number, step: number): SamplingPlan {
-  const max = Math.max(pairs, maxPairs);
-  return { pairs, maxPairs: max, step, looks: plannedLooks(pairs, max, step) };
+/** Fraction of alpha spent by information fraction t (Hwang-Shih-DeCani, gamma = -4). */
+export function spent(t: number): number {
+  if (t >= 1) return 1;
+  return (1 - Math.exp(-SPENDING_GAMMA * t)) / (1 - Math.exp(-SPENDING_GAMMA));
 }
 
-/** p corrected for the plan's looks. */
-export function lookAdjusted(p: number, plan: SamplingPlan): number {
-  return Math.min(1, p * plan.looks);
+/** The two-sided level of look `k` (0-based) for one decision. */
+export function lookLevel(plan: SamplingPlan, k: number): number {
+  const n = plan.looks[k]!;
+  const prev = k > 0 ? plan.looks[k - 1]! : 0;
+  return (plan.alpha / plan.decisions) * (spent(n / plan.maxPairs) - spent(prev / plan.maxPairs));
 }
 
-/** Whether more pairs could still change the answer: the band is too wide,
- * or nothing was detected yet the interval still reaches beyond the band. */
-export function worthMorePairs(ev: Evidence, knobs: DecisionSpec, pAdjusted: number): boolean {
-  const d = judge(ev, knobs, pAdjusted);
-  const c = d.comparison;
-  if (d.verdict === 'UNSTABLE') return c.noiseBandPct > knobs.maxBandPct;
-  if (d.verdict === 'UNCHANGED') return c.ciLowPct < -c.noiseBandPct || c.ciHighPct > c.noiseBandPct;
-  return false;
-}
-
-/** After `target` pairs of `runs`: the new target, equal to `target` to stop. */
-export type NextTarget = (runs: readonly RunRecord[], target: number) => number;
-
-/** The stopping rule of the module comment for one benchmark's primary metric. */
-export function stoppingRule(plan: SamplingPlan, spec: BenchmarkSpec, knobs: DecisionSpec, seed: number, floor: BandFloor): NextTarget {
-  return (runs, target) => {
-    if (target >= plan.maxPairs) return target;
-    const ev = metricEvidence(runs, spec, spec.metric, knobs, seed, floor);
-    return ev && worthMorePairs(ev, knobs, lookAdjusted(ev.comparison.pValue, plan)) ? Math.min(plan.maxPairs, target + plan.step) : target;
+export function samplingPlan(config: Config, overrides: { pairs?: number; maxPairs?: number; budgetSeconds?: number } = {}): SamplingPlan {
+  const first = overrides.pairs ?? config.runs.pairs;
+  const maxPairs = Math.max(first, overrides.maxPairs ?? config.runs.maxPairs);
+  const statistical = config.benchmarks.reduce((n, b) => n + 1 + b.extraMetrics.length, 0);
+  return {
+    looks: planLooks(first, maxPairs),
+    maxPairs,
+    budgetSeconds: overrides.budgetSeconds ?? config.runs.budgetSeconds,
+    alpha: config.decision.alpha,
+    decisions: config.decision.correction === 'bonferroni' ? statistical : 1,
   };
+}
+
+/** Smallest change detectable with 80 % power at the ceiling and its level, in percent. */
+export function mdeAtCeiling(plan: SamplingPlan, robustSd: number): number {
+  const level = lookLevel(plan, plan.looks.length - 1);
+  const z = normalQuantile(1 - level / 2) + normalQuantile(0.8);
+  return 100 * (Math.exp((z * Math.sqrt(Math.PI / 3) * robustSd) / Math.sqrt(plan.maxPairs)) - 1);
+}
+
+/** Per metric of one benchmark: its decision, or why none could be made. */
+export type MetricOutcome = { decision: MetricDecision; look: number } | { fixed: { verdict: Verdict; reason: string } };
+
+/** Decides one benchmark's metrics look by look; the measuring loop asks it
+ * after each look whether to go on. A metric keeps the verdict of the first
+ * look that decided it. */
+export class SequentialDecider {
+  private readonly outcomes = new Map<string, MetricOutcome>();
+
+  constructor(
+    private readonly spec: BenchmarkSpec,
+    private readonly plan: SamplingPlan,
+    private readonly bandOf: BandOf,
+  ) {}
+
+  /** After look `k` over `runs`: true to stop. `final`: no further look will come. */
+  assess(runs: readonly RunRecord[], k: number, final: boolean): boolean {
+    const level = lookLevel(this.plan, k);
+    for (const metric of [this.spec.metric, ...this.spec.extraMetrics]) {
+      if (this.outcomes.has(metric.name)) continue;
+      const d = metricRatios(runs, metric);
+      if (!d) {
+        this.outcomes.set(metric.name, {
+          fixed: { verdict: 'NOT_MEASURED', reason: 'the metric has zero or negative values, so ratios are undefined' },
+        });
+        continue;
+      }
+      const ev = evidenceOf(d, level);
+      const decision = judge(ev, this.bandOf(this.spec, metric.name), this.plan.alpha, mdeAtCeiling(this.plan, ev.robustSd), final);
+      if (decision) this.outcomes.set(metric.name, { decision, look: k });
+    }
+    return this.outcomes.size === 1 + this.spec.extraMetrics.length;
+  }
+
+  outcome(metric: string): MetricOutcome | undefined {
+    return this.outcomes.get(metric);
+  }
 }

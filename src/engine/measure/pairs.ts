@@ -5,11 +5,10 @@ import { realpathSync } from 'node:fs';
 
 import type { BenchmarkSpec } from '../config';
 import type { Rng } from '../random';
-import type { BuiltTree } from '../repo/build';
 import type { RunRecord, Side } from '../types';
 import { runBenchmark, type RunContext } from './bench-run';
 import type { Progress } from './progress';
-import { sideCommand, type SideCommand } from './setup';
+import type { SideCommand } from './setup';
 
 function sameFile(a: string, b: string): boolean {
   try {
@@ -50,54 +49,97 @@ export async function runChecked(
 /** One run of one side, labelled. */
 export type RunOne = (side: Side, label: Pick<RunRecord, 'kind' | 'pair' | 'position'>) => Promise<RunRecord>;
 
-export interface PairLoop {
+export interface Batch {
   benchmark: string;
   warmup: number;
-  /** Pairs before the first look. */
-  pairs: number;
-  /** After `target` pairs: the new target (the stopping rule); `target` stops. */
-  next: (runs: readonly RunRecord[], target: number) => number;
+  /** Pairs to reach, counting those already in `runs`. */
+  to: number;
   rng: Rng;
   progress: Progress;
+  /** Seconds the comparison may still take, for the progress display. */
+  budgetLeft?: () => number | undefined;
 }
 
-/** The loop itself, independent of how a run is made: warm-ups, then pairs
- * in random order until the stopping rule says enough. The first failed run
- * ends it (a failure is deterministic often enough that repeating it only
- * costs time). */
-export async function samplePairs(loop: PairLoop, runOne: RunOne): Promise<RunRecord[]> {
-  const runs: RunRecord[] = [];
+/** Warm-ups, then pairs in random order until `to` pairs exist, appended to
+ * `runs`. A failed run ends the batch once its pair is complete (a failure
+ * is deterministic often enough that repeating it only costs time). */
+export async function samplePairs(batch: Batch, runOne: RunOne, runs: RunRecord[] = []): Promise<RunRecord[]> {
   const failed = () => runs.some((r) => r.status !== 'ok');
-  let target = loop.pairs;
-  const started = Date.now();
-  const eta = () => {
-    const total = 2 * (loop.warmup + target);
-    return runs.length ? ((Date.now() - started) / 1000 / runs.length) * (total - runs.length) : undefined;
-  };
-  for (let i = 0; i < loop.warmup && !failed(); i++) {
+  const eta = () => batch.budgetLeft?.();
+  for (let i = 0; i < batch.warmup && !failed(); i++) {
     for (const side of ['base', 'head'] as const) {
-      loop.progress({ type: 'run', benchmark: loop.benchmark, kind: 'warmup', index: i + 1, of: loop.warmup, side, etaSeconds: eta() });
+      batch.progress({ type: 'run', benchmark: batch.benchmark, kind: 'warmup', index: i + 1, of: batch.warmup, side, etaSeconds: eta() });
       runs.push(await runOne(side, { kind: 'warmup' }));
     }
   }
-  for (let i = 0; i < target && !failed(); i++) {
-    const order: Side[] = loop.rng() < 0.5 ? ['base', 'head'] : ['head', 'base'];
+  for (let i = runs.filter((r) => r.kind === 'pair' && r.position === 0).length; i < batch.to && !failed(); i++) {
+    const order: Side[] = batch.rng() < 0.5 ? ['base', 'head'] : ['head', 'base'];
     for (const [position, side] of order.entries()) {
-      loop.progress({ type: 'run', benchmark: loop.benchmark, kind: 'pair', index: i + 1, of: target, side, etaSeconds: eta() });
+      batch.progress({ type: 'run', benchmark: batch.benchmark, kind: 'pair', index: i + 1, of: batch.to, side, etaSeconds: eta() });
       runs.push(await runOne(side, { kind: 'pair', pair: i, position: position as 0 | 1 }));
     }
-    if (i + 1 === target && !failed()) target = loop.next(runs, target);
   }
   return runs;
 }
 
-/** Runs one benchmark on both sides of `trees`. */
-export function measurePairs(
-  spec: BenchmarkSpec,
-  trees: Record<Side, BuiltTree>,
-  ctx: (side: Side) => RunContext,
-  loop: Omit<PairLoop, 'benchmark'>,
-): Promise<RunRecord[]> {
-  const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
-  return samplePairs({ ...loop, benchmark: spec.name }, (side, label) => runChecked(spec, cmd[side], side, ctx(side), label));
+/** One benchmark to sample: how to run it, and the decision module's verdict after each look. */
+export interface Job {
+  benchmark: string;
+  runOne: RunOne;
+  /** After look `k` (0-based) over `runs`: true to stop. `final`: no further look will come. */
+  assess: (runs: readonly RunRecord[], k: number, final: boolean) => boolean;
+}
+
+/** Samples every job look by look, round robin, within a time budget.
+ * Each job always gets its first look; a later look runs only if its pairs,
+ * at the job's own pace so far, fit in what is left of the budget. A job
+ * that cannot go on is assessed as final at its last look. Looks happen at
+ * the planned pair counts only, never at a time the data chose. */
+export async function sampleJobs(
+  jobs: readonly Job[],
+  looks: readonly number[],
+  opts: { budgetSeconds: number; warmup: number; rng: Rng; progress: Progress; now?: () => number },
+): Promise<RunRecord[][]> {
+  const now = opts.now ?? (() => Date.now() / 1000);
+  const deadline = now() + opts.budgetSeconds;
+  const state = jobs.map(() => ({ runs: [] as RunRecord[], look: -1, seconds: 0, done: false }));
+  const pairsOf = (runs: readonly RunRecord[]) => runs.filter((r) => r.kind === 'pair' && r.position === 0).length;
+  while (state.some((s) => !s.done)) {
+    for (const [j, job] of jobs.entries()) {
+      const s = state[j]!;
+      if (s.done) continue;
+      const k = s.look + 1;
+      const have = pairsOf(s.runs);
+      const pace = have ? s.seconds / have : 0;
+      if (s.look >= 0 && now() + pace * (looks[k]! - have) > deadline) {
+        job.assess(s.runs, s.look, true);
+        s.done = true;
+        opts.progress({ type: 'look', benchmark: job.benchmark, pairs: have, state: 'budget' });
+        continue;
+      }
+      const t0 = now();
+      await samplePairs(
+        {
+          benchmark: job.benchmark,
+          warmup: opts.warmup,
+          to: looks[k]!,
+          rng: opts.rng,
+          progress: opts.progress,
+          budgetLeft: () => Math.max(0, deadline - now()),
+        },
+        job.runOne,
+        s.runs,
+      );
+      s.seconds += now() - t0;
+      s.look = k;
+      if (s.runs.some((r) => r.status !== 'ok')) {
+        s.done = true;
+        continue;
+      }
+      const final = k === looks.length - 1;
+      s.done = job.assess(s.runs, k, final) || final;
+      opts.progress({ type: 'look', benchmark: job.benchmark, pairs: pairsOf(s.runs), state: s.done ? 'decided' : 'continue' });
+    }
+  }
+  return state.map((s) => s.runs);
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { summarize } from '../decision/stats';
+import { summarize } from '../summary';
 
 export interface PreflightSpec {
   enabled: boolean;
