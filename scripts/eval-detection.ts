@@ -109,8 +109,10 @@ interface Row {
 }
 const rows: Row[] = [];
 
+let runIndex = 0;
+/** One real comparison; every result is kept in the work directory (result-N.json). */
 function compareOnce(head: string, config?: string): { result: ComparisonResult; seconds: number } {
-  const out = join(work, 'result.json');
+  const out = join(work, `result-${++runIndex}.json`);
   const args = [join(ROOT, 'dist', 'cli.js'), 'compare', '--base', base, '--head', head, '--json', out, '--quiet'];
   if (config) args.push('--config', config);
   const t0 = Date.now();
@@ -133,6 +135,11 @@ function evaluate(
   for (let i = 0; i < n; i++) {
     const { result, seconds } = compareOnce(head, config);
     row.total++;
+    for (const b of result.benchmarks)
+      if (b.verdict !== 'UNCHANGED')
+        say(
+          `  ${b.name}: ${b.verdict}: ${b.metrics.find((m) => m.verdict === b.verdict)?.reason ?? b.budgets.find((x) => x.status === 'exceeded')?.reason ?? ''}`,
+        );
     if (hit(result)) row.detected++;
     const pairs = result.benchmarks.flatMap((b) =>
       b.metrics.map((m) => m.comparison?.pairs).filter((p): p is number => p !== undefined && p > 1),
