@@ -16631,6 +16631,12 @@ var ConfigError = class extends Error {
   path;
   problem;
 };
+var CONTROL = /[\u0000-\u001f\u007f]/;
+function describeControl(v) {
+  const i2 = v.search(CONTROL);
+  return `contains the control character U+${v.charCodeAt(i2).toString(16).toUpperCase().padStart(4, "0")} at position ${i2} (allowed: printable text)`;
+}
+var MAX_SECONDS = 86400;
 var Reader = class _Reader {
   constructor(file, path6, obj) {
     this.file = file;
@@ -16693,7 +16699,21 @@ var Reader = class _Reader {
       return def;
     }
     if (typeof v !== "string" || v === "") this.fail(key, `expected a non-empty string, got ${JSON.stringify(v)}`);
+    if (v.includes("\0")) this.fail(key, describeControl(v));
     return v;
+  }
+  /** A string that becomes part of a command, a path or an environment: no control characters. */
+  text(key, def) {
+    const v = this.string(key, def);
+    if (CONTROL.test(v)) this.fail(key, describeControl(v));
+    return v;
+  }
+  optionalText(key) {
+    return this.has(key) ? this.text(key) : void 0;
+  }
+  /** Seconds for a timeout or a wait: positive (or >= 0 with `zero`), at most a day. */
+  seconds(key, def, zero = false) {
+    return this.number(key, def, { min: 0, exclusiveMin: !zero, max: MAX_SECONDS });
   }
   optionalString(key) {
     return this.has(key) ? this.string(key) : void 0;
@@ -16718,11 +16738,18 @@ var Reader = class _Reader {
       if (def === void 0) this.fail(key, 'is required (a list of arguments, e.g. ["{build}/bench", "100"])');
       return def;
     }
-    if (typeof v === "string" && v.trim() !== "") return v.trim().split(/\s+/);
+    if (typeof v === "string" && v.trim() !== "") {
+      const args = v.trim().split(/\s+/);
+      const bad = args.find((a2) => CONTROL.test(a2));
+      if (bad !== void 0) this.fail(key, describeControl(bad));
+      return args;
+    }
     if (!Array.isArray(v) || v.length === 0) this.fail(key, "expected a non-empty list of arguments");
     return v.map((a2, i2) => {
       if (typeof a2 !== "string" && typeof a2 !== "number") this.fail(`${key}[${i2}]`, `expected a string, got ${JSON.stringify(a2)}`);
-      return String(a2);
+      const arg = String(a2);
+      if (CONTROL.test(arg)) this.fail(`${key}[${i2}]`, describeControl(arg));
+      return arg;
     });
   }
   stringList(key, def) {
@@ -16731,6 +16758,7 @@ var Reader = class _Reader {
     if (!Array.isArray(v)) this.fail(key, "expected a list of strings");
     return v.map((a2, i2) => {
       if (typeof a2 !== "string" || a2 === "") this.fail(`${key}[${i2}]`, `expected a non-empty string, got ${JSON.stringify(a2)}`);
+      if (CONTROL.test(a2)) this.fail(`${key}[${i2}]`, describeControl(a2));
       return a2;
     });
   }
@@ -16739,6 +16767,7 @@ var Reader = class _Reader {
     const out = {};
     for (const [k, v] of Object.entries(r.obj)) {
       if (typeof v !== "string" && typeof v !== "number") r.fail(k, `expected a string value, got ${JSON.stringify(v)}`);
+      if (CONTROL.test(String(v))) r.fail(k, describeControl(String(v)));
       out[k] = String(v);
     }
     return out;
@@ -16801,13 +16830,13 @@ function readBenchmark(r, defaults) {
   return {
     name,
     argv: r.argv("argv"),
-    preload: r.optionalString("preload"),
+    preload: r.optionalText("preload"),
     metric,
     extraMetrics,
     opsField: r.optionalString("ops_field") ?? (r.has("ops") ? void 0 : "ops"),
     ops: r.optionalNumber("ops", { min: 1, integer: true }),
     pin: r.boolean("pin", true),
-    timeoutSeconds: r.number("timeout_s", defaults.timeoutSeconds, { min: 0, exclusiveMin: true }),
+    timeoutSeconds: r.seconds("timeout_s", defaults.timeoutSeconds),
     instructions: r.has("instructions") ? readInstructions(r.section("instructions")) : void 0,
     minEffectPct: r.optionalNumber("min_effect_pct", { min: 0.01, max: 100 })
   };
@@ -16844,7 +16873,7 @@ function configFromObject(file, value) {
   b.only(["command", "output", "timeout_s"]);
   const runs = root.section("runs");
   runs.only(["pairs", "max_pairs", "budget_s", "warmup", "timeout_s", "seed", "pin_cpu"], RETIRED_RUNS);
-  const runTimeout = runs.number("timeout_s", 120, { min: 0, exclusiveMin: true });
+  const runTimeout = runs.seconds("timeout_s", 120);
   let pinCpu2 = "auto";
   if (typeof runs.raw("pin_cpu") === "number") pinCpu2 = runs.number("pin_cpu", 0, { min: 0, integer: true });
   else pinCpu2 = runs.enumOf("pin_cpu", ["auto", "none"], "auto");
@@ -16895,8 +16924,8 @@ function configFromObject(file, value) {
     file,
     build: {
       command: b.argv("command", ["make", "-C", "native"]),
-      output: b.string("output", "native/build"),
-      timeoutSeconds: b.number("timeout_s", 900, { min: 0, exclusiveMin: true })
+      output: b.text("output", "native/build"),
+      timeoutSeconds: b.seconds("timeout_s", 900)
     },
     runs: {
       pairs,
@@ -16924,9 +16953,9 @@ function configFromObject(file, value) {
       maxStealPct: pf.number("max_steal_pct", 10, { min: 0, max: 100 }),
       maxBusyPerCore: pf.number("max_busy_per_core", 1, { min: 0 }),
       retries: pf.number("retries", 2, { min: 0, max: 100, integer: true }),
-      waitSeconds: pf.number("wait_s", 10, { min: 0 })
+      waitSeconds: pf.seconds("wait_s", 10, true)
     },
-    calibrationFile: root.optionalString("calibration_file"),
+    calibrationFile: root.optionalText("calibration_file"),
     calibrationMaxAgeDays: root.number("calibration_max_age_days", 14, { min: 0 }),
     env: { allow: env.stringList("allow", []).concat(ENV_ALLOW_DEFAULT), set },
     benchmarks
@@ -16941,7 +16970,7 @@ function loadConfig(file) {
   }
   let value;
   try {
-    value = (0, import_yaml.parse)(text, { uniqueKeys: true });
+    value = (0, import_yaml.parse)(text, { uniqueKeys: true, logLevel: "error" });
   } catch (e) {
     const where = e instanceof import_yaml.YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : "";
     throw new ConfigError(file, "", `is not valid YAML${where}: ${e.message.split("\n")[0]}`);
@@ -17534,8 +17563,12 @@ async function runCli(argv, io) {
 `);
       return EXIT.infra;
     }
-    io.err(`perfgate: internal error: ${e.stack ?? String(e)}
-`);
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.err(
+      process.env.PERFGATE_DEBUG ? `perfgate: internal error: ${err.stack ?? err.message}
+` : `perfgate: internal error: ${err.message.split("\n")[0]} (a bug in perfgate: PERFGATE_DEBUG=1 shows where)
+`
+    );
     return EXIT.infra;
   }
 }

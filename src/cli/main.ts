@@ -246,7 +246,13 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       io.err(`perfgate: ${e.message}\n`);
       return EXIT.infra;
     }
-    io.err(`perfgate: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    // A bug in perfgate, not the user's mistake: one line, the stack only on request.
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.err(
+      process.env.PERFGATE_DEBUG
+        ? `perfgate: internal error: ${err.stack ?? err.message}\n`
+        : `perfgate: internal error: ${err.message.split('\n')[0]} (a bug in perfgate: PERFGATE_DEBUG=1 shows where)\n`,
+    );
     return EXIT.infra;
   }
 }

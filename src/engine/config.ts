@@ -99,6 +99,19 @@ export class ConfigError extends Error {
 
 type Obj = Record<string, unknown>;
 
+/** NUL and the other C0 control characters, and DEL: never meaningful in a
+ * command, path or environment value, and NUL cannot reach exec at all. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function describeControl(v: string): string {
+  const i = v.search(CONTROL);
+  return `contains the control character U+${v.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')} at position ${i} (allowed: printable text)`;
+}
+
+/** The longest timeout or wait perfgate accepts: one day. */
+export const MAX_SECONDS = 86400;
+
 /** Reads typed values out of a parsed YAML mapping, tracking the key path. */
 class Reader {
   constructor(
@@ -171,7 +184,24 @@ class Reader {
       return def;
     }
     if (typeof v !== 'string' || v === '') this.fail(key, `expected a non-empty string, got ${JSON.stringify(v)}`);
+    if (v.includes('\u0000')) this.fail(key, describeControl(v));
     return v;
+  }
+
+  /** A string that becomes part of a command, a path or an environment: no control characters. */
+  text(key: string, def?: string): string {
+    const v = this.string(key, def);
+    if (CONTROL.test(v)) this.fail(key, describeControl(v));
+    return v;
+  }
+
+  optionalText(key: string): string | undefined {
+    return this.has(key) ? this.text(key) : undefined;
+  }
+
+  /** Seconds for a timeout or a wait: positive (or >= 0 with `zero`), at most a day. */
+  seconds(key: string, def: number, zero = false): number {
+    return this.number(key, def, { min: 0, exclusiveMin: !zero, max: MAX_SECONDS });
   }
 
   optionalString(key: string): string | undefined {
@@ -200,11 +230,18 @@ class Reader {
       if (def === undefined) this.fail(key, 'is required (a list of arguments, e.g. ["{build}/bench", "100"])');
       return def;
     }
-    if (typeof v === 'string' && v.trim() !== '') return v.trim().split(/\s+/);
+    if (typeof v === 'string' && v.trim() !== '') {
+      const args = v.trim().split(/\s+/);
+      const bad = args.find((a) => CONTROL.test(a));
+      if (bad !== undefined) this.fail(key, describeControl(bad));
+      return args;
+    }
     if (!Array.isArray(v) || v.length === 0) this.fail(key, 'expected a non-empty list of arguments');
     return v.map((a, i) => {
       if (typeof a !== 'string' && typeof a !== 'number') this.fail(`${key}[${i}]`, `expected a string, got ${JSON.stringify(a)}`);
-      return String(a);
+      const arg = String(a);
+      if (CONTROL.test(arg)) this.fail(`${key}[${i}]`, describeControl(arg));
+      return arg;
     });
   }
 
@@ -214,6 +251,7 @@ class Reader {
     if (!Array.isArray(v)) this.fail(key, 'expected a list of strings');
     return v.map((a, i) => {
       if (typeof a !== 'string' || a === '') this.fail(`${key}[${i}]`, `expected a non-empty string, got ${JSON.stringify(a)}`);
+      if (CONTROL.test(a)) this.fail(`${key}[${i}]`, describeControl(a));
       return a;
     });
   }
@@ -223,6 +261,7 @@ class Reader {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.obj)) {
       if (typeof v !== 'string' && typeof v !== 'number') r.fail(k, `expected a string value, got ${JSON.stringify(v)}`);
+      if (CONTROL.test(String(v))) r.fail(k, describeControl(String(v)));
       out[k] = String(v);
     }
     return out;
@@ -293,13 +332,13 @@ function readBenchmark(r: Reader, defaults: { timeoutSeconds: number }): Benchma
   return {
     name,
     argv: r.argv('argv'),
-    preload: r.optionalString('preload'),
+    preload: r.optionalText('preload'),
     metric,
     extraMetrics,
     opsField: r.optionalString('ops_field') ?? (r.has('ops') ? undefined : 'ops'),
     ops: r.optionalNumber('ops', { min: 1, integer: true }),
     pin: r.boolean('pin', true),
-    timeoutSeconds: r.number('timeout_s', defaults.timeoutSeconds, { min: 0, exclusiveMin: true }),
+    timeoutSeconds: r.seconds('timeout_s', defaults.timeoutSeconds),
     instructions: r.has('instructions') ? readInstructions(r.section('instructions')) : undefined,
     minEffectPct: r.optionalNumber('min_effect_pct', { min: 0.01, max: 100 }),
   };
@@ -341,7 +380,7 @@ export function configFromObject(file: string, value: unknown): Config {
   b.only(['command', 'output', 'timeout_s']);
   const runs = root.section('runs');
   runs.only(['pairs', 'max_pairs', 'budget_s', 'warmup', 'timeout_s', 'seed', 'pin_cpu'], RETIRED_RUNS);
-  const runTimeout = runs.number('timeout_s', 120, { min: 0, exclusiveMin: true });
+  const runTimeout = runs.seconds('timeout_s', 120);
   let pinCpu: 'auto' | 'none' | number = 'auto';
   if (typeof runs.raw('pin_cpu') === 'number') pinCpu = runs.number('pin_cpu', 0, { min: 0, integer: true });
   else pinCpu = runs.enumOf('pin_cpu', ['auto', 'none'] as const, 'auto');
@@ -396,8 +435,8 @@ export function configFromObject(file: string, value: unknown): Config {
     file,
     build: {
       command: b.argv('command', ['make', '-C', 'native']),
-      output: b.string('output', 'native/build'),
-      timeoutSeconds: b.number('timeout_s', 900, { min: 0, exclusiveMin: true }),
+      output: b.text('output', 'native/build'),
+      timeoutSeconds: b.seconds('timeout_s', 900),
     },
     runs: {
       pairs,
@@ -425,9 +464,9 @@ export function configFromObject(file: string, value: unknown): Config {
       maxStealPct: pf.number('max_steal_pct', 10, { min: 0, max: 100 }),
       maxBusyPerCore: pf.number('max_busy_per_core', 1, { min: 0 }),
       retries: pf.number('retries', 2, { min: 0, max: 100, integer: true }),
-      waitSeconds: pf.number('wait_s', 10, { min: 0 }),
+      waitSeconds: pf.seconds('wait_s', 10, true),
     },
-    calibrationFile: root.optionalString('calibration_file'),
+    calibrationFile: root.optionalText('calibration_file'),
     calibrationMaxAgeDays: root.number('calibration_max_age_days', 14, { min: 0 }),
     env: { allow: env.stringList('allow', []).concat(ENV_ALLOW_DEFAULT), set },
     benchmarks,
@@ -443,7 +482,7 @@ export function loadConfig(file: string): Config {
   }
   let value: unknown;
   try {
-    value = parseYaml(text, { uniqueKeys: true });
+    value = parseYaml(text, { uniqueKeys: true, logLevel: 'error' });
   } catch (e) {
     const where = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
     throw new ConfigError(file, '', `is not valid YAML${where}: ${(e as Error).message.split('\n')[0]}`);
