@@ -15264,6 +15264,23 @@ PerceptronModel.prototype.train = function train2(features, label) {
   return this;
 };
 
+// src/engine/summary.ts
+function summarize(samples2) {
+  const n2 = samples2.length;
+  if (n2 === 0) throw new Error("summarize: no samples");
+  const m = mean(samples2);
+  const sd = n2 > 1 ? sampleStandardDeviation(samples2) : 0;
+  return {
+    n: n2,
+    mean: m,
+    median: median(samples2),
+    stdev: sd,
+    cvPct: m !== 0 ? 100 * sd / Math.abs(m) : 0,
+    min: min(samples2),
+    max: max(samples2)
+  };
+}
+
 // src/engine/decision/stats.ts
 function logToPct(x) {
   return (Math.exp(x) - 1) * 100;
@@ -15417,6 +15434,10 @@ function evidenceOf(d, level) {
     robustSd: robustSd(d)
   };
 }
+function intervalSd(ev) {
+  const half = (ev.high - ev.low) / 2;
+  return Number.isFinite(half) ? half * Math.sqrt(ev.pairs) / normalQuantile(1 - ev.level / 2) : void 0;
+}
 function metricRatios(runs, metric) {
   return logRatios(samples(runs, "base", metric.name), samples(runs, "head", metric.name), metric.higherIsBetter);
 }
@@ -15541,10 +15562,12 @@ function samplingPlan(config, overrides = {}) {
     decisions: config.decision.correction === "bonferroni" ? statistical : 1
   };
 }
-function mdeAtCeiling(plan, robustSd2) {
-  const level = lookLevel(plan, plan.looks.length - 1);
-  const z2 = normalQuantile(1 - level / 2) + normalQuantile(0.8);
-  return 100 * (Math.exp(z2 * Math.sqrt(Math.PI / 3) * robustSd2 / Math.sqrt(plan.maxPairs)) - 1);
+function atCeilingPct(plan, sigma, q) {
+  const z2 = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2) + normalQuantile(q);
+  return logToPct(z2 * sigma / Math.sqrt(plan.maxPairs));
+}
+function mdeAtCeiling(plan, ev) {
+  return atCeilingPct(plan, intervalSd(ev) ?? ev.robustSd * Math.sqrt(Math.PI / 3), 0.8);
 }
 var SequentialDecider = class {
   constructor(spec, plan, bandOf) {
@@ -15569,8 +15592,8 @@ var SequentialDecider = class {
         continue;
       }
       const ev = evidenceOf(d, level);
-      const decision = judge(ev, this.bandOf(this.spec, metric.name), this.plan.alpha, mdeAtCeiling(this.plan, ev.robustSd), final);
-      if (decision) this.outcomes.set(metric.name, { decision, look: k });
+      const decision = judge(ev, this.bandOf(this.spec, metric.name), this.plan.alpha, mdeAtCeiling(this.plan, ev), final);
+      if (decision) this.outcomes.set(metric.name, { decision });
     }
     return this.outcomes.size === 1 + this.spec.extraMetrics.length;
   }
@@ -15581,6 +15604,9 @@ var SequentialDecider = class {
 
 // src/engine/decision/floor.ts
 var MIN_COMPARISONS = 3;
+function floorPct(plan, sigma) {
+  return atCeilingPct(plan, sigma, 0.98);
+}
 function bandFloors(cal, config, plan, now = Date.now()) {
   const floored = /* @__PURE__ */ new Set();
   const minEffect = (spec) => spec.minEffectPct ?? config.decision.minEffectPct;
@@ -15593,12 +15619,11 @@ function bandFloors(cal, config, plan, now = Date.now()) {
     ignored = `the calibration pools only ${cal.comparisons} A/A comparisons (at least ${MIN_COMPARISONS} needed)`;
     usable = void 0;
   }
-  const z2 = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2) + normalQuantile(0.98);
   const bandOf = (spec, metric) => {
     const own = { pct: minEffect(spec), source: "min_effect" };
     const sigma = usable ? calibrationEntry(usable, spec, config)?.metrics[metric]?.intervalSdPct : void 0;
     if (sigma === void 0) return own;
-    const floor = logToPct(z2 * sigma / 100 / Math.sqrt(plan.maxPairs));
+    const floor = floorPct(plan, sigma / 100);
     if (floor <= own.pct) return own;
     floored.add(spec.name);
     return { pct: floor, source: "calibration" };
@@ -15606,29 +15631,10 @@ function bandFloors(cal, config, plan, now = Date.now()) {
   return { bandOf, floored, ignored };
 }
 
-// src/engine/summary.ts
-function summarize(samples2) {
-  const n2 = samples2.length;
-  if (n2 === 0) throw new Error("summarize: no samples");
-  const m = mean(samples2);
-  const sd = n2 > 1 ? sampleStandardDeviation(samples2) : 0;
-  return {
-    n: n2,
-    mean: m,
-    median: median(samples2),
-    stdev: sd,
-    cvPct: m !== 0 ? 100 * sd / Math.abs(m) : 0,
-    min: min(samples2),
-    max: max(samples2)
-  };
-}
-
 // src/engine/decision/aa.ts
 function aaCalibration(spec, comparisons, config, plan) {
   const alpha = config.decision.alpha;
   const noFloor = bandFloors(void 0, config, plan);
-  const zLast = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2);
-  const atCeiling = (z2, sigma) => 100 * (Math.exp(z2 * sigma / Math.sqrt(plan.maxPairs)) - 1);
   const out = {};
   for (const m of [spec.metric, ...spec.extraMetrics]) {
     const cvs = [];
@@ -15644,7 +15650,8 @@ function aaCalibration(spec, comparisons, config, plan) {
       cvs.push(summarize(samples(runs, "base", m.name)).cvPct, summarize(samples(runs, "head", m.name)).cvPct);
       vars.push(ev.sd ** 2);
       all.push(...d);
-      if (Number.isFinite(ev.high - ev.low)) widths.push((ev.high - ev.low) / 2 * Math.sqrt(d.length) / normalQuantile(1 - alpha / 2));
+      const w = intervalSd(ev);
+      if (w !== void 0) widths.push(w);
       changes.push(100 * (Math.exp(ev.shift) - 1));
       const v = judge(ev, noFloor.bandOf(spec, m.name), alpha, NaN, true)?.verdict;
       if (v === "REGRESSED" || v === "IMPROVED") alarms++;
@@ -15658,9 +15665,9 @@ function aaCalibration(spec, comparisons, config, plan) {
       intervalSdPct: 100 * sigma,
       aaChangesPct: changes,
       falseAlarms: alarms,
-      noiseBandPct: atCeiling(zLast + normalQuantile(0.98), sigma),
-      mde80Pct: atCeiling(zLast + normalQuantile(0.8), sigma),
-      mde95Pct: atCeiling(zLast + normalQuantile(0.95), sigma)
+      noiseBandPct: floorPct(plan, sigma),
+      mde80Pct: atCeilingPct(plan, sigma, 0.8),
+      mde95Pct: atCeilingPct(plan, sigma, 0.95)
     };
   }
   return out;
@@ -16014,20 +16021,43 @@ async function runChecked(spec, cmd, side, ctx, label, checkProvider = cmd.prelo
   const mismatch = checkProvider ? providerMismatch(r, cmd.preload) : void 0;
   return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
 }
+function pairCount(runs) {
+  return runs.filter((r) => r.kind === "pair" && r.position === 0).length;
+}
 async function samplePairs(batch, runOne, runs = []) {
-  const failed = () => runs.some((r) => r.status !== "ok");
-  const eta = () => batch.budgetLeft?.();
-  for (let i2 = 0; i2 < batch.warmup && !failed(); i2++) {
+  let failed = runs.some((r) => r.status !== "ok");
+  const run = async (side, label) => {
+    const r = await runOne(side, label);
+    runs.push(r);
+    failed ||= r.status !== "ok";
+  };
+  for (let i2 = 0; i2 < batch.warmup && !failed; i2++) {
     for (const side of ["base", "head"]) {
-      batch.progress({ type: "run", benchmark: batch.benchmark, kind: "warmup", index: i2 + 1, of: batch.warmup, side, etaSeconds: eta() });
-      runs.push(await runOne(side, { kind: "warmup" }));
+      batch.progress({
+        type: "run",
+        benchmark: batch.benchmark,
+        kind: "warmup",
+        index: i2 + 1,
+        of: batch.warmup,
+        side,
+        budgetLeftSeconds: batch.budgetLeft?.()
+      });
+      await run(side, { kind: "warmup" });
     }
   }
-  for (let i2 = runs.filter((r) => r.kind === "pair" && r.position === 0).length; i2 < batch.to && !failed(); i2++) {
+  for (let i2 = pairCount(runs); i2 < batch.to && !failed; i2++) {
     const order = batch.rng() < 0.5 ? ["base", "head"] : ["head", "base"];
     for (const [position, side] of order.entries()) {
-      batch.progress({ type: "run", benchmark: batch.benchmark, kind: "pair", index: i2 + 1, of: batch.to, side, etaSeconds: eta() });
-      runs.push(await runOne(side, { kind: "pair", pair: i2, position }));
+      batch.progress({
+        type: "run",
+        benchmark: batch.benchmark,
+        kind: "pair",
+        index: i2 + 1,
+        of: batch.to,
+        side,
+        budgetLeftSeconds: batch.budgetLeft?.()
+      });
+      await run(side, { kind: "pair", pair: i2, position });
     }
   }
   return runs;
@@ -16036,13 +16066,12 @@ async function sampleJobs(jobs, looks, opts) {
   const now = opts.now ?? (() => Date.now() / 1e3);
   const deadline = now() + opts.budgetSeconds;
   const state = jobs.map(() => ({ runs: [], look: -1, seconds: 0, done: false }));
-  const pairsOf = (runs) => runs.filter((r) => r.kind === "pair" && r.position === 0).length;
   while (state.some((s) => !s.done)) {
     for (const [j, job] of jobs.entries()) {
       const s = state[j];
       if (s.done) continue;
       const k = s.look + 1;
-      const have = pairsOf(s.runs);
+      const have = pairCount(s.runs);
       const pace = have ? s.seconds / have : 0;
       if (s.look >= 0 && now() + pace * (looks[k] - have) > deadline) {
         job.assess(s.runs, s.look, true);
@@ -16070,8 +16099,14 @@ async function sampleJobs(jobs, looks, opts) {
         continue;
       }
       const final = k === looks.length - 1;
-      s.done = job.assess(s.runs, k, final) || final;
-      opts.progress({ type: "look", benchmark: job.benchmark, pairs: pairsOf(s.runs), state: s.done ? "decided" : "continue" });
+      const decided = job.assess(s.runs, k, final);
+      s.done = decided || final;
+      opts.progress({
+        type: "look",
+        benchmark: job.benchmark,
+        pairs: pairCount(s.runs),
+        state: decided ? "decided" : final ? "ceiling" : "continue"
+      });
     }
   }
   return state.map((s) => s.runs);
@@ -16576,17 +16611,18 @@ async function compare2(opts) {
   const loaded = calFile ? loadCalibration(calFile) : {};
   const cal = loaded.calibration;
   const floors = bandFloors(cal, config, plan);
-  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, floors.bandOf));
-  const jobs = config.benchmarks.map((spec, i2) => {
-    const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
-    return {
-      benchmark: spec.name,
-      runOne: (side, label) => runChecked(spec, cmd[side], side, runContext(wb.setup, spec, trees[side].dir), label),
-      assess: (runs, k, final) => deciders[i2].assess(runs, k, final)
-    };
-  });
   const t0 = Date.now();
-  const allRuns = await sampleJobs(jobs, plan.looks, { budgetSeconds: plan.budgetSeconds, warmup: config.runs.warmup, rng, progress });
+  const { runs: allRuns, deciders } = await sampleSuite(
+    config,
+    plan,
+    floors.bandOf,
+    (spec) => {
+      const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
+      const ctx = { base: runContext(wb.setup, spec, trees.base.dir), head: runContext(wb.setup, spec, trees.head.dir) };
+      return (side, label) => runChecked(spec, cmd[side], side, ctx[side], label);
+    },
+    { rng, progress }
+  );
   result.samplingSeconds = (Date.now() - t0) / 1e3;
   const benchmarks = [];
   let counters;
@@ -16611,6 +16647,16 @@ async function compare2(opts) {
       ignored
     };
   return finish(result, benchmarks);
+}
+async function sampleSuite(config, plan, bandOf, runOneOf, opts) {
+  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, bandOf));
+  const jobs = config.benchmarks.map((spec, i2) => ({
+    benchmark: spec.name,
+    runOne: runOneOf(spec),
+    assess: (runs2, k, final) => deciders[i2].assess(runs2, k, final)
+  }));
+  const runs = await sampleJobs(jobs, plan.looks, { budgetSeconds: plan.budgetSeconds, warmup: config.runs.warmup, ...opts });
+  return { runs, deciders };
 }
 function exitCodeFor(outcome) {
   return outcome === "pass" ? 0 : outcome === "fail" ? 1 : 4;
@@ -17261,7 +17307,7 @@ function renderMarkdown(r, opts = {}) {
     "",
     ...reasons(r.benchmarks),
     "",
-    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; all intervals of this report hold together with probability \u2265 ${1 - r.config.decision.alpha}${r.config.decision.correction === "bonferroni" ? " (alpha split over every decision and spent over the looks)" : " (alpha spent over the looks; no split over decisions)"}. REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.`,
+    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; ${r.config.decision.correction === "bonferroni" ? `all intervals of this report hold together with probability \u2265 ${1 - r.config.decision.alpha} (alpha split over every decision and spent over the looks). ` : `each metric's intervals hold with probability \u2265 ${1 - r.config.decision.alpha} (alpha spent over the looks, not split over the metrics: with several, some false alarm is more likely). `}REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.`,
     ...opts.extra ? ["", opts.extra] : []
   ].join("\n");
   const sections = [budgetTable(r.benchmarks).join("\n"), syscallTable(r.benchmarks).join("\n"), failureDetails(r).join("\n")];
@@ -17370,19 +17416,22 @@ the budget, or base failed).
 perfgate never modifies your working tree, index, stash or branches. It builds
 copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
 $XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktrees.`;
+var LOOK_STATE = {
+  continue: "undecided, sampling on",
+  decided: "decided",
+  ceiling: "undecided at the ceiling (max_pairs)",
+  budget: "stopped undecided: the time budget has no room for the next look"
+};
 function progressPrinter(io) {
   return (e) => {
-    const eta = "etaSeconds" in e && e.etaSeconds !== void 0 ? `  (budget left ${Math.ceil(e.etaSeconds)} s)` : "";
+    const eta = "budgetLeftSeconds" in e && e.budgetLeftSeconds !== void 0 ? `  (budget left ${Math.ceil(e.budgetLeftSeconds)} s)` : "";
     if (e.type === "preflight") io.err("[preflight] probing machine noise\n");
     else if (e.type === "build") io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ""}
 `);
     else if (e.type === "run") io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}
 `);
-    else if (e.type === "look")
-      io.err(
-        `[${e.benchmark}] look at ${e.pairs} pairs: ${e.state === "continue" ? "undecided, sampling on" : e.state === "decided" ? "decided" : "stopped: the time budget has no room for the next look"}
-`
-      );
+    else if (e.type === "look") io.err(`[${e.benchmark}] look at ${e.pairs} pairs: ${LOOK_STATE[e.state]}
+`);
     else if (e.type === "syscalls") io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}
 `);
     else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}

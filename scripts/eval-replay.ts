@@ -27,10 +27,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { sampleStandardDeviation } from 'simple-statistics';
+
 import { loadConfig } from '../src/engine/config';
-import { bandFloors, decideBenchmark, samplingPlan, SequentialDecider } from '../src/engine/decision';
+import { robustSd } from '../src/engine/decision/ranks';
+import { sampleSuite } from '../src/engine/compare';
+import { bandFloors, decideBenchmark, samplingPlan } from '../src/engine/decision';
 import { measureSetup, runContext, sideCommand } from '../src/engine/measure/setup';
-import { runChecked, sampleJobs, type Job } from '../src/engine/measure/pairs';
+import { runChecked } from '../src/engine/measure/pairs';
 import { seededRng } from '../src/engine/random';
 import type { RunRecord, Verdict } from '../src/engine/types';
 
@@ -94,18 +98,18 @@ interface Outcome {
 /** One replayed comparison from round `start`, `shift` % applied to `target`. */
 async function replay(pool: Pool, start: number, target: string | undefined, shift: number, seed: number): Promise<Outcome> {
   const plan = samplingPlan(config);
-  const floors = bandFloors(undefined, config, plan);
   let clock = 0;
-  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, floors.bandOf));
-  const jobs: Job[] = config.benchmarks.map((spec, i) => {
-    const p = pool.benchmarks[spec.name]!;
-    const n = p.d.length;
-    let next = 0;
-    let pending = 0;
-    const add = spec.name === target ? Math.log(1 - shift / 100) : 0;
-    return {
-      benchmark: spec.name,
-      runOne: (side, label): Promise<RunRecord> => {
+  const { runs, deciders } = await sampleSuite(
+    config,
+    plan,
+    bandFloors(undefined, config, plan).bandOf,
+    (spec) => {
+      const p = pool.benchmarks[spec.name]!;
+      const n = p.d.length;
+      let next = 0;
+      let pending = 0;
+      const add = spec.name === target ? Math.log(1 - shift / 100) : 0;
+      return (side, label): Promise<RunRecord> => {
         // Each pair's two runs share its recorded duration and log ratio.
         const k = (start + next) % n;
         clock += p.seconds[k]! / 2;
@@ -124,17 +128,10 @@ async function replay(pool: Pool, start: number, target: string | undefined, shi
           wallSeconds: 0,
           stderrTail: [],
         });
-      },
-      assess: (runs, k, final) => deciders[i]!.assess(runs, k, final),
-    };
-  });
-  const runs = await sampleJobs(jobs, plan.looks, {
-    budgetSeconds: plan.budgetSeconds,
-    warmup: config.runs.warmup,
-    rng: seededRng(seed),
-    progress: () => {},
-    now: () => clock,
-  });
+      };
+    },
+    { rng: seededRng(seed), progress: () => {}, now: () => clock },
+  );
   const out: Outcome = { verdicts: {}, pairs: {}, seconds: clock, contradictions: 0 };
   config.benchmarks.forEach((spec, i) => {
     const m = decideBenchmark({ spec, runs: runs[i]!, syscalls: { measured: false }, decider: deciders[i]! }, config).metrics[0]!;
@@ -159,19 +156,11 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 const lines: string[] = [];
 
 // Noise of the pool.
-const robust = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const med = s[Math.floor(s.length / 2)]!;
-  const dev = s.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
-  return 1.4826 * dev[Math.floor(dev.length / 2)]!;
-};
 lines.push('| benchmark | band | pool pairs | pair SD | robust SD | s per pair |', '|---|--:|--:|--:|--:|--:|');
 for (const spec of config.benchmarks) {
   const b = pool.benchmarks[spec.name]!;
-  const m = b.d.reduce((a, x) => a + x, 0) / b.d.length;
-  const sd = Math.sqrt(b.d.reduce((a, x) => a + (x - m) ** 2, 0) / (b.d.length - 1));
   lines.push(
-    `| ${spec.name} | ±${spec.minEffectPct ?? config.decision.minEffectPct} % | ${b.d.length} | ${(100 * sd).toFixed(2)} % | ${(100 * robust(b.d)).toFixed(2)} % | ${(b.seconds.reduce((a, x) => a + x, 0) / b.seconds.length).toFixed(3)} |`,
+    `| ${spec.name} | ±${spec.minEffectPct ?? config.decision.minEffectPct} % | ${b.d.length} | ${(100 * sampleStandardDeviation(b.d)).toFixed(2)} % | ${(100 * robustSd(b.d)).toFixed(2)} % | ${(b.seconds.reduce((a, x) => a + x, 0) / b.seconds.length).toFixed(3)} |`,
   );
 }
 

@@ -20,7 +20,10 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { sampleStandardDeviation } from 'simple-statistics';
+
 import { configFromObject, type BenchmarkSpec } from '../src/engine/config';
+import { robustSd } from '../src/engine/decision/ranks';
 import { findGnuTime, which } from '../src/engine/host/tools';
 import { runChecked } from '../src/engine/measure/pairs';
 import type { RunContext } from '../src/engine/measure/bench-run';
@@ -62,19 +65,6 @@ const VARIANTS: Variant[] = [
   { name: 'ASLR off, shipped pinning', argv: (b) => b.argv, pin: (b) => !b.threaded || b.name === 'xthread', noAslr: true },
 ];
 
-const sd = (xs: number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-};
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const robustSd = (xs: number[]) => {
-  const m = median(xs);
-  return 1.4826 * median(xs.map((x) => Math.abs(x - m)));
-};
-
 execFileSync('make', ['-s', '-C', join(ROOT, 'native')]);
 const setarch = which('setarch');
 const rng = seededRng(7);
@@ -114,7 +104,7 @@ for (const b of SUITE.filter((x) => !only || only.includes(x.name))) {
   }
   for (const x of variants) {
     const perPair = x.seconds / PAIRS;
-    const s = sd(x.d);
+    const s = sampleStandardDeviation(x.d);
     rows.push([
       b.name,
       x.v.name,

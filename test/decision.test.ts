@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { decideBenchmark, overallOutcome, samplingPlan, SequentialDecider, type SamplingPlan } from '../src/engine/decision';
+import { sampleSuite } from '../src/engine/compare';
+import { decideBenchmark, overallOutcome, samplingPlan, type SamplingPlan } from '../src/engine/decision';
 import { checkBudgets } from '../src/engine/decision/budgets';
 import { evidenceOf, type Band } from '../src/engine/decision/evidence';
 import { bandFloors } from '../src/engine/decision/floor';
 import { decideCounter, judge } from '../src/engine/decision/rule';
 import { lookLevel, planLooks, spent } from '../src/engine/decision/sequential';
-import { sampleJobs, samplePairs } from '../src/engine/measure/pairs';
+import { samplePairs } from '../src/engine/measure/pairs';
 import { seededRng } from '../src/engine/random';
 import type { BudgetSpec, Config } from '../src/engine/config';
 import type { Calibration } from '../src/engine/calibration';
@@ -22,7 +23,7 @@ import { normal, syntheticConfig, syntheticRun, syntheticRunner } from './synthe
 const CONFIG = syntheticConfig();
 const BAND: Band = { pct: 1, source: 'min_effect' };
 
-/** One comparison as compare runs it: the real scheduler, decider and result, on synthetic runs. */
+/** One comparison as compare runs it: its own sampleSuite and decideBenchmark, on synthetic runs, with a clock that advances 0.05 s a run. */
 async function comparison(
   cvPct: number,
   shiftPct: number,
@@ -31,22 +32,24 @@ async function comparison(
 ): Promise<{ runs: RunRecord[]; metric: MetricResult; plan: SamplingPlan }> {
   const plan = samplingPlan(config);
   const spec = config.benchmarks[0]!;
-  const decider = new SequentialDecider(spec, plan, bandFloors(undefined, config, plan).bandOf);
   let clock = 0;
   const runner = syntheticRunner(cvPct, shiftPct, seed);
-  const [runs] = await sampleJobs(
-    [
-      {
-        benchmark: spec.name,
-        runOne: (side, label) => ((clock += 0.05), runner(side, label)),
-        assess: (r, k, f) => decider.assess(r, k, f),
-      },
-    ],
-    plan.looks,
-    { budgetSeconds: plan.budgetSeconds, warmup: 1, rng: seededRng(seed), progress: () => {}, now: () => clock },
+  const { runs, deciders } = await sampleSuite(
+    config,
+    plan,
+    bandFloors(undefined, config, plan).bandOf,
+    () => (side, label) => ((clock += 0.05), runner(side, label)),
+    {
+      rng: seededRng(seed),
+      progress: () => {},
+      now: () => clock,
+    },
   );
-  const result = decideBenchmark({ spec, runs: runs!, syscalls: { measured: false, reason: 'synthetic' }, decider }, config);
-  return { runs: runs!, metric: result.metrics[0]!, plan };
+  const result = decideBenchmark(
+    { spec, runs: runs[0]!, syscalls: { measured: false, reason: 'synthetic' }, decider: deciders[0]! },
+    config,
+  );
+  return { runs: runs[0]!, metric: result.metrics[0]!, plan };
 }
 
 describe('verdict rule', () => {

@@ -57,3 +57,13 @@ describe('report size', () => {
     assert.match(md, /details truncated to stay within the size limit/);
   });
 });
+
+describe('what the report claims about its intervals', () => {
+  it('says "all intervals hold together" only when alpha is split over every decision', () => {
+    const r = syntheticResult(2);
+    assert.match(renderMarkdown(r), /all intervals of this report hold together with probability ≥ 0\.99/);
+    const none = renderMarkdown({ ...r, config: { ...r.config, decision: { ...r.config.decision, correction: 'none' } } });
+    assert.doesNotMatch(none, /hold together/);
+    assert.match(none, /each metric's intervals hold with probability ≥ 0\.99 .*not split over the metrics/);
+  });
+});

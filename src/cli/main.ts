@@ -69,16 +69,20 @@ perfgate never modifies your working tree, index, stash or branches. It builds
 copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
 $XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktrees.`;
 
+const LOOK_STATE = {
+  continue: 'undecided, sampling on',
+  decided: 'decided',
+  ceiling: 'undecided at the ceiling (max_pairs)',
+  budget: 'stopped undecided: the time budget has no room for the next look',
+} as const;
+
 function progressPrinter(io: Io): (e: ProgressEvent) => void {
   return (e) => {
-    const eta = 'etaSeconds' in e && e.etaSeconds !== undefined ? `  (budget left ${Math.ceil(e.etaSeconds)} s)` : '';
+    const eta = 'budgetLeftSeconds' in e && e.budgetLeftSeconds !== undefined ? `  (budget left ${Math.ceil(e.budgetLeftSeconds)} s)` : '';
     if (e.type === 'preflight') io.err('[preflight] probing machine noise\n');
     else if (e.type === 'build') io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ''}\n`);
     else if (e.type === 'run') io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}\n`);
-    else if (e.type === 'look')
-      io.err(
-        `[${e.benchmark}] look at ${e.pairs} pairs: ${e.state === 'continue' ? 'undecided, sampling on' : e.state === 'decided' ? 'decided' : 'stopped: the time budget has no room for the next look'}\n`,
-      );
+    else if (e.type === 'look') io.err(`[${e.benchmark}] look at ${e.pairs} pairs: ${LOOK_STATE[e.state]}\n`);
     else if (e.type === 'syscalls') io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}\n`);
     else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}\n`);
   };

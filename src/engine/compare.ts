@@ -1,7 +1,7 @@
 /** `compare`: build base and head, run paired interleaved benchmarks, count
  * syscalls, decide. Knows nothing of GitHub; the CLI and the action call it. */
 import { calibrationAgeDays, defaultCalibrationFile, loadCalibration } from './calibration';
-import type { Config } from './config';
+import type { BenchmarkSpec, Config } from './config';
 import {
   bandFloors,
   countVerdicts,
@@ -9,19 +9,20 @@ import {
   overallOutcome,
   samplingPlan,
   SequentialDecider,
+  type BandOf,
   type Measured,
   type SamplingPlan,
 } from './decision';
 import type { MachineInfo } from './host/machine';
 import { instructionPass, probeCounters, type CounterProbe } from './measure/counters';
-import { runChecked, sampleJobs, type Job } from './measure/pairs';
+import { runChecked, sampleJobs, type Job, type RunOne } from './measure/pairs';
 import { preflight, type PreflightResult } from './measure/preflight';
 import type { ProgressEvent } from './measure/progress';
 import { runContext, sideCommand } from './measure/setup';
 import { syscallPass } from './measure/syscalls';
-import { randomSeed, seededRng } from './random';
+import { randomSeed, seededRng, type Rng } from './random';
 import type { BuildOutcome } from './repo/build';
-import type { BenchmarkResult, Outcome, Side, SyscallPass, Verdict } from './types';
+import type { BenchmarkResult, Outcome, RunRecord, Side, SyscallPass, Verdict } from './types';
 import {
   InfrastructureError,
   buildRef,
@@ -179,17 +180,18 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   const loaded = calFile ? loadCalibration(calFile) : {};
   const cal = loaded.calibration;
   const floors = bandFloors(cal, config, plan);
-  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, floors.bandOf));
-  const jobs: Job[] = config.benchmarks.map((spec, i) => {
-    const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
-    return {
-      benchmark: spec.name,
-      runOne: (side, label) => runChecked(spec, cmd[side], side, runContext(wb.setup, spec, trees[side].dir), label),
-      assess: (runs, k, final) => deciders[i]!.assess(runs, k, final),
-    };
-  });
   const t0 = Date.now();
-  const allRuns = await sampleJobs(jobs, plan.looks, { budgetSeconds: plan.budgetSeconds, warmup: config.runs.warmup, rng, progress });
+  const { runs: allRuns, deciders } = await sampleSuite(
+    config,
+    plan,
+    floors.bandOf,
+    (spec) => {
+      const cmd = { base: sideCommand(spec, trees.base), head: sideCommand(spec, trees.head) };
+      const ctx = { base: runContext(wb.setup, spec, trees.base.dir), head: runContext(wb.setup, spec, trees.head.dir) };
+      return (side, label) => runChecked(spec, cmd[side], side, ctx[side], label);
+    },
+    { rng, progress },
+  );
   result.samplingSeconds = (Date.now() - t0) / 1000;
   const benchmarks: BenchmarkResult[] = [];
   let counters: CounterProbe | undefined;
@@ -216,6 +218,28 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
       ignored,
     };
   return finish(result, benchmarks);
+}
+
+/** Every benchmark of `config`, sampled round robin look by look within the
+ * plan's budget (measure/pairs.ts), each decided by its own sequential
+ * decider (decision/). `runOneOf` says how one run of a benchmark is made:
+ * real processes in compare, recorded or synthetic runs in eval:replay and
+ * the tests, which so exercise this very composition. */
+export async function sampleSuite(
+  config: Config,
+  plan: SamplingPlan,
+  bandOf: BandOf,
+  runOneOf: (spec: BenchmarkSpec) => RunOne,
+  opts: { rng: Rng; progress: (e: ProgressEvent) => void; now?: () => number },
+): Promise<{ runs: RunRecord[][]; deciders: SequentialDecider[] }> {
+  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, bandOf));
+  const jobs: Job[] = config.benchmarks.map((spec, i) => ({
+    benchmark: spec.name,
+    runOne: runOneOf(spec),
+    assess: (runs, k, final) => deciders[i]!.assess(runs, k, final),
+  }));
+  const runs = await sampleJobs(jobs, plan.looks, { budgetSeconds: plan.budgetSeconds, warmup: config.runs.warmup, ...opts });
+  return { runs, deciders };
 }
 
 export function exitCodeFor(outcome: Outcome): number {

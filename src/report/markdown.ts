@@ -168,8 +168,11 @@ export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; extr
     '',
     ...reasons(r.benchmarks),
     '',
-    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; all intervals of this report hold together with probability ≥ ${1 - r.config.decision.alpha}` +
-      `${r.config.decision.correction === 'bonferroni' ? ' (alpha split over every decision and spent over the looks)' : ' (alpha spent over the looks; no split over decisions)'}. ` +
+    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; ${
+      r.config.decision.correction === 'bonferroni'
+        ? `all intervals of this report hold together with probability ≥ ${1 - r.config.decision.alpha} (alpha split over every decision and spent over the looks). `
+        : `each metric's intervals hold with probability ≥ ${1 - r.config.decision.alpha} (alpha spent over the looks, not split over the metrics: with several, some false alarm is more likely). `
+    }` +
       'REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; ' +
       'UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.',
     ...(opts.extra ? ['', opts.extra] : []),

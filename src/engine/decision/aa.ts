@@ -6,18 +6,16 @@ import { median } from 'simple-statistics';
 import type { MetricCalibration } from '../calibration';
 import type { BenchmarkSpec, Config } from '../config';
 import type { RunRecord } from '../types';
-import { evidenceOf, metricRatios, samples } from './evidence';
-import { bandFloors } from './floor';
+import { summarize } from '../summary';
+import { evidenceOf, intervalSd, metricRatios, samples } from './evidence';
+import { bandFloors, floorPct } from './floor';
 import { robustSd } from './ranks';
 import { judge } from './rule';
-import { lookLevel, type SamplingPlan } from './sequential';
-import { summarize } from '../summary';
-import { normalQuantile } from './stats';
+import { atCeilingPct, type SamplingPlan } from './sequential';
 
 /** Per metric of `spec`, from the runs of each A/A comparison. The interval
- * SD is what floors bands: an A/A interval's half-width at alpha x sqrt(n) /
- * z_{1 - alpha/2}, median over the comparisons, so one disturbed comparison
- * does not move it and real tails count. */
+ * SD (evidence.ts) is what floors bands: median over the comparisons, so one
+ * disturbed comparison does not move it, and real tails count. */
 export function aaCalibration(
   spec: BenchmarkSpec,
   comparisons: readonly (readonly RunRecord[])[],
@@ -26,8 +24,6 @@ export function aaCalibration(
 ): Record<string, MetricCalibration> {
   const alpha = config.decision.alpha;
   const noFloor = bandFloors(undefined, config, plan);
-  const zLast = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2);
-  const atCeiling = (z: number, sigma: number) => 100 * (Math.exp((z * sigma) / Math.sqrt(plan.maxPairs)) - 1);
   const out: Record<string, MetricCalibration> = {};
   for (const m of [spec.metric, ...spec.extraMetrics]) {
     const cvs: number[] = [];
@@ -43,7 +39,8 @@ export function aaCalibration(
       cvs.push(summarize(samples(runs, 'base', m.name)).cvPct, summarize(samples(runs, 'head', m.name)).cvPct);
       vars.push(ev.sd ** 2);
       all.push(...d);
-      if (Number.isFinite(ev.high - ev.low)) widths.push((((ev.high - ev.low) / 2) * Math.sqrt(d.length)) / normalQuantile(1 - alpha / 2));
+      const w = intervalSd(ev);
+      if (w !== undefined) widths.push(w);
       changes.push(100 * (Math.exp(ev.shift) - 1));
       const v = judge(ev, noFloor.bandOf(spec, m.name), alpha, NaN, true)?.verdict;
       if (v === 'REGRESSED' || v === 'IMPROVED') alarms++;
@@ -57,9 +54,9 @@ export function aaCalibration(
       intervalSdPct: 100 * sigma,
       aaChangesPct: changes,
       falseAlarms: alarms,
-      noiseBandPct: atCeiling(zLast + normalQuantile(0.98), sigma),
-      mde80Pct: atCeiling(zLast + normalQuantile(0.8), sigma),
-      mde95Pct: atCeiling(zLast + normalQuantile(0.95), sigma),
+      noiseBandPct: floorPct(plan, sigma),
+      mde80Pct: atCeilingPct(plan, sigma, 0.8),
+      mde95Pct: atCeilingPct(plan, sigma, 0.95),
     };
   }
   return out;

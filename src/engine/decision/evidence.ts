@@ -6,7 +6,7 @@ import { sampleStandardDeviation } from 'simple-statistics';
 import type { BenchmarkSpec } from '../config';
 import type { Percent, RunRecord, Side } from '../types';
 import { robustSd, shiftInterval } from './ranks';
-import { logToPct } from './stats';
+import { normalQuantile } from './stats';
 
 /** The band of one metric and what set it. */
 export interface Band {
@@ -61,12 +61,19 @@ export function evidenceOf(d: readonly number[], level: number): Evidence {
   };
 }
 
+/** The SD that reproduces this interval's width: half-width x sqrt(n) /
+ * z_{1 - level/2}. Under heavy tails it is wider than the robust SD, and it
+ * is what the interval will do with more pairs; undefined while the
+ * interval is still unbounded (too few pairs for its level). */
+export function intervalSd(ev: Evidence): number | undefined {
+  const half = (ev.high - ev.low) / 2;
+  return Number.isFinite(half) ? (half * Math.sqrt(ev.pairs)) / normalQuantile(1 - ev.level / 2) : undefined;
+}
+
 /** The log ratios of one metric of a benchmark's runs. */
 export function metricRatios(runs: readonly RunRecord[], metric: { name: string; higherIsBetter: boolean }): number[] | undefined {
   return logRatios(samples(runs, 'base', metric.name), samples(runs, 'head', metric.name), metric.higherIsBetter);
 }
-
-export const pct = logToPct;
 
 /** The band of a benchmark's metric: its min_effect_pct, or the calibration's floor when wider. */
 export type BandOf = (spec: BenchmarkSpec, metric: string) => Band;

@@ -20,10 +20,14 @@ import { calibrationAgeDays, calibrationEntry, type Calibration } from '../calib
 import type { BenchmarkSpec, Config } from '../config';
 import type { Percent } from '../types';
 import type { Band, BandOf } from './evidence';
-import { lookLevel, type SamplingPlan } from './sequential';
-import { logToPct, normalQuantile } from './stats';
+import { atCeilingPct, type SamplingPlan } from './sequential';
 
 export const MIN_COMPARISONS = 3;
+
+/** The floor for interval SD `sigma` (log units), in percent. */
+export function floorPct(plan: SamplingPlan, sigma: number): Percent {
+  return atCeilingPct(plan, sigma, 0.98);
+}
 
 export interface BandFloors {
   bandOf: BandOf;
@@ -45,12 +49,11 @@ export function bandFloors(cal: Calibration | undefined, config: Config, plan: S
     ignored = `the calibration pools only ${cal.comparisons} A/A comparisons (at least ${MIN_COMPARISONS} needed)`;
     usable = undefined;
   }
-  const z = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2) + normalQuantile(0.98);
   const bandOf = (spec: BenchmarkSpec, metric: string): Band => {
     const own: Band = { pct: minEffect(spec), source: 'min_effect' };
     const sigma = usable ? calibrationEntry(usable, spec, config)?.metrics[metric]?.intervalSdPct : undefined;
     if (sigma === undefined) return own;
-    const floor = logToPct((z * sigma) / 100 / Math.sqrt(plan.maxPairs));
+    const floor = floorPct(plan, sigma / 100);
     if (floor <= own.pct) return own;
     floored.add(spec.name);
     return { pct: floor, source: 'calibration' };

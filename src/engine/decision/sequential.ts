@@ -24,9 +24,9 @@
 import type { BenchmarkSpec, Config } from '../config';
 import type { RunRecord } from '../types';
 import type { Verdict } from '../verdicts';
-import { evidenceOf, metricRatios, type BandOf } from './evidence';
+import { evidenceOf, intervalSd, metricRatios, type BandOf, type Evidence } from './evidence';
 import { judge, type MetricDecision } from './rule';
-import { normalQuantile } from './stats';
+import { logToPct, normalQuantile } from './stats';
 
 export const LOOK_GROWTH = 1.5;
 export const SPENDING_GAMMA = -4;
@@ -75,15 +75,24 @@ export function samplingPlan(config: Config, overrides: { pairs?: number; maxPai
   };
 }
 
-/** Smallest change detectable with 80 % power at the ceiling and its level, in percent. */
-export function mdeAtCeiling(plan: SamplingPlan, robustSd: number): number {
-  const level = lookLevel(plan, plan.looks.length - 1);
-  const z = normalQuantile(1 - level / 2) + normalQuantile(0.8);
-  return 100 * (Math.exp((z * Math.sqrt(Math.PI / 3) * robustSd) / Math.sqrt(plan.maxPairs)) - 1);
+/** (z_{1 - alpha_K / 2} + z_q) sigma / sqrt(N) as a percent change: at the
+ * ceiling N and its last look's level, the change detected with probability
+ * q (the MDE at that power), or, for an unchanged benchmark, the narrowest
+ * band its interval fits in with probability q (the calibration floor). */
+export function atCeilingPct(plan: SamplingPlan, sigma: number, q: number): number {
+  const z = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2) + normalQuantile(q);
+  return logToPct((z * sigma) / Math.sqrt(plan.maxPairs));
+}
+
+/** The MDE (80 % power at the ceiling) for this evidence's own noise: its
+ * interval SD, or while the interval is unbounded, the robust SD scaled by
+ * the Hodges-Lehmann variance for normal data (pi / 3). */
+export function mdeAtCeiling(plan: SamplingPlan, ev: Evidence): number {
+  return atCeilingPct(plan, intervalSd(ev) ?? ev.robustSd * Math.sqrt(Math.PI / 3), 0.8);
 }
 
 /** Per metric of one benchmark: its decision, or why none could be made. */
-export type MetricOutcome = { decision: MetricDecision; look: number } | { fixed: { verdict: Verdict; reason: string } };
+export type MetricOutcome = { decision: MetricDecision } | { fixed: { verdict: Verdict; reason: string } };
 
 /** Decides one benchmark's metrics look by look; the measuring loop asks it
  * after each look whether to go on. A metric keeps the verdict of the first
@@ -110,8 +119,8 @@ export class SequentialDecider {
         continue;
       }
       const ev = evidenceOf(d, level);
-      const decision = judge(ev, this.bandOf(this.spec, metric.name), this.plan.alpha, mdeAtCeiling(this.plan, ev.robustSd), final);
-      if (decision) this.outcomes.set(metric.name, { decision, look: k });
+      const decision = judge(ev, this.bandOf(this.spec, metric.name), this.plan.alpha, mdeAtCeiling(this.plan, ev), final);
+      if (decision) this.outcomes.set(metric.name, { decision });
     }
     return this.outcomes.size === 1 + this.spec.extraMetrics.length;
   }

@@ -60,23 +60,48 @@ export interface Batch {
   budgetLeft?: () => number | undefined;
 }
 
+/** Pairs started so far (each has a run at position 0). */
+export function pairCount(runs: readonly RunRecord[]): number {
+  return runs.filter((r) => r.kind === 'pair' && r.position === 0).length;
+}
+
 /** Warm-ups, then pairs in random order until `to` pairs exist, appended to
  * `runs`. A failed run ends the batch once its pair is complete (a failure
  * is deterministic often enough that repeating it only costs time). */
 export async function samplePairs(batch: Batch, runOne: RunOne, runs: RunRecord[] = []): Promise<RunRecord[]> {
-  const failed = () => runs.some((r) => r.status !== 'ok');
-  const eta = () => batch.budgetLeft?.();
-  for (let i = 0; i < batch.warmup && !failed(); i++) {
+  let failed = runs.some((r) => r.status !== 'ok');
+  const run = async (side: Side, label: Pick<RunRecord, 'kind' | 'pair' | 'position'>) => {
+    const r = await runOne(side, label);
+    runs.push(r);
+    failed ||= r.status !== 'ok';
+  };
+  for (let i = 0; i < batch.warmup && !failed; i++) {
     for (const side of ['base', 'head'] as const) {
-      batch.progress({ type: 'run', benchmark: batch.benchmark, kind: 'warmup', index: i + 1, of: batch.warmup, side, etaSeconds: eta() });
-      runs.push(await runOne(side, { kind: 'warmup' }));
+      batch.progress({
+        type: 'run',
+        benchmark: batch.benchmark,
+        kind: 'warmup',
+        index: i + 1,
+        of: batch.warmup,
+        side,
+        budgetLeftSeconds: batch.budgetLeft?.(),
+      });
+      await run(side, { kind: 'warmup' });
     }
   }
-  for (let i = runs.filter((r) => r.kind === 'pair' && r.position === 0).length; i < batch.to && !failed(); i++) {
+  for (let i = pairCount(runs); i < batch.to && !failed; i++) {
     const order: Side[] = batch.rng() < 0.5 ? ['base', 'head'] : ['head', 'base'];
     for (const [position, side] of order.entries()) {
-      batch.progress({ type: 'run', benchmark: batch.benchmark, kind: 'pair', index: i + 1, of: batch.to, side, etaSeconds: eta() });
-      runs.push(await runOne(side, { kind: 'pair', pair: i, position: position as 0 | 1 }));
+      batch.progress({
+        type: 'run',
+        benchmark: batch.benchmark,
+        kind: 'pair',
+        index: i + 1,
+        of: batch.to,
+        side,
+        budgetLeftSeconds: batch.budgetLeft?.(),
+      });
+      await run(side, { kind: 'pair', pair: i, position: position as 0 | 1 });
     }
   }
   return runs;
@@ -103,13 +128,12 @@ export async function sampleJobs(
   const now = opts.now ?? (() => Date.now() / 1000);
   const deadline = now() + opts.budgetSeconds;
   const state = jobs.map(() => ({ runs: [] as RunRecord[], look: -1, seconds: 0, done: false }));
-  const pairsOf = (runs: readonly RunRecord[]) => runs.filter((r) => r.kind === 'pair' && r.position === 0).length;
   while (state.some((s) => !s.done)) {
     for (const [j, job] of jobs.entries()) {
       const s = state[j]!;
       if (s.done) continue;
       const k = s.look + 1;
-      const have = pairsOf(s.runs);
+      const have = pairCount(s.runs);
       const pace = have ? s.seconds / have : 0;
       if (s.look >= 0 && now() + pace * (looks[k]! - have) > deadline) {
         job.assess(s.runs, s.look, true);
@@ -137,8 +161,14 @@ export async function sampleJobs(
         continue;
       }
       const final = k === looks.length - 1;
-      s.done = job.assess(s.runs, k, final) || final;
-      opts.progress({ type: 'look', benchmark: job.benchmark, pairs: pairsOf(s.runs), state: s.done ? 'decided' : 'continue' });
+      const decided = job.assess(s.runs, k, final);
+      s.done = decided || final;
+      opts.progress({
+        type: 'look',
+        benchmark: job.benchmark,
+        pairs: pairCount(s.runs),
+        state: decided ? 'decided' : final ? 'ceiling' : 'continue',
+      });
     }
   }
   return state.map((s) => s.runs);
