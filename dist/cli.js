@@ -131,12 +131,12 @@ var require_isexe = __commonJS({
         if (typeof Promise !== "function") {
           throw new TypeError("callback not provided");
         }
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve3, reject) {
           isexe(path6, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
-              resolve2(is);
+              resolve3(is);
             }
           });
         });
@@ -202,27 +202,27 @@ var require_which = __commonJS({
         opt = {};
       const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
       const found = [];
-      const step = (i2) => new Promise((resolve2, reject) => {
+      const step = (i2) => new Promise((resolve3, reject) => {
         if (i2 === pathEnv.length)
-          return opt.all && found.length ? resolve2(found) : reject(getNotFoundError(cmd));
+          return opt.all && found.length ? resolve3(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
         const pCmd = path6.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
-        resolve2(subStep(p, i2, 0));
+        resolve3(subStep(p, i2, 0));
       });
-      const subStep = (p, i2, ii) => new Promise((resolve2, reject) => {
+      const subStep = (p, i2, ii) => new Promise((resolve3, reject) => {
         if (ii === pathExt.length)
-          return resolve2(step(i2 + 1));
+          return resolve3(step(i2 + 1));
         const ext = pathExt[ii];
         isexe(p + ext, { pathExt: pathExtExe }, (er, is) => {
           if (!er && is) {
             if (opt.all)
               found.push(p + ext);
             else
-              return resolve2(p + ext);
+              return resolve3(p + ext);
           }
-          return resolve2(subStep(p, i2, ii + 1));
+          return resolve3(subStep(p, i2, ii + 1));
         });
       });
       return cb ? step(0).then((res) => cb(null, res), cb) : step(0);
@@ -520,7 +520,7 @@ var require_cross_spawn = __commonJS({
       enoent.hookChildProcess(spawned, parsed);
       return spawned;
     }
-    function spawnSync2(command, args, options) {
+    function spawnSync3(command, args, options) {
       const parsed = parse(command, args, options);
       const result = cp.spawnSync(parsed.command, parsed.args, parsed.options);
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
@@ -528,7 +528,7 @@ var require_cross_spawn = __commonJS({
     }
     module.exports = spawn2;
     module.exports.spawn = spawn2;
-    module.exports.sync = spawnSync2;
+    module.exports.sync = spawnSync3;
     module.exports._parse = parse;
     module.exports._enoent = enoent;
   }
@@ -7865,20 +7865,20 @@ var require_dist = __commonJS({
 });
 
 // src/cli/main.ts
-import { existsSync as existsSync3, mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname3, isAbsolute, join as join8, resolve } from "node:path";
+import { existsSync as existsSync4, mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
+import { dirname as dirname4, isAbsolute as isAbsolute2, join as join9, resolve as resolve2 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/engine/calibration.ts
 import { createHash as createHash3 } from "node:crypto";
-import { existsSync as existsSync2, mkdirSync as mkdirSync3, readFileSync as readFileSync5, renameSync, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname2, join as join3 } from "node:path";
+import { existsSync as existsSync3, mkdirSync as mkdirSync3, readFileSync as readFileSync5, renameSync, writeFileSync as writeFileSync3 } from "node:fs";
+import { dirname as dirname3, join as join4 } from "node:path";
 
 // src/engine/repo/build.ts
 import { createHash as createHash2 } from "node:crypto";
-import { existsSync, mkdirSync as mkdirSync2, readFileSync as readFileSync4, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync2, mkdirSync as mkdirSync2, readFileSync as readFileSync4, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join2 } from "node:path";
+import { join as join3 } from "node:path";
 
 // src/engine/host/env.ts
 var DENY = [
@@ -9484,8 +9484,8 @@ var disconnect = (anyProcess) => {
 // node_modules/execa/lib/utils/deferred.js
 var createDeferred = () => {
   const methods = {};
-  const promise = new Promise((resolve2, reject) => {
-    Object.assign(methods, { resolve: resolve2, reject });
+  const promise = new Promise((resolve3, reject) => {
+    Object.assign(methods, { resolve: resolve3, reject });
   });
   return Object.assign(promise, methods);
 };
@@ -14128,11 +14128,11 @@ var addConcurrentStream = (concurrentStreams, stream, waitName) => {
   const promises = weakMap.get(stream);
   const promise = createDeferred();
   promises.push(promise);
-  const resolve2 = promise.resolve.bind(promise);
-  return { resolve: resolve2, promises };
+  const resolve3 = promise.resolve.bind(promise);
+  return { resolve: resolve3, promises };
 };
-var waitForConcurrentStreams = async ({ resolve: resolve2, promises }, subprocess) => {
-  resolve2();
+var waitForConcurrentStreams = async ({ resolve: resolve3, promises }, subprocess) => {
+  resolve3();
   const [isSubprocessExit] = await Promise.race([
     Promise.allSettled([true, subprocess]),
     Promise.all([false, ...promises])
@@ -14812,11 +14812,93 @@ async function shortLog(root, sha) {
   return (await git(root, ["log", "-1", "--format=%s", sha], true)).out;
 }
 
+// src/engine/host/sandbox.ts
+import { spawnSync as spawnSync2 } from "node:child_process";
+import { existsSync, statSync as statSync2 } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { dirname as dirname2, isAbsolute, resolve } from "node:path";
+
+// src/engine/host/tools.ts
+import { accessSync, constants as constants4 } from "node:fs";
+import { delimiter, join as join2 } from "node:path";
+function which(name, path6 = process.env.PATH ?? "") {
+  if (name.includes("/")) return isExecutable(name) ? name : void 0;
+  for (const dir of path6.split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join2(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return void 0;
+}
+function isExecutable(p) {
+  try {
+    accessSync(p, constants4.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function findGnuTime() {
+  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
+}
+var PACKAGE_OF = {
+  git: "git",
+  make: "make",
+  gcc: "gcc",
+  strace: "strace",
+  time: "time",
+  taskset: "util-linux",
+  valgrind: "valgrind",
+  perf: "linux-perf",
+  bwrap: "bubblewrap"
+};
+
+// src/engine/host/sandbox.ts
+var SANDBOX_MODES = ["auto", "require", "off"];
+var USERNS_FIX = "allow unprivileged user namespaces (sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu 23.10 and later sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap), or run the runner as root";
+function hiddenDirs(env) {
+  const candidates = [
+    env.HOME,
+    env.GITHUB_WORKSPACE,
+    env.RUNNER_WORKSPACE && dirname2(env.RUNNER_WORKSPACE),
+    // the runner's _work: every checkout, _temp, _actions
+    env.RUNNER_TEMP,
+    env.RUNNER_TOOL_CACHE
+  ];
+  const dirs = candidates.filter((d) => typeof d === "string" && isAbsolute(d)).map((d) => resolve(d)).filter((d) => d !== "/" && existsSync(d) && statSync2(d).isDirectory());
+  const unique = [...new Set(dirs)].sort();
+  return unique.filter((d) => !unique.some((o2) => o2 !== d && d.startsWith(`${o2}/`)));
+}
+function sandboxArgv(sb, argv, cwd, writable2) {
+  const args = [sb.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"];
+  args.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp");
+  for (const d of sb.hidden) args.push("--tmpfs", d);
+  for (const d of /* @__PURE__ */ new Set([cwd, ...writable2])) args.push("--bind", d, d);
+  args.push("--chdir", cwd, "--", ...argv);
+  return args;
+}
+function probeSandbox(mode, env = process.env) {
+  if (mode === "off") return { state: { mode, active: false } };
+  const bwrap = which("bwrap");
+  if (!bwrap)
+    return {
+      state: { mode, active: false, problem: `bubblewrap is not installed (apt-get install ${PACKAGE_OF.bwrap})` }
+    };
+  const sandbox = { bwrap, hidden: hiddenDirs(env) };
+  const [file, ...args] = sandboxArgv(sandbox, ["true"], tmpdir2(), []);
+  const r = spawnSync2(file, args, { encoding: "utf8", timeout: 1e4, stdio: ["ignore", "ignore", "pipe"] });
+  if (r.status !== 0) {
+    const why = (r.stderr || r.error?.message || `exit status ${r.status}`).trim().split("\n")[0];
+    return { state: { mode, active: false, problem: `bwrap cannot create namespaces here (${why}): ${USERNS_FIX}` } };
+  }
+  return { sandbox, state: { mode, active: true } };
+}
+
 // src/engine/host/process.ts
 var MAX_OUTPUT = 64 * 1024 * 1024;
 async function runProcess(req) {
-  const [file, ...args] = req.argv;
-  if (file === void 0) throw new Error("runProcess: empty argv");
+  if (req.argv.length === 0) throw new Error("runProcess: empty argv");
+  const [file, ...args] = req.sandbox ? sandboxArgv(req.sandbox, req.argv, req.cwd, req.writable ?? []) : req.argv;
   const start = process.hrtime.bigint();
   const child = execa(file, args, {
     cwd: req.cwd,
@@ -14843,15 +14925,17 @@ async function runProcess(req) {
   const r = await child;
   clearTimeout(timer);
   const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const stderr = typeof r.stderr === "string" ? r.stderr : "";
+  const jailed = req.sandbox && r.exitCode === 1 ? /^bwrap: execvp [^\n]*: (.*)$/m.exec(stderr) : null;
   const spawnFailed = r.failed && r.exitCode === void 0 && r.signal === void 0 && !timedOut;
   return {
     exitCode: r.exitCode,
     signal: r.signal,
     timedOut,
     stdout: typeof r.stdout === "string" ? r.stdout : "",
-    stderr: typeof r.stderr === "string" ? r.stderr : "",
+    stderr,
     wallSeconds,
-    spawnError: spawnFailed ? r.originalMessage ?? r.shortMessage : void 0
+    spawnError: jailed ? jailed[1] : spawnFailed ? r.originalMessage ?? r.shortMessage : void 0
   };
 }
 function tail(text, n2 = 20) {
@@ -14861,7 +14945,7 @@ function tail(text, n2 = 20) {
 // src/engine/repo/build.ts
 function cacheRoot(env = process.env) {
   if (env.PERFGATE_CACHE_DIR) return env.PERFGATE_CACHE_DIR;
-  return join2(env.XDG_CACHE_HOME || join2(homedir(), ".cache"), "perfgate");
+  return join3(env.XDG_CACHE_HOME || join3(homedir(), ".cache"), "perfgate");
 }
 function buildKey(treeId, config) {
   const settings = JSON.stringify({ command: config.build.command, output: config.build.output });
@@ -14870,10 +14954,10 @@ function buildKey(treeId, config) {
 async function buildSide(opts) {
   const { repo, treeId, config } = opts;
   const key = buildKey(treeId, config);
-  const final = join2(opts.cacheDir, "builds", key);
-  const marker = join2(final, ".perfgate-built");
-  const tree = (dir, cached) => ({ dir, buildDir: join2(dir, config.build.output), cached });
-  if (opts.useCache && existsSync(marker)) {
+  const final = join3(opts.cacheDir, "builds", key);
+  const marker = join3(final, ".perfgate-built");
+  const tree = (dir, cached) => ({ dir, buildDir: join3(dir, config.build.output), cached });
+  if (opts.useCache && existsSync2(marker)) {
     return { ok: true, tree: tree(final, true), logTail: tail(readFileSync4(marker, "utf8")), seconds: 0 };
   }
   rmSync2(final, { recursive: true, force: true });
@@ -14884,12 +14968,13 @@ async function buildSide(opts) {
     argv: config.build.command,
     cwd: final,
     env: scrubEnv(process.env, [...config.env.allow, ...BUILD_ENV_ALLOW], config.env.set),
-    timeoutSeconds: config.build.timeoutSeconds
+    timeoutSeconds: config.build.timeoutSeconds,
+    sandbox: opts.sandbox
   });
   const log = `${r.stdout}
 ${r.stderr}`;
-  const logFile = join2(opts.cacheDir, "logs", `${key}.log`);
-  mkdirSync2(join2(opts.cacheDir, "logs"), { recursive: true });
+  const logFile = join3(opts.cacheDir, "logs", `${key}.log`);
+  mkdirSync2(join3(opts.cacheDir, "logs"), { recursive: true });
   writeFileSync2(logFile, log);
   const failure = r.timedOut ? `build timed out after ${config.build.timeoutSeconds} s` : r.spawnError ? `could not start ${config.build.command[0]}: ${r.spawnError}` : r.signal ? `build killed by ${r.signal}` : r.exitCode !== 0 ? `build exited with status ${r.exitCode}` : void 0;
   if (failure) {
@@ -14903,7 +14988,7 @@ ${r.stderr}`;
 // src/engine/calibration.ts
 var CALIBRATION_SCHEMA = "perfgate/calibration@2";
 function defaultCalibrationFile(config) {
-  return config.calibrationFile ?? join3(cacheRoot(), "perfgate-calibration.json");
+  return config.calibrationFile ?? join4(cacheRoot(), "perfgate-calibration.json");
 }
 function benchmarkDefinition(spec, config) {
   const def = {
@@ -14918,7 +15003,7 @@ function benchmarkDefinition(spec, config) {
   return createHash3("sha256").update(JSON.stringify(def)).digest("hex").slice(0, 16);
 }
 function loadCalibration(file) {
-  if (!existsSync2(file)) return {};
+  if (!existsSync3(file)) return {};
   try {
     const c3 = JSON.parse(readFileSync5(file, "utf8"));
     if (c3.schema === CALIBRATION_SCHEMA) return { calibration: c3 };
@@ -14932,7 +15017,7 @@ function calibrationEntry(cal, spec, config) {
   return b && b.definition === benchmarkDefinition(spec, config) ? b : void 0;
 }
 function saveCalibration(file, cal) {
-  mkdirSync3(dirname2(file), { recursive: true });
+  mkdirSync3(dirname3(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync3(tmp, `${JSON.stringify(cal, null, 2)}
 `);
@@ -15725,8 +15810,9 @@ function checkBudgets(benchmark, runs, syscalls, spec) {
   const checks = [];
   const perOp = (side) => {
     const c3 = syscalls[side];
-    if (!syscalls.measured || !c3 || !c3.ops) return void 0;
-    return spec.syscalls.reduce((sum2, s) => sum2 + (c3.calls[s] ?? 0), 0) / c3.ops;
+    const ops = syscalls.base?.ops;
+    if (!syscalls.measured || !c3 || !ops) return void 0;
+    return spec.syscalls.reduce((sum2, s) => sum2 + (c3.calls[s] ?? 0), 0) / ops;
   };
   const names = spec.syscalls.join("+");
   if (!syscalls.measured) {
@@ -15769,11 +15855,12 @@ function checkBudgets(benchmark, runs, syscalls, spec) {
   }
   const perRun = (budget, unit, of, pct, slack) => growthCheck(benchmark, budget, unit, medianOf2(ok("base"), of), medianOf2(ok("head"), of), pct, slack, budget, maxOf(ok("base"), of));
   checks.push(perRun("peak RSS", "KiB", (r) => r.maxRssKb, spec.rssGrowthPct, spec.rssSlackKb));
+  const baseOps = medianOf2(ok("base"), (r) => r.ops);
   checks.push(
     perRun(
       "page faults per op",
       "faults/op",
-      (r) => r.minorFaults !== void 0 && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : void 0,
+      (r) => r.minorFaults !== void 0 && baseOps ? (r.minorFaults + (r.majorFaults ?? 0)) / baseOps : void 0,
       spec.faultsGrowthPct,
       spec.faultsSlackPerOp
     )
@@ -15842,8 +15929,8 @@ import { realpathSync } from "node:fs";
 
 // src/engine/measure/bench-run.ts
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync6, rmSync as rmSync3 } from "node:fs";
-import { constants as osConstants, tmpdir as tmpdir2 } from "node:os";
-import { join as join4 } from "node:path";
+import { constants as osConstants, tmpdir as tmpdir3 } from "node:os";
+import { join as join5 } from "node:path";
 
 // src/engine/measure/parse.ts
 var OutputError = class extends Error {
@@ -15933,14 +16020,16 @@ function num(json, key) {
   return typeof v === "number" && Number.isFinite(v) ? v : void 0;
 }
 async function runBenchmark(spec, argv, preload, side, ctx, label) {
-  const dir = mkdtempSync2(join4(tmpdir2(), "perfgate-run-"));
-  const timeFile = ctx.tools.gnuTime ? join4(dir, "time.txt") : void 0;
+  const dir = mkdtempSync2(join5(tmpdir3(), "perfgate-run-"));
+  const timeFile = ctx.tools.gnuTime ? join5(dir, "time.txt") : void 0;
   try {
     const r = await runProcess({
       argv: wrapCommand(argv, ctx, preload, timeFile),
       cwd: ctx.cwd,
       env: ctx.env,
-      timeoutSeconds: spec.timeoutSeconds
+      timeoutSeconds: spec.timeoutSeconds,
+      sandbox: ctx.sandbox,
+      writable: [dir]
     });
     const t = timeFile ? readTimeFile(timeFile) : {};
     const f = t.fields ?? [];
@@ -15981,13 +16070,6 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
         exitCode: 0,
         metrics: out.values,
         ops: spec.ops ?? (spec.opsField ? num(j, spec.opsField) : void 0),
-        maxRssKb: num(j, "maxrss_kb") ?? record.maxRssKb,
-        minorFaults: num(j, "minflt") ?? record.minorFaults,
-        majorFaults: num(j, "majflt") ?? record.majorFaults,
-        voluntaryCtxSwitches: num(j, "nvcsw") ?? record.voluntaryCtxSwitches,
-        involuntaryCtxSwitches: num(j, "nivcsw") ?? record.involuntaryCtxSwitches,
-        userSeconds: num(j, "utime_s") ?? record.userSeconds,
-        sysSeconds: num(j, "stime_s") ?? record.sysSeconds,
         mallocProvider: typeof j?.malloc_provider === "string" ? j.malloc_provider : void 0,
         checksum: typeof j?.checksum === "string" ? j.checksum : void 0
       };
@@ -16114,45 +16196,9 @@ async function sampleJobs(jobs, looks, opts) {
 
 // src/engine/measure/setup.ts
 import { cpus } from "node:os";
-
-// src/engine/host/tools.ts
-import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join5 } from "node:path";
-function which(name, path6 = process.env.PATH ?? "") {
-  if (name.includes("/")) return isExecutable(name) ? name : void 0;
-  for (const dir of path6.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join5(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return void 0;
-}
-function isExecutable(p) {
-  try {
-    accessSync(p, constants4.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function findGnuTime() {
-  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
-}
-var PACKAGE_OF = {
-  git: "git",
-  make: "make",
-  gcc: "gcc",
-  strace: "strace",
-  time: "time",
-  taskset: "util-linux",
-  valgrind: "valgrind",
-  perf: "linux-perf"
-};
-
-// src/engine/measure/setup.ts
-function measureSetup(config) {
+function measureSetup(config, sandbox) {
   const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
-  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), cpu: pinCpu(config, tools.taskset) };
+  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), sandbox, cpu: pinCpu(config, tools.taskset) };
 }
 function pinCpu(config, taskset) {
   if (!taskset || config.runs.pinCpu === "none") return void 0;
@@ -16161,7 +16207,7 @@ function pinCpu(config, taskset) {
   return n2 > 1 ? n2 - 1 : void 0;
 }
 function runContext(setup, spec, dir) {
-  return { cwd: dir, env: setup.env, cpu: spec.pin ? setup.cpu : void 0, tools: setup.tools };
+  return { cwd: dir, env: setup.env, sandbox: setup.sandbox, cpu: spec.pin ? setup.cpu : void 0, tools: setup.tools };
 }
 function expand(arg, tree) {
   return arg.replaceAll("{build}", tree.buildDir).replaceAll("{root}", tree.dir);
@@ -16184,6 +16230,9 @@ function seededRng(seed) {
 function randomSeed() {
   return Math.floor(Math.random() * 2 ** 32);
 }
+
+// src/engine/workbench.ts
+import { join as join7 } from "node:path";
 
 // src/engine/host/machine.ts
 import { readFileSync as readFileSync7 } from "node:fs";
@@ -16211,7 +16260,7 @@ async function describeMachine() {
 
 // src/engine/measure/syscalls.ts
 import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync8, rmSync as rmSync4 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
+import { tmpdir as tmpdir4 } from "node:os";
 import { join as join6 } from "node:path";
 
 // src/engine/types.ts
@@ -16230,13 +16279,13 @@ function parseStraceSummary(text) {
   return calls;
 }
 async function straceRun(strace, argv, opts) {
-  const dir = mkdtempSync3(join6(tmpdir3(), "perfgate-strace-"));
+  const dir = mkdtempSync3(join6(tmpdir4(), "perfgate-strace-"));
   const out = join6(dir, "strace.txt");
   try {
     const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
     if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
     cmd.push("--", ...argv);
-    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir] });
     const err = r.stderr;
     if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
       return {
@@ -16273,10 +16322,11 @@ async function straceProblem(strace) {
   });
   return r.ok ? void 0 : r.reason;
 }
-async function countSyscalls(strace, spec, cmd, cwd, env) {
+async function countSyscalls(strace, spec, cmd, cwd, where) {
   const r = await straceRun(strace, cmd.argv, {
     cwd,
-    env,
+    env: where.env,
+    sandbox: where.sandbox,
     preload: cmd.preload,
     timeoutSeconds: spec.timeoutSeconds * 10
     // ptrace slows syscall-heavy code a lot
@@ -16284,12 +16334,12 @@ async function countSyscalls(strace, spec, cmd, cwd, env) {
   if (!r.ok || !r.counts) return { reason: r.reason ?? "no counts" };
   return { count: { calls: r.counts, ops: opsOf(r.stdout, spec) } };
 }
-async function syscallPass(spec, trees, env, strace, problem, progress) {
+async function syscallPass(spec, trees, where, strace, problem, progress) {
   if (!strace || problem) return { measured: false, reason: problem ?? "strace is not installed (Debian package: strace)" };
   const pass = { measured: true };
   for (const side of ["base", "head"]) {
     progress({ type: "syscalls", benchmark: spec.name, side });
-    const r = await countSyscalls(strace, spec, sideCommand(spec, trees[side]), trees[side].dir, env);
+    const r = await countSyscalls(strace, spec, sideCommand(spec, trees[side]), trees[side].dir, where);
     if (!r.count) return { measured: false, reason: `${side}: ${r.reason}` };
     pass[side] = r.count;
   }
@@ -16302,9 +16352,18 @@ var InfrastructureError = class extends Error {
 function isWorkingTree(ref) {
   return ref.treeId !== ref.sha;
 }
-async function openWorkbench(cwd, config) {
+async function openWorkbench(cwd, config, opts = {}) {
   const root = await repoRoot(cwd);
-  return { root, config, cacheDir: cacheRoot(), setup: measureSetup(config), machine: await describeMachine() };
+  const { sandbox, state } = probeSandbox(opts.sandbox ?? "off");
+  if (state.mode === "require" && !state.active) throw new InfrastructureError(`the sandbox is required but unavailable: ${state.problem}`);
+  return {
+    root,
+    config,
+    cacheDir: opts.untrusted ? join7(cacheRoot(), "untrusted") : cacheRoot(),
+    setup: measureSetup(config, sandbox),
+    sandbox: state,
+    machine: await describeMachine()
+  };
 }
 async function resolveTree(root, ref, label) {
   if (ref === void 0) {
@@ -16331,6 +16390,7 @@ async function buildRef(wb, ref, side, opts = {}) {
     fromWorkingTree: isWorkingTree(ref),
     config: wb.config,
     cacheDir: wb.cacheDir,
+    sandbox: wb.setup.sandbox,
     useCache: opts.useCache ?? true
   });
   progress({ type: "build", side, state: b.ok ? b.tree?.cached ? "cached" : "done" : "failed", seconds: b.seconds });
@@ -16350,7 +16410,7 @@ async function calibrate(opts) {
   const { config } = opts;
   const say = opts.onProgress ?? (() => {
   });
-  const wb = await openWorkbench(opts.cwd, config);
+  const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox });
   const ref = await resolveTree(wb.root, opts.ref);
   const t = requireBuilt(await buildRef(wb, ref, "head"), `the tree to calibrate with (${ref.ref})`);
   const plan = samplingPlan(config);
@@ -16394,12 +16454,12 @@ async function calibrate(opts) {
 
 // src/engine/measure/counters.ts
 import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync9, rmSync as rmSync5 } from "node:fs";
-import { tmpdir as tmpdir4 } from "node:os";
-import { join as join7 } from "node:path";
+import { tmpdir as tmpdir5 } from "node:os";
+import { join as join8 } from "node:path";
 async function probePerf(env) {
   const perf = which("perf");
   if (!perf) return "missing";
-  const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir4(), env, timeoutSeconds: 30 });
+  const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir5(), env, timeoutSeconds: 30 });
   const count2 = /^(\d+),/m.exec(r.stderr);
   return r.exitCode === 0 && count2 && Number(count2[1]) > 0 ? "ok" : "unsupported";
 }
@@ -16413,8 +16473,8 @@ async function probeCounters(env) {
   return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
 }
 async function countInstructions(tool2, argv, opts) {
-  const dir = mkdtempSync4(join7(tmpdir4(), "perfgate-count-"));
-  const out = join7(dir, "counts.txt");
+  const dir = mkdtempSync4(join8(tmpdir5(), "perfgate-count-"));
+  const out = join8(dir, "counts.txt");
   const target = opts.preload ? ["env", `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
   const cmd = tool2 === "perf" ? ["perf", "stat", "-x,", "-e", "instructions:u", "-o", out, "--", ...target] : [
     "valgrind",
@@ -16426,7 +16486,7 @@ async function countInstructions(tool2, argv, opts) {
     ...target
   ];
   try {
-    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir] });
     if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
     if (r.exitCode !== 0 || r.signal)
       return {
@@ -16447,7 +16507,7 @@ async function countInstructions(tool2, argv, opts) {
     rmSync5(dir, { recursive: true, force: true });
   }
 }
-async function instructionPass(spec, trees, env, probe, progress) {
+async function instructionPass(spec, trees, where, probe, progress) {
   if (!probe.tool) return { error: probe.note };
   const out = { tool: probe.tool };
   for (const side of ["base", "head"]) {
@@ -16456,7 +16516,8 @@ async function instructionPass(spec, trees, env, probe, progress) {
     const cmd = sideCommand(spec, tree, spec.instructions?.argv ?? spec.argv);
     const r = await countInstructions(probe.tool, cmd.argv, {
       cwd: tree.dir,
-      env,
+      env: where.env,
+      sandbox: where.sandbox,
       preload: cmd.preload,
       timeoutSeconds: spec.timeoutSeconds * 100
     });
@@ -16564,7 +16625,7 @@ async function compare2(opts) {
   const { config } = opts;
   const progress = opts.onProgress ?? (() => {
   });
-  const wb = await openWorkbench(opts.cwd, config);
+  const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox, untrusted: opts.untrusted });
   const refs = opts.refs ?? await resolveRefs(wb.root, opts.base, opts.head);
   const seed = opts.seed ?? config.runs.seed ?? randomSeed();
   const pairs = opts.pairs ?? config.runs.pairs;
@@ -16579,6 +16640,8 @@ async function compare2(opts) {
     seed,
     pairs,
     config,
+    configOrigin: opts.configOrigin,
+    sandbox: wb.sandbox,
     refs,
     machine: wb.machine,
     tools: wb.setup.tools,
@@ -16629,11 +16692,11 @@ async function compare2(opts) {
   for (const [i2, spec] of config.benchmarks.entries()) {
     const runs = allRuns[i2];
     const failed = runs.some((r) => r.status !== "ok");
-    const syscalls = failed ? { measured: false, reason: "skipped: a run failed" } : await syscallPass(spec, trees, wb.setup.env, wb.setup.tools.strace, straceIssue, progress);
+    const syscalls = failed ? { measured: false, reason: "skipped: a run failed" } : await syscallPass(spec, trees, wb.setup, wb.setup.tools.strace, straceIssue, progress);
     const m = { spec, runs, syscalls, decider: deciders[i2] };
     if (spec.instructions && !failed) {
       counters ??= await probeCounters(wb.setup.env);
-      m.instructions = await instructionPass(spec, trees, wb.setup.env, counters, progress);
+      m.instructions = await instructionPass(spec, trees, wb.setup, counters, progress);
     }
     benchmarks.push(decideBenchmark(m, config));
   }
@@ -17007,6 +17070,17 @@ function configFromObject(file, value) {
     benchmarks
   };
 }
+function parseConfigText(file, text) {
+  return configFromObject(file, parseConfigYaml(file, text));
+}
+function parseConfigYaml(file, text) {
+  try {
+    return (0, import_yaml.parse)(text, { uniqueKeys: true, logLevel: "error" });
+  } catch (e) {
+    const where = e instanceof import_yaml.YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : "";
+    throw new ConfigError(file, "", `is not valid YAML${where}: ${e.message.split("\n")[0]}`);
+  }
+}
 function loadConfig(file) {
   let text;
   try {
@@ -17014,14 +17088,7 @@ function loadConfig(file) {
   } catch (e) {
     throw new ConfigError(file, "", `cannot read the file: ${e.code ?? e.message}`);
   }
-  let value;
-  try {
-    value = (0, import_yaml.parse)(text, { uniqueKeys: true, logLevel: "error" });
-  } catch (e) {
-    const where = e instanceof import_yaml.YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : "";
-    throw new ConfigError(file, "", `is not valid YAML${where}: ${e.message.split("\n")[0]}`);
-  }
-  return configFromObject(file, value);
+  return parseConfigText(file, text);
 }
 
 // src/engine/doctor.ts
@@ -17070,11 +17137,25 @@ async function runDoctor() {
     gnuTime ? { name: "GNU time", status: "ok", detail: gnuTime, required: false } : {
       name: "GNU time",
       status: "missing",
-      detail: "peak RSS and faults of benchmarks that don't report them; install the Debian package 'time'",
+      detail: "peak RSS and page-fault budgets are not measured without it; install the Debian package 'time'",
       required: false
     }
   );
   checks.push(tool("taskset", false, "CPU pinning cuts run-to-run noise"));
+  const sandbox = probeSandbox("auto").state;
+  checks.push(
+    sandbox.active ? {
+      name: "sandbox",
+      status: "ok",
+      detail: "bubblewrap: builds and benchmarks of pull requests run in their own PID namespace",
+      required: false
+    } : {
+      name: "sandbox",
+      status: sandbox.problem?.includes("not installed") ? "missing" : "warn",
+      detail: `${sandbox.problem}`,
+      required: false
+    }
+  );
   checks.push(tool("valgrind", false, "deterministic instruction counts"));
   checks.push(await perfCounters());
   let governor;
@@ -17144,6 +17225,12 @@ function renderCalibration(cal) {
   ].join("\n");
 }
 
+// src/engine/config-source.ts
+var MAX_CHANGES = 40;
+function shownChanges(changes) {
+  return changes.length <= MAX_CHANGES ? [...changes] : [...changes.slice(0, MAX_CHANGES), `... and ${changes.length - MAX_CHANGES} more`];
+}
+
 // src/report/escape.ts
 function escapeMarkdown(text) {
   return text.replace(/[\r\n]+/g, " ").replace(/[\\`*_{}[\]()#+!|~]/g, (c3) => `\\${c3}`).replace(/[<>&@]/g, (c3) => `&#${c3.charCodeAt(0)};`);
@@ -17202,6 +17289,25 @@ function calibrationNote(r) {
   const age = c3.ageDays < 1 ? "less than a day" : `${days} day${days === 1 ? "" : "s"}`;
   const what = c3.benchmarks.length ? `floored the bands of ${c3.benchmarks.join(", ")}` : "floored no band (every min_effect_pct is resolvable here)";
   return `The calibration of ${c3.createdAt.slice(0, 10)} (${age} old) ${what}.`;
+}
+function configNote(r) {
+  const o2 = r.configOrigin;
+  if (!o2) return [];
+  const file = `\`${escapeMarkdown(o2.path)}\``;
+  if (o2.source === "head") return [`The gate used the head's ${file} (config-source: head).`];
+  const out = [];
+  if (o2.headProblem) out.push(`The head's ${file} does not load (${escapeMarkdown(o2.headProblem)}); the gate used the base's.`);
+  if (o2.changes.length)
+    out.push(
+      `\u2699\uFE0F This pull request changes ${file}. The gate used the base's config; the change takes effect after merge. It would change:`,
+      "",
+      codeBlock(shownChanges(o2.changes))
+    );
+  return out;
+}
+function sandboxNote(r) {
+  const s = r.sandbox;
+  return s.mode !== "off" && !s.active ? [`\u26A0\uFE0F Builds and benchmarks ran without a sandbox: ${escapeMarkdown(s.problem ?? "unavailable")}.`] : [];
 }
 function metricCells(m) {
   const c3 = m.comparison;
@@ -17302,6 +17408,8 @@ function renderMarkdown(r, opts = {}) {
     "",
     refLine(r),
     ...calibrationNote(r) ? [escapeMarkdown(calibrationNote(r))] : [],
+    ...sandboxNote(r),
+    ...configNote(r).length ? ["", ...configNote(r)] : [],
     "",
     ...verdictTable(r.benchmarks),
     "",
@@ -17365,9 +17473,16 @@ function renderTerminal(r) {
   const took = r.samplingSeconds !== void 0 ? `, sampling took ${Math.round(r.samplingSeconds)} s of ${r.sampling?.budgetSeconds} s` : "";
   const context = `base ${ref("base")} vs head ${ref("head")}; seed ${r.seed}${took}`;
   const cal = calibrationNote(r);
-  return [headline(r).replace(/\*\*/g, ""), context, ...cal ? [cal] : [], "", ...lines, ...notes.length ? ["", ...notes] : []].join(
-    "\n"
-  );
+  const sandbox = r.sandbox.mode !== "off" && !r.sandbox.active ? [`without a sandbox: ${r.sandbox.problem ?? "unavailable"}`] : [];
+  return [
+    headline(r).replace(/\*\*/g, ""),
+    context,
+    ...cal ? [cal] : [],
+    ...sandbox,
+    "",
+    ...lines,
+    ...notes.length ? ["", ...notes] : []
+  ].join("\n");
 }
 
 // src/version.ts
@@ -17399,10 +17514,12 @@ compare options:
                         perfgate-calibration.json in the cache directory, when present)
   --no-calibration      ignore any calibration
   --no-cache            rebuild both sides even if a cached build exists
+  --sandbox MODE        build and run in a bubblewrap sandbox: auto (when it works here), require, or
+                        off (the default here; the action defaults to auto)
   --quiet               no progress on stderr
 
 calibrate options:
-  --config FILE, --seed N   as for compare
+  --config FILE, --seed N, --sandbox MODE   as for compare
   --runs N              pairs per A/A comparison (default: runs.pairs, at least 30)
   --comparisons K       A/A comparisons per benchmark (default 5, at least 3 for compare to use it)
   --ref REF             build this commit (default: the working tree)
@@ -17439,8 +17556,8 @@ function progressPrinter(io) {
   };
 }
 function writeOut(cwd, file, text) {
-  const path6 = isAbsolute(file) ? file : resolve(cwd, file);
-  mkdirSync4(dirname3(path6), { recursive: true });
+  const path6 = isAbsolute2(file) ? file : resolve2(cwd, file);
+  mkdirSync4(dirname4(path6), { recursive: true });
   writeFileSync4(path6, text);
 }
 async function cmdCompare(args, io) {
@@ -17461,6 +17578,7 @@ async function cmdCompare(args, io) {
       "no-cache": { type: "boolean" },
       calibration: { type: "string" },
       "no-calibration": { type: "boolean" },
+      sandbox: { type: "string" },
       quiet: { type: "boolean" }
     },
     strict: true,
@@ -17487,7 +17605,8 @@ async function cmdCompare(args, io) {
     requireSyscalls: values["require-syscalls"] ? true : void 0,
     // else syscall_pass.require
     useCache: !values["no-cache"],
-    calibrationFile: values["no-calibration"] ? null : values.calibration ? resolve(io.cwd, values.calibration) : void 0,
+    calibrationFile: values["no-calibration"] ? null : values.calibration ? resolve2(io.cwd, values.calibration) : void 0,
+    sandbox: sandboxArg(values.sandbox),
     onProgress: values.quiet ? void 0 : progressPrinter(io)
   });
   if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}
@@ -17500,8 +17619,8 @@ async function cmdCompare(args, io) {
 }
 async function readConfig(io, file) {
   const root = await repoRoot(io.cwd);
-  const configFile = file ? resolve(io.cwd, file) : join8(root, "perfgate.yml");
-  if (!existsSync3(configFile))
+  const configFile = file ? resolve2(io.cwd, file) : join9(root, "perfgate.yml");
+  if (!existsSync4(configFile))
     throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
   return loadConfig(configFile);
 }
@@ -17513,6 +17632,11 @@ function intArg(name, v, min2, max2 = Number.MAX_SAFE_INTEGER) {
     );
   return Number(v);
 }
+function sandboxArg(v) {
+  if (v === void 0) return void 0;
+  if (!SANDBOX_MODES.includes(v)) throw new UsageError(`--sandbox takes ${SANDBOX_MODES.join(", ")}, got '${v}'`);
+  return v;
+}
 async function cmdCalibrate(args, io) {
   const { values } = parseArgs({
     args,
@@ -17523,6 +17647,7 @@ async function cmdCalibrate(args, io) {
       comparisons: { type: "string" },
       ref: { type: "string" },
       out: { type: "string" },
+      sandbox: { type: "string" },
       quiet: { type: "boolean" }
     },
     strict: true,
@@ -17536,10 +17661,11 @@ async function cmdCalibrate(args, io) {
     comparisons: intArg("comparisons", values.comparisons, 2) ?? 5,
     pairs: intArg("runs", values.runs, 2, MAX_PAIRS),
     seed: intArg("seed", values.seed, 0),
+    sandbox: sandboxArg(values.sandbox),
     onProgress: values.quiet ? void 0 : (m) => io.err(`${m}
 `)
   });
-  const file = values.out ? resolve(io.cwd, values.out) : defaultCalibrationFile(config);
+  const file = values.out ? resolve2(io.cwd, values.out) : defaultCalibrationFile(config);
   saveCalibration(file, cal);
   io.out(`${renderCalibration(cal)}
 

@@ -11,19 +11,22 @@
  * (plain and robust, 1.4826 x MAD), the mean difference between the run that
  * went first and the one that went second (order effect), the time per pair,
  * and the variance-time product SD^2 x seconds per pair, which is what a
- * time budget pays for a given interval width (lower is better).
+ * time budget pays for a given interval width (lower is better), and the
+ * variant's median result against the shipped variant's (interleaved, so a
+ * fair ratio: what running in the bubblewrap sandbox costs, for instance).
  *
- *   npm run study:noise -- [--pairs 40] [--only random_mixed,larson]
+ *   npm run study:noise -- [--pairs 40] [--only random_mixed,larson] [--variants shipped,sandbox]
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { sampleStandardDeviation } from 'simple-statistics';
+import { median, sampleStandardDeviation } from 'simple-statistics';
 
 import { configFromObject, type BenchmarkSpec } from '../src/engine/config';
 import { robustSd } from '../src/engine/decision/ranks';
+import { probeSandbox } from '../src/engine/host/sandbox';
 import { findGnuTime, which } from '../src/engine/host/tools';
 import { runChecked } from '../src/engine/measure/pairs';
 import type { RunContext } from '../src/engine/measure/bench-run';
@@ -31,7 +34,9 @@ import { seededRng } from '../src/engine/random';
 
 const ROOT = join(import.meta.dirname, '..');
 const BUILD = join(ROOT, 'native', 'build');
-const { values } = parseArgs({ options: { pairs: { type: 'string', default: '40' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { pairs: { type: 'string', default: '40' }, only: { type: 'string' }, variants: { type: 'string' } },
+});
 const PAIRS = Number(values.pairs);
 const only = values.only?.split(',');
 
@@ -56,14 +61,22 @@ interface Variant {
   argv: (b: (typeof SUITE)[number]) => string[];
   pin: (b: (typeof SUITE)[number]) => boolean;
   noAslr?: boolean;
+  sandbox?: boolean;
+  /** Short name for --variants. */
+  key: string;
 }
+const shippedPin = (b: (typeof SUITE)[number]) => !b.threaded || b.name === 'xthread';
 const VARIANTS: Variant[] = [
-  { name: 'shipped (single-threaded pinned)', argv: (b) => b.argv, pin: (b) => !b.threaded || b.name === 'xthread' },
-  { name: 'all pinned to one CPU', argv: (b) => b.argv, pin: () => true },
-  { name: 'none pinned', argv: (b) => b.argv, pin: () => false },
-  { name: '4x longer runs, shipped pinning', argv: (b) => b.long, pin: (b) => !b.threaded || b.name === 'xthread' },
-  { name: 'ASLR off, shipped pinning', argv: (b) => b.argv, pin: (b) => !b.threaded || b.name === 'xthread', noAslr: true },
+  { key: 'shipped', name: 'shipped (single-threaded pinned)', argv: (b) => b.argv, pin: shippedPin },
+  { key: 'allpinned', name: 'all pinned to one CPU', argv: (b) => b.argv, pin: () => true },
+  { key: 'nonepinned', name: 'none pinned', argv: (b) => b.argv, pin: () => false },
+  { key: 'long', name: '4x longer runs, shipped pinning', argv: (b) => b.long, pin: shippedPin },
+  { key: 'noaslr', name: 'ASLR off, shipped pinning', argv: (b) => b.argv, pin: shippedPin, noAslr: true },
+  { key: 'sandbox', name: 'shipped, in the bubblewrap sandbox', argv: (b) => b.argv, pin: shippedPin, sandbox: true },
 ];
+const wanted = values.variants?.split(',');
+const sandbox = probeSandbox('auto');
+if (!sandbox.sandbox) process.stderr.write(`noise study: no sandbox variant (${sandbox.state.problem})\n`);
 
 execFileSync('make', ['-s', '-C', join(ROOT, 'native')]);
 const setarch = which('setarch');
@@ -71,17 +84,21 @@ const rng = seededRng(7);
 const rows: string[][] = [];
 for (const b of SUITE.filter((x) => !only || only.includes(x.name))) {
   const spec: BenchmarkSpec = configFromObject('study', { benchmarks: [{ name: b.name, argv: ['x'], timeout_s: 600 }] }).benchmarks[0]!;
-  const variants = VARIANTS.filter((v) => !v.noAslr || setarch).map((v) => ({
+  const variants = VARIANTS.filter(
+    (v) => (!v.noAslr || setarch) && (!v.sandbox || sandbox.sandbox) && (!wanted || wanted.includes(v.key)),
+  ).map((v) => ({
     v,
     cmd: { argv: [...(v.noAslr ? [setarch!, '-R'] : []), binary(b.name), ...v.argv(b)], preload: join(BUILD, 'libpgalloc.so') },
     ctx: {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '' },
       cpu: v.pin(b) ? cpus().length - 1 : undefined,
+      sandbox: v.sandbox ? sandbox.sandbox : undefined,
       tools: { taskset: which('taskset'), gnuTime: findGnuTime() },
     } satisfies RunContext,
     d: [] as number[],
     firstMinusSecond: [] as number[],
+    values: [] as number[],
     seconds: 0,
   }));
   for (const x of variants) await runChecked(spec, x.cmd, 'base', x.ctx, { kind: 'warmup' });
@@ -95,6 +112,7 @@ for (const b of SUITE.filter((x) => !only || only.includes(x.name))) {
         const r = await runChecked(spec, x.cmd, side, x.ctx, { kind: 'pair', pair: i });
         if (r.status !== 'ok') throw new Error(`${b.name} (${x.v.name}): ${r.error}`);
         value[side] = r.metrics.ops_per_sec!;
+        x.values.push(value[side]);
       }
       x.seconds += (Date.now() - t0) / 1000;
       const di = Math.log(value.head! / value.base!);
@@ -102,6 +120,7 @@ for (const b of SUITE.filter((x) => !only || only.includes(x.name))) {
       x.firstMinusSecond.push(first === 'head' ? di : -di);
     }
   }
+  const reference = median(variants[0]!.values);
   for (const x of variants) {
     const perPair = x.seconds / PAIRS;
     const s = sampleStandardDeviation(x.d);
@@ -113,6 +132,7 @@ for (const b of SUITE.filter((x) => !only || only.includes(x.name))) {
       `${((100 * x.firstMinusSecond.reduce((a, c) => a + c, 0)) / PAIRS).toFixed(2)} %`,
       `${(1000 * perPair).toFixed(0)} ms`,
       (1e4 * s * s * perPair).toFixed(2),
+      `${(median(x.values) / reference).toFixed(3)}`,
     ]);
     process.stderr.write(`${rows.at(-1)!.join(' | ')}\n`);
   }
@@ -120,7 +140,13 @@ for (const b of SUITE.filter((x) => !only || only.includes(x.name))) {
 console.log(
   `noise study: ${PAIRS} A/A pairs per row, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model}, ${cpus().length} cores\n`,
 );
-console.log('| benchmark | variant | pair SD | robust SD | first − second | per pair | SD² × s (%²·s) |');
-console.log('|---|---|--:|--:|--:|--:|--:|');
+console.log(`| benchmark | variant | pair SD | robust SD | first − second | per pair | SD² × s (%²·s) | median / ${variants0()} |`);
+console.log('|---|---|--:|--:|--:|--:|--:|--:|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-console.log(`\nCommand: npm run study:noise -- --pairs ${PAIRS}${values.only ? ` --only ${values.only}` : ''}`);
+console.log(
+  `\nCommand: npm run study:noise -- --pairs ${PAIRS}${values.only ? ` --only ${values.only}` : ''}${values.variants ? ` --variants ${values.variants}` : ''}`,
+);
+
+function variants0(): string {
+  return VARIANTS.find((v) => !wanted || wanted.includes(v.key))!.key;
+}

@@ -40,7 +40,7 @@ describe('action inputs', () => {
   it('bad values are InputErrors naming the input and what is allowed', () => {
     assert.throws(
       () => inputs({ mode: 'fast' }),
-      (e) => e instanceof InputError && /'mode' must be pr, rebase or auto/.test(e.message),
+      (e) => e instanceof InputError && /'mode' must be pr, rebase, report, auto/.test(e.message),
     );
     assert.throws(() => inputs({ runs: '1' }), /'runs' must be a whole number of at least 2/);
     assert.throws(() => inputs({ 'fail-on': 'REGRESED' }), /'REGRESED' is not a verdict \(verdicts: BUILD_FAILED, /);

@@ -1,20 +1,33 @@
 /** The action as a runner runs it: `node dist/index.js` with the runner's
  * environment (event payload, INPUT_* from action.yml's defaults, output and
  * summary files) against a fake GitHub REST API on 127.0.0.1, on a shallow
- * clone of a real repository whose PR branches change nothing or slow down. */
+ * clone of a real repository whose PR branches change nothing, slow down,
+ * loosen their own gate or go looking for the token; forks approved or not;
+ * and the report mode that posts a fork's result. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { parse as parseYaml } from 'yaml';
 
+import type { ComparisonResult } from '../src/engine/compare';
+
 import { FakeGitHub } from './fake-github';
-import { baseFiles, scenario } from './fixtures';
+import { baseFiles, scenario, TINY_CONFIG } from './fixtures';
 import { commit, git, newRepo, ROOT, tempDir } from './helpers';
 
 const TOKEN = 'ghs_test_token_never_in_benchmarks';
+const BOT = 'github-actions[bot]';
+
+/** A build that reads every process's environment it can see, looking for the token. */
+const SNOOP_MAKEFILE =
+  'bench: bench.c scenario.h\n' +
+  '\t@n=0; k=0; for f in /proc/[0-9]*/environ; do n=$$((n+1)); ' +
+  'if { tr "\\0" "\\n" < $$f; } 2>/dev/null | grep -q ghs_test_token; then k=$$((k+1)); fi; done; ' +
+  'echo "snoop: found the token in $$k of $$n environ files"\n' +
+  '\tgcc -O1 -o bench bench.c\n';
 
 interface ActionRun {
   code: number;
@@ -67,12 +80,26 @@ describe('the action, run as a runner runs it', () => {
     git(work, 'checkout', '-q', '-b', 'slow');
     shas.slow = commit(work, 'slower', { 'scenario.h': scenario(150) });
     git(work, 'checkout', '-q', 'main');
+    // Slower, and in the same commit the config that would hide it.
+    git(work, 'checkout', '-q', '-b', 'weaken');
+    shas.weaken = commit(work, 'slower, and a looser gate', {
+      'scenario.h': scenario(150),
+      'perfgate.yml': TINY_CONFIG.replace('min_effect_pct: 5', 'min_effect_pct: 60').replace(
+        'metric: { json: ops_per_sec }',
+        'metric: { json: ops_per_sec, higher_is_better: false }',
+      ),
+    });
+    git(work, 'checkout', '-q', 'main');
+    git(work, 'checkout', '-q', '-b', 'snoop');
+    shas.snoop = commit(work, 'a build that looks for secrets', { Makefile: SNOOP_MAKEFILE, 'scenario.h': scenario(100, 'abort();') });
+    git(work, 'checkout', '-q', 'main');
     // main moves on after the branches were cut: the merge-base, not main's tip, is the base.
     shas.mainTip = commit(work, 'later work on main', { 'CHANGES.md': 'later\n' });
     origin = tempDir('perfgate-origin-');
     git(origin, 'clone', '-q', '--bare', work, '.');
     git(origin, 'config', 'uploadpack.allowAnySHA1InWant', 'true');
     sharedCache = tempDir('perfgate-action-cache-');
+    gh.logins.set(TOKEN, BOT);
   });
 
   after(async () => {
@@ -86,14 +113,26 @@ describe('the action, run as a runner runs it', () => {
     return ws;
   }
 
-  function prPayload(number: number, head: string, branch: string, opts: { fork?: boolean; labels?: string[] } = {}): object {
+  interface PrOpts {
+    fork?: boolean;
+    /** The head repository was deleted: head.repo is null. */
+    deletedRepo?: boolean;
+    labels?: string[];
+    /** The event's action; 'labeled' adds `label` to the payload. */
+    action?: string;
+    label?: string;
+  }
+
+  function prPayload(number: number, head: string, branch: string, opts: PrOpts = {}): object {
+    const repo = opts.deletedRepo ? null : { full_name: opts.fork ? 'mallory/r' : 'o/r' };
     return {
-      action: 'synchronize',
+      action: opts.action ?? 'synchronize',
+      ...(opts.label ? { label: { name: opts.label } } : {}),
       number,
       pull_request: {
         number,
         title: `PR ${branch} <script>`,
-        head: { sha: head, ref: branch, repo: { full_name: opts.fork ? 'mallory/r' : 'o/r' } },
+        head: { sha: head, ref: branch, repo },
         base: { sha: shas.mainTip, ref: 'main', repo: { full_name: 'o/r' } },
         labels: (opts.labels ?? []).map((name) => ({ name })),
       },
@@ -123,7 +162,7 @@ describe('the action, run as a runner runs it', () => {
       GITHUB_SHA: git(workspace, 'rev-parse', 'HEAD'),
       GITHUB_REF: eventName.startsWith('pull_request') ? 'refs/pull/1/merge' : 'refs/heads/main',
       GITHUB_API_URL: api,
-      GITHUB_SERVER_URL: 'http://127.0.0.1',
+      GITHUB_SERVER_URL: 'https://github.com', // links only; every request goes to GITHUB_API_URL
       GITHUB_WORKSPACE: workspace,
       GITHUB_OUTPUT: files.output,
       GITHUB_STEP_SUMMARY: files.summary,
@@ -140,6 +179,23 @@ describe('the action, run as a runner runs it', () => {
     return { code, stdout, outputs: readOutputs(files.output), summary: readFileSync(files.summary, 'utf8'), cache };
   }
 
+  /** The JSON result a run wrote. */
+  const resultOf = (r: ActionRun): ComparisonResult => JSON.parse(readFileSync(r.outputs['report-json']!, 'utf8')) as ComparisonResult;
+
+  /** Asserts that a run built and ran nothing and wrote no shared state. */
+  function assertNothingBuilt(r: ActionRun): void {
+    assert.deepEqual(readdirSync(r.cache), [], `something was built or written for an untrusted run:\n${r.stdout}`);
+  }
+
+  /** A fork PR as the API reports it now. */
+  function forkPull(number: number, head: string, labels: string[], repo: string | null = 'mallory/r'): void {
+    gh.pulls.set(number, {
+      number,
+      head: { sha: head, ref: 'feature', repo: repo ? { full_name: repo } : null },
+      labels: labels.map((name) => ({ name })),
+    });
+  }
+
   it('first run: creates the comment and a check run on the PR head, writes outputs and the summary; retries a 500', async () => {
     gh.faults = [{ method: 'POST', path: /\/check-runs$/, status: 500, times: 1 }];
     const r = await runAction('pull_request', prPayload(1, shas.same!, 'same'), checkout('same'));
@@ -147,8 +203,12 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(r.outputs.verdict, 'pass', r.stdout);
     assert.equal(r.outputs.regressions, '0');
     assert.ok(existsSync(r.outputs['report-json']!) && existsSync(r.outputs['report-markdown']!));
-    const result = JSON.parse(readFileSync(r.outputs['report-json']!, 'utf8')) as { refs: { base: { sha: string } } };
+    const result = resultOf(r);
     assert.equal(result.refs.base.sha, shas.base, 'base must be the merge-base, not the tip of main');
+    assert.deepEqual(result.sandbox, { mode: 'auto', active: true }, 'bubblewrap must be installed and working (scripts/setup.sh)');
+    assert.deepEqual(result.configOrigin, { source: 'base', path: 'perfgate.yml', changes: [] });
+    assert.ok(existsSync(join(sharedCache, 'untrusted', 'builds')), "a PR's builds must be cached apart");
+    assert.ok(!existsSync(join(sharedCache, 'builds')), "a PR's build landed in the trusted cache");
 
     assert.equal(gh.comments.length, 1);
     const body = gh.comments[0]!.body;
@@ -161,8 +221,7 @@ describe('the action, run as a runner runs it', () => {
     assert.match(r.summary, /perfgate: PASS/);
     assert.ok(gh.requests.every((q) => q.authorization === `token ${TOKEN}`));
     assert.ok(!r.summary.includes(TOKEN) && !body.includes(TOKEN));
-    const runs = JSON.parse(readFileSync(r.outputs['report-json']!, 'utf8')) as { benchmarks: { runs: { stderrTail: string[] }[] }[] };
-    const tails = runs.benchmarks.flatMap((b) => b.runs.flatMap((x) => x.stderrTail));
+    const tails = result.benchmarks.flatMap((b) => b.runs.flatMap((x) => x.stderrTail));
     assert.ok(tails.length > 0 && tails.every((l) => !l.includes('ghs_') && l !== `token=${TOKEN}`), 'a benchmark saw the token');
   });
 
@@ -200,7 +259,9 @@ describe('the action, run as a runner runs it', () => {
     assert.match(gh.comments[0]!.body, /Last rebase \(\d{4}-\d\d-\d\d/);
   });
 
-  it('a regression fails the check run and the step', async () => {
+  it('a regression fails the check run and the step; a marker planted in a comment by someone else is not ours', async () => {
+    const planted = { id: 1, issue: 2, login: 'mallory', body: 'looks fine to me <!-- perfgate:perfgate -->' };
+    gh.comments.push({ ...planted });
     const r = await runAction('pull_request', prPayload(2, shas.slow!, 'slow'), checkout('slow'));
     assert.equal(r.code, 1, r.stdout);
     assert.equal(r.outputs.verdict, 'fail');
@@ -209,17 +270,191 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(check.conclusion, 'failure');
     assert.equal(check.head_sha, shas.slow);
     assert.match(r.stdout, /::error::perfgate: 1 benchmark\(s\) failed: tiny/);
+    const onPr = gh.comments.filter((c) => c.issue === 2);
+    assert.deepEqual(
+      onPr.find((c) => c.id === 1),
+      planted,
+      "perfgate edited someone else's comment",
+    );
+    assert.equal(onPr.filter((c) => c.login === BOT).length, 1);
+    assert.match(onPr.find((c) => c.login === BOT)!.body, /perfgate: FAIL/);
   });
 
-  it('a fork PR without the trusted label builds and runs nothing', async () => {
-    const cache = tempDir('perfgate-fork-cache-');
-    const r = await runAction('pull_request', prPayload(3, shas.same!, 'same', { fork: true }), checkout('same'), {}, cache);
+  it('a PR that slows down and loosens its own gate in the same commit fails by the base config, and the comment shows the change', async () => {
+    const r = await runAction('pull_request', prPayload(6, shas.weaken!, 'weaken'), checkout('weaken'));
+    assert.equal(r.code, 1, r.stdout);
+    assert.equal(r.outputs.verdict, 'fail');
+    assert.equal(gh.checkRuns.at(-1)!.conclusion, 'failure');
+    const result = resultOf(r);
+    assert.equal(result.config.decision.minEffectPct, 5);
+    assert.equal(result.benchmarks[0]!.metrics[0]!.higherIsBetter, true);
+    assert.equal(result.benchmarks[0]!.verdict, 'REGRESSED');
+    assert.deepEqual(result.configOrigin?.changes, [
+      'benchmarks[tiny].metric.higher_is_better: (absent) → false',
+      'decision.min_effect_pct: 5 → 60',
+    ]);
+    const body = gh.comments.find((c) => c.issue === 6)!.body;
+    assert.match(body, /This pull request changes `perfgate\.yml`\. The gate used the base's config; the change takes effect after merge/);
+    assert.match(body, /decision\.min_effect_pct: 5 → 60/);
+  });
+
+  it("with config-source: head, the PR's own config governs (the documented opt-in)", async () => {
+    const r = await runAction('pull_request', prPayload(6, shas.weaken!, 'weaken'), checkout('weaken'), { 'config-source': 'head' });
+    assert.equal(resultOf(r).config.decision.minEffectPct, 60, r.stdout);
+    assert.match(gh.comments.find((c) => c.issue === 6)!.body, /The gate used the head's `perfgate\.yml` \(config-source: head\)/);
+  });
+
+  it("a build that searches every process's environment for the token finds nothing in the sandbox, and finds it without one", async () => {
+    const jailed = await runAction('pull_request', prPayload(7, shas.snoop!, 'snoop'), checkout('snoop'), {}, tempDir('perfgate-snoop-'));
+    const log = resultOf(jailed).build.head.logTail.join('\n');
+    const seen = /snoop: found the token in (\d+) of (\d+) environ files/.exec(log);
+    assert.ok(seen, `the snooping build did not run:\n${log}\n${jailed.stdout}`);
+    assert.equal(seen[1], '0', `a sandboxed build read the token:\n${log}`);
+    assert.equal(resultOf(jailed).benchmarks[0]!.verdict, 'CRASH', 'the head aborts: a crash is a verdict');
+
+    const open = await runAction(
+      'pull_request',
+      prPayload(7, shas.snoop!, 'snoop'),
+      checkout('snoop'),
+      { sandbox: 'off' },
+      tempDir('perfgate-snoop-'),
+    );
+    const openLog = resultOf(open).build.head.logTail.join('\n');
+    assert.match(
+      openLog,
+      /snoop: found the token in [1-9]\d* of/,
+      `without the sandbox the search should succeed, or this test proves nothing:\n${openLog}`,
+    );
+  });
+
+  it('an unlabelled fork builds nothing; its rebase-mode run builds nothing and writes no calibration', async () => {
+    forkPull(3, shas.same!, []);
+    const r = await runAction(
+      'pull_request',
+      prPayload(3, shas.same!, 'same', { fork: true }),
+      checkout('same'),
+      {},
+      tempDir('perfgate-fork-'),
+    );
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.outputs.verdict, 'skipped');
-    assert.ok(!existsSync(join(cache, 'builds')), 'something was built for an untrusted fork');
-    assert.match(r.stdout, /add the label|'perf-safe' label/);
+    assertNothingBuilt(r);
+    assert.match(r.stdout, /does not carry the 'perf-safe' label now/);
     assert.equal(gh.checkRuns.at(-1)!.conclusion, 'neutral');
     assert.equal(gh.comments.filter((c) => c.issue === 3).length, 0);
+
+    const rebase = await runAction(
+      'pull_request',
+      prPayload(3, shas.same!, 'same', { fork: true }),
+      checkout('same'),
+      { mode: 'rebase' },
+      tempDir('perfgate-fork-'),
+    );
+    assert.equal(rebase.code, 1, rebase.stdout);
+    assert.equal(rebase.outputs.verdict, 'error');
+    assert.match(rebase.stdout, /mode 'rebase' runs only on workflow_dispatch or push events/);
+    assertNothingBuilt(rebase);
+  });
+
+  it('stale or missing approval facts build nothing: a label in a replayed payload, a push after labelling, a deleted head repository, pull_request_target', async () => {
+    const refused = async (payload: object, pattern: RegExp, eventName = 'pull_request', inputs: Record<string, string> = {}) => {
+      const r = await runAction(eventName, payload, checkout('same'), inputs, tempDir('perfgate-fork-'));
+      assert.equal(r.outputs.verdict, 'skipped', r.stdout);
+      assert.match(r.stdout, pattern);
+      assertNothingBuilt(r);
+    };
+    // The payload still lists the label; it was removed since.
+    forkPull(8, shas.same!, []);
+    await refused(
+      prPayload(8, shas.same!, 'same', { fork: true, labels: ['perf-safe'], action: 'labeled', label: 'perf-safe' }),
+      /does not carry the 'perf-safe' label now/,
+    );
+    // The label is there, but this event is a push, not the approval.
+    forkPull(8, shas.same!, ['perf-safe']);
+    await refused(
+      prPayload(8, shas.same!, 'same', { fork: true, labels: ['perf-safe'] }),
+      /covers only the commit that was the head when .* and this is a 'synchronize' event/,
+    );
+    // Approved at one commit; the head moved on since.
+    forkPull(8, shas.slow!, ['perf-safe']);
+    await refused(
+      prPayload(8, shas.same!, 'same', { fork: true, labels: ['perf-safe'], action: 'labeled', label: 'perf-safe' }),
+      /the head is now [0-9a-f]{12}, which nobody approved/,
+    );
+    // The head repository was deleted: a fork, and unapproved.
+    forkPull(9, shas.same!, [], null);
+    await refused(prPayload(9, shas.same!, 'same', { deletedRepo: true }), /comes from a fork \(a deleted repository\)/);
+    // pull_request_target, even approved, needs the opt-in.
+    forkPull(8, shas.same!, ['perf-safe']);
+    await refused(
+      prPayload(8, shas.same!, 'same', { fork: true, labels: ['perf-safe'], action: 'labeled', label: 'perf-safe' }),
+      /pull_request_target event.*allow-pull-request-target/,
+      'pull_request_target',
+    );
+  });
+
+  it("an approved fork's commit runs once: the label is used up, and report mode posts its JSON result on the PR found by head SHA", async () => {
+    forkPull(5, shas.same!, ['perf-safe']);
+    const cache = tempDir('perfgate-fork-');
+    const r = await runAction(
+      'pull_request',
+      prPayload(5, shas.same!, 'same', { fork: true, action: 'labeled', label: 'perf-safe' }),
+      checkout('same'),
+      {},
+      cache,
+    );
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(r.outputs.verdict, 'pass');
+    assert.deepEqual(readdirSync(cache), ['untrusted'], 'a fork build went into the trusted cache');
+    assert.deepEqual(gh.pulls.get(5)!.labels, [], 'the approval was not used up');
+
+    // The report workflow: artifact of run 77, the PR found by the run's head SHA.
+    const zip = (json: string, dir = tempDir('perfgate-zip-')): Buffer => {
+      writeFileSync(join(dir, 'perfgate-report.json'), json);
+      const made = spawnSync('python3', [
+        '-c',
+        'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z: z.write(sys.argv[2], "perfgate-report.json")',
+        join(dir, 'a.zip'),
+        join(dir, 'perfgate-report.json'),
+      ]);
+      assert.equal(made.status, 0, String(made.stderr));
+      return readFileSync(join(dir, 'a.zip'));
+    };
+    const json = readFileSync(r.outputs['report-json']!, 'utf8');
+    gh.artifacts.set(77, [{ id: 501, name: 'perfgate-report', zip: zip(json) }]);
+    const runPayload = (id: number) => ({
+      workflow_run: { id, event: 'pull_request', head_sha: shas.same, head_repository: { full_name: 'mallory/r' }, conclusion: 'success' },
+      repository: { full_name: 'o/r', default_branch: 'main' },
+    });
+    const checks = gh.checkRuns.length;
+    const report = await runAction('workflow_run', runPayload(77), checkout('main'), {}, tempDir('perfgate-report-'));
+    assert.equal(report.code, 0, report.stdout);
+    assert.equal(report.outputs.verdict, 'pass');
+    assertNothingBuilt(report);
+    const comment = gh.comments.find((c) => c.issue === 5 && c.login === BOT);
+    assert.ok(comment, `no comment on #5:\n${report.stdout}`);
+    assert.match(comment.body, /perfgate: PASS/);
+    assert.match(comment.body, /Measured by workflow run 77/);
+    assert.equal(gh.checkRuns.length, checks + 1);
+    assert.equal(gh.checkRuns.at(-1)!.head_sha, shas.same);
+    assert.equal(gh.checkRuns.at(-1)!.conclusion, 'success');
+
+    // A tampered artifact: a made-up verdict, and a result about another commit.
+    const bad = JSON.parse(json) as { benchmarks: { verdict: string }[]; refs: { head: { sha: string } } };
+    bad.benchmarks[0]!.verdict = 'TOTALLY_FINE <img src=x>';
+    gh.artifacts.set(78, [{ id: 502, name: 'perfgate-report', zip: zip(JSON.stringify(bad)) }]);
+    const tampered = await runAction('workflow_run', runPayload(78), checkout('main'), {}, tempDir('perfgate-report-'));
+    assert.equal(tampered.code, 1, tampered.stdout);
+    assert.match(tampered.stdout, /::error::perfgate: the result does not match perfgate\/result@2: benchmarks\.0\.verdict/);
+    assert.equal(gh.checkRuns.at(-1)!.conclusion, 'failure');
+    assert.ok(!gh.checkRuns.at(-1)!.output.summary.includes('<img'));
+
+    const other = JSON.parse(json) as { refs: { head: { sha: string } } };
+    other.refs.head.sha = shas.slow!;
+    gh.artifacts.set(79, [{ id: 503, name: 'perfgate-report', zip: zip(JSON.stringify(other)) }]);
+    const moved = await runAction('workflow_run', runPayload(79), checkout('main'), {}, tempDir('perfgate-report-'));
+    assert.equal(moved.code, 1, moved.stdout);
+    assert.match(moved.stdout, /refusing a result that is not this run's/);
   });
 
   it('a read-only token: a warning names the missing permission, and the verdict stands', async () => {

@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 
 import type { Calibration } from '../src/engine/calibration';
 import type { ComparisonResult } from '../src/engine/compare';
-import { baseFiles, scenario, TINY_CONFIG } from './fixtures';
+import { BENCH_C, baseFiles, scenario, TINY_CONFIG } from './fixtures';
 import { commit, git, newRepo, runCli, tempDir, writeFiles } from './helpers';
 
 describe('perfgate compare on a temporary repository', () => {
@@ -29,6 +29,14 @@ describe('perfgate compare on a temporary repository', () => {
       broken: { 'scenario.h': `${scenario(100)}this is not C;\n` },
       garbage: { 'scenario.h': `${scenario(100)}#define GARBAGE 1\n` },
       onepct: { 'scenario.h': scenario(101) },
+      // Touches 64 MiB, then tells perfgate its peak RSS was 1 KiB, it had no faults and did 1000x the operations.
+      liar: {
+        'scenario.h': scenario(100, 'if (i == 0) { char *p = malloc(64 << 20); memset(p, 1, 64 << 20); x += p[4096]; }'),
+        'bench.c': BENCH_C.replace('printf("{\\"ops\\":%ld,', 'printf("{\\"maxrss_kb\\":1,\\"minflt\\":0,\\"ops\\":%ld,').replace(
+          'ops, ops / (t1 - t0)',
+          'ops * 1000, ops / (t1 - t0)',
+        ),
+      },
     };
     for (const [name, files] of Object.entries(variants)) {
       git(repo, 'checkout', '-q', shas.base);
@@ -107,6 +115,16 @@ describe('perfgate compare on a temporary repository', () => {
     assert.ok(budget, JSON.stringify(b?.budgets));
     assert.ok((budget.head ?? 0) >= 2, `head ${budget.head} calls/op`);
     assert.equal(code, 1);
+  });
+
+  it("(e') budgets rest on what perfgate measured, not on what the benchmark says of itself", () => {
+    const { result } = compareTo('liar');
+    const b = result.benchmarks[0]!;
+    assert.equal(b.verdict, 'BUDGET_EXCEEDED', JSON.stringify(b.budgets));
+    const rss = b.budgets.find((x) => x.budget === 'peak RSS')!;
+    assert.equal(rss.status, 'exceeded');
+    assert.ok((rss.head ?? 0) > 60 * 1024, `head peak RSS ${rss.head} KiB: the self-reported 1 KiB was used`);
+    assert.equal(b.budgets.find((x) => x.budget === 'page faults per op')!.status, 'exceeded');
   });
 
   it('(f) a head that does not compile is BUILD_FAILED with the compiler error', () => {

@@ -1,7 +1,7 @@
 /** Each fact is written once in code; these tests keep action.yml, the README
  * and the docs from drifting away from it. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -35,6 +35,27 @@ describe('one source of truth', () => {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
       assert.ok(row, `README has no row for input ${name}`);
       if (spec.default) assert.ok(row.includes(`\`${spec.default}\``), `README row of ${name} does not show default ${spec.default}`);
+    }
+  });
+  it('the README shows the shipped workflow as it is; every workflow uses only real inputs and checks out without credentials', () => {
+    assert.ok(
+      readme.includes(readFileSync(join(ROOT, 'docs', 'workflows', 'perf.yml'), 'utf8')),
+      'README and docs/workflows/perf.yml differ',
+    );
+    const files = [
+      ...readdirSync(join(ROOT, 'docs', 'workflows')).map((f) => join(ROOT, 'docs', 'workflows', f)),
+      ...readdirSync(join(ROOT, '.github', 'workflows')).map((f) => join(ROOT, '.github', 'workflows', f)),
+    ];
+    for (const file of files) {
+      const wf = parseYaml(readFileSync(file, 'utf8')) as {
+        jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }>;
+      };
+      for (const step of Object.values(wf.jobs).flatMap((j) => j.steps)) {
+        if (step.uses?.startsWith('actions/checkout'))
+          assert.equal(step.with?.['persist-credentials'], false, `${file}: checkout keeps the token in .git/config`);
+        if (step.uses === './' || step.uses?.startsWith('perfgate/perfgate'))
+          for (const input of Object.keys(step.with ?? {})) assert.ok(input in action.inputs, `${file}: no input '${input}' in action.yml`);
+      }
     }
   });
   it('the README and the result schema name every verdict; the failing and inconclusive sets are documented as coded', () => {

@@ -272,11 +272,17 @@ describe('budgets', () => {
     const checks = checkBudgets('b', [run('base', 1, 1), run('head', 1, 1)], pass(20, 20), { ...spec, syscallsPerOpMax: 0.01 });
     assert.equal(status(checks, 'mmap+munmap+madvise per op (absolute)'), 'exceeded');
   });
+  it("per-op budgets divide by the base's operation count: a head cannot shrink its budget by claiming more operations", () => {
+    const inflated: SyscallPass = { ...pass(20, 2020), head: { calls: { mmap: 2020 }, ops: 1000 * 1000 } };
+    const checks = checkBudgets('b', [run('base', 10000, 100), run('head', 10000, 300, 1000 * 1000)], inflated, spec);
+    assert.equal(status(checks, 'mmap+munmap+madvise per op'), 'exceeded');
+    assert.equal(status(checks, 'page faults per op'), 'exceeded');
+  });
   it('unmeasured syscalls and missing op counts say why', () => {
     const none = checkBudgets('b', [run('base', 1, 1), run('head', 1, 1)], { measured: false, reason: 'strace is not installed' }, spec);
     assert.equal(none[0]!.status, 'not_measured');
     assert.match(none[0]!.reason, /strace is not installed/);
-    const noOps: SyscallPass = { ...pass(1, 1), head: { calls: { mmap: 1 } } };
+    const noOps: SyscallPass = { ...pass(1, 1), base: { calls: { mmap: 1 } } };
     assert.match(checkBudgets('b', [run('base', 1, 1), run('head', 1, 1)], noOps, spec)[0]!.reason, /ops_field/);
   });
 });

@@ -28,9 +28,21 @@ export interface CheckRun {
   output: { title: string; summary: string };
 }
 
+export interface Pull {
+  number: number;
+  head: { sha: string; ref: string; repo: { full_name: string } | null };
+  labels: { name: string }[];
+}
+
 export class FakeGitHub {
   readonly requests: RecordedRequest[] = [];
-  readonly comments: { id: number; issue: number; body: string }[] = [];
+  readonly comments: { id: number; issue: number; body: string; login: string }[] = [];
+  /** Pull requests as the API reports them now (the payload may say otherwise). */
+  readonly pulls = new Map<number, Pull>();
+  /** Artifacts by workflow run: name and zip bytes. */
+  readonly artifacts = new Map<number, { id: number; name: string; zip: Buffer }[]>();
+  /** Who each token is (GraphQL viewer, comment authors). */
+  readonly logins = new Map<string, string>();
   readonly checkRuns: CheckRun[] = [];
   readonly refs = new Map<string, string>();
   readonly files = new Map<string, { content: string; sha: string }>(); // key: branch:path
@@ -58,6 +70,12 @@ export class FakeGitHub {
     return (this.nextId++).toString(16).padStart(40, '0');
   }
 
+  private base = '';
+
+  private login(authorization: string | undefined): string {
+    return this.logins.get((authorization ?? '').replace(/^(token|bearer) /i, '')) ?? 'anonymous';
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -76,20 +94,56 @@ export class FakeGitHub {
       send(fault.status, { message: fault.message ?? `injected ${fault.status}` });
       return;
     }
+    this.base = `http://${req.headers.host}`;
+    if (url.pathname === '/graphql' && method === 'POST') {
+      const login = this.login(req.headers.authorization);
+      return send(200, { data: { viewer: { login } } });
+    }
+    let m: RegExpExecArray | null;
+    if ((m = /^\/blob\/(\d+)\.zip$/.exec(url.pathname)) && method === 'GET') {
+      const a = [...this.artifacts.values()].flat().find((x) => x.id === Number(m![1]));
+      if (!a) return send(404, { message: 'BlobNotFound' });
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': a.zip.length });
+      res.end(a.zip);
+      return;
+    }
     const base = `/repos/${this.repo}`;
     const p = url.pathname.startsWith(base) ? url.pathname.slice(base.length) : undefined;
     if (p === undefined) return send(404, { message: 'Not Found' });
-    let m: RegExpExecArray | null;
+
+    if ((m = /^\/pulls\/(\d+)$/.exec(p)) && method === 'GET') {
+      const pr = this.pulls.get(Number(m[1]));
+      return pr ? send(200, pr) : send(404, { message: 'Not Found' });
+    }
+    if (p === '/pulls' && method === 'GET') return send(200, [...this.pulls.values()]);
+    if ((m = /^\/issues\/(\d+)\/labels\/(.+)$/.exec(p)) && method === 'DELETE') {
+      const pr = this.pulls.get(Number(m[1]));
+      const name = decodeURIComponent(m[2]!);
+      if (!pr || !pr.labels.some((l) => l.name === name)) return send(404, { message: 'Label does not exist' });
+      pr.labels = pr.labels.filter((l) => l.name !== name);
+      return send(200, pr.labels);
+    }
+    if ((m = /^\/actions\/runs\/(\d+)\/artifacts$/.exec(p)) && method === 'GET') {
+      const name = url.searchParams.get('name');
+      const list = (this.artifacts.get(Number(m[1])) ?? []).filter((a) => !name || a.name === name);
+      const artifacts = list.map((a) => ({ id: a.id, name: a.name, size_in_bytes: a.zip.length, created_at: '2026-11-22T00:00:00Z' }));
+      return send(200, { total_count: artifacts.length, artifacts });
+    }
+    if ((m = /^\/actions\/artifacts\/(\d+)\/zip$/.exec(p)) && method === 'GET') {
+      res.writeHead(302, { location: `${this.base}/blob/${m[1]}.zip` });
+      res.end();
+      return;
+    }
 
     if ((m = /^\/issues\/(\d+)\/comments$/.exec(p))) {
       const issue = Number(m[1]);
       if (method === 'GET')
         return send(
           200,
-          this.comments.filter((c) => c.issue === issue).map((c) => ({ id: c.id, body: c.body })),
+          this.comments.filter((c) => c.issue === issue).map((c) => ({ id: c.id, body: c.body, user: { login: c.login } })),
         );
       if (method === 'POST') {
-        const c = { id: this.nextId++, issue, body: String(body.body) };
+        const c = { id: this.nextId++, issue, body: String(body.body), login: this.login(req.headers.authorization) };
         this.comments.push(c);
         return send(201, { id: c.id, body: c.body });
       }

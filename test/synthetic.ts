@@ -98,6 +98,7 @@ export function syntheticResult(n: number): ComparisonResult {
     seed: 1,
     pairs: 10,
     config,
+    sandbox: { mode: 'off', active: false },
     refs: { base: ref, head: { ...ref, ref: 'head' } },
     machine: { cpuModel: 'cpu', cores: 2, kernel: 'k', loadAverage: [0, 0, 0], node: 'v' },
     tools: {},

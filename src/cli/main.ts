@@ -11,6 +11,7 @@ import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
 import { compare, exitCodeFor, type ProgressEvent } from '../engine/compare';
 import { ConfigError, loadConfig, MAX_PAIRS, type Config } from '../engine/config';
 import { runDoctor } from '../engine/doctor';
+import { SANDBOX_MODES, type SandboxMode } from '../engine/host/sandbox';
 import { GitError, repoRoot } from '../engine/repo/git';
 import { InfrastructureError } from '../engine/workbench';
 import { renderCalibration } from '../report/calibration';
@@ -51,10 +52,12 @@ compare options:
                         perfgate-calibration.json in the cache directory, when present)
   --no-calibration      ignore any calibration
   --no-cache            rebuild both sides even if a cached build exists
+  --sandbox MODE        build and run in a bubblewrap sandbox: auto (when it works here), require, or
+                        off (the default here; the action defaults to auto)
   --quiet               no progress on stderr
 
 calibrate options:
-  --config FILE, --seed N   as for compare
+  --config FILE, --seed N, --sandbox MODE   as for compare
   --runs N              pairs per A/A comparison (default: runs.pairs, at least 30)
   --comparisons K       A/A comparisons per benchmark (default 5, at least 3 for compare to use it)
   --ref REF             build this commit (default: the working tree)
@@ -112,6 +115,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
       'no-cache': { type: 'boolean' },
       calibration: { type: 'string' },
       'no-calibration': { type: 'boolean' },
+      sandbox: { type: 'string' },
       quiet: { type: 'boolean' },
     },
     strict: true,
@@ -138,6 +142,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
     requireSyscalls: values['require-syscalls'] ? true : undefined, // else syscall_pass.require
     useCache: !values['no-cache'],
     calibrationFile: values['no-calibration'] ? null : values.calibration ? resolve(io.cwd, values.calibration) : undefined,
+    sandbox: sandboxArg(values.sandbox),
     onProgress: values.quiet ? undefined : progressPrinter(io),
   });
   if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}\n`);
@@ -163,6 +168,12 @@ function intArg(name: string, v: string | undefined, min: number, max = Number.M
   return Number(v);
 }
 
+function sandboxArg(v: string | undefined): SandboxMode | undefined {
+  if (v === undefined) return undefined;
+  if (!(SANDBOX_MODES as readonly string[]).includes(v)) throw new UsageError(`--sandbox takes ${SANDBOX_MODES.join(', ')}, got '${v}'`);
+  return v as SandboxMode;
+}
+
 async function cmdCalibrate(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -173,6 +184,7 @@ async function cmdCalibrate(args: string[], io: Io): Promise<number> {
       comparisons: { type: 'string' },
       ref: { type: 'string' },
       out: { type: 'string' },
+      sandbox: { type: 'string' },
       quiet: { type: 'boolean' },
     },
     strict: true,
@@ -186,6 +198,7 @@ async function cmdCalibrate(args: string[], io: Io): Promise<number> {
     comparisons: intArg('comparisons', values.comparisons, 2) ?? 5,
     pairs: intArg('runs', values.runs, 2, MAX_PAIRS),
     seed: intArg('seed', values.seed, 0),
+    sandbox: sandboxArg(values.sandbox),
     onProgress: values.quiet ? undefined : (m) => io.err(`${m}\n`),
   });
   const file = values.out ? resolve(io.cwd, values.out) : defaultCalibrationFile(config);

@@ -7,6 +7,7 @@
  * `compare` floors bands with it (decision/floor.ts). */
 import { benchmarkDefinition, CALIBRATION_SCHEMA, type Calibration } from './calibration';
 import type { Config } from './config';
+import type { SandboxMode } from './host/sandbox';
 import { aaCalibration, samplingPlan } from './decision';
 import { samplePairs, runChecked } from './measure/pairs';
 import { runContext, sideCommand } from './measure/setup';
@@ -18,6 +19,8 @@ export interface CalibrateOptions {
   config: Config;
   /** Commit to calibrate with; undefined: the working tree. */
   ref?: string;
+  /** Build and run in a sandbox (host/sandbox.ts); default 'off'. */
+  sandbox?: SandboxMode;
   comparisons: number;
   pairs?: number;
   seed?: number;
@@ -27,7 +30,7 @@ export interface CalibrateOptions {
 export async function calibrate(opts: CalibrateOptions): Promise<Calibration> {
   const { config } = opts;
   const say = opts.onProgress ?? (() => {});
-  const wb = await openWorkbench(opts.cwd, config);
+  const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox });
   const ref = await resolveTree(wb.root, opts.ref);
   const t = requireBuilt(await buildRef(wb, ref, 'head'), `the tree to calibrate with (${ref.ref})`);
   const plan = samplingPlan(config);

@@ -13,7 +13,9 @@ import {
   type Measured,
   type SamplingPlan,
 } from './decision';
+import type { ConfigOrigin } from './config-source';
 import type { MachineInfo } from './host/machine';
+import type { SandboxMode, SandboxState } from './host/sandbox';
 import { instructionPass, probeCounters, type CounterProbe } from './measure/counters';
 import { runChecked, sampleJobs, type Job, type RunOne } from './measure/pairs';
 import { preflight, type PreflightResult } from './measure/preflight';
@@ -60,6 +62,12 @@ export interface CompareOptions {
   useCache?: boolean;
   /** Calibration file to floor noise bands with; default: the cache's; null: none. */
   calibrationFile?: string | null;
+  /** Build and run in a sandbox (host/sandbox.ts); default 'off'. */
+  sandbox?: SandboxMode;
+  /** The head is untrusted code: builds are cached apart from trusted ones. */
+  untrusted?: boolean;
+  /** Where `config` came from, when a caller chose it between base and head (config-source.ts). */
+  configOrigin?: ConfigOrigin;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -85,6 +93,10 @@ export interface ComparisonResult {
   /** The calibration found: which bands it floored, or why it was ignored. */
   calibration?: { file: string; createdAt?: string; ageDays?: number; benchmarks: string[]; ignored?: string };
   config: Config;
+  /** Which commit's config governed, and what the other's would change. */
+  configOrigin?: ConfigOrigin;
+  /** Whether builds and runs were sandboxed, and why not. */
+  sandbox: SandboxState;
   refs: { base: RefInfo; head: RefInfo };
   machine: MachineInfo;
   pinnedCpu?: number;
@@ -128,7 +140,7 @@ function finish(result: ComparisonResult, benchmarks: BenchmarkResult[]): Compar
 export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   const { config } = opts;
   const progress = opts.onProgress ?? (() => {});
-  const wb = await openWorkbench(opts.cwd, config);
+  const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox, untrusted: opts.untrusted });
   const refs = opts.refs ?? (await resolveRefs(wb.root, opts.base, opts.head));
   const seed = opts.seed ?? config.runs.seed ?? randomSeed();
   const pairs = opts.pairs ?? config.runs.pairs;
@@ -145,6 +157,8 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
     seed,
     pairs,
     config,
+    configOrigin: opts.configOrigin,
+    sandbox: wb.sandbox,
     refs,
     machine: wb.machine,
     tools: wb.setup.tools,
@@ -200,11 +214,11 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
     const failed = runs.some((r) => r.status !== 'ok');
     const syscalls: SyscallPass = failed
       ? { measured: false, reason: 'skipped: a run failed' }
-      : await syscallPass(spec, trees, wb.setup.env, wb.setup.tools.strace, straceIssue, progress);
+      : await syscallPass(spec, trees, wb.setup, wb.setup.tools.strace, straceIssue, progress);
     const m: Measured = { spec, runs, syscalls, decider: deciders[i]! };
     if (spec.instructions && !failed) {
       counters ??= await probeCounters(wb.setup.env);
-      m.instructions = await instructionPass(spec, trees, wb.setup.env, counters, progress);
+      m.instructions = await instructionPass(spec, trees, wb.setup, counters, progress);
     }
     benchmarks.push(decideBenchmark(m, config));
   }

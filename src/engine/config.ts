@@ -473,6 +473,21 @@ export function configFromObject(file: string, value: unknown): Config {
   };
 }
 
+/** Parses the YAML text of a config; `file` names it in errors. */
+export function parseConfigText(file: string, text: string): Config {
+  return configFromObject(file, parseConfigYaml(file, text));
+}
+
+/** The YAML of a config as plain data, before validation. */
+export function parseConfigYaml(file: string, text: string): unknown {
+  try {
+    return parseYaml(text, { uniqueKeys: true, logLevel: 'error' });
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
+    throw new ConfigError(file, '', `is not valid YAML${where}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 export function loadConfig(file: string): Config {
   let text: string;
   try {
@@ -480,12 +495,5 @@ export function loadConfig(file: string): Config {
   } catch (e) {
     throw new ConfigError(file, '', `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  let value: unknown;
-  try {
-    value = parseYaml(text, { uniqueKeys: true, logLevel: 'error' });
-  } catch (e) {
-    const where = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
-    throw new ConfigError(file, '', `is not valid YAML${where}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  return configFromObject(file, value);
+  return parseConfigText(file, text);
 }

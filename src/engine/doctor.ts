@@ -2,6 +2,7 @@
 import { cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 
+import { probeSandbox } from './host/sandbox';
 import { PACKAGE_OF, findGnuTime, which } from './host/tools';
 import { probePerf } from './measure/counters';
 import { straceProblem } from './measure/syscalls';
@@ -66,11 +67,27 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
       : {
           name: 'GNU time',
           status: 'missing',
-          detail: "peak RSS and faults of benchmarks that don't report them; install the Debian package 'time'",
+          detail: "peak RSS and page-fault budgets are not measured without it; install the Debian package 'time'",
           required: false,
         },
   );
   checks.push(tool('taskset', false, 'CPU pinning cuts run-to-run noise'));
+  const sandbox = probeSandbox('auto').state;
+  checks.push(
+    sandbox.active
+      ? {
+          name: 'sandbox',
+          status: 'ok',
+          detail: 'bubblewrap: builds and benchmarks of pull requests run in their own PID namespace',
+          required: false,
+        }
+      : {
+          name: 'sandbox',
+          status: sandbox.problem?.includes('not installed') ? 'missing' : 'warn',
+          detail: `${sandbox.problem}`,
+          required: false,
+        },
+  );
   checks.push(tool('valgrind', false, 'deterministic instruction counts'));
   checks.push(await perfCounters());
   let governor: string | undefined;

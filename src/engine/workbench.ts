@@ -3,7 +3,10 @@
  * repository, resolve refs to trees, build them (cached), set up the
  * measuring environment and describe the machine. It owns the
  * infrastructure error: the thing to compare against could not be had. */
+import { join } from 'node:path';
+
 import type { Config } from './config';
+import { probeSandbox, type SandboxMode, type SandboxState } from './host/sandbox';
 import { describeMachine, type MachineInfo } from './host/machine';
 import { measureSetup, type MeasureSetup } from './measure/setup';
 import type { Progress } from './measure/progress';
@@ -37,14 +40,33 @@ export function isWorkingTree(ref: RefInfo): boolean {
 export interface Workbench {
   root: string;
   config: Config;
+  /** Where builds are cached: untrusted code (pull requests) apart from trusted. */
   cacheDir: string;
   setup: MeasureSetup;
+  sandbox: SandboxState;
   machine: MachineInfo;
 }
 
-export async function openWorkbench(cwd: string, config: Config): Promise<Workbench> {
+export interface WorkbenchOptions {
+  /** Builds and runs in a sandbox: 'auto' when one works here (default: 'off'). */
+  sandbox?: SandboxMode;
+  /** The code is untrusted (a pull request): its builds are cached apart, so
+   * no trusted run ever executes a binary an untrusted job built or could touch. */
+  untrusted?: boolean;
+}
+
+export async function openWorkbench(cwd: string, config: Config, opts: WorkbenchOptions = {}): Promise<Workbench> {
   const root = await repoRoot(cwd);
-  return { root, config, cacheDir: cacheRoot(), setup: measureSetup(config), machine: await describeMachine() };
+  const { sandbox, state } = probeSandbox(opts.sandbox ?? 'off');
+  if (state.mode === 'require' && !state.active) throw new InfrastructureError(`the sandbox is required but unavailable: ${state.problem}`);
+  return {
+    root,
+    config,
+    cacheDir: opts.untrusted ? join(cacheRoot(), 'untrusted') : cacheRoot(),
+    setup: measureSetup(config, sandbox),
+    sandbox: state,
+    machine: await describeMachine(),
+  };
 }
 
 /** `ref` as a commit, or the working tree when `ref` is undefined. `label`
@@ -83,6 +105,7 @@ export async function buildRef(
     fromWorkingTree: isWorkingTree(ref),
     config: wb.config,
     cacheDir: wb.cacheDir,
+    sandbox: wb.setup.sandbox,
     useCache: opts.useCache ?? true,
   });
   progress({ type: 'build', side, state: b.ok ? (b.tree?.cached ? 'cached' : 'done') : 'failed', seconds: b.seconds });

@@ -49,21 +49,91 @@ export function explain(e: unknown, what: string, permission: string): PostingEr
   return new PostingError(`could not ${what}: ${status ? `HTTP ${status} ` : ''}${msg}`);
 }
 
+/** A pull request as the API says it is now. */
+export interface PullState {
+  number: number;
+  headSha: string;
+  /** owner/name, or null when the head repository was deleted. */
+  headRepo: string | null;
+  labels: string[];
+}
+
 export class GitHubApi {
+  private login?: string;
+
   constructor(
     private readonly octokit: ReturnType<typeof makeOctokit>,
     private readonly repo: Repo,
   ) {}
 
-  /** Creates the PR comment carrying `marker`, or updates it if it exists. */
+  /** The login the token acts as. GraphQL's viewer answers for user tokens
+   * and for installation tokens (GITHUB_TOKEN, GitHub Apps) alike; REST's
+   * GET /user refuses the latter. */
+  async identity(): Promise<string> {
+    if (this.login === undefined) {
+      try {
+        const r = await this.octokit.graphql<{ viewer: { login: string } }>('query { viewer { login } }');
+        this.login = r.viewer.login;
+      } catch (e) {
+        throw explain(e, "find the token's own login", 'the default GITHUB_TOKEN or any token');
+      }
+    }
+    return this.login;
+  }
+
+  /** The pull request now: head commit, head repository and labels, never from the event payload. */
+  async pull(number: number): Promise<PullState> {
+    try {
+      const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: number });
+      return {
+        number,
+        headSha: data.head.sha,
+        headRepo: data.head.repo?.full_name ?? null,
+        labels: data.labels.map((l) => l.name ?? '').filter((n) => n !== ''),
+      };
+    } catch (e) {
+      throw explain(e, `read pull request #${number}`, 'pull-requests: read');
+    }
+  }
+
+  /** Open pull requests whose head is `sha` (a workflow_run names no PR for a fork). */
+  async pullsWithHead(sha: string): Promise<PullState[]> {
+    try {
+      const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repo, state: 'open', per_page: 100 });
+      return pulls
+        .filter((p) => p.head.sha === sha)
+        .map((p) => ({
+          number: p.number,
+          headSha: p.head.sha,
+          headRepo: p.head.repo?.full_name ?? null,
+          labels: p.labels.map((l) => l.name ?? '').filter((n) => n !== ''),
+        }));
+    } catch (e) {
+      throw explain(e, `find the pull request of ${sha.slice(0, 12)}`, 'pull-requests: read');
+    }
+  }
+
+  async removeLabel(issue: number, label: string): Promise<void> {
+    try {
+      await this.octokit.rest.issues.removeLabel({ ...this.repo, issue_number: issue, name: label });
+    } catch (e) {
+      if (statusOf(e) === 404) return; // removed meanwhile
+      throw explain(e, `remove the label '${label}' from #${issue}`, 'pull-requests: write');
+    }
+  }
+
+  /** Creates the PR comment carrying `marker`, or updates it if it exists.
+   * Only a comment written by this token's own identity counts: anyone can
+   * write the marker into a comment of their own. */
   async upsertComment(issue: number, marker: string, body: string): Promise<'created' | 'updated'> {
+    const me = await this.identity();
     try {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
         ...this.repo,
         issue_number: issue,
         per_page: 100,
       });
-      const mine = comments.find((c) => typeof c.body === 'string' && c.body.includes(marker));
+      const mine = comments.find((c) => c.user?.login === me && typeof c.body === 'string' && c.body.includes(marker));
       if (mine) {
         await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body });
         return 'updated';

@@ -1,8 +1,12 @@
 /** The action's inputs, validated. Names match action.yml. */
+import type { ConfigSource } from '../engine/config-source';
+import { SANDBOX_MODES, type SandboxMode } from '../engine/host/sandbox';
 import { FAILING_VERDICTS, VERDICTS, isVerdict, type Verdict } from '../engine/verdicts';
 import { DEFAULT_ALLOCATORS } from '../scorecard/allocators';
 
-export type Mode = 'pr' | 'rebase' | 'auto';
+export const MODES = ['pr', 'rebase', 'report', 'auto'] as const;
+export type Mode = (typeof MODES)[number];
+const CONFIG_SOURCES: readonly ConfigSource[] = ['base', 'head'];
 
 export interface ActionInputs {
   mode: Mode;
@@ -16,6 +20,11 @@ export interface ActionInputs {
   allocators: string[];
   dataBranch: string;
   rebaseOnPush: boolean;
+  /** Whose perfgate.yml governs a PR's comparison. */
+  configSource: ConfigSource;
+  sandbox: SandboxMode;
+  /** Build a fork's head on pull_request_target (still only when approved). */
+  allowPullRequestTarget: boolean;
 }
 
 export class InputError extends Error {}
@@ -27,6 +36,12 @@ function list(raw: string): string[] {
     .filter((s) => s !== '');
 }
 
+function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[], def: T): T {
+  if (raw === '') return def;
+  if (!(allowed as readonly string[]).includes(raw)) throw new InputError(`input '${name}' must be ${allowed.join(', ')}; got '${raw}'`);
+  return raw as T;
+}
+
 function bool(name: string, raw: string, def: boolean): boolean {
   if (raw === '') return def;
   if (/^(true|on|yes)$/i.test(raw)) return true;
@@ -36,8 +51,7 @@ function bool(name: string, raw: string, def: boolean): boolean {
 
 /** `get` returns the raw input ('' when unset), like core.getInput. */
 export function parseInputs(get: (name: string) => string): ActionInputs {
-  const mode = get('mode') || 'auto';
-  if (!['pr', 'rebase', 'auto'].includes(mode)) throw new InputError(`input 'mode' must be pr, rebase or auto, got '${mode}'`);
+  const mode = oneOf('mode', get('mode'), MODES, 'auto');
   const runsRaw = get('runs');
   if (runsRaw !== '' && (!/^\d+$/.test(runsRaw) || Number(runsRaw) < 2))
     throw new InputError(`input 'runs' must be a whole number of at least 2, got '${runsRaw}'`);
@@ -47,7 +61,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     if (!isVerdict(v)) throw new InputError(`input 'fail-on': '${v}' is not a verdict (verdicts: ${VERDICTS.join(', ')})`);
   const checkName = get('check-name') || 'perfgate';
   return {
-    mode: mode as Mode,
+    mode,
     config: get('config') || 'perfgate.yml',
     runs: runsRaw === '' ? undefined : Number(runsRaw),
     token: get('github-token'),
@@ -58,5 +72,8 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     allocators: get('allocators') ? list(get('allocators')) : [...DEFAULT_ALLOCATORS],
     dataBranch: get('data-branch') || 'perfgate-data',
     rebaseOnPush: bool('rebase-on-push', get('rebase-on-push'), false),
+    configSource: oneOf('config-source', get('config-source'), CONFIG_SOURCES, 'base'),
+    sandbox: oneOf('sandbox', get('sandbox'), SANDBOX_MODES, 'auto'),
+    allowPullRequestTarget: bool('allow-pull-request-target', get('allow-pull-request-target'), false),
   };
 }

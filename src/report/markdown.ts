@@ -3,6 +3,7 @@
  * escaped. Stays under a size limit by dropping details, never verdicts. */
 import type { ComparisonResult } from '../engine/compare';
 import type { BenchmarkResult, MetricResult, Outcome } from '../engine/types';
+import { shownChanges } from '../engine/config-source';
 import { fmtNum } from '../engine/format';
 import { codeBlock, escapeMarkdown as esc } from './escape';
 import { fmtPct, fmtValue } from './format';
@@ -46,6 +47,29 @@ export function calibrationNote(r: ComparisonResult): string | undefined {
     ? `floored the bands of ${c.benchmarks.join(', ')}`
     : 'floored no band (every min_effect_pct is resolvable here)';
   return `The calibration of ${c.createdAt.slice(0, 10)} (${age} old) ${what}.`;
+}
+
+/** Which commit's config governed, and what the PR's own change to it would do. */
+export function configNote(r: ComparisonResult): string[] {
+  const o = r.configOrigin;
+  if (!o) return [];
+  const file = `\`${esc(o.path)}\``;
+  if (o.source === 'head') return [`The gate used the head's ${file} (config-source: head).`];
+  const out: string[] = [];
+  if (o.headProblem) out.push(`The head's ${file} does not load (${esc(o.headProblem)}); the gate used the base's.`);
+  if (o.changes.length)
+    out.push(
+      `⚙️ This pull request changes ${file}. The gate used the base's config; the change takes effect after merge. It would change:`,
+      '',
+      codeBlock(shownChanges(o.changes)),
+    );
+  return out;
+}
+
+/** Says so when builds and benchmarks ran outside the sandbox that was asked for. */
+export function sandboxNote(r: ComparisonResult): string[] {
+  const s = r.sandbox;
+  return s.mode !== 'off' && !s.active ? [`⚠️ Builds and benchmarks ran without a sandbox: ${esc(s.problem ?? 'unavailable')}.`] : [];
 }
 
 /** The cells every report shows for one metric: change, interval, band, pairs, noise. */
@@ -163,6 +187,8 @@ export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; extr
     '',
     refLine(r),
     ...(calibrationNote(r) ? [esc(calibrationNote(r)!)] : []),
+    ...sandboxNote(r),
+    ...(configNote(r).length ? ['', ...configNote(r)] : []),
     '',
     ...verdictTable(r.benchmarks),
     '',

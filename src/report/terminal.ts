@@ -41,7 +41,14 @@ export function renderTerminal(r: ComparisonResult): string {
     r.samplingSeconds !== undefined ? `, sampling took ${Math.round(r.samplingSeconds)} s of ${r.sampling?.budgetSeconds} s` : '';
   const context = `base ${ref('base')} vs head ${ref('head')}; seed ${r.seed}${took}`;
   const cal = calibrationNote(r);
-  return [headline(r).replace(/\*\*/g, ''), context, ...(cal ? [cal] : []), '', ...lines, ...(notes.length ? ['', ...notes] : [])].join(
-    '\n',
-  );
+  const sandbox = r.sandbox.mode !== 'off' && !r.sandbox.active ? [`without a sandbox: ${r.sandbox.problem ?? 'unavailable'}`] : [];
+  return [
+    headline(r).replace(/\*\*/g, ''),
+    context,
+    ...(cal ? [cal] : []),
+    ...sandbox,
+    '',
+    ...lines,
+    ...(notes.length ? ['', ...notes] : []),
+  ].join('\n');
 }

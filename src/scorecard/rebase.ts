@@ -8,6 +8,7 @@ import { median } from 'simple-statistics';
 import type { BenchmarkSpec, Config } from '../engine/config';
 import { summarize } from '../engine/summary';
 import type { MachineInfo } from '../engine/host/machine';
+import type { SandboxMode } from '../engine/host/sandbox';
 import { runChecked } from '../engine/measure/pairs';
 import { runContext, sideCommand, type SideCommand } from '../engine/measure/setup';
 import { countSyscalls, syscallsPerOp } from '../engine/measure/syscalls';
@@ -49,6 +50,8 @@ export interface RebaseOptions {
   ref?: string;
   allocators: readonly string[];
   rounds?: number;
+  /** Build and run in a sandbox (engine/host/sandbox.ts); default 'off'. */
+  sandbox?: SandboxMode;
   onProgress?: (message: string) => void;
 }
 
@@ -85,7 +88,7 @@ function scoreBenchmark(
 export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
   const { config } = opts;
   const say = opts.onProgress ?? (() => {});
-  const wb = await openWorkbench(opts.cwd, config);
+  const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox });
   const ref = await resolveTree(wb.root, opts.ref);
   const rounds = opts.rounds ?? config.runs.pairs;
   const allocators = resolveAllocators(opts.allocators);
@@ -127,7 +130,7 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
       for (const a of active) {
         if ((runs.get(a.name) ?? []).some((x) => x.status !== 'ok')) continue;
         say(`[${spec.name}] syscall pass ${a.name}`);
-        const s = await countSyscalls(wb.setup.tools.strace, spec, cmdOf(a), tree.dir, wb.setup.env);
+        const s = await countSyscalls(wb.setup.tools.strace, spec, cmdOf(a), tree.dir, wb.setup);
         if (s.count) syscalls.set(a.name, syscallsPerOp(s.count, config.budgets.syscalls));
       }
     }

@@ -1,12 +1,18 @@
 /** Spawning a command: argument array (never a shell), a given environment,
- * its own process group, and a timeout that kills the whole group. */
+ * its own process group, and a timeout that kills the whole group; in the
+ * sandbox when one is given. */
 import { execa } from 'execa';
+
+import { sandboxArgv, type Sandbox } from './sandbox';
 
 export interface ProcessRequest {
   argv: readonly string[];
   cwd: string;
   env: Record<string, string>;
   timeoutSeconds: number;
+  /** Run inside this sandbox, with `cwd` and `writable` the only writable directories. */
+  sandbox?: Sandbox;
+  writable?: readonly string[];
 }
 
 export interface ProcessResult {
@@ -23,10 +29,10 @@ export interface ProcessResult {
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
 export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
-  const [file, ...args] = req.argv;
-  if (file === undefined) throw new Error('runProcess: empty argv');
+  if (req.argv.length === 0) throw new Error('runProcess: empty argv');
+  const [file, ...args] = req.sandbox ? sandboxArgv(req.sandbox, req.argv, req.cwd, req.writable ?? []) : req.argv;
   const start = process.hrtime.bigint();
-  const child = execa(file, args, {
+  const child = execa(file!, args, {
     cwd: req.cwd,
     env: req.env,
     extendEnv: false,
@@ -51,15 +57,18 @@ export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
   const r = await child;
   clearTimeout(timer);
   const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+  // bwrap reports a command it could not start on stderr, with status 1.
+  const jailed = req.sandbox && r.exitCode === 1 ? /^bwrap: execvp [^\n]*: (.*)$/m.exec(stderr) : null;
   const spawnFailed = r.failed && r.exitCode === undefined && r.signal === undefined && !timedOut;
   return {
     exitCode: r.exitCode,
     signal: r.signal,
     timedOut,
     stdout: typeof r.stdout === 'string' ? r.stdout : '',
-    stderr: typeof r.stderr === 'string' ? r.stderr : '',
+    stderr,
     wallSeconds,
-    spawnError: spawnFailed ? (r.originalMessage ?? r.shortMessage) : undefined,
+    spawnError: jailed ? jailed[1] : spawnFailed ? (r.originalMessage ?? r.shortMessage) : undefined,
   };
 }
 

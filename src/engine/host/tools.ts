@@ -36,4 +36,5 @@ export const PACKAGE_OF: Readonly<Record<string, string>> = {
   taskset: 'util-linux',
   valgrind: 'valgrind',
   perf: 'linux-perf',
+  bwrap: 'bubblewrap',
 };

@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import type { BenchmarkSpec } from '../config';
 import { OutputError, jsonField, parseOutput } from './parse';
 import { runProcess, tail } from '../host/process';
+import type { Sandbox } from '../host/sandbox';
 import type { RunRecord, Side } from '../types';
 
 export interface RunContext {
   cwd: string;
   env: Record<string, string>;
+  sandbox?: Sandbox;
   /** CPU to pin to, or undefined. */
   cpu?: number;
   tools: { taskset?: string; gnuTime?: string };
@@ -81,6 +83,8 @@ export async function runBenchmark(
       cwd: ctx.cwd,
       env: ctx.env,
       timeoutSeconds: spec.timeoutSeconds,
+      sandbox: ctx.sandbox,
+      writable: [dir],
     });
     const t = timeFile ? readTimeFile(timeFile) : {};
     const f = t.fields ?? [];
@@ -116,19 +120,13 @@ export async function runBenchmark(
     try {
       const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics]);
       const j = out.json;
-      // Prefer what the benchmark measured about itself to GNU time's view.
+      // Resources come from GNU time, never from what the benchmark says of
+      // itself: budgets must not rest on figures the code under test prints.
       return {
         ...record,
         exitCode: 0,
         metrics: out.values,
         ops: spec.ops ?? (spec.opsField ? num(j, spec.opsField) : undefined),
-        maxRssKb: num(j, 'maxrss_kb') ?? record.maxRssKb,
-        minorFaults: num(j, 'minflt') ?? record.minorFaults,
-        majorFaults: num(j, 'majflt') ?? record.majorFaults,
-        voluntaryCtxSwitches: num(j, 'nvcsw') ?? record.voluntaryCtxSwitches,
-        involuntaryCtxSwitches: num(j, 'nivcsw') ?? record.involuntaryCtxSwitches,
-        userSeconds: num(j, 'utime_s') ?? record.userSeconds,
-        sysSeconds: num(j, 'stime_s') ?? record.sysSeconds,
         mallocProvider: typeof j?.malloc_provider === 'string' ? j.malloc_provider : undefined,
         checksum: typeof j?.checksum === 'string' ? j.checksum : undefined,
       };

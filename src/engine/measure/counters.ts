@@ -14,7 +14,7 @@ import type { Side } from '../types';
 import { opsOf } from './parse';
 import { runProcess, tail } from '../host/process';
 import type { Progress } from './progress';
-import { sideCommand } from './setup';
+import { sideCommand, type Launch, type PassRunOptions } from './setup';
 
 export type CounterTool = 'perf' | 'valgrind';
 
@@ -54,11 +54,7 @@ export interface CountResult {
 }
 
 /** Counts the user-space instructions of one run of argv. */
-export async function countInstructions(
-  tool: CounterTool,
-  argv: readonly string[],
-  opts: { cwd: string; env: Record<string, string>; preload?: string; timeoutSeconds: number },
-): Promise<CountResult> {
+export async function countInstructions(tool: CounterTool, argv: readonly string[], opts: PassRunOptions): Promise<CountResult> {
   const dir = mkdtempSync(join(tmpdir(), 'perfgate-count-'));
   const out = join(dir, 'counts.txt');
   const target = opts.preload ? ['env', `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
@@ -75,7 +71,7 @@ export async function countInstructions(
           ...target,
         ];
   try {
-    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir] });
     if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
     if (r.exitCode !== 0 || r.signal)
       return {
@@ -111,7 +107,7 @@ export interface InstructionCounts {
 export async function instructionPass(
   spec: BenchmarkSpec,
   trees: Record<Side, BuiltTree>,
-  env: Record<string, string>,
+  where: Launch,
   probe: CounterProbe,
   progress: Progress,
 ): Promise<InstructionCounts> {
@@ -123,7 +119,8 @@ export async function instructionPass(
     const cmd = sideCommand(spec, tree, spec.instructions?.argv ?? spec.argv);
     const r = await countInstructions(probe.tool, cmd.argv, {
       cwd: tree.dir,
-      env,
+      env: where.env,
+      sandbox: where.sandbox,
       preload: cmd.preload,
       timeoutSeconds: spec.timeoutSeconds * 100,
     });

@@ -8,16 +8,29 @@ import { findGnuTime, which } from '../host/tools';
 import type { BuiltTree } from '../repo/build';
 import type { RunContext } from './bench-run';
 import { scrubEnv } from '../host/env';
+import type { Sandbox } from '../host/sandbox';
 
-export interface MeasureSetup {
-  tools: { strace?: string; taskset?: string; gnuTime?: string };
+/** Where a measured process runs: its environment, and the sandbox if any. */
+export interface Launch {
   env: Record<string, string>;
+  sandbox?: Sandbox;
+}
+
+/** One extra, untimed run of a pass (strace, instruction counts). */
+export interface PassRunOptions extends Launch {
+  cwd: string;
+  preload?: string;
+  timeoutSeconds: number;
+}
+
+export interface MeasureSetup extends Launch {
+  tools: { strace?: string; taskset?: string; gnuTime?: string };
   cpu?: number;
 }
 
-export function measureSetup(config: Config): MeasureSetup {
+export function measureSetup(config: Config, sandbox?: Sandbox): MeasureSetup {
   const tools = { strace: which('strace'), taskset: which('taskset'), gnuTime: findGnuTime() };
-  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), cpu: pinCpu(config, tools.taskset) };
+  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), sandbox, cpu: pinCpu(config, tools.taskset) };
 }
 
 /** The CPU single-threaded benchmarks are pinned to, if any. */
@@ -30,7 +43,7 @@ export function pinCpu(config: Config, taskset: string | undefined): number | un
 
 /** The context of one run of `spec` in `dir`: pinned only if the benchmark asks for it. */
 export function runContext(setup: MeasureSetup, spec: BenchmarkSpec, dir: string): RunContext {
-  return { cwd: dir, env: setup.env, cpu: spec.pin ? setup.cpu : undefined, tools: setup.tools };
+  return { cwd: dir, env: setup.env, sandbox: setup.sandbox, cpu: spec.pin ? setup.cpu : undefined, tools: setup.tools };
 }
 
 /** Expands `{build}` and `{root}` in a configured argument. */

@@ -11,7 +11,7 @@ import { SYSCALLS, type Side, type SyscallCount, type SyscallName, type SyscallP
 import { opsOf } from './parse';
 import { runProcess, tail } from '../host/process';
 import type { Progress } from './progress';
-import { sideCommand, type SideCommand } from './setup';
+import { sideCommand, type Launch, type PassRunOptions, type SideCommand } from './setup';
 
 export interface StraceRun {
   ok: boolean;
@@ -36,18 +36,14 @@ export function parseStraceSummary(text: string): SyscallCount['calls'] {
 
 /** Runs argv under strace. LD_PRELOAD is handed to the tracee only (-E), so
  * strace itself does not run on the allocator under test. */
-export async function straceRun(
-  strace: string,
-  argv: readonly string[],
-  opts: { cwd: string; env: Record<string, string>; preload?: string; timeoutSeconds: number },
-): Promise<StraceRun> {
+export async function straceRun(strace: string, argv: readonly string[], opts: PassRunOptions): Promise<StraceRun> {
   const dir = mkdtempSync(join(tmpdir(), 'perfgate-strace-'));
   const out = join(dir, 'strace.txt');
   try {
     const cmd = [strace, '-f', '-c', '-U', 'calls,name', '-o', out, '-e', `trace=${SYSCALLS.join(',')}`];
     if (opts.preload) cmd.push('-E', `LD_PRELOAD=${opts.preload}`);
     cmd.push('--', ...argv);
-    const r = await runProcess({ argv: cmd, cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir] });
     const err = r.stderr;
     if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
       return {
@@ -93,11 +89,12 @@ export async function countSyscalls(
   spec: BenchmarkSpec,
   cmd: SideCommand,
   cwd: string,
-  env: Record<string, string>,
+  where: Launch,
 ): Promise<{ count?: SyscallCount; reason?: string }> {
   const r = await straceRun(strace, cmd.argv, {
     cwd,
-    env,
+    env: where.env,
+    sandbox: where.sandbox,
     preload: cmd.preload,
     timeoutSeconds: spec.timeoutSeconds * 10, // ptrace slows syscall-heavy code a lot
   });
@@ -115,7 +112,7 @@ export function syscallsPerOp(count: SyscallCount, names: readonly SyscallName[]
 export async function syscallPass(
   spec: BenchmarkSpec,
   trees: Record<Side, BuiltTree>,
-  env: Record<string, string>,
+  where: Launch,
   strace: string | undefined,
   problem: string | undefined,
   progress: Progress,
@@ -124,7 +121,7 @@ export async function syscallPass(
   const pass: SyscallPass = { measured: true };
   for (const side of ['base', 'head'] as const) {
     progress({ type: 'syscalls', benchmark: spec.name, side });
-    const r = await countSyscalls(strace, spec, sideCommand(spec, trees[side]), trees[side].dir, env);
+    const r = await countSyscalls(strace, spec, sideCommand(spec, trees[side]), trees[side].dir, where);
     if (!r.count) return { measured: false, reason: `${side}: ${r.reason}` };
     pass[side] = r.count;
   }

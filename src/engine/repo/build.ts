@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { BUILD_ENV_ALLOW, scrubEnv } from '../host/env';
 import { materializeCommit, materializeWorkingTree } from './git';
 import { runProcess, tail } from '../host/process';
+import type { Sandbox } from '../host/sandbox';
 import type { Seconds } from '../types';
 
 export interface BuiltTree {
@@ -47,6 +48,7 @@ export async function buildSide(opts: {
   config: Config;
   cacheDir: string;
   useCache: boolean;
+  sandbox?: Sandbox;
 }): Promise<BuildOutcome> {
   const { repo, treeId, config } = opts;
   const key = buildKey(treeId, config);
@@ -68,6 +70,7 @@ export async function buildSide(opts: {
     cwd: final,
     env: scrubEnv(process.env, [...config.env.allow, ...BUILD_ENV_ALLOW], config.env.set),
     timeoutSeconds: config.build.timeoutSeconds,
+    sandbox: opts.sandbox,
   });
   const log = `${r.stdout}\n${r.stderr}`;
   const logFile = join(opts.cacheDir, 'logs', `${key}.log`);

@@ -122,6 +122,18 @@ export async function materializeWorkingTree(root: string, dest: string): Promis
   }
 }
 
+/** The text of `path` in commit `sha`, or undefined when the commit has no such file. */
+export async function readFileAt(root: string, sha: string, path: string): Promise<string | undefined> {
+  const r = await execa('git', ['show', `${sha}:${path.replace(/^\.\//, '')}`], {
+    cwd: root,
+    reject: false,
+    stdin: 'ignore',
+    encoding: 'utf8',
+    stripFinalNewline: false,
+  });
+  return r.exitCode === 0 ? String(r.stdout) : undefined;
+}
+
 export async function shortLog(root: string, sha: string): Promise<string> {
   return (await git(root, ['log', '-1', '--format=%s', sha], true)).out;
 }

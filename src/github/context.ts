@@ -1,0 +1,23 @@
+/** What every mode of the action is given, and what it returns to main.ts. */
+import type { Repo } from './api';
+import type { ActionEvent } from './event';
+import type { ActionInputs } from './inputs';
+
+export interface ActionContext {
+  inputs: ActionInputs;
+  event: ActionEvent;
+  repo: Repo;
+  apiUrl: string;
+  workspace: string;
+  tempDir: string;
+}
+
+export interface ActionResult {
+  /** pass, fail, inconclusive, skipped, rebased or reported. */
+  verdict: string;
+  regressions: number;
+  markdownPath?: string;
+  jsonPath?: string;
+  /** Set when the step must fail, with the reason. */
+  failure?: string;
+}
