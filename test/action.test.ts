@@ -394,17 +394,17 @@ describe('the action, run as a runner runs it', () => {
   });
 
   it("an approved fork's commit runs once: the label is used up, and report mode posts its JSON result on the PR found by head SHA", async () => {
-    forkPull(5, shas.same!, ['perf-safe']);
+    // The slow branch: a regression is a verdict noise cannot turn into another.
+    forkPull(5, shas.slow!, ['perf-safe']);
     const cache = tempDir('perfgate-fork-');
     const r = await runAction(
       'pull_request',
-      prPayload(5, shas.same!, 'same', { fork: true, action: 'labeled', label: 'perf-safe' }),
-      checkout('same'),
+      prPayload(5, shas.slow!, 'slow', { fork: true, action: 'labeled', label: 'perf-safe' }),
+      checkout('slow'),
       {},
       cache,
     );
-    assert.equal(r.code, 0, r.stdout);
-    assert.equal(r.outputs.verdict, 'pass');
+    assert.equal(r.outputs.verdict, 'fail', r.stdout);
     assert.deepEqual(readdirSync(cache), ['untrusted'], 'a fork build went into the trusted cache');
     assert.deepEqual(gh.pulls.get(5)!.labels, [], 'the approval was not used up');
 
@@ -423,21 +423,21 @@ describe('the action, run as a runner runs it', () => {
     const json = readFileSync(r.outputs['report-json']!, 'utf8');
     gh.artifacts.set(77, [{ id: 501, name: 'perfgate-report', zip: zip(json) }]);
     const runPayload = (id: number) => ({
-      workflow_run: { id, event: 'pull_request', head_sha: shas.same, head_repository: { full_name: 'mallory/r' }, conclusion: 'success' },
+      workflow_run: { id, event: 'pull_request', head_sha: shas.slow, head_repository: { full_name: 'mallory/r' }, conclusion: 'success' },
       repository: { full_name: 'o/r', default_branch: 'main' },
     });
     const checks = gh.checkRuns.length;
     const report = await runAction('workflow_run', runPayload(77), checkout('main'), {}, tempDir('perfgate-report-'));
-    assert.equal(report.code, 0, report.stdout);
-    assert.equal(report.outputs.verdict, 'pass');
+    assert.equal(report.code, 1, report.stdout);
+    assert.equal(report.outputs.verdict, 'fail');
     assertNothingBuilt(report);
     const comment = gh.comments.find((c) => c.issue === 5 && c.login === BOT);
     assert.ok(comment, `no comment on #5:\n${report.stdout}`);
-    assert.match(comment.body, /perfgate: PASS/);
+    assert.match(comment.body, /perfgate: FAIL/);
     assert.match(comment.body, /Measured by workflow run 77/);
     assert.equal(gh.checkRuns.length, checks + 1);
-    assert.equal(gh.checkRuns.at(-1)!.head_sha, shas.same);
-    assert.equal(gh.checkRuns.at(-1)!.conclusion, 'success');
+    assert.equal(gh.checkRuns.at(-1)!.head_sha, shas.slow);
+    assert.equal(gh.checkRuns.at(-1)!.conclusion, 'failure');
 
     // A tampered artifact: a made-up verdict, and a result about another commit.
     const bad = JSON.parse(json) as { benchmarks: { verdict: string }[]; refs: { head: { sha: string } } };
@@ -447,10 +447,11 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(tampered.code, 1, tampered.stdout);
     assert.match(tampered.stdout, /::error::perfgate: the result does not match perfgate\/result@2: benchmarks\.0\.verdict/);
     assert.equal(gh.checkRuns.at(-1)!.conclusion, 'failure');
+    assert.match(gh.checkRuns.at(-1)!.output.title, /could not report/);
     assert.ok(!gh.checkRuns.at(-1)!.output.summary.includes('<img'));
 
     const other = JSON.parse(json) as { refs: { head: { sha: string } } };
-    other.refs.head.sha = shas.slow!;
+    other.refs.head.sha = shas.same!;
     gh.artifacts.set(79, [{ id: 503, name: 'perfgate-report', zip: zip(JSON.stringify(other)) }]);
     const moved = await runAction('workflow_run', runPayload(79), checkout('main'), {}, tempDir('perfgate-report-'));
     assert.equal(moved.code, 1, moved.stdout);
