@@ -37,6 +37,1583 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
+// node_modules/graceful-fs/polyfills.js
+var require_polyfills = __commonJS({
+  "node_modules/graceful-fs/polyfills.js"(exports, module) {
+    var constants5 = __require("constants");
+    var origCwd = process.cwd;
+    var cwd = null;
+    var platform2 = process.env.GRACEFUL_FS_PLATFORM || process.platform;
+    process.cwd = function() {
+      if (!cwd)
+        cwd = origCwd.call(process);
+      return cwd;
+    };
+    try {
+      process.cwd();
+    } catch (er) {
+    }
+    if (typeof process.chdir === "function") {
+      chdir = process.chdir;
+      process.chdir = function(d) {
+        cwd = null;
+        chdir.call(process, d);
+      };
+      if (Object.setPrototypeOf) Object.setPrototypeOf(process.chdir, chdir);
+    }
+    var chdir;
+    module.exports = patch;
+    function patch(fs) {
+      if (constants5.hasOwnProperty("O_SYMLINK") && process.version.match(/^v0\.6\.[0-2]|^v0\.5\./)) {
+        patchLchmod(fs);
+      }
+      if (!fs.lutimes) {
+        patchLutimes(fs);
+      }
+      fs.chown = chownFix(fs.chown);
+      fs.fchown = chownFix(fs.fchown);
+      fs.lchown = chownFix(fs.lchown);
+      fs.chmod = chmodFix(fs.chmod);
+      fs.fchmod = chmodFix(fs.fchmod);
+      fs.lchmod = chmodFix(fs.lchmod);
+      fs.chownSync = chownFixSync(fs.chownSync);
+      fs.fchownSync = chownFixSync(fs.fchownSync);
+      fs.lchownSync = chownFixSync(fs.lchownSync);
+      fs.chmodSync = chmodFixSync(fs.chmodSync);
+      fs.fchmodSync = chmodFixSync(fs.fchmodSync);
+      fs.lchmodSync = chmodFixSync(fs.lchmodSync);
+      fs.stat = statFix(fs.stat);
+      fs.fstat = statFix(fs.fstat);
+      fs.lstat = statFix(fs.lstat);
+      fs.statSync = statFixSync(fs.statSync);
+      fs.fstatSync = statFixSync(fs.fstatSync);
+      fs.lstatSync = statFixSync(fs.lstatSync);
+      if (fs.chmod && !fs.lchmod) {
+        fs.lchmod = function(path6, mode, cb) {
+          if (cb) process.nextTick(cb);
+        };
+        fs.lchmodSync = function() {
+        };
+      }
+      if (fs.chown && !fs.lchown) {
+        fs.lchown = function(path6, uid, gid, cb) {
+          if (cb) process.nextTick(cb);
+        };
+        fs.lchownSync = function() {
+        };
+      }
+      if (platform2 === "win32") {
+        fs.rename = typeof fs.rename !== "function" ? fs.rename : (function(fs$rename) {
+          function rename(from, to, cb) {
+            var start = Date.now();
+            var backoff = 0;
+            fs$rename(from, to, function CB(er) {
+              if (er && (er.code === "EACCES" || er.code === "EPERM" || er.code === "EBUSY") && Date.now() - start < 6e4) {
+                setTimeout(function() {
+                  fs.stat(to, function(stater, st) {
+                    if (stater && stater.code === "ENOENT")
+                      fs$rename(from, to, CB);
+                    else
+                      cb(er);
+                  });
+                }, backoff);
+                if (backoff < 100)
+                  backoff += 10;
+                return;
+              }
+              if (cb) cb(er);
+            });
+          }
+          if (Object.setPrototypeOf) Object.setPrototypeOf(rename, fs$rename);
+          return rename;
+        })(fs.rename);
+      }
+      fs.read = typeof fs.read !== "function" ? fs.read : (function(fs$read) {
+        function read(fd, buffer, offset, length, position, callback_) {
+          var callback;
+          if (callback_ && typeof callback_ === "function") {
+            var eagCounter = 0;
+            callback = function(er, _, __) {
+              if (er && er.code === "EAGAIN" && eagCounter < 10) {
+                eagCounter++;
+                return fs$read.call(fs, fd, buffer, offset, length, position, callback);
+              }
+              callback_.apply(this, arguments);
+            };
+          }
+          return fs$read.call(fs, fd, buffer, offset, length, position, callback);
+        }
+        if (Object.setPrototypeOf) Object.setPrototypeOf(read, fs$read);
+        return read;
+      })(fs.read);
+      fs.readSync = typeof fs.readSync !== "function" ? fs.readSync : /* @__PURE__ */ (function(fs$readSync) {
+        return function(fd, buffer, offset, length, position) {
+          var eagCounter = 0;
+          while (true) {
+            try {
+              return fs$readSync.call(fs, fd, buffer, offset, length, position);
+            } catch (er) {
+              if (er.code === "EAGAIN" && eagCounter < 10) {
+                eagCounter++;
+                continue;
+              }
+              throw er;
+            }
+          }
+        };
+      })(fs.readSync);
+      function patchLchmod(fs2) {
+        fs2.lchmod = function(path6, mode, callback) {
+          fs2.open(
+            path6,
+            constants5.O_WRONLY | constants5.O_SYMLINK,
+            mode,
+            function(err, fd) {
+              if (err) {
+                if (callback) callback(err);
+                return;
+              }
+              fs2.fchmod(fd, mode, function(err2) {
+                fs2.close(fd, function(err22) {
+                  if (callback) callback(err2 || err22);
+                });
+              });
+            }
+          );
+        };
+        fs2.lchmodSync = function(path6, mode) {
+          var fd = fs2.openSync(path6, constants5.O_WRONLY | constants5.O_SYMLINK, mode);
+          var threw = true;
+          var ret;
+          try {
+            ret = fs2.fchmodSync(fd, mode);
+            threw = false;
+          } finally {
+            if (threw) {
+              try {
+                fs2.closeSync(fd);
+              } catch (er) {
+              }
+            } else {
+              fs2.closeSync(fd);
+            }
+          }
+          return ret;
+        };
+      }
+      function patchLutimes(fs2) {
+        if (constants5.hasOwnProperty("O_SYMLINK") && fs2.futimes) {
+          fs2.lutimes = function(path6, at, mt, cb) {
+            fs2.open(path6, constants5.O_SYMLINK, function(er, fd) {
+              if (er) {
+                if (cb) cb(er);
+                return;
+              }
+              fs2.futimes(fd, at, mt, function(er2) {
+                fs2.close(fd, function(er22) {
+                  if (cb) cb(er2 || er22);
+                });
+              });
+            });
+          };
+          fs2.lutimesSync = function(path6, at, mt) {
+            var fd = fs2.openSync(path6, constants5.O_SYMLINK);
+            var ret;
+            var threw = true;
+            try {
+              ret = fs2.futimesSync(fd, at, mt);
+              threw = false;
+            } finally {
+              if (threw) {
+                try {
+                  fs2.closeSync(fd);
+                } catch (er) {
+                }
+              } else {
+                fs2.closeSync(fd);
+              }
+            }
+            return ret;
+          };
+        } else if (fs2.futimes) {
+          fs2.lutimes = function(_a, _b, _c, cb) {
+            if (cb) process.nextTick(cb);
+          };
+          fs2.lutimesSync = function() {
+          };
+        }
+      }
+      function chmodFix(orig) {
+        if (!orig) return orig;
+        return function(target, mode, cb) {
+          return orig.call(fs, target, mode, function(er) {
+            if (chownErOk(er)) er = null;
+            if (cb) cb.apply(this, arguments);
+          });
+        };
+      }
+      function chmodFixSync(orig) {
+        if (!orig) return orig;
+        return function(target, mode) {
+          try {
+            return orig.call(fs, target, mode);
+          } catch (er) {
+            if (!chownErOk(er)) throw er;
+          }
+        };
+      }
+      function chownFix(orig) {
+        if (!orig) return orig;
+        return function(target, uid, gid, cb) {
+          return orig.call(fs, target, uid, gid, function(er) {
+            if (chownErOk(er)) er = null;
+            if (cb) cb.apply(this, arguments);
+          });
+        };
+      }
+      function chownFixSync(orig) {
+        if (!orig) return orig;
+        return function(target, uid, gid) {
+          try {
+            return orig.call(fs, target, uid, gid);
+          } catch (er) {
+            if (!chownErOk(er)) throw er;
+          }
+        };
+      }
+      function statFix(orig) {
+        if (!orig) return orig;
+        return function(target, options, cb) {
+          if (typeof options === "function") {
+            cb = options;
+            options = null;
+          }
+          function callback(er, stats) {
+            if (stats) {
+              if (stats.uid < 0) stats.uid += 4294967296;
+              if (stats.gid < 0) stats.gid += 4294967296;
+            }
+            if (cb) cb.apply(this, arguments);
+          }
+          return options ? orig.call(fs, target, options, callback) : orig.call(fs, target, callback);
+        };
+      }
+      function statFixSync(orig) {
+        if (!orig) return orig;
+        return function(target, options) {
+          var stats = options ? orig.call(fs, target, options) : orig.call(fs, target);
+          if (stats) {
+            if (stats.uid < 0) stats.uid += 4294967296;
+            if (stats.gid < 0) stats.gid += 4294967296;
+          }
+          return stats;
+        };
+      }
+      function chownErOk(er) {
+        if (!er)
+          return true;
+        if (er.code === "ENOSYS")
+          return true;
+        var nonroot = !process.getuid || process.getuid() !== 0;
+        if (nonroot) {
+          if (er.code === "EINVAL" || er.code === "EPERM")
+            return true;
+        }
+        return false;
+      }
+    }
+  }
+});
+
+// node_modules/graceful-fs/legacy-streams.js
+var require_legacy_streams = __commonJS({
+  "node_modules/graceful-fs/legacy-streams.js"(exports, module) {
+    var Stream = __require("stream").Stream;
+    module.exports = legacy;
+    function legacy(fs) {
+      return {
+        ReadStream,
+        WriteStream
+      };
+      function ReadStream(path6, options) {
+        if (!(this instanceof ReadStream)) return new ReadStream(path6, options);
+        Stream.call(this);
+        var self = this;
+        this.path = path6;
+        this.fd = null;
+        this.readable = true;
+        this.paused = false;
+        this.flags = "r";
+        this.mode = 438;
+        this.bufferSize = 64 * 1024;
+        options = options || {};
+        var keys = Object.keys(options);
+        for (var index = 0, length = keys.length; index < length; index++) {
+          var key = keys[index];
+          this[key] = options[key];
+        }
+        if (this.encoding) this.setEncoding(this.encoding);
+        if (this.start !== void 0) {
+          if ("number" !== typeof this.start) {
+            throw TypeError("start must be a Number");
+          }
+          if (this.end === void 0) {
+            this.end = Infinity;
+          } else if ("number" !== typeof this.end) {
+            throw TypeError("end must be a Number");
+          }
+          if (this.start > this.end) {
+            throw new Error("start must be <= end");
+          }
+          this.pos = this.start;
+        }
+        if (this.fd !== null) {
+          process.nextTick(function() {
+            self._read();
+          });
+          return;
+        }
+        fs.open(this.path, this.flags, this.mode, function(err, fd) {
+          if (err) {
+            self.emit("error", err);
+            self.readable = false;
+            return;
+          }
+          self.fd = fd;
+          self.emit("open", fd);
+          self._read();
+        });
+      }
+      function WriteStream(path6, options) {
+        if (!(this instanceof WriteStream)) return new WriteStream(path6, options);
+        Stream.call(this);
+        this.path = path6;
+        this.fd = null;
+        this.writable = true;
+        this.flags = "w";
+        this.encoding = "binary";
+        this.mode = 438;
+        this.bytesWritten = 0;
+        options = options || {};
+        var keys = Object.keys(options);
+        for (var index = 0, length = keys.length; index < length; index++) {
+          var key = keys[index];
+          this[key] = options[key];
+        }
+        if (this.start !== void 0) {
+          if ("number" !== typeof this.start) {
+            throw TypeError("start must be a Number");
+          }
+          if (this.start < 0) {
+            throw new Error("start must be >= zero");
+          }
+          this.pos = this.start;
+        }
+        this.busy = false;
+        this._queue = [];
+        if (this.fd === null) {
+          this._open = fs.open;
+          this._queue.push([this._open, this.path, this.flags, this.mode, void 0]);
+          this.flush();
+        }
+      }
+    }
+  }
+});
+
+// node_modules/graceful-fs/clone.js
+var require_clone = __commonJS({
+  "node_modules/graceful-fs/clone.js"(exports, module) {
+    "use strict";
+    module.exports = clone;
+    var getPrototypeOf = Object.getPrototypeOf || function(obj) {
+      return obj.__proto__;
+    };
+    function clone(obj) {
+      if (obj === null || typeof obj !== "object")
+        return obj;
+      if (obj instanceof Object)
+        var copy = { __proto__: getPrototypeOf(obj) };
+      else
+        var copy = /* @__PURE__ */ Object.create(null);
+      Object.getOwnPropertyNames(obj).forEach(function(key) {
+        Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(obj, key));
+      });
+      return copy;
+    }
+  }
+});
+
+// node_modules/graceful-fs/graceful-fs.js
+var require_graceful_fs = __commonJS({
+  "node_modules/graceful-fs/graceful-fs.js"(exports, module) {
+    var fs = __require("fs");
+    var polyfills = require_polyfills();
+    var legacy = require_legacy_streams();
+    var clone = require_clone();
+    var util = __require("util");
+    var gracefulQueue;
+    var previousSymbol;
+    if (typeof Symbol === "function" && typeof Symbol.for === "function") {
+      gracefulQueue = /* @__PURE__ */ Symbol.for("graceful-fs.queue");
+      previousSymbol = /* @__PURE__ */ Symbol.for("graceful-fs.previous");
+    } else {
+      gracefulQueue = "___graceful-fs.queue";
+      previousSymbol = "___graceful-fs.previous";
+    }
+    function noop3() {
+    }
+    function publishQueue(context, queue2) {
+      Object.defineProperty(context, gracefulQueue, {
+        get: function() {
+          return queue2;
+        }
+      });
+    }
+    var debug = noop3;
+    if (util.debuglog)
+      debug = util.debuglog("gfs4");
+    else if (/\bgfs4\b/i.test(process.env.NODE_DEBUG || ""))
+      debug = function() {
+        var m = util.format.apply(util, arguments);
+        m = "GFS4: " + m.split(/\n/).join("\nGFS4: ");
+        console.error(m);
+      };
+    if (!fs[gracefulQueue]) {
+      queue = global[gracefulQueue] || [];
+      publishQueue(fs, queue);
+      fs.close = (function(fs$close) {
+        function close(fd, cb) {
+          return fs$close.call(fs, fd, function(err) {
+            if (!err) {
+              resetQueue();
+            }
+            if (typeof cb === "function")
+              cb.apply(this, arguments);
+          });
+        }
+        Object.defineProperty(close, previousSymbol, {
+          value: fs$close
+        });
+        return close;
+      })(fs.close);
+      fs.closeSync = (function(fs$closeSync) {
+        function closeSync(fd) {
+          fs$closeSync.apply(fs, arguments);
+          resetQueue();
+        }
+        Object.defineProperty(closeSync, previousSymbol, {
+          value: fs$closeSync
+        });
+        return closeSync;
+      })(fs.closeSync);
+      if (/\bgfs4\b/i.test(process.env.NODE_DEBUG || "")) {
+        process.on("exit", function() {
+          debug(fs[gracefulQueue]);
+          __require("assert").equal(fs[gracefulQueue].length, 0);
+        });
+      }
+    }
+    var queue;
+    if (!global[gracefulQueue]) {
+      publishQueue(global, fs[gracefulQueue]);
+    }
+    module.exports = patch(clone(fs));
+    if (process.env.TEST_GRACEFUL_FS_GLOBAL_PATCH && !fs.__patched) {
+      module.exports = patch(fs);
+      fs.__patched = true;
+    }
+    function patch(fs2) {
+      polyfills(fs2);
+      fs2.gracefulify = patch;
+      fs2.createReadStream = createReadStream2;
+      fs2.createWriteStream = createWriteStream2;
+      var fs$readFile = fs2.readFile;
+      fs2.readFile = readFile;
+      function readFile(path6, options, cb) {
+        if (typeof options === "function")
+          cb = options, options = null;
+        return go$readFile(path6, options, cb);
+        function go$readFile(path7, options2, cb2, startTime) {
+          return fs$readFile(path7, options2, function(err) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$readFile, [path7, options2, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      var fs$writeFile = fs2.writeFile;
+      fs2.writeFile = writeFile;
+      function writeFile(path6, data, options, cb) {
+        if (typeof options === "function")
+          cb = options, options = null;
+        return go$writeFile(path6, data, options, cb);
+        function go$writeFile(path7, data2, options2, cb2, startTime) {
+          return fs$writeFile(path7, data2, options2, function(err) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$writeFile, [path7, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      var fs$appendFile = fs2.appendFile;
+      if (fs$appendFile)
+        fs2.appendFile = appendFile;
+      function appendFile(path6, data, options, cb) {
+        if (typeof options === "function")
+          cb = options, options = null;
+        return go$appendFile(path6, data, options, cb);
+        function go$appendFile(path7, data2, options2, cb2, startTime) {
+          return fs$appendFile(path7, data2, options2, function(err) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$appendFile, [path7, data2, options2, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      var fs$copyFile = fs2.copyFile;
+      if (fs$copyFile)
+        fs2.copyFile = copyFile;
+      function copyFile(src, dest, flags, cb) {
+        if (typeof flags === "function") {
+          cb = flags;
+          flags = 0;
+        }
+        return go$copyFile(src, dest, flags, cb);
+        function go$copyFile(src2, dest2, flags2, cb2, startTime) {
+          return fs$copyFile(src2, dest2, flags2, function(err) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$copyFile, [src2, dest2, flags2, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      var fs$readdir = fs2.readdir;
+      fs2.readdir = readdir;
+      var noReaddirOptionVersions = /^v[0-5]\./;
+      function readdir(path6, options, cb) {
+        if (typeof options === "function")
+          cb = options, options = null;
+        var go$readdir = noReaddirOptionVersions.test(process.version) ? function go$readdir2(path7, options2, cb2, startTime) {
+          return fs$readdir(path7, fs$readdirCallback(
+            path7,
+            options2,
+            cb2,
+            startTime
+          ));
+        } : function go$readdir2(path7, options2, cb2, startTime) {
+          return fs$readdir(path7, options2, fs$readdirCallback(
+            path7,
+            options2,
+            cb2,
+            startTime
+          ));
+        };
+        return go$readdir(path6, options, cb);
+        function fs$readdirCallback(path7, options2, cb2, startTime) {
+          return function(err, files) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([
+                go$readdir,
+                [path7, options2, cb2],
+                err,
+                startTime || Date.now(),
+                Date.now()
+              ]);
+            else {
+              if (files && files.sort)
+                files.sort();
+              if (typeof cb2 === "function")
+                cb2.call(this, err, files);
+            }
+          };
+        }
+      }
+      if (process.version.substr(0, 4) === "v0.8") {
+        var legStreams = legacy(fs2);
+        ReadStream = legStreams.ReadStream;
+        WriteStream = legStreams.WriteStream;
+      }
+      var fs$ReadStream = fs2.ReadStream;
+      if (fs$ReadStream) {
+        ReadStream.prototype = Object.create(fs$ReadStream.prototype);
+        ReadStream.prototype.open = ReadStream$open;
+      }
+      var fs$WriteStream = fs2.WriteStream;
+      if (fs$WriteStream) {
+        WriteStream.prototype = Object.create(fs$WriteStream.prototype);
+        WriteStream.prototype.open = WriteStream$open;
+      }
+      Object.defineProperty(fs2, "ReadStream", {
+        get: function() {
+          return ReadStream;
+        },
+        set: function(val) {
+          ReadStream = val;
+        },
+        enumerable: true,
+        configurable: true
+      });
+      Object.defineProperty(fs2, "WriteStream", {
+        get: function() {
+          return WriteStream;
+        },
+        set: function(val) {
+          WriteStream = val;
+        },
+        enumerable: true,
+        configurable: true
+      });
+      var FileReadStream = ReadStream;
+      Object.defineProperty(fs2, "FileReadStream", {
+        get: function() {
+          return FileReadStream;
+        },
+        set: function(val) {
+          FileReadStream = val;
+        },
+        enumerable: true,
+        configurable: true
+      });
+      var FileWriteStream = WriteStream;
+      Object.defineProperty(fs2, "FileWriteStream", {
+        get: function() {
+          return FileWriteStream;
+        },
+        set: function(val) {
+          FileWriteStream = val;
+        },
+        enumerable: true,
+        configurable: true
+      });
+      function ReadStream(path6, options) {
+        if (this instanceof ReadStream)
+          return fs$ReadStream.apply(this, arguments), this;
+        else
+          return ReadStream.apply(Object.create(ReadStream.prototype), arguments);
+      }
+      function ReadStream$open() {
+        var that = this;
+        open(that.path, that.flags, that.mode, function(err, fd) {
+          if (err) {
+            if (that.autoClose)
+              that.destroy();
+            that.emit("error", err);
+          } else {
+            that.fd = fd;
+            that.emit("open", fd);
+            that.read();
+          }
+        });
+      }
+      function WriteStream(path6, options) {
+        if (this instanceof WriteStream)
+          return fs$WriteStream.apply(this, arguments), this;
+        else
+          return WriteStream.apply(Object.create(WriteStream.prototype), arguments);
+      }
+      function WriteStream$open() {
+        var that = this;
+        open(that.path, that.flags, that.mode, function(err, fd) {
+          if (err) {
+            that.destroy();
+            that.emit("error", err);
+          } else {
+            that.fd = fd;
+            that.emit("open", fd);
+          }
+        });
+      }
+      function createReadStream2(path6, options) {
+        return new fs2.ReadStream(path6, options);
+      }
+      function createWriteStream2(path6, options) {
+        return new fs2.WriteStream(path6, options);
+      }
+      var fs$open = fs2.open;
+      fs2.open = open;
+      function open(path6, flags, mode, cb) {
+        if (typeof mode === "function")
+          cb = mode, mode = null;
+        return go$open(path6, flags, mode, cb);
+        function go$open(path7, flags2, mode2, cb2, startTime) {
+          return fs$open(path7, flags2, mode2, function(err, fd) {
+            if (err && (err.code === "EMFILE" || err.code === "ENFILE"))
+              enqueue([go$open, [path7, flags2, mode2, cb2], err, startTime || Date.now(), Date.now()]);
+            else {
+              if (typeof cb2 === "function")
+                cb2.apply(this, arguments);
+            }
+          });
+        }
+      }
+      return fs2;
+    }
+    function enqueue(elem) {
+      debug("ENQUEUE", elem[0].name, elem[1]);
+      fs[gracefulQueue].push(elem);
+      retry();
+    }
+    var retryTimer;
+    function resetQueue() {
+      var now = Date.now();
+      for (var i2 = 0; i2 < fs[gracefulQueue].length; ++i2) {
+        if (fs[gracefulQueue][i2].length > 2) {
+          fs[gracefulQueue][i2][3] = now;
+          fs[gracefulQueue][i2][4] = now;
+        }
+      }
+      retry();
+    }
+    function retry() {
+      clearTimeout(retryTimer);
+      retryTimer = void 0;
+      if (fs[gracefulQueue].length === 0)
+        return;
+      var elem = fs[gracefulQueue].shift();
+      var fn = elem[0];
+      var args = elem[1];
+      var err = elem[2];
+      var startTime = elem[3];
+      var lastTime = elem[4];
+      if (startTime === void 0) {
+        debug("RETRY", fn.name, args);
+        fn.apply(null, args);
+      } else if (Date.now() - startTime >= 6e4) {
+        debug("TIMEOUT", fn.name, args);
+        var cb = args.pop();
+        if (typeof cb === "function")
+          cb.call(null, err);
+      } else {
+        var sinceAttempt = Date.now() - lastTime;
+        var sinceStart = Math.max(lastTime - startTime, 1);
+        var desiredDelay = Math.min(sinceStart * 1.2, 100);
+        if (sinceAttempt >= desiredDelay) {
+          debug("RETRY", fn.name, args);
+          fn.apply(null, args.concat([startTime]));
+        } else {
+          fs[gracefulQueue].push(elem);
+        }
+      }
+      if (retryTimer === void 0) {
+        retryTimer = setTimeout(retry, 0);
+      }
+    }
+  }
+});
+
+// node_modules/retry/lib/retry_operation.js
+var require_retry_operation = __commonJS({
+  "node_modules/retry/lib/retry_operation.js"(exports, module) {
+    function RetryOperation(timeouts, options) {
+      if (typeof options === "boolean") {
+        options = { forever: options };
+      }
+      this._originalTimeouts = JSON.parse(JSON.stringify(timeouts));
+      this._timeouts = timeouts;
+      this._options = options || {};
+      this._maxRetryTime = options && options.maxRetryTime || Infinity;
+      this._fn = null;
+      this._errors = [];
+      this._attempts = 1;
+      this._operationTimeout = null;
+      this._operationTimeoutCb = null;
+      this._timeout = null;
+      this._operationStart = null;
+      if (this._options.forever) {
+        this._cachedTimeouts = this._timeouts.slice(0);
+      }
+    }
+    module.exports = RetryOperation;
+    RetryOperation.prototype.reset = function() {
+      this._attempts = 1;
+      this._timeouts = this._originalTimeouts;
+    };
+    RetryOperation.prototype.stop = function() {
+      if (this._timeout) {
+        clearTimeout(this._timeout);
+      }
+      this._timeouts = [];
+      this._cachedTimeouts = null;
+    };
+    RetryOperation.prototype.retry = function(err) {
+      if (this._timeout) {
+        clearTimeout(this._timeout);
+      }
+      if (!err) {
+        return false;
+      }
+      var currentTime = (/* @__PURE__ */ new Date()).getTime();
+      if (err && currentTime - this._operationStart >= this._maxRetryTime) {
+        this._errors.unshift(new Error("RetryOperation timeout occurred"));
+        return false;
+      }
+      this._errors.push(err);
+      var timeout = this._timeouts.shift();
+      if (timeout === void 0) {
+        if (this._cachedTimeouts) {
+          this._errors.splice(this._errors.length - 1, this._errors.length);
+          this._timeouts = this._cachedTimeouts.slice(0);
+          timeout = this._timeouts.shift();
+        } else {
+          return false;
+        }
+      }
+      var self = this;
+      var timer = setTimeout(function() {
+        self._attempts++;
+        if (self._operationTimeoutCb) {
+          self._timeout = setTimeout(function() {
+            self._operationTimeoutCb(self._attempts);
+          }, self._operationTimeout);
+          if (self._options.unref) {
+            self._timeout.unref();
+          }
+        }
+        self._fn(self._attempts);
+      }, timeout);
+      if (this._options.unref) {
+        timer.unref();
+      }
+      return true;
+    };
+    RetryOperation.prototype.attempt = function(fn, timeoutOps) {
+      this._fn = fn;
+      if (timeoutOps) {
+        if (timeoutOps.timeout) {
+          this._operationTimeout = timeoutOps.timeout;
+        }
+        if (timeoutOps.cb) {
+          this._operationTimeoutCb = timeoutOps.cb;
+        }
+      }
+      var self = this;
+      if (this._operationTimeoutCb) {
+        this._timeout = setTimeout(function() {
+          self._operationTimeoutCb();
+        }, self._operationTimeout);
+      }
+      this._operationStart = (/* @__PURE__ */ new Date()).getTime();
+      this._fn(this._attempts);
+    };
+    RetryOperation.prototype.try = function(fn) {
+      console.log("Using RetryOperation.try() is deprecated");
+      this.attempt(fn);
+    };
+    RetryOperation.prototype.start = function(fn) {
+      console.log("Using RetryOperation.start() is deprecated");
+      this.attempt(fn);
+    };
+    RetryOperation.prototype.start = RetryOperation.prototype.try;
+    RetryOperation.prototype.errors = function() {
+      return this._errors;
+    };
+    RetryOperation.prototype.attempts = function() {
+      return this._attempts;
+    };
+    RetryOperation.prototype.mainError = function() {
+      if (this._errors.length === 0) {
+        return null;
+      }
+      var counts = {};
+      var mainError = null;
+      var mainErrorCount = 0;
+      for (var i2 = 0; i2 < this._errors.length; i2++) {
+        var error = this._errors[i2];
+        var message = error.message;
+        var count2 = (counts[message] || 0) + 1;
+        counts[message] = count2;
+        if (count2 >= mainErrorCount) {
+          mainError = error;
+          mainErrorCount = count2;
+        }
+      }
+      return mainError;
+    };
+  }
+});
+
+// node_modules/retry/lib/retry.js
+var require_retry = __commonJS({
+  "node_modules/retry/lib/retry.js"(exports) {
+    var RetryOperation = require_retry_operation();
+    exports.operation = function(options) {
+      var timeouts = exports.timeouts(options);
+      return new RetryOperation(timeouts, {
+        forever: options && options.forever,
+        unref: options && options.unref,
+        maxRetryTime: options && options.maxRetryTime
+      });
+    };
+    exports.timeouts = function(options) {
+      if (options instanceof Array) {
+        return [].concat(options);
+      }
+      var opts = {
+        retries: 10,
+        factor: 2,
+        minTimeout: 1 * 1e3,
+        maxTimeout: Infinity,
+        randomize: false
+      };
+      for (var key in options) {
+        opts[key] = options[key];
+      }
+      if (opts.minTimeout > opts.maxTimeout) {
+        throw new Error("minTimeout is greater than maxTimeout");
+      }
+      var timeouts = [];
+      for (var i2 = 0; i2 < opts.retries; i2++) {
+        timeouts.push(this.createTimeout(i2, opts));
+      }
+      if (options && options.forever && !timeouts.length) {
+        timeouts.push(this.createTimeout(i2, opts));
+      }
+      timeouts.sort(function(a2, b) {
+        return a2 - b;
+      });
+      return timeouts;
+    };
+    exports.createTimeout = function(attempt, opts) {
+      var random = opts.randomize ? Math.random() + 1 : 1;
+      var timeout = Math.round(random * opts.minTimeout * Math.pow(opts.factor, attempt));
+      timeout = Math.min(timeout, opts.maxTimeout);
+      return timeout;
+    };
+    exports.wrap = function(obj, options, methods) {
+      if (options instanceof Array) {
+        methods = options;
+        options = null;
+      }
+      if (!methods) {
+        methods = [];
+        for (var key in obj) {
+          if (typeof obj[key] === "function") {
+            methods.push(key);
+          }
+        }
+      }
+      for (var i2 = 0; i2 < methods.length; i2++) {
+        var method = methods[i2];
+        var original = obj[method];
+        obj[method] = function retryWrapper(original2) {
+          var op = exports.operation(options);
+          var args = Array.prototype.slice.call(arguments, 1);
+          var callback = args.pop();
+          args.push(function(err) {
+            if (op.retry(err)) {
+              return;
+            }
+            if (err) {
+              arguments[0] = op.mainError();
+            }
+            callback.apply(this, arguments);
+          });
+          op.attempt(function() {
+            original2.apply(obj, args);
+          });
+        }.bind(obj, original);
+        obj[method].options = options;
+      }
+    };
+  }
+});
+
+// node_modules/retry/index.js
+var require_retry2 = __commonJS({
+  "node_modules/retry/index.js"(exports, module) {
+    module.exports = require_retry();
+  }
+});
+
+// node_modules/proper-lockfile/node_modules/signal-exit/signals.js
+var require_signals = __commonJS({
+  "node_modules/proper-lockfile/node_modules/signal-exit/signals.js"(exports, module) {
+    module.exports = [
+      "SIGABRT",
+      "SIGALRM",
+      "SIGHUP",
+      "SIGINT",
+      "SIGTERM"
+    ];
+    if (process.platform !== "win32") {
+      module.exports.push(
+        "SIGVTALRM",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGUSR2",
+        "SIGTRAP",
+        "SIGSYS",
+        "SIGQUIT",
+        "SIGIOT"
+        // should detect profiler and enable/disable accordingly.
+        // see #21
+        // 'SIGPROF'
+      );
+    }
+    if (process.platform === "linux") {
+      module.exports.push(
+        "SIGIO",
+        "SIGPOLL",
+        "SIGPWR",
+        "SIGSTKFLT",
+        "SIGUNUSED"
+      );
+    }
+  }
+});
+
+// node_modules/proper-lockfile/node_modules/signal-exit/index.js
+var require_signal_exit = __commonJS({
+  "node_modules/proper-lockfile/node_modules/signal-exit/index.js"(exports, module) {
+    var process10 = global.process;
+    var processOk2 = function(process11) {
+      return process11 && typeof process11 === "object" && typeof process11.removeListener === "function" && typeof process11.emit === "function" && typeof process11.reallyExit === "function" && typeof process11.listeners === "function" && typeof process11.kill === "function" && typeof process11.pid === "number" && typeof process11.on === "function";
+    };
+    if (!processOk2(process10)) {
+      module.exports = function() {
+        return function() {
+        };
+      };
+    } else {
+      assert = __require("assert");
+      signals2 = require_signals();
+      isWin = /^win/i.test(process10.platform);
+      EE = __require("events");
+      if (typeof EE !== "function") {
+        EE = EE.EventEmitter;
+      }
+      if (process10.__signal_exit_emitter__) {
+        emitter = process10.__signal_exit_emitter__;
+      } else {
+        emitter = process10.__signal_exit_emitter__ = new EE();
+        emitter.count = 0;
+        emitter.emitted = {};
+      }
+      if (!emitter.infinite) {
+        emitter.setMaxListeners(Infinity);
+        emitter.infinite = true;
+      }
+      module.exports = function(cb, opts) {
+        if (!processOk2(global.process)) {
+          return function() {
+          };
+        }
+        assert.equal(typeof cb, "function", "a callback must be provided for exit handler");
+        if (loaded === false) {
+          load2();
+        }
+        var ev = "exit";
+        if (opts && opts.alwaysLast) {
+          ev = "afterexit";
+        }
+        var remove = function() {
+          emitter.removeListener(ev, cb);
+          if (emitter.listeners("exit").length === 0 && emitter.listeners("afterexit").length === 0) {
+            unload2();
+          }
+        };
+        emitter.on(ev, cb);
+        return remove;
+      };
+      unload2 = function unload3() {
+        if (!loaded || !processOk2(global.process)) {
+          return;
+        }
+        loaded = false;
+        signals2.forEach(function(sig) {
+          try {
+            process10.removeListener(sig, sigListeners[sig]);
+          } catch (er) {
+          }
+        });
+        process10.emit = originalProcessEmit;
+        process10.reallyExit = originalProcessReallyExit;
+        emitter.count -= 1;
+      };
+      module.exports.unload = unload2;
+      emit = function emit2(event, code2, signal) {
+        if (emitter.emitted[event]) {
+          return;
+        }
+        emitter.emitted[event] = true;
+        emitter.emit(event, code2, signal);
+      };
+      sigListeners = {};
+      signals2.forEach(function(sig) {
+        sigListeners[sig] = function listener() {
+          if (!processOk2(global.process)) {
+            return;
+          }
+          var listeners = process10.listeners(sig);
+          if (listeners.length === emitter.count) {
+            unload2();
+            emit("exit", null, sig);
+            emit("afterexit", null, sig);
+            if (isWin && sig === "SIGHUP") {
+              sig = "SIGINT";
+            }
+            process10.kill(process10.pid, sig);
+          }
+        };
+      });
+      module.exports.signals = function() {
+        return signals2;
+      };
+      loaded = false;
+      load2 = function load3() {
+        if (loaded || !processOk2(global.process)) {
+          return;
+        }
+        loaded = true;
+        emitter.count += 1;
+        signals2 = signals2.filter(function(sig) {
+          try {
+            process10.on(sig, sigListeners[sig]);
+            return true;
+          } catch (er) {
+            return false;
+          }
+        });
+        process10.emit = processEmit;
+        process10.reallyExit = processReallyExit;
+      };
+      module.exports.load = load2;
+      originalProcessReallyExit = process10.reallyExit;
+      processReallyExit = function processReallyExit2(code2) {
+        if (!processOk2(global.process)) {
+          return;
+        }
+        process10.exitCode = code2 || /* istanbul ignore next */
+        0;
+        emit("exit", process10.exitCode, null);
+        emit("afterexit", process10.exitCode, null);
+        originalProcessReallyExit.call(process10, process10.exitCode);
+      };
+      originalProcessEmit = process10.emit;
+      processEmit = function processEmit2(ev, arg) {
+        if (ev === "exit" && processOk2(global.process)) {
+          if (arg !== void 0) {
+            process10.exitCode = arg;
+          }
+          var ret = originalProcessEmit.apply(this, arguments);
+          emit("exit", process10.exitCode, null);
+          emit("afterexit", process10.exitCode, null);
+          return ret;
+        } else {
+          return originalProcessEmit.apply(this, arguments);
+        }
+      };
+    }
+    var assert;
+    var signals2;
+    var isWin;
+    var EE;
+    var emitter;
+    var unload2;
+    var emit;
+    var sigListeners;
+    var loaded;
+    var load2;
+    var originalProcessReallyExit;
+    var processReallyExit;
+    var originalProcessEmit;
+    var processEmit;
+  }
+});
+
+// node_modules/proper-lockfile/lib/mtime-precision.js
+var require_mtime_precision = __commonJS({
+  "node_modules/proper-lockfile/lib/mtime-precision.js"(exports, module) {
+    "use strict";
+    var cacheSymbol = /* @__PURE__ */ Symbol();
+    function probe(file, fs, callback) {
+      const cachedPrecision = fs[cacheSymbol];
+      if (cachedPrecision) {
+        return fs.stat(file, (err, stat) => {
+          if (err) {
+            return callback(err);
+          }
+          callback(null, stat.mtime, cachedPrecision);
+        });
+      }
+      const mtime = new Date(Math.ceil(Date.now() / 1e3) * 1e3 + 5);
+      fs.utimes(file, mtime, mtime, (err) => {
+        if (err) {
+          return callback(err);
+        }
+        fs.stat(file, (err2, stat) => {
+          if (err2) {
+            return callback(err2);
+          }
+          const precision = stat.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
+          Object.defineProperty(fs, cacheSymbol, { value: precision });
+          callback(null, stat.mtime, precision);
+        });
+      });
+    }
+    function getMtime(precision) {
+      let now = Date.now();
+      if (precision === "s") {
+        now = Math.ceil(now / 1e3) * 1e3;
+      }
+      return new Date(now);
+    }
+    module.exports.probe = probe;
+    module.exports.getMtime = getMtime;
+  }
+});
+
+// node_modules/proper-lockfile/lib/lockfile.js
+var require_lockfile = __commonJS({
+  "node_modules/proper-lockfile/lib/lockfile.js"(exports, module) {
+    "use strict";
+    var path6 = __require("path");
+    var fs = require_graceful_fs();
+    var retry = require_retry2();
+    var onExit2 = require_signal_exit();
+    var mtimePrecision = require_mtime_precision();
+    var locks = {};
+    function getLockFile(file, options) {
+      return options.lockfilePath || `${file}.lock`;
+    }
+    function resolveCanonicalPath(file, options, callback) {
+      if (!options.realpath) {
+        return callback(null, path6.resolve(file));
+      }
+      options.fs.realpath(file, callback);
+    }
+    function acquireLock(file, options, callback) {
+      const lockfilePath = getLockFile(file, options);
+      options.fs.mkdir(lockfilePath, (err) => {
+        if (!err) {
+          return mtimePrecision.probe(lockfilePath, options.fs, (err2, mtime, mtimePrecision2) => {
+            if (err2) {
+              options.fs.rmdir(lockfilePath, () => {
+              });
+              return callback(err2);
+            }
+            callback(null, mtime, mtimePrecision2);
+          });
+        }
+        if (err.code !== "EEXIST") {
+          return callback(err);
+        }
+        if (options.stale <= 0) {
+          return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
+        }
+        options.fs.stat(lockfilePath, (err2, stat) => {
+          if (err2) {
+            if (err2.code === "ENOENT") {
+              return acquireLock(file, { ...options, stale: 0 }, callback);
+            }
+            return callback(err2);
+          }
+          if (!isLockStale(stat, options)) {
+            return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
+          }
+          removeLock(file, options, (err3) => {
+            if (err3) {
+              return callback(err3);
+            }
+            acquireLock(file, { ...options, stale: 0 }, callback);
+          });
+        });
+      });
+    }
+    function isLockStale(stat, options) {
+      return stat.mtime.getTime() < Date.now() - options.stale;
+    }
+    function removeLock(file, options, callback) {
+      options.fs.rmdir(getLockFile(file, options), (err) => {
+        if (err && err.code !== "ENOENT") {
+          return callback(err);
+        }
+        callback();
+      });
+    }
+    function updateLock(file, options) {
+      const lock2 = locks[file];
+      if (lock2.updateTimeout) {
+        return;
+      }
+      lock2.updateDelay = lock2.updateDelay || options.update;
+      lock2.updateTimeout = setTimeout(() => {
+        lock2.updateTimeout = null;
+        options.fs.stat(lock2.lockfilePath, (err, stat) => {
+          const isOverThreshold = lock2.lastUpdate + options.stale < Date.now();
+          if (err) {
+            if (err.code === "ENOENT" || isOverThreshold) {
+              return setLockAsCompromised(file, lock2, Object.assign(err, { code: "ECOMPROMISED" }));
+            }
+            lock2.updateDelay = 1e3;
+            return updateLock(file, options);
+          }
+          const isMtimeOurs = lock2.mtime.getTime() === stat.mtime.getTime();
+          if (!isMtimeOurs) {
+            return setLockAsCompromised(
+              file,
+              lock2,
+              Object.assign(
+                new Error("Unable to update lock within the stale threshold"),
+                { code: "ECOMPROMISED" }
+              )
+            );
+          }
+          const mtime = mtimePrecision.getMtime(lock2.mtimePrecision);
+          options.fs.utimes(lock2.lockfilePath, mtime, mtime, (err2) => {
+            const isOverThreshold2 = lock2.lastUpdate + options.stale < Date.now();
+            if (lock2.released) {
+              return;
+            }
+            if (err2) {
+              if (err2.code === "ENOENT" || isOverThreshold2) {
+                return setLockAsCompromised(file, lock2, Object.assign(err2, { code: "ECOMPROMISED" }));
+              }
+              lock2.updateDelay = 1e3;
+              return updateLock(file, options);
+            }
+            lock2.mtime = mtime;
+            lock2.lastUpdate = Date.now();
+            lock2.updateDelay = null;
+            updateLock(file, options);
+          });
+        });
+      }, lock2.updateDelay);
+      if (lock2.updateTimeout.unref) {
+        lock2.updateTimeout.unref();
+      }
+    }
+    function setLockAsCompromised(file, lock2, err) {
+      lock2.released = true;
+      if (lock2.updateTimeout) {
+        clearTimeout(lock2.updateTimeout);
+      }
+      if (locks[file] === lock2) {
+        delete locks[file];
+      }
+      lock2.options.onCompromised(err);
+    }
+    function lock(file, options, callback) {
+      options = {
+        stale: 1e4,
+        update: null,
+        realpath: true,
+        retries: 0,
+        fs,
+        onCompromised: (err) => {
+          throw err;
+        },
+        ...options
+      };
+      options.retries = options.retries || 0;
+      options.retries = typeof options.retries === "number" ? { retries: options.retries } : options.retries;
+      options.stale = Math.max(options.stale || 0, 2e3);
+      options.update = options.update == null ? options.stale / 2 : options.update || 0;
+      options.update = Math.max(Math.min(options.update, options.stale / 2), 1e3);
+      resolveCanonicalPath(file, options, (err, file2) => {
+        if (err) {
+          return callback(err);
+        }
+        const operation = retry.operation(options.retries);
+        operation.attempt(() => {
+          acquireLock(file2, options, (err2, mtime, mtimePrecision2) => {
+            if (operation.retry(err2)) {
+              return;
+            }
+            if (err2) {
+              return callback(operation.mainError());
+            }
+            const lock2 = locks[file2] = {
+              lockfilePath: getLockFile(file2, options),
+              mtime,
+              mtimePrecision: mtimePrecision2,
+              options,
+              lastUpdate: Date.now()
+            };
+            updateLock(file2, options);
+            callback(null, (releasedCallback) => {
+              if (lock2.released) {
+                return releasedCallback && releasedCallback(Object.assign(new Error("Lock is already released"), { code: "ERELEASED" }));
+              }
+              unlock(file2, { ...options, realpath: false }, releasedCallback);
+            });
+          });
+        });
+      });
+    }
+    function unlock(file, options, callback) {
+      options = {
+        fs,
+        realpath: true,
+        ...options
+      };
+      resolveCanonicalPath(file, options, (err, file2) => {
+        if (err) {
+          return callback(err);
+        }
+        const lock2 = locks[file2];
+        if (!lock2) {
+          return callback(Object.assign(new Error("Lock is not acquired/owned by you"), { code: "ENOTACQUIRED" }));
+        }
+        lock2.updateTimeout && clearTimeout(lock2.updateTimeout);
+        lock2.released = true;
+        delete locks[file2];
+        removeLock(file2, options, callback);
+      });
+    }
+    function check(file, options, callback) {
+      options = {
+        stale: 1e4,
+        realpath: true,
+        fs,
+        ...options
+      };
+      options.stale = Math.max(options.stale || 0, 2e3);
+      resolveCanonicalPath(file, options, (err, file2) => {
+        if (err) {
+          return callback(err);
+        }
+        options.fs.stat(getLockFile(file2, options), (err2, stat) => {
+          if (err2) {
+            return err2.code === "ENOENT" ? callback(null, false) : callback(err2);
+          }
+          return callback(null, !isLockStale(stat, options));
+        });
+      });
+    }
+    function getLocks() {
+      return locks;
+    }
+    onExit2(() => {
+      for (const file in locks) {
+        const options = locks[file].options;
+        try {
+          options.fs.rmdirSync(getLockFile(file, options));
+        } catch (e) {
+        }
+      }
+    });
+    module.exports.lock = lock;
+    module.exports.unlock = unlock;
+    module.exports.check = check;
+    module.exports.getLocks = getLocks;
+  }
+});
+
+// node_modules/proper-lockfile/lib/adapter.js
+var require_adapter = __commonJS({
+  "node_modules/proper-lockfile/lib/adapter.js"(exports, module) {
+    "use strict";
+    var fs = require_graceful_fs();
+    function createSyncFs(fs2) {
+      const methods = ["mkdir", "realpath", "stat", "rmdir", "utimes"];
+      const newFs = { ...fs2 };
+      methods.forEach((method) => {
+        newFs[method] = (...args) => {
+          const callback = args.pop();
+          let ret;
+          try {
+            ret = fs2[`${method}Sync`](...args);
+          } catch (err) {
+            return callback(err);
+          }
+          callback(null, ret);
+        };
+      });
+      return newFs;
+    }
+    function toPromise(method) {
+      return (...args) => new Promise((resolve3, reject) => {
+        args.push((err, result) => {
+          if (err) {
+            reject(err);
+          } else {
+            resolve3(result);
+          }
+        });
+        method(...args);
+      });
+    }
+    function toSync(method) {
+      return (...args) => {
+        let err;
+        let result;
+        args.push((_err, _result) => {
+          err = _err;
+          result = _result;
+        });
+        method(...args);
+        if (err) {
+          throw err;
+        }
+        return result;
+      };
+    }
+    function toSyncOptions(options) {
+      options = { ...options };
+      options.fs = createSyncFs(options.fs || fs);
+      if (typeof options.retries === "number" && options.retries > 0 || options.retries && typeof options.retries.retries === "number" && options.retries.retries > 0) {
+        throw Object.assign(new Error("Cannot use retries with the sync api"), { code: "ESYNC" });
+      }
+      return options;
+    }
+    module.exports = {
+      toPromise,
+      toSync,
+      toSyncOptions
+    };
+  }
+});
+
+// node_modules/proper-lockfile/index.js
+var require_proper_lockfile = __commonJS({
+  "node_modules/proper-lockfile/index.js"(exports, module) {
+    "use strict";
+    var lockfile2 = require_lockfile();
+    var { toPromise, toSync, toSyncOptions } = require_adapter();
+    async function lock(file, options) {
+      const release2 = await toPromise(lockfile2.lock)(file, options);
+      return toPromise(release2);
+    }
+    function lockSync(file, options) {
+      const release2 = toSync(lockfile2.lock)(file, toSyncOptions(options));
+      return toSync(release2);
+    }
+    function unlock(file, options) {
+      return toPromise(lockfile2.unlock)(file, options);
+    }
+    function unlockSync(file, options) {
+      return toSync(lockfile2.unlock)(file, toSyncOptions(options));
+    }
+    function check(file, options) {
+      return toPromise(lockfile2.check)(file, options);
+    }
+    function checkSync(file, options) {
+      return toSync(lockfile2.check)(file, toSyncOptions(options));
+    }
+    module.exports = lock;
+    module.exports.lock = lock;
+    module.exports.unlock = unlock;
+    module.exports.lockSync = lockSync;
+    module.exports.unlockSync = unlockSync;
+    module.exports.check = check;
+    module.exports.checkSync = checkSync;
+  }
+});
+
 // node_modules/isexe/windows.js
 var require_windows = __commonJS({
   "node_modules/isexe/windows.js"(exports, module) {
@@ -514,7 +2091,7 @@ var require_cross_spawn = __commonJS({
     var cp = __require("child_process");
     var parse = require_parse();
     var enoent = require_enoent();
-    function spawn2(command, args, options) {
+    function spawn3(command, args, options) {
       const parsed = parse(command, args, options);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
@@ -526,8 +2103,8 @@ var require_cross_spawn = __commonJS({
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
     }
-    module.exports = spawn2;
-    module.exports.spawn = spawn2;
+    module.exports = spawn3;
+    module.exports.spawn = spawn3;
     module.exports.sync = spawnSync3;
     module.exports._parse = parse;
     module.exports._enoent = enoent;
@@ -7866,19 +9443,20 @@ var require_dist = __commonJS({
 
 // src/cli/main.ts
 import { existsSync as existsSync4, mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname4, isAbsolute as isAbsolute2, join as join9, resolve as resolve2 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join10, resolve as resolve2 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/engine/calibration.ts
-import { createHash as createHash3 } from "node:crypto";
-import { existsSync as existsSync3, mkdirSync as mkdirSync3, readFileSync as readFileSync5, renameSync, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname3, join as join4 } from "node:path";
-
-// src/engine/repo/build.ts
 import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync2, mkdirSync as mkdirSync2, readFileSync as readFileSync4, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync2, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join as join2 } from "node:path";
+
+// src/engine/repo/cache.ts
+var import_proper_lockfile = __toESM(require_proper_lockfile(), 1);
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { homedir } from "node:os";
-import { join as join3 } from "node:path";
+import { join } from "node:path";
 
 // src/engine/host/env.ts
 var DENY = [
@@ -7906,15 +9484,1686 @@ function scrubEnv(source, allow, set = {}) {
     const v = source[name];
     if (v !== void 0 && !isDenied(name)) env[name] = v;
   }
+  if (source.RUNNER_TRACKING_ID) env.RUNNER_TRACKING_ID = source.RUNNER_TRACKING_ID;
   return { ...env, ...set };
 }
 var BUILD_ENV_ALLOW = ["CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "CPPFLAGS", "MAKEFLAGS"];
 
-// src/engine/repo/git.ts
-import { createHash } from "node:crypto";
-import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, readFileSync as readFileSync3, rmSync, cpSync, mkdtempSync } from "node:fs";
+// src/engine/repo/cache.ts
+var MARKER = ".perfgate-built";
+var KEEP_BUILDS = 30;
+var IN_USE_SECONDS = 3600;
+var STALE_LOCK_MS = 3e4;
+function cacheRoot(env = process.env) {
+  if (env.PERFGATE_CACHE_DIR) return env.PERFGATE_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "perfgate");
+}
+function buildKey(treeId, config, compiler, env = process.env) {
+  const inherited = Object.fromEntries(BUILD_ENV_ALLOW.map((n2) => [n2, env[n2] ?? null]));
+  const settings = JSON.stringify({
+    command: config.build.command,
+    output: config.build.output,
+    set: config.env.set,
+    inherited,
+    compiler: compiler ?? null
+  });
+  return createHash("sha256").update(treeId).update("\0").update(settings).digest("hex").slice(0, 24);
+}
+function isBuilt(dir) {
+  return existsSync(join(dir, MARKER));
+}
+function touch(dir) {
+  const now = /* @__PURE__ */ new Date();
+  try {
+    utimesSync(join(dir, MARKER), now, now);
+  } catch {
+  }
+}
+async function withBuildLock(dir, waitSeconds, fn) {
+  const release2 = await import_proper_lockfile.default.lock(dir, {
+    lockfilePath: `${dir}.lock`,
+    realpath: false,
+    stale: STALE_LOCK_MS,
+    retries: { retries: Math.ceil(waitSeconds * 2), factor: 1, minTimeout: 500, maxTimeout: 500 },
+    onCompromised: () => {
+    }
+  });
+  try {
+    return await fn();
+  } finally {
+    await release2().catch(() => {
+    });
+  }
+}
+function sizeOf(path6) {
+  const st = statSync(path6, { throwIfNoEntry: false });
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path6).reduce((sum2, e) => sum2 + sizeOf(join(path6, e)), 0);
+}
+function listBuilds(root = cacheRoot()) {
+  const out = [];
+  for (const untrusted of [false, true]) {
+    const builds = join(root, ...untrusted ? ["untrusted"] : [], "builds");
+    if (!existsSync(builds)) continue;
+    for (const key of readdirSync(builds)) {
+      if (key.endsWith(".lock")) continue;
+      const dir = join(builds, key);
+      const marker = statSync(join(dir, MARKER), { throwIfNoEntry: false });
+      out.push({
+        key,
+        dir,
+        ageSeconds: marker ? (Date.now() - marker.mtimeMs) / 1e3 : void 0,
+        bytes: sizeOf(dir),
+        untrusted
+      });
+    }
+  }
+  return out.sort((a2, b) => (a2.ageSeconds ?? Infinity) - (b.ageSeconds ?? Infinity));
+}
+async function pruneBuilds(root = cacheRoot(), keep = KEEP_BUILDS, all = false) {
+  const removed = [];
+  for (const untrusted of [false, true]) {
+    const builds = listBuilds(root).filter((b) => b.untrusted === untrusted);
+    for (const b of builds.slice(all ? 0 : keep)) {
+      if (!all && b.ageSeconds !== void 0 && b.ageSeconds < IN_USE_SECONDS) continue;
+      if (await import_proper_lockfile.default.check(b.dir, { lockfilePath: `${b.dir}.lock`, realpath: false, stale: STALE_LOCK_MS })) continue;
+      rmSync(b.dir, { recursive: true, force: true });
+      rmSync(join(root, ...untrusted ? ["untrusted"] : [], "logs", `${b.key}.log`), { force: true });
+      removed.push(b);
+    }
+  }
+  return removed;
+}
+
+// src/engine/calibration.ts
+var CALIBRATION_SCHEMA = "perfgate/calibration@2";
+function defaultCalibrationFile(config) {
+  return config.calibrationFile ?? join2(cacheRoot(), "perfgate-calibration.json");
+}
+function benchmarkDefinition(spec, config) {
+  const def = {
+    argv: spec.argv,
+    preload: spec.preload,
+    pin: spec.pin,
+    metrics: [spec.metric, ...spec.extraMetrics],
+    build: config.build,
+    env: config.env.set,
+    pinCpu: config.runs.pinCpu
+  };
+  return createHash2("sha256").update(JSON.stringify(def)).digest("hex").slice(0, 16);
+}
+function loadCalibration(file) {
+  if (!existsSync2(file)) return {};
+  try {
+    const c3 = JSON.parse(readFileSync(file, "utf8"));
+    if (c3.schema === CALIBRATION_SCHEMA) return { calibration: c3 };
+    return { ignored: `${file} has schema ${JSON.stringify(c3.schema)}, not ${CALIBRATION_SCHEMA}: run perfgate calibrate again` };
+  } catch (e) {
+    return { ignored: `${file} is not readable JSON (${e.message})` };
+  }
+}
+function calibrationEntry(cal, spec, config) {
+  const b = cal.benchmarks[spec.name];
+  return b && b.definition === benchmarkDefinition(spec, config) ? b : void 0;
+}
+function saveCalibration(file, cal) {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(cal, null, 2)}
+`);
+  renameSync(tmp, file);
+}
+function calibrationAgeDays(cal, now = Date.now()) {
+  return (now - Date.parse(cal.createdAt)) / 864e5;
+}
+
+// node_modules/simple-statistics/dist/simple-statistics.mjs
+function sum(x) {
+  if (x.length === 0) {
+    return 0;
+  }
+  var sum2 = x[0];
+  var correction = 0;
+  var transition;
+  if (typeof sum2 !== "number") {
+    return Number.NaN;
+  }
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (typeof x[i2] !== "number") {
+      return Number.NaN;
+    }
+    transition = sum2 + x[i2];
+    if (Math.abs(sum2) >= Math.abs(x[i2])) {
+      correction += sum2 - transition + x[i2];
+    } else {
+      correction += x[i2] - transition + sum2;
+    }
+    sum2 = transition;
+  }
+  return sum2 + correction;
+}
+function mean(x) {
+  if (x.length === 0) {
+    throw new Error("mean requires at least one data point");
+  }
+  return sum(x) / x.length;
+}
+function sumNthPowerDeviations(x, n2) {
+  var meanValue = mean(x);
+  var sum2 = 0;
+  var tempValue;
+  var i2;
+  if (n2 === 2) {
+    for (i2 = 0; i2 < x.length; i2++) {
+      tempValue = x[i2] - meanValue;
+      sum2 += tempValue * tempValue;
+    }
+  } else {
+    for (i2 = 0; i2 < x.length; i2++) {
+      sum2 += Math.pow(x[i2] - meanValue, n2);
+    }
+  }
+  return sum2;
+}
+function sampleVariance(x) {
+  if (x.length < 2) {
+    throw new Error("sampleVariance requires at least two data points");
+  }
+  var sumSquaredDeviationsValue = sumNthPowerDeviations(x, 2);
+  var besselsCorrection = x.length - 1;
+  return sumSquaredDeviationsValue / besselsCorrection;
+}
+function sampleStandardDeviation(x) {
+  var sampleVarianceX = sampleVariance(x);
+  return Math.sqrt(sampleVarianceX);
+}
+function max(x) {
+  if (x.length === 0) {
+    throw new Error("max requires at least one data point");
+  }
+  var value = x[0];
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (x[i2] > value) {
+      value = x[i2];
+    }
+  }
+  return value;
+}
+function min(x) {
+  if (x.length === 0) {
+    throw new Error("min requires at least one data point");
+  }
+  var value = x[0];
+  for (var i2 = 1; i2 < x.length; i2++) {
+    if (x[i2] < value) {
+      value = x[i2];
+    }
+  }
+  return value;
+}
+function quantileSorted(x, p) {
+  var idx = (x.length - 1) * p;
+  if (x.length === 0) {
+    throw new Error("quantile requires at least one data point.");
+  } else if (p < 0 || p > 1) {
+    throw new Error("quantiles must be between 0 and 1");
+  } else if (p === 1) {
+    return x[x.length - 1];
+  } else if (p === 0) {
+    return x[0];
+  } else if (idx % 1 !== 0) {
+    var lower = Math.floor(idx);
+    var upper = Math.ceil(idx);
+    var fraction = idx - lower;
+    return x[lower] + fraction * (x[upper] - x[lower]);
+  } else {
+    return x[idx];
+  }
+}
+function quickselect(arr, k, left, right) {
+  left = left || 0;
+  right = right || arr.length - 1;
+  while (right > left) {
+    if (right - left > 600) {
+      var n2 = right - left + 1;
+      var m = k - left + 1;
+      var z2 = Math.log(n2);
+      var s = 0.5 * Math.exp(2 * z2 / 3);
+      var sd = 0.5 * Math.sqrt(z2 * s * (n2 - s) / n2);
+      if (m - n2 / 2 < 0) {
+        sd *= -1;
+      }
+      var newLeft = Math.max(left, Math.floor(k - m * s / n2 + sd));
+      var newRight = Math.min(
+        right,
+        Math.floor(k + (n2 - m) * s / n2 + sd)
+      );
+      quickselect(arr, k, newLeft, newRight);
+    }
+    var t = arr[k];
+    var i2 = left;
+    var j = right;
+    swap(arr, left, k);
+    if (arr[right] > t) {
+      swap(arr, left, right);
+    }
+    while (i2 < j) {
+      swap(arr, i2, j);
+      i2++;
+      j--;
+      while (arr[i2] < t) {
+        i2++;
+      }
+      while (arr[j] > t) {
+        j--;
+      }
+    }
+    if (arr[left] === t) {
+      swap(arr, left, j);
+    } else {
+      j++;
+      swap(arr, j, right);
+    }
+    if (j <= k) {
+      left = j + 1;
+    }
+    if (k <= j) {
+      right = j - 1;
+    }
+  }
+}
+function swap(arr, i2, j) {
+  var tmp = arr[i2];
+  arr[i2] = arr[j];
+  arr[j] = tmp;
+}
+function quantile(x, p) {
+  var copy = x.slice();
+  if (Array.isArray(p)) {
+    multiQuantileSelect(copy, p);
+    var results = [];
+    for (var i2 = 0; i2 < p.length; i2++) {
+      results[i2] = quantileSorted(copy, p[i2]);
+    }
+    return results;
+  } else {
+    var idx = quantileIndex(copy.length, p);
+    quantileSelect(copy, idx, 0, copy.length - 1);
+    return quantileSorted(copy, p);
+  }
+}
+function quantileSelect(arr, k, left, right) {
+  if (k % 1 === 0) {
+    quickselect(arr, k, left, right);
+  } else {
+    k = Math.floor(k);
+    quickselect(arr, k, left, right);
+    quickselect(arr, k + 1, k + 1, right);
+  }
+}
+function multiQuantileSelect(arr, p) {
+  var positions = /* @__PURE__ */ new Set();
+  for (var i2 = 0; i2 < p.length; i2++) {
+    var idx = quantileIndex(arr.length, p[i2]);
+    positions.add(Math.floor(idx));
+    positions.add(Math.ceil(idx));
+  }
+  var indices = Array.from(positions).sort(compare);
+  multiselect(arr, indices, 0, indices.length - 1, 0, arr.length - 1);
+}
+function multiselect(arr, indices, lo, hi, left, right) {
+  if (lo > hi) {
+    return;
+  }
+  var mid = lo + hi >> 1;
+  quickselect(arr, indices[mid], left, right);
+  multiselect(arr, indices, lo, mid - 1, left, indices[mid] - 1);
+  multiselect(arr, indices, mid + 1, hi, indices[mid] + 1, right);
+}
+function compare(a2, b) {
+  return a2 - b;
+}
+function quantileIndex(len, p) {
+  var idx = (len - 1) * p;
+  if (p === 1) {
+    return len - 1;
+  } else if (p === 0) {
+    return 0;
+  } else if (idx % 1 !== 0) {
+    return idx;
+  } else {
+    return idx;
+  }
+}
+function median(x) {
+  return +quantile(x, 0.5);
+}
+var BayesianClassifier = function BayesianClassifier2() {
+  this.totalCount = 0;
+  this.data = {};
+};
+BayesianClassifier.prototype.train = function train(item, category) {
+  if (!this.data[category]) {
+    this.data[category] = {};
+  }
+  for (var k in item) {
+    var v = item[k];
+    if (this.data[category][k] === void 0) {
+      this.data[category][k] = {};
+    }
+    if (this.data[category][k][v] === void 0) {
+      this.data[category][k][v] = 0;
+    }
+    this.data[category][k][v]++;
+  }
+  this.totalCount++;
+};
+BayesianClassifier.prototype.score = function score(item) {
+  var odds = {};
+  var category;
+  for (var k in item) {
+    var v = item[k];
+    for (category in this.data) {
+      if (odds[category] === void 0) {
+        odds[category] = {};
+      }
+      if (this.data[category][k]) {
+        odds[category][k + "_" + v] = (this.data[category][k][v] || 0) / this.totalCount;
+      } else {
+        odds[category][k + "_" + v] = 0;
+      }
+    }
+  }
+  var oddsSums = {};
+  for (category in odds) {
+    oddsSums[category] = 0;
+    for (var combination in odds[category]) {
+      oddsSums[category] += odds[category][combination];
+    }
+  }
+  return oddsSums;
+};
+var g = 607 / 128;
+var LOGSQRT2PI = Math.log(Math.sqrt(2 * Math.PI));
+var SQRT_2PI$1 = Math.sqrt(2 * Math.PI);
+function cumulativeDistribution(z2) {
+  var sum2 = z2;
+  var tmp = z2;
+  for (var i2 = 1; i2 < 30; i2++) {
+    tmp *= z2 * z2 / (2 * i2 + 1);
+    sum2 += tmp;
+  }
+  return Math.round((0.5 + sum2 / SQRT_2PI$1 * Math.exp(-z2 * z2 / 2)) * 1e4) / 1e4;
+}
+var standardNormalTable = [];
+for (z = 0; z <= 3.09; z += 0.01) {
+  standardNormalTable.push(cumulativeDistribution(z));
+}
+var z;
+var SQRT_2PI = Math.sqrt(2 * Math.PI);
+var PerceptronModel = function PerceptronModel2() {
+  this.weights = [];
+  this.bias = 0;
+};
+PerceptronModel.prototype.predict = function predict(features) {
+  if (features.length !== this.weights.length) {
+    return null;
+  }
+  var score2 = 0;
+  for (var i2 = 0; i2 < this.weights.length; i2++) {
+    score2 += this.weights[i2] * features[i2];
+  }
+  score2 += this.bias;
+  if (score2 > 0) {
+    return 1;
+  } else {
+    return 0;
+  }
+};
+PerceptronModel.prototype.train = function train2(features, label) {
+  if (label !== 0 && label !== 1) {
+    return null;
+  }
+  if (features.length !== this.weights.length) {
+    this.weights = features.slice();
+    this.bias = 1;
+  }
+  var prediction = this.predict(features);
+  if (typeof prediction === "number" && prediction !== label) {
+    var gradient = label - prediction;
+    for (var i2 = 0; i2 < this.weights.length; i2++) {
+      this.weights[i2] += gradient * features[i2];
+    }
+    this.bias += gradient;
+  }
+  return this;
+};
+
+// src/engine/summary.ts
+function summarize(samples2) {
+  const n2 = samples2.length;
+  if (n2 === 0) throw new Error("summarize: no samples");
+  const m = mean(samples2);
+  const sd = n2 > 1 ? sampleStandardDeviation(samples2) : 0;
+  return {
+    n: n2,
+    mean: m,
+    median: median(samples2),
+    stdev: sd,
+    cvPct: m !== 0 ? 100 * sd / Math.abs(m) : 0,
+    min: min(samples2),
+    max: max(samples2)
+  };
+}
+
+// src/engine/decision/stats.ts
+function logToPct(x) {
+  return (Math.exp(x) - 1) * 100;
+}
+function erfc(x) {
+  const z2 = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z2);
+  const r = t * Math.exp(
+    -z2 * z2 - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+  );
+  return x >= 0 ? r : 2 - r;
+}
+function normalCdf(z2) {
+  return 0.5 * erfc(-z2 / Math.SQRT2);
+}
+function normalQuantile(p) {
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  let lo = -40;
+  let hi = 40;
+  for (let i2 = 0; i2 < 100; i2++) {
+    const mid = (lo + hi) / 2;
+    if (normalCdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+// src/engine/decision/ranks.ts
+var EXACT_MAX = 100;
+var exactCache = /* @__PURE__ */ new Map();
+function exactCdf(n2) {
+  let cdf = exactCache.get(n2);
+  if (cdf) return cdf;
+  const m = n2 * (n2 + 1) / 2;
+  let p = new Float64Array(m + 1);
+  p[0] = 1;
+  let top = 0;
+  for (let r = 1; r <= n2; r++) {
+    const next = new Float64Array(m + 1);
+    for (let s = 0; s <= top; s++) {
+      const v = p[s] / 2;
+      next[s] += v;
+      next[s + r] += v;
+    }
+    top += r;
+    p = next;
+  }
+  cdf = new Float64Array(m + 1);
+  let acc = 0;
+  for (let s = 0; s <= m; s++) cdf[s] = acc += p[s];
+  exactCache.set(n2, cdf);
+  return cdf;
+}
+function signedRankCdf(t, n2) {
+  if (t < 0) return 0;
+  const m = n2 * (n2 + 1) / 2;
+  if (t >= m) return 1;
+  if (n2 <= EXACT_MAX) return exactCdf(n2)[Math.floor(t)];
+  const mean2 = m / 2;
+  const sd = Math.sqrt(n2 * (n2 + 1) * (2 * n2 + 1) / 24);
+  return normalCdf((Math.floor(t) + 0.5 - mean2) / sd);
+}
+function signedRankK(n2, alpha) {
+  const m = n2 * (n2 + 1) / 2;
+  if (n2 > EXACT_MAX) {
+    const mean2 = m / 2;
+    const sd = Math.sqrt(n2 * (n2 + 1) * (2 * n2 + 1) / 24);
+    let k2 = Math.max(0, Math.floor(mean2 - normalQuantile(1 - alpha / 2) * sd));
+    while (k2 > 0 && signedRankCdf(k2 - 1, n2) > alpha / 2) k2--;
+    while (signedRankCdf(k2, n2) <= alpha / 2) k2++;
+    return k2;
+  }
+  const cdf = exactCdf(n2);
+  let k = 0;
+  while (k <= m && cdf[k] <= alpha / 2) k++;
+  return k;
+}
+function walshAverages(d) {
+  const n2 = d.length;
+  const w = new Float64Array(n2 * (n2 + 1) / 2);
+  let k = 0;
+  for (let i2 = 0; i2 < n2; i2++) for (let j = i2; j < n2; j++) w[k++] = (d[i2] + d[j]) / 2;
+  return w.sort();
+}
+function medianOf(sorted) {
+  const m = sorted.length;
+  return m % 2 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
+}
+function signedRankP(d) {
+  const nz = d.filter((x) => x !== 0);
+  const n2 = nz.length;
+  if (n2 === 0) return 1;
+  const order = nz.map((x, i2) => [Math.abs(x), i2]).sort((a2, b) => a2[0] - b[0]);
+  const ranks = new Array(n2);
+  for (let i2 = 0; i2 < n2; ) {
+    let j = i2;
+    while (j + 1 < n2 && order[j + 1][0] === order[i2][0]) j++;
+    for (let k = i2; k <= j; k++) ranks[order[k][1]] = (i2 + j) / 2 + 1;
+    i2 = j + 1;
+  }
+  let tPlus = 0;
+  nz.forEach((x, i2) => {
+    if (x > 0) tPlus += ranks[i2];
+  });
+  const m = n2 * (n2 + 1) / 2;
+  const tail2 = Math.min(signedRankCdf(Math.floor(tPlus), n2), signedRankCdf(Math.floor(m - tPlus), n2));
+  return Math.min(1, 2 * tail2);
+}
+function shiftInterval(d, alpha) {
+  const n2 = d.length;
+  if (n2 === 0) return { estimate: NaN, low: -Infinity, high: Infinity, p: 1 };
+  const w = walshAverages(d);
+  const k = signedRankK(n2, alpha);
+  const m = w.length;
+  return {
+    estimate: medianOf(w),
+    low: k >= 1 ? w[k - 1] : -Infinity,
+    high: k >= 1 ? w[m - k] : Infinity,
+    p: signedRankP(d)
+  };
+}
+function robustSd(xs) {
+  if (xs.length < 2) return 0;
+  const s = [...xs].sort((a2, b) => a2 - b);
+  const med = medianOf(Float64Array.from(s));
+  return 1.4826 * medianOf(Float64Array.from(s.map((x) => Math.abs(x - med)).sort((a2, b) => a2 - b)));
+}
+
+// src/engine/decision/evidence.ts
+function samples(runs, side, metric) {
+  return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
+}
+function logRatios(base, head, higherIsBetter) {
+  const n2 = Math.min(base.length, head.length);
+  const positive = (xs) => xs.slice(0, n2).every((x) => Number.isFinite(x) && x > 0);
+  if (n2 === 0 || !positive(base) || !positive(head)) return void 0;
+  const s = higherIsBetter ? 1 : -1;
+  return Array.from({ length: n2 }, (_, i2) => s * Math.log(head[i2] / base[i2]));
+}
+function evidenceOf(d, level) {
+  const est = shiftInterval(d, level);
+  return {
+    pairs: d.length,
+    shift: est.estimate,
+    low: est.low,
+    high: est.high,
+    level,
+    p: est.p,
+    sd: d.length > 1 ? sampleStandardDeviation([...d]) : 0,
+    robustSd: robustSd(d)
+  };
+}
+function intervalSd(ev) {
+  const half = (ev.high - ev.low) / 2;
+  return Number.isFinite(half) ? half * Math.sqrt(ev.pairs) / normalQuantile(1 - ev.level / 2) : void 0;
+}
+function metricRatios(runs, metric) {
+  return logRatios(samples(runs, "base", metric.name), samples(runs, "head", metric.name), metric.higherIsBetter);
+}
+
+// src/engine/format.ts
+function fmtNum(x) {
+  if (x === 0) return "0";
+  const a2 = Math.abs(x);
+  if (a2 >= 1e6 || a2 < 0.01) return x.toExponential(2);
+  return a2 >= 100 ? x.toFixed(0) : x.toPrecision(3);
+}
+
+// src/engine/decision/rule.ts
+function fmt(x, digits = 2) {
+  return x.toFixed(digits);
+}
+function signed(x) {
+  return `${x >= 0 ? "+" : ""}${fmt(x)}`;
+}
+function comparisonOf(ev, band, alpha, mdePct) {
+  return {
+    pairs: ev.pairs,
+    medianRatio: Math.exp(ev.shift),
+    changePct: logToPct(ev.shift),
+    ciLowPct: logToPct(ev.low),
+    ciHighPct: logToPct(ev.high),
+    pValue: ev.p,
+    pAdjusted: Math.min(1, ev.p * alpha / ev.level),
+    level: ev.level,
+    pairSdPct: 100 * ev.sd,
+    robustSdPct: 100 * ev.robustSd,
+    noiseBandPct: band.pct,
+    bandSource: band.source,
+    mdePct
+  };
+}
+function pairsFor(ev, halfPct) {
+  const now = 100 * (ev.high - ev.low) / 2;
+  if (!(halfPct > 0) || !Number.isFinite(now)) return Infinity;
+  return Math.ceil(ev.pairs * (now / halfPct) ** 2);
+}
+function judge(ev, band, alpha, mdePct, final) {
+  const comparison = comparisonOf(ev, band, alpha, mdePct);
+  const { changePct: change, ciLowPct: lo, ciHighPct: hi } = comparison;
+  const b = band.pct;
+  const interval = `interval ${signed(lo)} \u2026 ${signed(hi)} %`;
+  const bandText = `\xB1${fmt(b)} %${band.source === "calibration" ? " (floored by the calibration)" : ""}`;
+  if ((lo > 0 || hi < 0) && Math.abs(change) > b) {
+    const better = change > 0;
+    return {
+      comparison,
+      verdict: better ? "IMPROVED" : "REGRESSED",
+      reason: `${signed(change)} % (${better ? "better" : "worse"}), beyond the ${bandText} band; ${interval}, p = ${ev.p.toExponential(1)}`
+    };
+  }
+  if (lo > -b && hi < b) {
+    return { comparison, verdict: "UNCHANGED", reason: `unchanged within ${bandText}: ${interval} (${signed(change)} %)` };
+  }
+  if (!final) return void 0;
+  const half = Math.abs(change) < b ? b - Math.abs(change) : Math.abs(change);
+  const need = pairsFor(ev, half);
+  return {
+    comparison,
+    verdict: "UNSTABLE",
+    reason: `not decided after ${ev.pairs} pairs: ${interval} ${Math.abs(change) < b ? `reaches beyond the ${bandText} band` : "includes 0"}; about ${Number.isFinite(need) ? need : "many more"} pairs would decide it`
+  };
+}
+function decideCounter(base, head, thresholdPct) {
+  const changePct = (base / head - 1) * 100;
+  const comparison = {
+    pairs: 1,
+    medianRatio: head / base,
+    changePct,
+    ciLowPct: changePct,
+    ciHighPct: changePct,
+    pValue: NaN,
+    pAdjusted: NaN,
+    pairSdPct: 0,
+    noiseBandPct: thresholdPct,
+    mdePct: thresholdPct
+  };
+  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${signed(changePct)} %)`;
+  if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: "UNCHANGED", reason: `${what}, within \xB1${thresholdPct} %` };
+  return { comparison, verdict: changePct > 0 ? "IMPROVED" : "REGRESSED", reason: `${what}, beyond the \xB1${thresholdPct} % threshold` };
+}
+var FAILED_RUN_VERDICT = {
+  crash: "CRASH",
+  timeout: "TIMEOUT",
+  bad_output: "BAD_OUTPUT"
+};
+function failedRunVerdict(runs) {
+  const failed = runs.find((r) => r.side === "head" && r.status !== "ok");
+  return failed && failed.status !== "ok" ? { verdict: FAILED_RUN_VERDICT[failed.status], run: failed } : void 0;
+}
+
+// src/engine/decision/sequential.ts
+var LOOK_GROWTH = 1.5;
+var SPENDING_GAMMA = -4;
+function planLooks(first, max2) {
+  const looks = [Math.min(first, max2)];
+  while (looks.at(-1) < max2) looks.push(Math.min(max2, Math.ceil(looks.at(-1) * LOOK_GROWTH)));
+  return looks;
+}
+function spent(t) {
+  if (t >= 1) return 1;
+  return (1 - Math.exp(-SPENDING_GAMMA * t)) / (1 - Math.exp(-SPENDING_GAMMA));
+}
+function lookLevel(plan, k) {
+  const n2 = plan.looks[k];
+  const prev = k > 0 ? plan.looks[k - 1] : 0;
+  return plan.alpha / plan.decisions * (spent(n2 / plan.maxPairs) - spent(prev / plan.maxPairs));
+}
+function samplingPlan(config, overrides = {}) {
+  const first = overrides.pairs ?? config.runs.pairs;
+  const maxPairs = Math.max(first, overrides.maxPairs ?? config.runs.maxPairs);
+  const statistical = config.benchmarks.reduce((n2, b) => n2 + 1 + b.extraMetrics.length, 0);
+  return {
+    looks: planLooks(first, maxPairs),
+    maxPairs,
+    budgetSeconds: overrides.budgetSeconds ?? config.runs.budgetSeconds,
+    alpha: config.decision.alpha,
+    decisions: config.decision.correction === "bonferroni" ? statistical : 1
+  };
+}
+function atCeilingPct(plan, sigma, q) {
+  const z2 = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2) + normalQuantile(q);
+  return logToPct(z2 * sigma / Math.sqrt(plan.maxPairs));
+}
+function mdeAtCeiling(plan, ev) {
+  return atCeilingPct(plan, intervalSd(ev) ?? ev.robustSd * Math.sqrt(Math.PI / 3), 0.8);
+}
+var SequentialDecider = class {
+  constructor(spec, plan, bandOf) {
+    this.spec = spec;
+    this.plan = plan;
+    this.bandOf = bandOf;
+  }
+  spec;
+  plan;
+  bandOf;
+  outcomes = /* @__PURE__ */ new Map();
+  /** After look `k` over `runs`: true to stop. `final`: no further look will come. */
+  assess(runs, k, final) {
+    const level = lookLevel(this.plan, k);
+    for (const metric of [this.spec.metric, ...this.spec.extraMetrics]) {
+      if (this.outcomes.has(metric.name)) continue;
+      const d = metricRatios(runs, metric);
+      if (!d) {
+        this.outcomes.set(metric.name, {
+          fixed: { verdict: "NOT_MEASURED", reason: "the metric has zero or negative values, so ratios are undefined" }
+        });
+        continue;
+      }
+      const ev = evidenceOf(d, level);
+      const decision = judge(ev, this.bandOf(this.spec, metric.name), this.plan.alpha, mdeAtCeiling(this.plan, ev), final);
+      if (decision) this.outcomes.set(metric.name, { decision });
+    }
+    return this.outcomes.size === 1 + this.spec.extraMetrics.length;
+  }
+  outcome(metric) {
+    return this.outcomes.get(metric);
+  }
+};
+
+// src/engine/decision/floor.ts
+var MIN_COMPARISONS = 3;
+function floorPct(plan, sigma) {
+  return atCeilingPct(plan, sigma, 0.98);
+}
+function bandFloors(cal, config, plan, now = Date.now()) {
+  const floored = /* @__PURE__ */ new Set();
+  const minEffect = (spec) => spec.minEffectPct ?? config.decision.minEffectPct;
+  let ignored;
+  let usable = cal;
+  if (cal && calibrationAgeDays(cal, now) > config.calibrationMaxAgeDays) {
+    ignored = `the calibration is ${Math.round(calibrationAgeDays(cal, now))} days old (calibration_max_age_days: ${config.calibrationMaxAgeDays})`;
+    usable = void 0;
+  } else if (cal && cal.comparisons < MIN_COMPARISONS) {
+    ignored = `the calibration pools only ${cal.comparisons} A/A comparisons (at least ${MIN_COMPARISONS} needed)`;
+    usable = void 0;
+  }
+  const bandOf = (spec, metric) => {
+    const own = { pct: minEffect(spec), source: "min_effect" };
+    const sigma = usable ? calibrationEntry(usable, spec, config)?.metrics[metric]?.intervalSdPct : void 0;
+    if (sigma === void 0) return own;
+    const floor = floorPct(plan, sigma / 100);
+    if (floor <= own.pct) return own;
+    floored.add(spec.name);
+    return { pct: floor, source: "calibration" };
+  };
+  return { bandOf, floored, ignored };
+}
+
+// src/engine/decision/aa.ts
+function aaCalibration(spec, comparisons, config, plan) {
+  const alpha = config.decision.alpha;
+  const noFloor = bandFloors(void 0, config, plan);
+  const out = {};
+  for (const m of [spec.metric, ...spec.extraMetrics]) {
+    const cvs = [];
+    const vars = [];
+    const all = [];
+    const widths = [];
+    const changes = [];
+    let alarms = 0;
+    for (const runs of comparisons) {
+      const d = metricRatios(runs, m);
+      if (!d) continue;
+      const ev = evidenceOf(d, alpha);
+      cvs.push(summarize(samples(runs, "base", m.name)).cvPct, summarize(samples(runs, "head", m.name)).cvPct);
+      vars.push(ev.sd ** 2);
+      all.push(...d);
+      const w = intervalSd(ev);
+      if (w !== void 0) widths.push(w);
+      changes.push(100 * (Math.exp(ev.shift) - 1));
+      const v = judge(ev, noFloor.bandOf(spec, m.name), alpha, NaN, true)?.verdict;
+      if (v === "REGRESSED" || v === "IMPROVED") alarms++;
+    }
+    if (!changes.length) continue;
+    const sigma = widths.length ? median(widths) : robustSd(all) * Math.sqrt(Math.PI / 3);
+    out[m.name] = {
+      cvPct: median(cvs),
+      pairSdPct: 100 * Math.sqrt(vars.reduce((a2, v) => a2 + v, 0) / vars.length),
+      robustSdPct: 100 * robustSd(all),
+      intervalSdPct: 100 * sigma,
+      aaChangesPct: changes,
+      falseAlarms: alarms,
+      noiseBandPct: floorPct(plan, sigma),
+      mde80Pct: atCeilingPct(plan, sigma, 0.8),
+      mde95Pct: atCeilingPct(plan, sigma, 0.95)
+    };
+  }
+  return out;
+}
+
+// src/engine/verdicts.ts
+var VERDICTS = [
+  "BUILD_FAILED",
+  "CRASH",
+  "TIMEOUT",
+  "BAD_OUTPUT",
+  "BUDGET_EXCEEDED",
+  "REGRESSED",
+  "BASE_FAILED",
+  "UNSTABLE",
+  "NOT_MEASURED",
+  "IMPROVED",
+  "UNCHANGED"
+];
+var FAILING_VERDICTS = ["REGRESSED", "CRASH", "TIMEOUT", "BAD_OUTPUT", "BUDGET_EXCEEDED", "BUILD_FAILED"];
+var INCONCLUSIVE_VERDICTS = ["UNSTABLE", "BASE_FAILED", "NOT_MEASURED"];
+function worstVerdict(verdicts) {
+  let worst = "UNCHANGED";
+  for (const v of verdicts) if (VERDICTS.indexOf(v) < VERDICTS.indexOf(worst)) worst = v;
+  return worst;
+}
+
+// src/engine/decision/budgets.ts
+function medianOf2(runs, f) {
+  const xs = runs.map(f).filter((x) => x !== void 0 && Number.isFinite(x));
+  return xs.length ? median(xs) : void 0;
+}
+function maxOf(runs, f) {
+  const xs = runs.map(f).filter((x) => x !== void 0 && Number.isFinite(x));
+  return xs.length ? Math.max(...xs) : void 0;
+}
+function growthCheck(benchmark, budget, unit, base, head, pct, slack, what, baseMax = base) {
+  if (base === void 0 || head === void 0)
+    return { benchmark, budget, unit, base, head, status: "not_measured", reason: `${what} was not measured` };
+  const limit = Math.max(base * (1 + pct / 100), baseMax ?? base) + slack;
+  const exceeded = head > limit;
+  return {
+    benchmark,
+    budget,
+    unit,
+    base,
+    head,
+    limit,
+    status: exceeded ? "exceeded" : "ok",
+    reason: exceeded ? `${what} grew from ${fmtNum(base)} to ${fmtNum(head)} ${unit}, above the limit ${fmtNum(limit)} (+${pct} % + ${fmtNum(slack)})` : `${what} ${fmtNum(head)} ${unit} within limit ${fmtNum(limit)}`
+  };
+}
+function checkBudgets(benchmark, runs, syscalls, spec) {
+  const ok = (side) => runs.filter((r) => r.side === side && r.kind === "pair" && r.status === "ok");
+  const checks = [];
+  const perOp = (side) => {
+    const c3 = syscalls[side];
+    const ops = syscalls.base?.ops;
+    if (!syscalls.measured || !c3 || !ops) return void 0;
+    return spec.syscalls.reduce((sum2, s) => sum2 + (c3.calls[s] ?? 0), 0) / ops;
+  };
+  const names = spec.syscalls.join("+");
+  if (!syscalls.measured) {
+    checks.push({
+      benchmark,
+      budget: "syscalls/op",
+      unit: "calls/op",
+      status: "not_measured",
+      reason: syscalls.reason ?? "syscall pass did not run"
+    });
+  } else {
+    const b = perOp("base");
+    const h2 = perOp("head");
+    if (b === void 0 || h2 === void 0) {
+      checks.push({
+        benchmark,
+        budget: "syscalls/op",
+        unit: "calls/op",
+        status: "not_measured",
+        reason: "the benchmark does not report its number of operations (set ops_field or ops)"
+      });
+    } else {
+      checks.push(
+        growthCheck(benchmark, `${names} per op`, "calls/op", b, h2, spec.syscallsGrowthPct, spec.syscallsSlackPerOp, `${names} per op`)
+      );
+      if (spec.syscallsPerOpMax !== void 0) {
+        const exceeded = h2 > spec.syscallsPerOpMax;
+        checks.push({
+          benchmark,
+          budget: `${names} per op (absolute)`,
+          unit: "calls/op",
+          base: b,
+          head: h2,
+          limit: spec.syscallsPerOpMax,
+          status: exceeded ? "exceeded" : "ok",
+          reason: exceeded ? `${fmtNum(h2)} ${names} calls per op exceeds the absolute budget ${fmtNum(spec.syscallsPerOpMax)}` : `${fmtNum(h2)} calls per op within ${fmtNum(spec.syscallsPerOpMax)}`
+        });
+      }
+    }
+  }
+  const perRun = (budget, unit, of, pct, slack) => growthCheck(benchmark, budget, unit, medianOf2(ok("base"), of), medianOf2(ok("head"), of), pct, slack, budget, maxOf(ok("base"), of));
+  checks.push(perRun("peak RSS", "KiB", (r) => r.maxRssKb, spec.rssGrowthPct, spec.rssSlackKb));
+  const baseOps = medianOf2(ok("base"), (r) => r.ops);
+  checks.push(
+    perRun(
+      "page faults per op",
+      "faults/op",
+      (r) => r.minorFaults !== void 0 && baseOps ? (r.minorFaults + (r.majorFaults ?? 0)) / baseOps : void 0,
+      spec.faultsGrowthPct,
+      spec.faultsSlackPerOp
+    )
+  );
+  return checks;
+}
+
+// src/engine/decision/decide.ts
+function metricVerdicts(m) {
+  const { spec, runs, decider } = m;
+  const headFailure = failedRunVerdict(runs);
+  const baseFailure = runs.find((r) => r.side === "base" && r.status !== "ok");
+  return [spec.metric, ...spec.extraMetrics].map((metric) => {
+    const row = { benchmark: spec.name, metric: metric.name, unit: metric.unit, higherIsBetter: metric.higherIsBetter };
+    if (headFailure) {
+      const r = headFailure.run;
+      return { ...row, verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` };
+    }
+    if (baseFailure)
+      return {
+        ...row,
+        verdict: "BASE_FAILED",
+        reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`
+      };
+    const o2 = decider.outcome(metric.name);
+    if (!o2) return { ...row, verdict: "NOT_MEASURED", reason: "no look was taken" };
+    if ("fixed" in o2) return { ...row, ...o2.fixed };
+    const base = samples(runs, "base", metric.name);
+    const head = samples(runs, "head", metric.name);
+    return { ...row, base: summarize(base), head: summarize(head), ...o2.decision };
+  });
+}
+function decideBenchmark(m, config) {
+  const { spec, runs, syscalls, instructions } = m;
+  const results = metricVerdicts(m);
+  if (instructions && spec.instructions) {
+    const row = { benchmark: spec.name, metric: "instructions_per_op", unit: "instr/op", higherIsBetter: false };
+    if (instructions.base !== void 0 && instructions.head !== void 0) {
+      const d = decideCounter(instructions.base, instructions.head, spec.instructions.thresholdPct);
+      results.push({ ...row, ...d, reason: `${d.reason} (counted with ${instructions.tool})` });
+    } else {
+      results.push({ ...row, verdict: "NOT_MEASURED", reason: instructions.error ?? "not counted" });
+    }
+  }
+  const failed = runs.some((r) => r.status !== "ok");
+  const budgets = failed ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
+  const verdicts = results.map((x) => x.verdict);
+  if (budgets.some((b) => b.status === "exceeded")) verdicts.push("BUDGET_EXCEEDED");
+  return { name: spec.name, verdict: worstVerdict(verdicts), metrics: results, budgets, syscalls, runs };
+}
+
+// src/engine/decision/outcome.ts
+function overallOutcome(verdicts) {
+  if (verdicts.some((v) => FAILING_VERDICTS.includes(v))) return "fail";
+  if (verdicts.length === 0 || verdicts.some((v) => INCONCLUSIVE_VERDICTS.includes(v))) return "inconclusive";
+  return "pass";
+}
+function countVerdicts(verdicts) {
+  const counts = {};
+  for (const v of verdicts) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
+// src/engine/measure/pairs.ts
+import { realpathSync } from "node:fs";
+
+// src/engine/measure/bench-run.ts
+import { readFileSync as readFileSync3, rmSync as rmSync3 } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { join as join5 } from "node:path";
+
+// src/engine/measure/parse.ts
+var OutputError = class extends Error {
+};
+function findJson(stdout) {
+  const candidates = [stdout.trim(), stdout.trim().split("\n").pop() ?? ""];
+  for (const text of candidates) {
+    if (!text.startsWith("{")) continue;
+    try {
+      const v = JSON.parse(text);
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) return v;
+    } catch {
+    }
+  }
+  return void 0;
+}
+function jsonField(obj, path6) {
+  let cur = obj;
+  for (const part of path6.split(".")) {
+    if (cur === null || typeof cur !== "object") return void 0;
+    cur = cur[part];
+  }
+  return cur;
+}
+function numberOf(v) {
+  const n2 = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  return Number.isFinite(n2) ? n2 : void 0;
+}
+function parseOutput(stdout, metrics) {
+  const json = findJson(stdout);
+  const values = {};
+  for (const m of metrics) {
+    if (m.json !== void 0) {
+      if (json === void 0) throw new OutputError(`expected a JSON object on stdout for metric '${m.name}'`);
+      const v = numberOf(jsonField(json, m.json));
+      if (v === void 0) throw new OutputError(`JSON field '${m.json}' is missing or not a finite number`);
+      values[m.name] = v;
+    } else if (m.regex !== void 0) {
+      const match = new RegExp(m.regex, "m").exec(stdout);
+      const v = numberOf(match?.[1]);
+      if (v === void 0) throw new OutputError(`regex /${m.regex}/ found no number in the output`);
+      values[m.name] = v;
+    }
+  }
+  return { json, values };
+}
+function opsOf(stdout, spec) {
+  if (spec.ops !== void 0) return spec.ops;
+  if (!spec.opsField) return void 0;
+  const json = findJson(stdout);
+  const v = json ? numberOf(jsonField(json, spec.opsField)) : void 0;
+  return v !== void 0 && v > 0 ? v : void 0;
+}
+
+// src/engine/host/process.ts
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdirSync as readdirSync2, readFileSync as readFileSync2 } from "node:fs";
+
+// src/engine/host/cancel.ts
+var CancelledError = class extends Error {
+  constructor() {
+    super("cancelled");
+    this.name = "CancelledError";
+  }
+};
+var cancelledBy;
+var hooks = [];
+function isCancelled() {
+  return cancelledBy !== void 0;
+}
+function cancelReason() {
+  return cancelledBy;
+}
+function onCancel(hook) {
+  hooks.push(hook);
+}
+function cancel(reason) {
+  if (cancelledBy !== void 0) return;
+  cancelledBy = reason;
+  for (const h2 of hooks) h2();
+}
+function signalExitCode(signal) {
+  return signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 1;
+}
+function cancelOnSignals() {
+  for (const signal of ["SIGINT", "SIGTERM"])
+    process.on(signal, () => {
+      if (isCancelled()) process.exit(signalExitCode(signal));
+      cancel(signal);
+    });
+}
+
+// src/engine/host/sandbox.ts
+import { spawnSync } from "node:child_process";
+import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname as dirname2, isAbsolute, resolve } from "node:path";
+
+// src/engine/host/tools.ts
+import { accessSync, constants } from "node:fs";
+import { delimiter, join as join3 } from "node:path";
+function which(name, path6 = process.env.PATH ?? "") {
+  if (name.includes("/")) return isExecutable(name) ? name : void 0;
+  for (const dir of path6.split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join3(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return void 0;
+}
+function isExecutable(p) {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function findGnuTime() {
+  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
+}
+var PACKAGE_OF = {
+  git: "git",
+  make: "make",
+  gcc: "gcc",
+  strace: "strace",
+  time: "time",
+  taskset: "util-linux",
+  valgrind: "valgrind",
+  perf: "linux-perf",
+  bwrap: "bubblewrap"
+};
+
+// src/engine/host/sandbox.ts
+var SANDBOX_MODES = ["auto", "require", "off"];
+var USERNS_FIX = "allow unprivileged user namespaces (sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu 23.10 and later sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap), or run the runner as root";
+function hiddenDirs(env) {
+  const candidates = [
+    env.HOME,
+    env.GITHUB_WORKSPACE,
+    env.RUNNER_WORKSPACE && dirname2(env.RUNNER_WORKSPACE),
+    // the runner's _work: every checkout, _temp, _actions
+    env.RUNNER_TEMP,
+    env.RUNNER_TOOL_CACHE
+  ];
+  const dirs = candidates.filter((d) => typeof d === "string" && isAbsolute(d)).map((d) => resolve(d)).filter((d) => d !== "/" && existsSync3(d) && statSync2(d).isDirectory());
+  const unique = [...new Set(dirs)].sort();
+  return unique.filter((d) => !unique.some((o2) => o2 !== d && d.startsWith(`${o2}/`)));
+}
+function sandboxArgv(sb, argv, cwd, writable2) {
+  const args = [sb.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"];
+  args.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp");
+  for (const d of sb.hidden) args.push("--tmpfs", d);
+  for (const d of /* @__PURE__ */ new Set([cwd, ...writable2])) args.push("--bind", d, d);
+  args.push("--chdir", cwd, "--", ...argv);
+  return args;
+}
+function probeSandbox(mode, env = process.env) {
+  if (mode === "off") return { state: { mode, active: false } };
+  const bwrap = which("bwrap");
+  if (!bwrap)
+    return {
+      state: { mode, active: false, problem: `bubblewrap is not installed (apt-get install ${PACKAGE_OF.bwrap})` }
+    };
+  const sandbox = { bwrap, hidden: hiddenDirs(env) };
+  const [file, ...args] = sandboxArgv(sandbox, ["true"], tmpdir(), []);
+  const r = spawnSync(file, args, { encoding: "utf8", timeout: 1e4, stdio: ["ignore", "ignore", "pipe"] });
+  if (r.status !== 0) {
+    const why = (r.stderr || r.error?.message || `exit status ${r.status}`).trim().split("\n")[0];
+    return { state: { mode, active: false, problem: `bwrap cannot create namespaces here (${why}): ${USERNS_FIX}` } };
+  }
+  return { sandbox, state: { mode, active: true } };
+}
+
+// src/engine/host/process.ts
+var STDOUT_CAP = 16 * 1024 * 1024;
+var TAIL_BYTES = 256 * 1024;
+var TAIL_LINE_CHARS = 500;
+var RUN_MARKER = "PERFGATE_RUN_ID";
+var STRAYS_TAG = "perfgate-strays:";
+var Bounded = class {
+  constructor(max2, keep) {
+    this.max = max2;
+    this.keep = keep;
+  }
+  max;
+  keep;
+  chunks = [];
+  size = 0;
+  overflow = false;
+  /** False once a head buffer is full. */
+  push(b) {
+    if (this.keep === "head") {
+      if (this.size + b.length > this.max) {
+        this.chunks.push(b.subarray(0, this.max - this.size));
+        this.size = this.max;
+        this.overflow = true;
+        return false;
+      }
+    }
+    this.chunks.push(b);
+    this.size += b.length;
+    while (this.keep === "tail" && this.size - this.chunks[0].length >= this.max) this.size -= this.chunks.shift().length;
+    return true;
+  }
+  text() {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.max)).toString("utf8");
+  }
+};
+var live = /* @__PURE__ */ new Set();
+function killGroup(pid) {
+  if (pid === void 0) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+  }
+}
+onCancel(() => {
+  for (const c3 of live) killGroup(c3.pid);
+});
+function reapMarked(marker, spare = /* @__PURE__ */ new Set()) {
+  const needle = `${RUN_MARKER}=${marker}`;
+  let n2 = 0;
+  for (const entry of readdirSync2("/proc")) {
+    if (!/^\d+$/.test(entry) || spare.has(Number(entry))) continue;
+    let env;
+    try {
+      env = readFileSync2(`/proc/${entry}/environ`, "latin1");
+    } catch {
+      continue;
+    }
+    if (!env.split("\0").includes(needle)) continue;
+    try {
+      process.kill(Number(entry), "SIGKILL");
+      n2++;
+    } catch {
+    }
+  }
+  return n2;
+}
+function readOr(path6) {
+  try {
+    return readFileSync2(path6, "utf8");
+  } catch {
+    return "";
+  }
+}
+var childrenOf = (pid) => readOr(`/proc/${pid}/task/${pid}/children`).split(" ").filter(Boolean).map(Number);
+var ended = (pid) => /^\d+ \(.*\) Z/.test(readOr(`/proc/${pid}/stat`)) || readOr(`/proc/${pid}/stat`) === "";
+function watchTracer(root, tracer, marker) {
+  let chain;
+  let killed = 0;
+  const since = Date.now();
+  const find = (pid, path6) => {
+    if (readOr(`/proc/${pid}/cmdline`).split("\0")[0] === tracer) return [...path6, pid];
+    for (const c3 of childrenOf(pid)) {
+      const hit = find(c3, [...path6, pid]);
+      if (hit) return hit;
+    }
+    return void 0;
+  };
+  const timer = setInterval(() => {
+    chain ??= find(root, []);
+    if (!chain || Date.now() - since < 200 || !childrenOf(chain.at(-1)).every(ended)) return;
+    killed += reapMarked(marker, new Set(chain));
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return killed;
+  };
+}
+function countingWrapper(argv) {
+  const script = `"$@"; s=$?; n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo "${STRAYS_TAG} $((n-2))" >&2; exit $s`;
+  return ["/bin/sh", "-c", script, "perfgate-run", ...argv];
+}
+async function runProcess(req) {
+  if (req.argv.length === 0) throw new Error("runProcess: empty argv");
+  if (isCancelled()) throw new CancelledError();
+  const marker = randomUUID();
+  const [file, ...args] = req.sandbox ? sandboxArgv(req.sandbox, countingWrapper(req.argv), req.cwd, req.writable ?? []) : req.argv;
+  const start = process.hrtime.bigint();
+  const child = spawn(file, args, {
+    cwd: req.cwd,
+    env: { ...req.env, [RUN_MARKER]: marker },
+    detached: true,
+    // its own process group, killed whole
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  live.add(child);
+  const out = new Bounded(req.stdout === "tail" ? TAIL_BYTES : STDOUT_CAP, req.stdout === "tail" ? "tail" : "head");
+  const err = new Bounded(TAIL_BYTES, "tail");
+  child.stdout.on("data", (d) => {
+    if (!out.push(d)) killGroup(child.pid);
+  });
+  child.stderr.on("data", (d) => err.push(d));
+  const closed = new Promise((ok) => child.on("close", () => ok()));
+  const stopWatching = req.tracer && child.pid !== void 0 ? watchTracer(child.pid, req.tracer, marker) : () => 0;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid);
+  }, req.timeoutSeconds * 1e3);
+  const ended2 = await new Promise((ok) => {
+    child.once("exit", (code2, signal) => ok({ code: code2, signal }));
+    child.once("error", (error) => ok({ error }));
+  });
+  clearTimeout(timer);
+  const traced = stopWatching();
+  const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const marked = reapMarked(marker);
+  killGroup(child.pid);
+  await Promise.race([closed, new Promise((ok) => setTimeout(ok, 2e3))]);
+  child.stdout.destroy();
+  child.stderr.destroy();
+  live.delete(child);
+  if (isCancelled()) throw new CancelledError();
+  let stderr = err.text();
+  let strays = marked + traced;
+  const counted = new RegExp(`^${STRAYS_TAG} (\\d+)\\n?`, "m").exec(stderr);
+  if (req.sandbox && counted) {
+    strays = traced + Number(counted[1]);
+    stderr = stderr.slice(0, counted.index) + stderr.slice(counted.index + counted[0].length);
+  }
+  if ("error" in ended2) return { timedOut, stdout: "", stderr, wallSeconds, spawnError: ended2.error.message, strays };
+  const jailed = req.sandbox && (ended2.code === 126 || ended2.code === 127) ? /^perfgate-run: \d+: (.*)$/m.exec(stderr) : null;
+  return {
+    exitCode: ended2.code ?? void 0,
+    signal: ended2.signal ?? void 0,
+    timedOut,
+    stdout: out.text(),
+    stderr,
+    wallSeconds,
+    spawnError: jailed ? jailed[1] : void 0,
+    outputOverflow: out.overflow || void 0,
+    strays
+  };
+}
+function tail(text, n2 = 20) {
+  return text.split("\n").map((l) => l.replace(/\s+$/, "")).filter((l) => l !== "").slice(-n2).map((l) => l.length > TAIL_LINE_CHARS ? `${l.slice(0, TAIL_LINE_CHARS)}\u2026 (${l.length} characters)` : l);
+}
+
+// src/engine/host/scratch.ts
+import { mkdtempSync, readdirSync as readdirSync3, rmSync as rmSync2 } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join as join4 } from "node:path";
+var NAME = /^perfgate-(\d+)-/;
+function scratchDir(purpose) {
+  return mkdtempSync(join4(tmpdir2(), `perfgate-${process.pid}-${purpose}-`));
+}
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+function sweepStaleScratch(dir = tmpdir2()) {
+  let n2 = 0;
+  for (const entry of readdirSync3(dir)) {
+    const m = NAME.exec(entry);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    rmSync2(join4(dir, entry), { recursive: true, force: true });
+    n2++;
+  }
+  return n2;
+}
+
+// src/engine/measure/bench-run.ts
+var TIME_FORMAT = "PGTIME %e %U %S %M %R %F %w %c";
+function signalName(num2) {
+  const entry = Object.entries(osConstants.signals).find(([, v]) => v === num2);
+  return entry ? entry[0] : `signal ${num2}`;
+}
+function readTimeFile(path6) {
+  let text = "";
+  try {
+    text = readFileSync3(path6, "utf8");
+  } catch {
+    return {};
+  }
+  const out = {};
+  const sig = /Command terminated by signal (\d+)/.exec(text);
+  if (sig) out.signal = signalName(Number(sig[1]));
+  const exit = /Command exited with non-zero status (\d+)/.exec(text);
+  if (exit) out.exitCode = Number(exit[1]);
+  const line = text.split("\n").find((l) => l.startsWith("PGTIME "));
+  if (line) out.fields = line.split(/\s+/).slice(1).map(Number);
+  return out;
+}
+function wrapCommand(argv, ctx, preload, timeFile) {
+  const cmd = [];
+  if (ctx.cpu !== void 0 && ctx.tools.taskset) cmd.push(ctx.tools.taskset, "-c", String(ctx.cpu));
+  if (timeFile && ctx.tools.gnuTime) cmd.push(ctx.tools.gnuTime, "-o", timeFile, "-f", TIME_FORMAT, "--");
+  if (preload) cmd.push("env", `LD_PRELOAD=${preload}`);
+  cmd.push(...argv);
+  return cmd;
+}
+function num(json, key) {
+  const v = json ? jsonField(json, key) : void 0;
+  return typeof v === "number" && Number.isFinite(v) ? v : void 0;
+}
+async function runBenchmark(spec, argv, preload, side, ctx, label) {
+  const dir = scratchDir("run");
+  const timeFile = ctx.tools.gnuTime ? join5(dir, "time.txt") : void 0;
+  try {
+    const r = await runProcess({
+      argv: wrapCommand(argv, ctx, preload, timeFile),
+      cwd: ctx.cwd,
+      env: ctx.env,
+      timeoutSeconds: spec.timeoutSeconds,
+      sandbox: ctx.sandbox,
+      writable: [dir]
+    });
+    const t = timeFile ? readTimeFile(timeFile) : {};
+    const f = t.fields ?? [];
+    const record = {
+      benchmark: spec.name,
+      side,
+      ...label,
+      status: "ok",
+      metrics: {},
+      wallSeconds: f[0] ?? r.wallSeconds,
+      userSeconds: f[1],
+      sysSeconds: f[2],
+      maxRssKb: f[3],
+      minorFaults: f[4],
+      majorFaults: f[5],
+      voluntaryCtxSwitches: f[6],
+      involuntaryCtxSwitches: f[7],
+      leftoverProcesses: r.strays || void 0,
+      stderrTail: tail(r.stderr)
+    };
+    const signal = t.signal ?? r.signal;
+    const exitCode = t.exitCode ?? r.exitCode;
+    if (r.timedOut) {
+      return {
+        ...record,
+        status: "timeout",
+        signal: "SIGKILL",
+        error: `no result within ${spec.timeoutSeconds} s; the process group was killed`
+      };
+    }
+    if (r.spawnError) return { ...record, status: "crash", error: `could not start: ${r.spawnError}` };
+    if (r.outputOverflow)
+      return { ...record, status: "bad_output", error: `wrote more than ${STDOUT_CAP / 1024 / 1024} MiB to stdout; killed` };
+    if (signal) return { ...record, status: "crash", signal, error: `killed by ${signal}` };
+    if (exitCode !== 0) return { ...record, status: "crash", exitCode, error: `exited with status ${exitCode}` };
+    if (r.strays && ctx.leftoverProcesses === "fail")
+      return {
+        ...record,
+        status: "crash",
+        exitCode,
+        error: `left ${r.strays} process(es) running after it exited (runs.leftover_processes: fail)`
+      };
+    try {
+      const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics]);
+      const j = out.json;
+      return {
+        ...record,
+        exitCode: 0,
+        metrics: out.values,
+        ops: spec.ops ?? (spec.opsField ? num(j, spec.opsField) : void 0),
+        mallocProvider: typeof j?.malloc_provider === "string" ? j.malloc_provider : void 0,
+        checksum: typeof j?.checksum === "string" ? j.checksum : void 0
+      };
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e;
+      const shown = tail(r.stdout, 3).join(" | ").slice(0, 300);
+      return { ...record, status: "bad_output", exitCode: 0, error: `${e.message}; stdout ended with: ${shown || "(nothing)"}` };
+    }
+  } finally {
+    rmSync3(dir, { recursive: true, force: true });
+  }
+}
+
+// src/engine/measure/pairs.ts
+function sameFile(a2, b) {
+  try {
+    return realpathSync(a2) === realpathSync(b);
+  } catch {
+    return a2 === b;
+  }
+}
+function providerMismatch(run, lib) {
+  if (run.status !== "ok" || !run.mallocProvider) return void 0;
+  if (lib === void 0) {
+    return /\/libc\.so/.test(run.mallocProvider) ? void 0 : `expected the C library's malloc, but ${run.mallocProvider} served it`;
+  }
+  return sameFile(run.mallocProvider, lib) ? void 0 : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
+}
+async function runChecked(spec, cmd, side, ctx, label, checkProvider = cmd.preload !== void 0) {
+  const r = await runBenchmark(spec, cmd.argv, cmd.preload, side, ctx, label);
+  const mismatch = checkProvider ? providerMismatch(r, cmd.preload) : void 0;
+  return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
+}
+function pairCount(runs) {
+  return runs.filter((r) => r.kind === "pair" && r.position === 0).length;
+}
+async function samplePairs(batch, runOne, runs = []) {
+  let failed = runs.some((r) => r.status !== "ok");
+  const run = async (side, label) => {
+    const r = await runOne(side, label);
+    runs.push(r);
+    failed ||= r.status !== "ok";
+  };
+  for (let i2 = 0; i2 < batch.warmup && !failed; i2++) {
+    for (const side of ["base", "head"]) {
+      batch.progress({
+        type: "run",
+        benchmark: batch.benchmark,
+        kind: "warmup",
+        index: i2 + 1,
+        of: batch.warmup,
+        side,
+        budgetLeftSeconds: batch.budgetLeft?.()
+      });
+      await run(side, { kind: "warmup" });
+    }
+  }
+  for (let i2 = pairCount(runs); i2 < batch.to && !failed; i2++) {
+    const order = batch.rng() < 0.5 ? ["base", "head"] : ["head", "base"];
+    for (const [position, side] of order.entries()) {
+      batch.progress({
+        type: "run",
+        benchmark: batch.benchmark,
+        kind: "pair",
+        index: i2 + 1,
+        of: batch.to,
+        side,
+        budgetLeftSeconds: batch.budgetLeft?.()
+      });
+      await run(side, { kind: "pair", pair: i2, position });
+    }
+  }
+  return runs;
+}
+async function sampleJobs(jobs, looks, opts) {
+  const now = opts.now ?? (() => Date.now() / 1e3);
+  const deadline = now() + opts.budgetSeconds;
+  const state = jobs.map(() => ({ runs: [], look: -1, seconds: 0, done: false }));
+  while (state.some((s) => !s.done)) {
+    for (const [j, job] of jobs.entries()) {
+      const s = state[j];
+      if (s.done) continue;
+      const k = s.look + 1;
+      const have = pairCount(s.runs);
+      const pace = have ? s.seconds / have : 0;
+      if (s.look >= 0 && now() + pace * (looks[k] - have) > deadline) {
+        job.assess(s.runs, s.look, true);
+        s.done = true;
+        opts.progress({ type: "look", benchmark: job.benchmark, pairs: have, state: "budget" });
+        continue;
+      }
+      const t0 = now();
+      await samplePairs(
+        {
+          benchmark: job.benchmark,
+          warmup: opts.warmup,
+          to: looks[k],
+          rng: opts.rng,
+          progress: opts.progress,
+          budgetLeft: () => Math.max(0, deadline - now())
+        },
+        job.runOne,
+        s.runs
+      );
+      s.seconds += now() - t0;
+      s.look = k;
+      if (s.runs.some((r) => r.status !== "ok")) {
+        s.done = true;
+        continue;
+      }
+      const final = k === looks.length - 1;
+      const decided = job.assess(s.runs, k, final);
+      s.done = decided || final;
+      opts.progress({
+        type: "look",
+        benchmark: job.benchmark,
+        pairs: pairCount(s.runs),
+        state: decided ? "decided" : final ? "ceiling" : "continue"
+      });
+    }
+  }
+  return state.map((s) => s.runs);
+}
+
+// src/engine/measure/setup.ts
+import { cpus } from "node:os";
+function measureSetup(config, sandbox) {
+  const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
+  return {
+    tools,
+    env: scrubEnv(process.env, config.env.allow, config.env.set),
+    sandbox,
+    cpu: pinCpu(config, tools.taskset),
+    leftoverProcesses: config.runs.leftoverProcesses
+  };
+}
+function pinCpu(config, taskset) {
+  if (!taskset || config.runs.pinCpu === "none") return void 0;
+  if (typeof config.runs.pinCpu === "number") return config.runs.pinCpu;
+  const n2 = cpus().length;
+  return n2 > 1 ? n2 - 1 : void 0;
+}
+function runContext(setup, spec, dir) {
+  return {
+    cwd: dir,
+    env: setup.env,
+    sandbox: setup.sandbox,
+    leftoverProcesses: setup.leftoverProcesses,
+    cpu: spec.pin ? setup.cpu : void 0,
+    tools: setup.tools
+  };
+}
+function expand(arg, tree) {
+  return arg.replaceAll("{build}", tree.buildDir).replaceAll("{root}", tree.dir);
+}
+function sideCommand(spec, tree, argv = spec.argv) {
+  return { argv: argv.map((a2) => expand(a2, tree)), preload: spec.preload ? expand(spec.preload, tree) : void 0 };
+}
+
+// src/engine/random.ts
+function seededRng(seed) {
+  let a2 = seed >>> 0;
+  return () => {
+    a2 = a2 + 1831565813 >>> 0;
+    let t = a2;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+function randomSeed() {
+  return Math.floor(Math.random() * 2 ** 32);
+}
+
+// src/engine/host/machine.ts
+import { readFileSync as readFileSync6 } from "node:fs";
+import { cpus as cpus2, loadavg, release } from "node:os";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -8110,7 +11359,7 @@ var getSubprocessResult = ({ stdout }) => {
 };
 
 // node_modules/execa/lib/methods/main-sync.js
-import { spawnSync } from "node:child_process";
+import { spawnSync as spawnSync2 } from "node:child_process";
 
 // node_modules/execa/lib/arguments/specific.js
 import { debuglog } from "node:util";
@@ -8901,10 +12150,10 @@ var ExecaSyncError = class extends Error {
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
 // node_modules/execa/lib/terminate/signal.js
-import { constants as constants3 } from "node:os";
+import { constants as constants4 } from "node:os";
 
 // node_modules/human-signals/build/src/main.js
-import { constants as constants2 } from "node:os";
+import { constants as constants3 } from "node:os";
 
 // node_modules/human-signals/build/src/realtime.js
 var getRealtimeSignals = () => {
@@ -8922,7 +12171,7 @@ var SIGRTMIN = 34;
 var SIGRTMAX = 64;
 
 // node_modules/human-signals/build/src/signals.js
-import { constants } from "node:os";
+import { constants as constants2 } from "node:os";
 
 // node_modules/human-signals/build/src/core.js
 var SIGNALS = [
@@ -9213,7 +12462,7 @@ var normalizeSignal = ({
 }) => {
   const {
     signals: { [name]: constantSignal }
-  } = constants;
+  } = constants2;
   const supported = constantSignal !== void 0;
   const number = supported ? constantSignal : defaultNumber;
   return { name, number, description, supported, action, forced, standard };
@@ -9262,7 +12511,7 @@ var getSignalByNumber = (number, signals2) => {
   };
 };
 var findSignalByNumber = (number, signals2) => {
-  const signal = signals2.find(({ name }) => constants2.signals[name] === number);
+  const signal = signals2.find(({ name }) => constants3.signals[name] === number);
   if (signal !== void 0) {
     return signal;
   }
@@ -9296,13 +12545,13 @@ var normalizeSignalInteger = (signalInteger, optionName) => {
   throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
 ${getAvailableSignals()}`);
 };
-var getSignalsIntegerToName = () => new Map(Object.entries(constants3.signals).reverse().map(([signalName2, signalInteger]) => [signalInteger, signalName2]));
+var getSignalsIntegerToName = () => new Map(Object.entries(constants4.signals).reverse().map(([signalName2, signalInteger]) => [signalInteger, signalName2]));
 var signalsIntegerToName = getSignalsIntegerToName();
 var normalizeSignalName = (signalName2, optionName) => {
-  if (signalName2 in constants3.signals) {
+  if (signalName2 in constants4.signals) {
     return signalName2;
   }
-  if (signalName2.toUpperCase() in constants3.signals) {
+  if (signalName2.toUpperCase() in constants4.signals) {
     throw new TypeError(`Invalid ${optionName} '${signalName2}': please rename it to '${signalName2.toUpperCase()}'.`);
   }
   throw new TypeError(`Invalid ${optionName} '${signalName2}': this signal name does not exist.
@@ -9310,8 +12559,8 @@ ${getAvailableSignals()}`);
 };
 var getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
 Available signal numbers: ${getAvailableSignalIntegers()}.`;
-var getAvailableSignalNames = () => Object.keys(constants3.signals).sort().map((signalName2) => `'${signalName2}'`).join(", ");
-var getAvailableSignalIntegers = () => [...new Set(Object.values(constants3.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
+var getAvailableSignalNames = () => Object.keys(constants4.signals).sort().map((signalName2) => `'${signalName2}'`).join(", ");
+var getAvailableSignalIntegers = () => [...new Set(Object.values(constants4.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
 var getSignalDescription = (signal) => signalsByName[signal].description;
 
 // node_modules/execa/lib/terminate/kill.js
@@ -10125,7 +13374,7 @@ var ENCODING_ALIASES = {
 var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encoding}"` : String(encoding);
 
 // node_modules/execa/lib/arguments/cwd.js
-import { statSync } from "node:fs";
+import { statSync as statSync3 } from "node:fs";
 import path4 from "node:path";
 import process5 from "node:process";
 var normalizeCwd = (cwd = getDefaultCwd()) => {
@@ -10147,7 +13396,7 @@ var fixCwdError = (originalMessage, cwd) => {
   }
   let cwdStat;
   try {
-    cwdStat = statSync(cwd);
+    cwdStat = statSync3(cwd);
   } catch (error) {
     return `The "cwd" option is invalid: ${cwd}.
 ${error.message}
@@ -11153,7 +14402,7 @@ var handleResult = (result, verboseInfo, { reject }) => {
 };
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
 // node_modules/execa/lib/stdio/type.js
 var getStdioItemType = (value, optionName) => {
@@ -11483,7 +14732,7 @@ var normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((st
 var isOutputPipeOnly = (stdioOption) => stdioOption === "pipe" || Array.isArray(stdioOption) && stdioOption.every((item) => item === "pipe");
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumber, direction, isSync }) => {
   if (!isStdioArray || type !== "native") {
@@ -11517,7 +14766,7 @@ var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
   if (tty2.isatty(targetFdNumber)) {
     throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
   }
-  return { type: "uint8Array", value: bufferToUint8Array(readFileSync(targetFdNumber)), optionName };
+  return { type: "uint8Array", value: bufferToUint8Array(readFileSync4(targetFdNumber)), optionName };
 };
 var getTargetFdNumber = (value, fdNumber) => {
   if (value === "inherit") {
@@ -11850,8 +15099,8 @@ var addProperties = {
 var addPropertiesSync = {
   input: {
     ...addProperties,
-    fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync2(value))] }),
-    filePath: ({ value: { file } }) => ({ contents: [bufferToUint8Array(readFileSync2(file))] }),
+    fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync5(value))] }),
+    filePath: ({ value: { file } }) => ({ contents: [bufferToUint8Array(readFileSync5(file))] }),
     fileNumber: forbiddenIfSync,
     iterable: ({ value }) => ({ contents: [...value] }),
     string: ({ value }) => ({ contents: [value] }),
@@ -12197,7 +15446,7 @@ var validateSerializable = (newContents) => {
 };
 
 // node_modules/execa/lib/io/output-sync.js
-import { writeFileSync, appendFileSync } from "node:fs";
+import { writeFileSync as writeFileSync2, appendFileSync } from "node:fs";
 
 // node_modules/execa/lib/verbose/output.js
 var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && fdUsesVerbose(fdNumber) && (stdioItems.some(({ type, value }) => type === "native" && PIPED_STDIO_VALUES.has(value)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
@@ -12324,7 +15573,7 @@ var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
       appendFileSync(path6, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path6, serializedResult);
+      writeFileSync2(path6, serializedResult);
     }
   }
 };
@@ -12497,7 +15746,7 @@ var runSubprocessSync = ({ file, commandArguments, options, command, escapedComm
   try {
     addInputOptionsSync(fileDescriptors, options);
     const normalizedOptions = normalizeSpawnSyncOptions(options);
-    return spawnSync(...concatenateShell(file, commandArguments, normalizedOptions));
+    return spawnSync2(...concatenateShell(file, commandArguments, normalizedOptions));
   } catch (error) {
     return makeEarlyError({
       error,
@@ -12540,7 +15789,7 @@ var getSyncResult = ({ error, exitCode, signal, timedOut, isMaxBuffer, stdio, al
 
 // node_modules/execa/lib/methods/main-async.js
 import { setMaxListeners } from "node:events";
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 
 // node_modules/execa/lib/ipc/methods.js
 import process8 from "node:process";
@@ -12921,7 +16170,7 @@ var validateStream = (stream) => {
     throw new TypeError(`Expected a readable stream, got: \`${typeof stream}\`.`);
   }
 };
-var endWhenStreamsDone = async ({ passThroughStream, stream, streams, ended, aborted: aborted2, onFinished, unpipeEvent }) => {
+var endWhenStreamsDone = async ({ passThroughStream, stream, streams, ended: ended2, aborted: aborted2, onFinished, unpipeEvent }) => {
   updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_PER_STREAM);
   const controller = new AbortController();
   try {
@@ -12931,14 +16180,14 @@ var endWhenStreamsDone = async ({ passThroughStream, stream, streams, ended, abo
         passThroughStream,
         stream,
         streams,
-        ended,
+        ended: ended2,
         aborted: aborted2,
         controller
       }),
       onInputStreamUnpipe({
         stream,
         streams,
-        ended,
+        ended: ended2,
         aborted: aborted2,
         unpipeEvent,
         controller
@@ -12948,8 +16197,8 @@ var endWhenStreamsDone = async ({ passThroughStream, stream, streams, ended, abo
     controller.abort();
     updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_PER_STREAM);
   }
-  if (streams.size > 0 && streams.size === ended.size + aborted2.size) {
-    if (ended.size === 0 && aborted2.size > 0) {
+  if (streams.size > 0 && streams.size === ended2.size + aborted2.size) {
+    if (ended2.size === 0 && aborted2.size > 0) {
       abortStream(passThroughStream);
     } else {
       endStream(passThroughStream);
@@ -12968,7 +16217,7 @@ var afterMergedStreamFinished = async (onFinished, stream, { signal }) => {
     }
   }
 };
-var onInputStreamEnd = async ({ passThroughStream, stream, streams, ended, aborted: aborted2, controller: { signal } }) => {
+var onInputStreamEnd = async ({ passThroughStream, stream, streams, ended: ended2, aborted: aborted2, controller: { signal } }) => {
   try {
     await finished2(stream, {
       signal,
@@ -12977,7 +16226,7 @@ var onInputStreamEnd = async ({ passThroughStream, stream, streams, ended, abort
       writable: false
     });
     if (streams.has(stream)) {
-      ended.add(stream);
+      ended2.add(stream);
     }
   } catch (error) {
     if (signal.aborted || !streams.has(stream)) {
@@ -12990,13 +16239,13 @@ var onInputStreamEnd = async ({ passThroughStream, stream, streams, ended, abort
     }
   }
 };
-var onInputStreamUnpipe = async ({ stream, streams, ended, aborted: aborted2, unpipeEvent, controller: { signal } }) => {
+var onInputStreamUnpipe = async ({ stream, streams, ended: ended2, aborted: aborted2, unpipeEvent, controller: { signal } }) => {
   await once7(stream, unpipeEvent, { signal });
   if (!stream.readable) {
     return once7(signal, "abort", { signal });
   }
   streams.delete(stream);
-  ended.delete(stream);
+  ended2.delete(stream);
   aborted2.delete(stream);
 };
 var endStream = (stream) => {
@@ -14490,7 +17739,7 @@ var handleAsyncOptions = ({ timeout, signal, ...options }) => {
 var spawnSubprocessAsync = ({ file, commandArguments, options, startTime, verboseInfo, command, escapedCommand, fileDescriptors }) => {
   let subprocess;
   try {
-    subprocess = spawn(...concatenateShell(file, commandArguments, options));
+    subprocess = spawn2(...concatenateShell(file, commandArguments, options));
   } catch (error) {
     return handleEarlyError({
       error,
@@ -14717,7 +17966,131 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
+// src/engine/host/machine.ts
+function readOr2(path6) {
+  try {
+    return readFileSync6(path6, "utf8").trim();
+  } catch {
+    return void 0;
+  }
+}
+async function compilerVersion(env = process.env) {
+  for (const cc of [env.CC, "cc", "gcc"]) {
+    if (!cc) continue;
+    const r = await execa(cc, ["--version"], { reject: false, stdin: "ignore", env: { PATH: env.PATH ?? "" } });
+    if (r.exitCode === 0) return String(r.stdout).split("\n")[0];
+  }
+  return void 0;
+}
+async function describeMachine() {
+  const compiler = await compilerVersion();
+  const [l1, l5, l15] = loadavg();
+  return {
+    cpuModel: cpus2()[0]?.model ?? "unknown",
+    cores: cpus2().length,
+    kernel: release(),
+    compiler,
+    loadAverage: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
+    cpuGovernor: readOr2("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+    node: process.version
+  };
+}
+
+// src/engine/measure/syscalls.ts
+import { readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
+import { join as join6 } from "node:path";
+
+// src/engine/types.ts
+var SYSCALLS = ["mmap", "munmap", "madvise", "mprotect", "mremap", "brk"];
+
+// src/engine/measure/syscalls.ts
+function parseStraceSummary(text) {
+  const calls = {};
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+([a-z_0-9]+)\s*$/.exec(line);
+    if (!m) continue;
+    const name = m[2];
+    if (SYSCALLS.includes(name)) calls[name] = (calls[name] ?? 0) + Number(m[1]);
+  }
+  for (const s of SYSCALLS) calls[s] ??= 0;
+  return calls;
+}
+async function straceRun(strace, argv, opts) {
+  const dir = scratchDir("strace");
+  const out = join6(dir, "strace.txt");
+  try {
+    const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
+    if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
+    cmd.push("--", ...argv);
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir], tracer: strace });
+    const err = r.stderr;
+    if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `strace could not trace (ptrace denied: ${tail(err, 1)[0] ?? ""}). Allow ptrace: run as root, set kernel.yama.ptrace_scope=0, or give the container CAP_SYS_PTRACE (docker --cap-add=SYS_PTRACE)`
+      };
+    }
+    if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
+    if (r.exitCode !== 0 || r.signal) {
+      return {
+        ok: false,
+        stdout: r.stdout,
+        reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}`
+      };
+    }
+    let text;
+    try {
+      text = readFileSync7(out, "utf8");
+    } catch {
+      return { ok: false, stdout: r.stdout, reason: "strace wrote no summary" };
+    }
+    return { ok: true, counts: parseStraceSummary(text), stdout: r.stdout };
+  } finally {
+    rmSync4(dir, { recursive: true, force: true });
+  }
+}
+async function straceProblem(strace) {
+  if (!strace) return "strace is not installed (Debian package: strace)";
+  const r = await straceRun(strace, ["true"], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    timeoutSeconds: 30
+  });
+  return r.ok ? void 0 : r.reason;
+}
+async function countSyscalls(strace, spec, cmd, cwd, where) {
+  const r = await straceRun(strace, cmd.argv, {
+    cwd,
+    env: where.env,
+    sandbox: where.sandbox,
+    preload: cmd.preload,
+    timeoutSeconds: spec.timeoutSeconds * 10
+    // ptrace slows syscall-heavy code a lot
+  });
+  if (!r.ok || !r.counts) return { reason: r.reason ?? "no counts" };
+  return { count: { calls: r.counts, ops: opsOf(r.stdout, spec) } };
+}
+async function syscallPass(spec, trees, where, strace, problem, progress) {
+  if (!strace || problem) return { measured: false, reason: problem ?? "strace is not installed (Debian package: strace)" };
+  const pass = { measured: true };
+  for (const side of ["base", "head"]) {
+    progress({ type: "syscalls", benchmark: spec.name, side });
+    const r = await countSyscalls(strace, spec, sideCommand(spec, trees[side]), trees[side].dir, where);
+    if (!r.count) return { measured: false, reason: `${side}: ${r.reason}` };
+    pass[side] = r.count;
+  }
+  return pass;
+}
+
+// src/engine/repo/build.ts
+import { mkdirSync as mkdirSync3, readFileSync as readFileSync9, rmSync as rmSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { dirname as dirname4, join as join8 } from "node:path";
+
 // src/engine/repo/git.ts
+import { createHash as createHash3 } from "node:crypto";
+import { copyFileSync, lstatSync, mkdirSync as mkdirSync2, readlinkSync, symlinkSync, readFileSync as readFileSync8, rmSync as rmSync5 } from "node:fs";
+import { dirname as dirname3, join as join7 } from "node:path";
 var GitError = class extends Error {
 };
 async function git(cwd, args, allowFail = false) {
@@ -14766,15 +18139,18 @@ async function mergeBase(root, a2, b) {
   return r.ok ? r.out : void 0;
 }
 async function materializeCommit(root, sha, dest) {
-  const tmp = mkdtempSync(join(tmpdir(), "perfgate-wt-"));
-  const wt = join(tmp, "tree");
+  const tmp = scratchDir("index");
   try {
-    await git(root, ["worktree", "add", "--detach", "--quiet", wt, sha]);
-    cpSync(wt, dest, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== join(wt, ".git") });
+    const env = { ...process.env, GIT_INDEX_FILE: join7(tmp, "index") };
+    for (const args of [
+      ["read-tree", sha],
+      ["checkout-index", "--all", `--prefix=${dest.endsWith("/") ? dest : `${dest}/`}`]
+    ]) {
+      const r = await execa("git", args, { cwd: root, env, reject: false, stdin: "ignore", encoding: "utf8" });
+      if (r.exitCode !== 0) throw new GitError(`git ${args.join(" ")} failed: ${String(r.stderr).trim() || r.shortMessage}`);
+    }
   } finally {
-    await git(root, ["worktree", "remove", "--force", wt], true);
-    rmSync(tmp, { recursive: true, force: true });
-    await git(root, ["worktree", "prune"], true);
+    rmSync5(tmp, { recursive: true, force: true });
   }
 }
 async function workingTreeFiles(root) {
@@ -14782,7 +18158,7 @@ async function workingTreeFiles(root) {
   const files = [...new Set(r.out.split("\0").filter((f) => f !== ""))];
   return files.filter((f) => {
     try {
-      const st = lstatSync(join(root, f));
+      const st = lstatSync(join7(root, f));
       return st.isFile() || st.isSymbolicLink();
     } catch {
       return false;
@@ -14790,20 +18166,20 @@ async function workingTreeFiles(root) {
   });
 }
 async function workingTreeId(root) {
-  const h2 = createHash("sha256");
+  const h2 = createHash3("sha256");
   for (const f of (await workingTreeFiles(root)).sort()) {
-    const p = join(root, f);
+    const p = join7(root, f);
     const st = lstatSync(p);
     h2.update(f).update("\0").update(String(st.mode & 73)).update("\0");
-    h2.update(st.isSymbolicLink() ? readlinkSync(p) : readFileSync3(p)).update("\0");
+    h2.update(st.isSymbolicLink() ? readlinkSync(p) : readFileSync8(p)).update("\0");
   }
   return `worktree-${h2.digest("hex").slice(0, 16)}`;
 }
 async function materializeWorkingTree(root, dest) {
   for (const f of await workingTreeFiles(root)) {
-    const src = join(root, f);
-    const to = join(dest, f);
-    mkdirSync(dirname(to), { recursive: true });
+    const src = join7(root, f);
+    const to = join7(dest, f);
+    mkdirSync2(dirname3(to), { recursive: true });
     if (lstatSync(src).isSymbolicLink()) symlinkSync(readlinkSync(src), to);
     else copyFileSync(src, to);
   }
@@ -14812,1538 +18188,53 @@ async function shortLog(root, sha) {
   return (await git(root, ["log", "-1", "--format=%s", sha], true)).out;
 }
 
-// src/engine/host/sandbox.ts
-import { spawnSync as spawnSync2 } from "node:child_process";
-import { existsSync, statSync as statSync2 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname2, isAbsolute, resolve } from "node:path";
-
-// src/engine/host/tools.ts
-import { accessSync, constants as constants4 } from "node:fs";
-import { delimiter, join as join2 } from "node:path";
-function which(name, path6 = process.env.PATH ?? "") {
-  if (name.includes("/")) return isExecutable(name) ? name : void 0;
-  for (const dir of path6.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join2(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return void 0;
-}
-function isExecutable(p) {
-  try {
-    accessSync(p, constants4.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function findGnuTime() {
-  return isExecutable("/usr/bin/time") ? "/usr/bin/time" : void 0;
-}
-var PACKAGE_OF = {
-  git: "git",
-  make: "make",
-  gcc: "gcc",
-  strace: "strace",
-  time: "time",
-  taskset: "util-linux",
-  valgrind: "valgrind",
-  perf: "linux-perf",
-  bwrap: "bubblewrap"
-};
-
-// src/engine/host/sandbox.ts
-var SANDBOX_MODES = ["auto", "require", "off"];
-var USERNS_FIX = "allow unprivileged user namespaces (sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu 23.10 and later sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap), or run the runner as root";
-function hiddenDirs(env) {
-  const candidates = [
-    env.HOME,
-    env.GITHUB_WORKSPACE,
-    env.RUNNER_WORKSPACE && dirname2(env.RUNNER_WORKSPACE),
-    // the runner's _work: every checkout, _temp, _actions
-    env.RUNNER_TEMP,
-    env.RUNNER_TOOL_CACHE
-  ];
-  const dirs = candidates.filter((d) => typeof d === "string" && isAbsolute(d)).map((d) => resolve(d)).filter((d) => d !== "/" && existsSync(d) && statSync2(d).isDirectory());
-  const unique = [...new Set(dirs)].sort();
-  return unique.filter((d) => !unique.some((o2) => o2 !== d && d.startsWith(`${o2}/`)));
-}
-function sandboxArgv(sb, argv, cwd, writable2) {
-  const args = [sb.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"];
-  args.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp");
-  for (const d of sb.hidden) args.push("--tmpfs", d);
-  for (const d of /* @__PURE__ */ new Set([cwd, ...writable2])) args.push("--bind", d, d);
-  args.push("--chdir", cwd, "--", ...argv);
-  return args;
-}
-function probeSandbox(mode, env = process.env) {
-  if (mode === "off") return { state: { mode, active: false } };
-  const bwrap = which("bwrap");
-  if (!bwrap)
-    return {
-      state: { mode, active: false, problem: `bubblewrap is not installed (apt-get install ${PACKAGE_OF.bwrap})` }
-    };
-  const sandbox = { bwrap, hidden: hiddenDirs(env) };
-  const [file, ...args] = sandboxArgv(sandbox, ["true"], tmpdir2(), []);
-  const r = spawnSync2(file, args, { encoding: "utf8", timeout: 1e4, stdio: ["ignore", "ignore", "pipe"] });
-  if (r.status !== 0) {
-    const why = (r.stderr || r.error?.message || `exit status ${r.status}`).trim().split("\n")[0];
-    return { state: { mode, active: false, problem: `bwrap cannot create namespaces here (${why}): ${USERNS_FIX}` } };
-  }
-  return { sandbox, state: { mode, active: true } };
-}
-
-// src/engine/host/process.ts
-var MAX_OUTPUT = 64 * 1024 * 1024;
-async function runProcess(req) {
-  if (req.argv.length === 0) throw new Error("runProcess: empty argv");
-  const [file, ...args] = req.sandbox ? sandboxArgv(req.sandbox, req.argv, req.cwd, req.writable ?? []) : req.argv;
-  const start = process.hrtime.bigint();
-  const child = execa(file, args, {
-    cwd: req.cwd,
-    env: req.env,
-    extendEnv: false,
-    reject: false,
-    detached: true,
-    // own process group, so a timeout kills grandchildren too
-    stdin: "ignore",
-    stripFinalNewline: false,
-    maxBuffer: MAX_OUTPUT,
-    encoding: "utf8"
-  });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    if (child.pid !== void 0) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-      }
-    }
-  }, req.timeoutSeconds * 1e3);
-  const r = await child;
-  clearTimeout(timer);
-  const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const stderr = typeof r.stderr === "string" ? r.stderr : "";
-  const jailed = req.sandbox && r.exitCode === 1 ? /^bwrap: execvp [^\n]*: (.*)$/m.exec(stderr) : null;
-  const spawnFailed = r.failed && r.exitCode === void 0 && r.signal === void 0 && !timedOut;
-  return {
-    exitCode: r.exitCode,
-    signal: r.signal,
-    timedOut,
-    stdout: typeof r.stdout === "string" ? r.stdout : "",
-    stderr,
-    wallSeconds,
-    spawnError: jailed ? jailed[1] : spawnFailed ? r.originalMessage ?? r.shortMessage : void 0
-  };
-}
-function tail(text, n2 = 20) {
-  return text.split("\n").map((l) => l.replace(/\s+$/, "")).filter((l) => l !== "").slice(-n2);
-}
-
 // src/engine/repo/build.ts
-function cacheRoot(env = process.env) {
-  if (env.PERFGATE_CACHE_DIR) return env.PERFGATE_CACHE_DIR;
-  return join3(env.XDG_CACHE_HOME || join3(homedir(), ".cache"), "perfgate");
-}
-function buildKey(treeId, config) {
-  const settings = JSON.stringify({ command: config.build.command, output: config.build.output });
-  return createHash2("sha256").update(treeId).update("\0").update(settings).digest("hex").slice(0, 24);
-}
 async function buildSide(opts) {
-  const { repo, treeId, config } = opts;
-  const key = buildKey(treeId, config);
-  const final = join3(opts.cacheDir, "builds", key);
-  const marker = join3(final, ".perfgate-built");
-  const tree = (dir, cached) => ({ dir, buildDir: join3(dir, config.build.output), cached });
-  if (opts.useCache && existsSync2(marker)) {
-    return { ok: true, tree: tree(final, true), logTail: tail(readFileSync4(marker, "utf8")), seconds: 0 };
-  }
-  rmSync2(final, { recursive: true, force: true });
-  mkdirSync2(final, { recursive: true });
-  if (opts.fromWorkingTree) await materializeWorkingTree(repo, final);
-  else await materializeCommit(repo, treeId, final);
+  const { config } = opts;
+  const key = buildKey(opts.treeId, config, opts.compiler);
+  const cacheDir = opts.untrusted ? join8(opts.cacheRoot, "untrusted") : opts.cacheRoot;
+  const final = join8(cacheDir, "builds", key);
+  const tree = (dir, cached) => ({ dir, buildDir: join8(dir, config.build.output), cached });
+  const hit = () => {
+    touch(final);
+    return { ok: true, tree: tree(final, true), logTail: tail(readFileSync9(join8(final, MARKER), "utf8")), seconds: 0 };
+  };
+  if (opts.useCache && isBuilt(final)) return hit();
+  mkdirSync3(join8(cacheDir, "builds"), { recursive: true });
+  const outcome = await withBuildLock(final, config.build.timeoutSeconds + 60, async () => {
+    if (opts.useCache && isBuilt(final)) return hit();
+    return buildInPlace(opts, join8(cacheDir, "logs", `${key}.log`), final, tree);
+  });
+  if (!outcome.tree?.cached) await pruneBuilds(opts.cacheRoot);
+  return outcome;
+}
+async function buildInPlace(opts, logFile, final, tree) {
+  const { config } = opts;
+  rmSync6(final, { recursive: true, force: true });
+  mkdirSync3(final, { recursive: true });
+  if (opts.fromWorkingTree) await materializeWorkingTree(opts.repo, final);
+  else await materializeCommit(opts.repo, opts.treeId, final);
   const r = await runProcess({
     argv: config.build.command,
     cwd: final,
     env: scrubEnv(process.env, [...config.env.allow, ...BUILD_ENV_ALLOW], config.env.set),
     timeoutSeconds: config.build.timeoutSeconds,
-    sandbox: opts.sandbox
+    sandbox: opts.sandbox,
+    stdout: "tail"
   });
+  const strays = r.strays ? `
+perfgate: the build left ${r.strays} process(es) running; they were killed` : "";
   const log = `${r.stdout}
-${r.stderr}`;
-  const logFile = join3(opts.cacheDir, "logs", `${key}.log`);
-  mkdirSync2(join3(opts.cacheDir, "logs"), { recursive: true });
-  writeFileSync2(logFile, log);
+${r.stderr}${strays}`;
+  mkdirSync3(dirname4(logFile), { recursive: true });
+  writeFileSync3(logFile, log);
   const failure = r.timedOut ? `build timed out after ${config.build.timeoutSeconds} s` : r.spawnError ? `could not start ${config.build.command[0]}: ${r.spawnError}` : r.signal ? `build killed by ${r.signal}` : r.exitCode !== 0 ? `build exited with status ${r.exitCode}` : void 0;
   if (failure) {
-    rmSync2(final, { recursive: true, force: true });
+    rmSync6(final, { recursive: true, force: true });
     return { ok: false, logTail: [...tail(log), failure], logFile, seconds: r.wallSeconds };
   }
-  writeFileSync2(marker, tail(log).join("\n"));
+  writeFileSync3(join8(final, MARKER), tail(log).join("\n"));
   return { ok: true, tree: tree(final, false), logTail: tail(log), logFile, seconds: r.wallSeconds };
-}
-
-// src/engine/calibration.ts
-var CALIBRATION_SCHEMA = "perfgate/calibration@2";
-function defaultCalibrationFile(config) {
-  return config.calibrationFile ?? join4(cacheRoot(), "perfgate-calibration.json");
-}
-function benchmarkDefinition(spec, config) {
-  const def = {
-    argv: spec.argv,
-    preload: spec.preload,
-    pin: spec.pin,
-    metrics: [spec.metric, ...spec.extraMetrics],
-    build: config.build,
-    env: config.env.set,
-    pinCpu: config.runs.pinCpu
-  };
-  return createHash3("sha256").update(JSON.stringify(def)).digest("hex").slice(0, 16);
-}
-function loadCalibration(file) {
-  if (!existsSync3(file)) return {};
-  try {
-    const c3 = JSON.parse(readFileSync5(file, "utf8"));
-    if (c3.schema === CALIBRATION_SCHEMA) return { calibration: c3 };
-    return { ignored: `${file} has schema ${JSON.stringify(c3.schema)}, not ${CALIBRATION_SCHEMA}: run perfgate calibrate again` };
-  } catch (e) {
-    return { ignored: `${file} is not readable JSON (${e.message})` };
-  }
-}
-function calibrationEntry(cal, spec, config) {
-  const b = cal.benchmarks[spec.name];
-  return b && b.definition === benchmarkDefinition(spec, config) ? b : void 0;
-}
-function saveCalibration(file, cal) {
-  mkdirSync3(dirname3(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync3(tmp, `${JSON.stringify(cal, null, 2)}
-`);
-  renameSync(tmp, file);
-}
-function calibrationAgeDays(cal, now = Date.now()) {
-  return (now - Date.parse(cal.createdAt)) / 864e5;
-}
-
-// node_modules/simple-statistics/dist/simple-statistics.mjs
-function sum(x) {
-  if (x.length === 0) {
-    return 0;
-  }
-  var sum2 = x[0];
-  var correction = 0;
-  var transition;
-  if (typeof sum2 !== "number") {
-    return Number.NaN;
-  }
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (typeof x[i2] !== "number") {
-      return Number.NaN;
-    }
-    transition = sum2 + x[i2];
-    if (Math.abs(sum2) >= Math.abs(x[i2])) {
-      correction += sum2 - transition + x[i2];
-    } else {
-      correction += x[i2] - transition + sum2;
-    }
-    sum2 = transition;
-  }
-  return sum2 + correction;
-}
-function mean(x) {
-  if (x.length === 0) {
-    throw new Error("mean requires at least one data point");
-  }
-  return sum(x) / x.length;
-}
-function sumNthPowerDeviations(x, n2) {
-  var meanValue = mean(x);
-  var sum2 = 0;
-  var tempValue;
-  var i2;
-  if (n2 === 2) {
-    for (i2 = 0; i2 < x.length; i2++) {
-      tempValue = x[i2] - meanValue;
-      sum2 += tempValue * tempValue;
-    }
-  } else {
-    for (i2 = 0; i2 < x.length; i2++) {
-      sum2 += Math.pow(x[i2] - meanValue, n2);
-    }
-  }
-  return sum2;
-}
-function sampleVariance(x) {
-  if (x.length < 2) {
-    throw new Error("sampleVariance requires at least two data points");
-  }
-  var sumSquaredDeviationsValue = sumNthPowerDeviations(x, 2);
-  var besselsCorrection = x.length - 1;
-  return sumSquaredDeviationsValue / besselsCorrection;
-}
-function sampleStandardDeviation(x) {
-  var sampleVarianceX = sampleVariance(x);
-  return Math.sqrt(sampleVarianceX);
-}
-function max(x) {
-  if (x.length === 0) {
-    throw new Error("max requires at least one data point");
-  }
-  var value = x[0];
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (x[i2] > value) {
-      value = x[i2];
-    }
-  }
-  return value;
-}
-function min(x) {
-  if (x.length === 0) {
-    throw new Error("min requires at least one data point");
-  }
-  var value = x[0];
-  for (var i2 = 1; i2 < x.length; i2++) {
-    if (x[i2] < value) {
-      value = x[i2];
-    }
-  }
-  return value;
-}
-function quantileSorted(x, p) {
-  var idx = (x.length - 1) * p;
-  if (x.length === 0) {
-    throw new Error("quantile requires at least one data point.");
-  } else if (p < 0 || p > 1) {
-    throw new Error("quantiles must be between 0 and 1");
-  } else if (p === 1) {
-    return x[x.length - 1];
-  } else if (p === 0) {
-    return x[0];
-  } else if (idx % 1 !== 0) {
-    var lower = Math.floor(idx);
-    var upper = Math.ceil(idx);
-    var fraction = idx - lower;
-    return x[lower] + fraction * (x[upper] - x[lower]);
-  } else {
-    return x[idx];
-  }
-}
-function quickselect(arr, k, left, right) {
-  left = left || 0;
-  right = right || arr.length - 1;
-  while (right > left) {
-    if (right - left > 600) {
-      var n2 = right - left + 1;
-      var m = k - left + 1;
-      var z2 = Math.log(n2);
-      var s = 0.5 * Math.exp(2 * z2 / 3);
-      var sd = 0.5 * Math.sqrt(z2 * s * (n2 - s) / n2);
-      if (m - n2 / 2 < 0) {
-        sd *= -1;
-      }
-      var newLeft = Math.max(left, Math.floor(k - m * s / n2 + sd));
-      var newRight = Math.min(
-        right,
-        Math.floor(k + (n2 - m) * s / n2 + sd)
-      );
-      quickselect(arr, k, newLeft, newRight);
-    }
-    var t = arr[k];
-    var i2 = left;
-    var j = right;
-    swap(arr, left, k);
-    if (arr[right] > t) {
-      swap(arr, left, right);
-    }
-    while (i2 < j) {
-      swap(arr, i2, j);
-      i2++;
-      j--;
-      while (arr[i2] < t) {
-        i2++;
-      }
-      while (arr[j] > t) {
-        j--;
-      }
-    }
-    if (arr[left] === t) {
-      swap(arr, left, j);
-    } else {
-      j++;
-      swap(arr, j, right);
-    }
-    if (j <= k) {
-      left = j + 1;
-    }
-    if (k <= j) {
-      right = j - 1;
-    }
-  }
-}
-function swap(arr, i2, j) {
-  var tmp = arr[i2];
-  arr[i2] = arr[j];
-  arr[j] = tmp;
-}
-function quantile(x, p) {
-  var copy = x.slice();
-  if (Array.isArray(p)) {
-    multiQuantileSelect(copy, p);
-    var results = [];
-    for (var i2 = 0; i2 < p.length; i2++) {
-      results[i2] = quantileSorted(copy, p[i2]);
-    }
-    return results;
-  } else {
-    var idx = quantileIndex(copy.length, p);
-    quantileSelect(copy, idx, 0, copy.length - 1);
-    return quantileSorted(copy, p);
-  }
-}
-function quantileSelect(arr, k, left, right) {
-  if (k % 1 === 0) {
-    quickselect(arr, k, left, right);
-  } else {
-    k = Math.floor(k);
-    quickselect(arr, k, left, right);
-    quickselect(arr, k + 1, k + 1, right);
-  }
-}
-function multiQuantileSelect(arr, p) {
-  var positions = /* @__PURE__ */ new Set();
-  for (var i2 = 0; i2 < p.length; i2++) {
-    var idx = quantileIndex(arr.length, p[i2]);
-    positions.add(Math.floor(idx));
-    positions.add(Math.ceil(idx));
-  }
-  var indices = Array.from(positions).sort(compare);
-  multiselect(arr, indices, 0, indices.length - 1, 0, arr.length - 1);
-}
-function multiselect(arr, indices, lo, hi, left, right) {
-  if (lo > hi) {
-    return;
-  }
-  var mid = lo + hi >> 1;
-  quickselect(arr, indices[mid], left, right);
-  multiselect(arr, indices, lo, mid - 1, left, indices[mid] - 1);
-  multiselect(arr, indices, mid + 1, hi, indices[mid] + 1, right);
-}
-function compare(a2, b) {
-  return a2 - b;
-}
-function quantileIndex(len, p) {
-  var idx = (len - 1) * p;
-  if (p === 1) {
-    return len - 1;
-  } else if (p === 0) {
-    return 0;
-  } else if (idx % 1 !== 0) {
-    return idx;
-  } else {
-    return idx;
-  }
-}
-function median(x) {
-  return +quantile(x, 0.5);
-}
-var BayesianClassifier = function BayesianClassifier2() {
-  this.totalCount = 0;
-  this.data = {};
-};
-BayesianClassifier.prototype.train = function train(item, category) {
-  if (!this.data[category]) {
-    this.data[category] = {};
-  }
-  for (var k in item) {
-    var v = item[k];
-    if (this.data[category][k] === void 0) {
-      this.data[category][k] = {};
-    }
-    if (this.data[category][k][v] === void 0) {
-      this.data[category][k][v] = 0;
-    }
-    this.data[category][k][v]++;
-  }
-  this.totalCount++;
-};
-BayesianClassifier.prototype.score = function score(item) {
-  var odds = {};
-  var category;
-  for (var k in item) {
-    var v = item[k];
-    for (category in this.data) {
-      if (odds[category] === void 0) {
-        odds[category] = {};
-      }
-      if (this.data[category][k]) {
-        odds[category][k + "_" + v] = (this.data[category][k][v] || 0) / this.totalCount;
-      } else {
-        odds[category][k + "_" + v] = 0;
-      }
-    }
-  }
-  var oddsSums = {};
-  for (category in odds) {
-    oddsSums[category] = 0;
-    for (var combination in odds[category]) {
-      oddsSums[category] += odds[category][combination];
-    }
-  }
-  return oddsSums;
-};
-var g = 607 / 128;
-var LOGSQRT2PI = Math.log(Math.sqrt(2 * Math.PI));
-var SQRT_2PI$1 = Math.sqrt(2 * Math.PI);
-function cumulativeDistribution(z2) {
-  var sum2 = z2;
-  var tmp = z2;
-  for (var i2 = 1; i2 < 30; i2++) {
-    tmp *= z2 * z2 / (2 * i2 + 1);
-    sum2 += tmp;
-  }
-  return Math.round((0.5 + sum2 / SQRT_2PI$1 * Math.exp(-z2 * z2 / 2)) * 1e4) / 1e4;
-}
-var standardNormalTable = [];
-for (z = 0; z <= 3.09; z += 0.01) {
-  standardNormalTable.push(cumulativeDistribution(z));
-}
-var z;
-var SQRT_2PI = Math.sqrt(2 * Math.PI);
-var PerceptronModel = function PerceptronModel2() {
-  this.weights = [];
-  this.bias = 0;
-};
-PerceptronModel.prototype.predict = function predict(features) {
-  if (features.length !== this.weights.length) {
-    return null;
-  }
-  var score2 = 0;
-  for (var i2 = 0; i2 < this.weights.length; i2++) {
-    score2 += this.weights[i2] * features[i2];
-  }
-  score2 += this.bias;
-  if (score2 > 0) {
-    return 1;
-  } else {
-    return 0;
-  }
-};
-PerceptronModel.prototype.train = function train2(features, label) {
-  if (label !== 0 && label !== 1) {
-    return null;
-  }
-  if (features.length !== this.weights.length) {
-    this.weights = features.slice();
-    this.bias = 1;
-  }
-  var prediction = this.predict(features);
-  if (typeof prediction === "number" && prediction !== label) {
-    var gradient = label - prediction;
-    for (var i2 = 0; i2 < this.weights.length; i2++) {
-      this.weights[i2] += gradient * features[i2];
-    }
-    this.bias += gradient;
-  }
-  return this;
-};
-
-// src/engine/summary.ts
-function summarize(samples2) {
-  const n2 = samples2.length;
-  if (n2 === 0) throw new Error("summarize: no samples");
-  const m = mean(samples2);
-  const sd = n2 > 1 ? sampleStandardDeviation(samples2) : 0;
-  return {
-    n: n2,
-    mean: m,
-    median: median(samples2),
-    stdev: sd,
-    cvPct: m !== 0 ? 100 * sd / Math.abs(m) : 0,
-    min: min(samples2),
-    max: max(samples2)
-  };
-}
-
-// src/engine/decision/stats.ts
-function logToPct(x) {
-  return (Math.exp(x) - 1) * 100;
-}
-function erfc(x) {
-  const z2 = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z2);
-  const r = t * Math.exp(
-    -z2 * z2 - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-  );
-  return x >= 0 ? r : 2 - r;
-}
-function normalCdf(z2) {
-  return 0.5 * erfc(-z2 / Math.SQRT2);
-}
-function normalQuantile(p) {
-  if (p <= 0) return -Infinity;
-  if (p >= 1) return Infinity;
-  let lo = -40;
-  let hi = 40;
-  for (let i2 = 0; i2 < 100; i2++) {
-    const mid = (lo + hi) / 2;
-    if (normalCdf(mid) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-
-// src/engine/decision/ranks.ts
-var EXACT_MAX = 100;
-var exactCache = /* @__PURE__ */ new Map();
-function exactCdf(n2) {
-  let cdf = exactCache.get(n2);
-  if (cdf) return cdf;
-  const m = n2 * (n2 + 1) / 2;
-  let p = new Float64Array(m + 1);
-  p[0] = 1;
-  let top = 0;
-  for (let r = 1; r <= n2; r++) {
-    const next = new Float64Array(m + 1);
-    for (let s = 0; s <= top; s++) {
-      const v = p[s] / 2;
-      next[s] += v;
-      next[s + r] += v;
-    }
-    top += r;
-    p = next;
-  }
-  cdf = new Float64Array(m + 1);
-  let acc = 0;
-  for (let s = 0; s <= m; s++) cdf[s] = acc += p[s];
-  exactCache.set(n2, cdf);
-  return cdf;
-}
-function signedRankCdf(t, n2) {
-  if (t < 0) return 0;
-  const m = n2 * (n2 + 1) / 2;
-  if (t >= m) return 1;
-  if (n2 <= EXACT_MAX) return exactCdf(n2)[Math.floor(t)];
-  const mean2 = m / 2;
-  const sd = Math.sqrt(n2 * (n2 + 1) * (2 * n2 + 1) / 24);
-  return normalCdf((Math.floor(t) + 0.5 - mean2) / sd);
-}
-function signedRankK(n2, alpha) {
-  const m = n2 * (n2 + 1) / 2;
-  if (n2 > EXACT_MAX) {
-    const mean2 = m / 2;
-    const sd = Math.sqrt(n2 * (n2 + 1) * (2 * n2 + 1) / 24);
-    let k2 = Math.max(0, Math.floor(mean2 - normalQuantile(1 - alpha / 2) * sd));
-    while (k2 > 0 && signedRankCdf(k2 - 1, n2) > alpha / 2) k2--;
-    while (signedRankCdf(k2, n2) <= alpha / 2) k2++;
-    return k2;
-  }
-  const cdf = exactCdf(n2);
-  let k = 0;
-  while (k <= m && cdf[k] <= alpha / 2) k++;
-  return k;
-}
-function walshAverages(d) {
-  const n2 = d.length;
-  const w = new Float64Array(n2 * (n2 + 1) / 2);
-  let k = 0;
-  for (let i2 = 0; i2 < n2; i2++) for (let j = i2; j < n2; j++) w[k++] = (d[i2] + d[j]) / 2;
-  return w.sort();
-}
-function medianOf(sorted) {
-  const m = sorted.length;
-  return m % 2 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
-}
-function signedRankP(d) {
-  const nz = d.filter((x) => x !== 0);
-  const n2 = nz.length;
-  if (n2 === 0) return 1;
-  const order = nz.map((x, i2) => [Math.abs(x), i2]).sort((a2, b) => a2[0] - b[0]);
-  const ranks = new Array(n2);
-  for (let i2 = 0; i2 < n2; ) {
-    let j = i2;
-    while (j + 1 < n2 && order[j + 1][0] === order[i2][0]) j++;
-    for (let k = i2; k <= j; k++) ranks[order[k][1]] = (i2 + j) / 2 + 1;
-    i2 = j + 1;
-  }
-  let tPlus = 0;
-  nz.forEach((x, i2) => {
-    if (x > 0) tPlus += ranks[i2];
-  });
-  const m = n2 * (n2 + 1) / 2;
-  const tail2 = Math.min(signedRankCdf(Math.floor(tPlus), n2), signedRankCdf(Math.floor(m - tPlus), n2));
-  return Math.min(1, 2 * tail2);
-}
-function shiftInterval(d, alpha) {
-  const n2 = d.length;
-  if (n2 === 0) return { estimate: NaN, low: -Infinity, high: Infinity, p: 1 };
-  const w = walshAverages(d);
-  const k = signedRankK(n2, alpha);
-  const m = w.length;
-  return {
-    estimate: medianOf(w),
-    low: k >= 1 ? w[k - 1] : -Infinity,
-    high: k >= 1 ? w[m - k] : Infinity,
-    p: signedRankP(d)
-  };
-}
-function robustSd(xs) {
-  if (xs.length < 2) return 0;
-  const s = [...xs].sort((a2, b) => a2 - b);
-  const med = medianOf(Float64Array.from(s));
-  return 1.4826 * medianOf(Float64Array.from(s.map((x) => Math.abs(x - med)).sort((a2, b) => a2 - b)));
-}
-
-// src/engine/decision/evidence.ts
-function samples(runs, side, metric) {
-  return runs.filter((r) => r.kind === "pair" && r.status === "ok" && r.side === side).sort((a2, b) => (a2.pair ?? 0) - (b.pair ?? 0)).map((r) => r.metrics[metric]);
-}
-function logRatios(base, head, higherIsBetter) {
-  const n2 = Math.min(base.length, head.length);
-  const positive = (xs) => xs.slice(0, n2).every((x) => Number.isFinite(x) && x > 0);
-  if (n2 === 0 || !positive(base) || !positive(head)) return void 0;
-  const s = higherIsBetter ? 1 : -1;
-  return Array.from({ length: n2 }, (_, i2) => s * Math.log(head[i2] / base[i2]));
-}
-function evidenceOf(d, level) {
-  const est = shiftInterval(d, level);
-  return {
-    pairs: d.length,
-    shift: est.estimate,
-    low: est.low,
-    high: est.high,
-    level,
-    p: est.p,
-    sd: d.length > 1 ? sampleStandardDeviation([...d]) : 0,
-    robustSd: robustSd(d)
-  };
-}
-function intervalSd(ev) {
-  const half = (ev.high - ev.low) / 2;
-  return Number.isFinite(half) ? half * Math.sqrt(ev.pairs) / normalQuantile(1 - ev.level / 2) : void 0;
-}
-function metricRatios(runs, metric) {
-  return logRatios(samples(runs, "base", metric.name), samples(runs, "head", metric.name), metric.higherIsBetter);
-}
-
-// src/engine/format.ts
-function fmtNum(x) {
-  if (x === 0) return "0";
-  const a2 = Math.abs(x);
-  if (a2 >= 1e6 || a2 < 0.01) return x.toExponential(2);
-  return a2 >= 100 ? x.toFixed(0) : x.toPrecision(3);
-}
-
-// src/engine/decision/rule.ts
-function fmt(x, digits = 2) {
-  return x.toFixed(digits);
-}
-function signed(x) {
-  return `${x >= 0 ? "+" : ""}${fmt(x)}`;
-}
-function comparisonOf(ev, band, alpha, mdePct) {
-  return {
-    pairs: ev.pairs,
-    medianRatio: Math.exp(ev.shift),
-    changePct: logToPct(ev.shift),
-    ciLowPct: logToPct(ev.low),
-    ciHighPct: logToPct(ev.high),
-    pValue: ev.p,
-    pAdjusted: Math.min(1, ev.p * alpha / ev.level),
-    level: ev.level,
-    pairSdPct: 100 * ev.sd,
-    robustSdPct: 100 * ev.robustSd,
-    noiseBandPct: band.pct,
-    bandSource: band.source,
-    mdePct
-  };
-}
-function pairsFor(ev, halfPct) {
-  const now = 100 * (ev.high - ev.low) / 2;
-  if (!(halfPct > 0) || !Number.isFinite(now)) return Infinity;
-  return Math.ceil(ev.pairs * (now / halfPct) ** 2);
-}
-function judge(ev, band, alpha, mdePct, final) {
-  const comparison = comparisonOf(ev, band, alpha, mdePct);
-  const { changePct: change, ciLowPct: lo, ciHighPct: hi } = comparison;
-  const b = band.pct;
-  const interval = `interval ${signed(lo)} \u2026 ${signed(hi)} %`;
-  const bandText = `\xB1${fmt(b)} %${band.source === "calibration" ? " (floored by the calibration)" : ""}`;
-  if ((lo > 0 || hi < 0) && Math.abs(change) > b) {
-    const better = change > 0;
-    return {
-      comparison,
-      verdict: better ? "IMPROVED" : "REGRESSED",
-      reason: `${signed(change)} % (${better ? "better" : "worse"}), beyond the ${bandText} band; ${interval}, p = ${ev.p.toExponential(1)}`
-    };
-  }
-  if (lo > -b && hi < b) {
-    return { comparison, verdict: "UNCHANGED", reason: `unchanged within ${bandText}: ${interval} (${signed(change)} %)` };
-  }
-  if (!final) return void 0;
-  const half = Math.abs(change) < b ? b - Math.abs(change) : Math.abs(change);
-  const need = pairsFor(ev, half);
-  return {
-    comparison,
-    verdict: "UNSTABLE",
-    reason: `not decided after ${ev.pairs} pairs: ${interval} ${Math.abs(change) < b ? `reaches beyond the ${bandText} band` : "includes 0"}; about ${Number.isFinite(need) ? need : "many more"} pairs would decide it`
-  };
-}
-function decideCounter(base, head, thresholdPct) {
-  const changePct = (base / head - 1) * 100;
-  const comparison = {
-    pairs: 1,
-    medianRatio: head / base,
-    changePct,
-    ciLowPct: changePct,
-    ciHighPct: changePct,
-    pValue: NaN,
-    pAdjusted: NaN,
-    pairSdPct: 0,
-    noiseBandPct: thresholdPct,
-    mdePct: thresholdPct
-  };
-  const what = `${fmtNum(base)} -> ${fmtNum(head)} instructions/op (${signed(changePct)} %)`;
-  if (Math.abs(changePct) <= thresholdPct) return { comparison, verdict: "UNCHANGED", reason: `${what}, within \xB1${thresholdPct} %` };
-  return { comparison, verdict: changePct > 0 ? "IMPROVED" : "REGRESSED", reason: `${what}, beyond the \xB1${thresholdPct} % threshold` };
-}
-var FAILED_RUN_VERDICT = {
-  crash: "CRASH",
-  timeout: "TIMEOUT",
-  bad_output: "BAD_OUTPUT"
-};
-function failedRunVerdict(runs) {
-  const failed = runs.find((r) => r.side === "head" && r.status !== "ok");
-  return failed && failed.status !== "ok" ? { verdict: FAILED_RUN_VERDICT[failed.status], run: failed } : void 0;
-}
-
-// src/engine/decision/sequential.ts
-var LOOK_GROWTH = 1.5;
-var SPENDING_GAMMA = -4;
-function planLooks(first, max2) {
-  const looks = [Math.min(first, max2)];
-  while (looks.at(-1) < max2) looks.push(Math.min(max2, Math.ceil(looks.at(-1) * LOOK_GROWTH)));
-  return looks;
-}
-function spent(t) {
-  if (t >= 1) return 1;
-  return (1 - Math.exp(-SPENDING_GAMMA * t)) / (1 - Math.exp(-SPENDING_GAMMA));
-}
-function lookLevel(plan, k) {
-  const n2 = plan.looks[k];
-  const prev = k > 0 ? plan.looks[k - 1] : 0;
-  return plan.alpha / plan.decisions * (spent(n2 / plan.maxPairs) - spent(prev / plan.maxPairs));
-}
-function samplingPlan(config, overrides = {}) {
-  const first = overrides.pairs ?? config.runs.pairs;
-  const maxPairs = Math.max(first, overrides.maxPairs ?? config.runs.maxPairs);
-  const statistical = config.benchmarks.reduce((n2, b) => n2 + 1 + b.extraMetrics.length, 0);
-  return {
-    looks: planLooks(first, maxPairs),
-    maxPairs,
-    budgetSeconds: overrides.budgetSeconds ?? config.runs.budgetSeconds,
-    alpha: config.decision.alpha,
-    decisions: config.decision.correction === "bonferroni" ? statistical : 1
-  };
-}
-function atCeilingPct(plan, sigma, q) {
-  const z2 = normalQuantile(1 - lookLevel(plan, plan.looks.length - 1) / 2) + normalQuantile(q);
-  return logToPct(z2 * sigma / Math.sqrt(plan.maxPairs));
-}
-function mdeAtCeiling(plan, ev) {
-  return atCeilingPct(plan, intervalSd(ev) ?? ev.robustSd * Math.sqrt(Math.PI / 3), 0.8);
-}
-var SequentialDecider = class {
-  constructor(spec, plan, bandOf) {
-    this.spec = spec;
-    this.plan = plan;
-    this.bandOf = bandOf;
-  }
-  spec;
-  plan;
-  bandOf;
-  outcomes = /* @__PURE__ */ new Map();
-  /** After look `k` over `runs`: true to stop. `final`: no further look will come. */
-  assess(runs, k, final) {
-    const level = lookLevel(this.plan, k);
-    for (const metric of [this.spec.metric, ...this.spec.extraMetrics]) {
-      if (this.outcomes.has(metric.name)) continue;
-      const d = metricRatios(runs, metric);
-      if (!d) {
-        this.outcomes.set(metric.name, {
-          fixed: { verdict: "NOT_MEASURED", reason: "the metric has zero or negative values, so ratios are undefined" }
-        });
-        continue;
-      }
-      const ev = evidenceOf(d, level);
-      const decision = judge(ev, this.bandOf(this.spec, metric.name), this.plan.alpha, mdeAtCeiling(this.plan, ev), final);
-      if (decision) this.outcomes.set(metric.name, { decision });
-    }
-    return this.outcomes.size === 1 + this.spec.extraMetrics.length;
-  }
-  outcome(metric) {
-    return this.outcomes.get(metric);
-  }
-};
-
-// src/engine/decision/floor.ts
-var MIN_COMPARISONS = 3;
-function floorPct(plan, sigma) {
-  return atCeilingPct(plan, sigma, 0.98);
-}
-function bandFloors(cal, config, plan, now = Date.now()) {
-  const floored = /* @__PURE__ */ new Set();
-  const minEffect = (spec) => spec.minEffectPct ?? config.decision.minEffectPct;
-  let ignored;
-  let usable = cal;
-  if (cal && calibrationAgeDays(cal, now) > config.calibrationMaxAgeDays) {
-    ignored = `the calibration is ${Math.round(calibrationAgeDays(cal, now))} days old (calibration_max_age_days: ${config.calibrationMaxAgeDays})`;
-    usable = void 0;
-  } else if (cal && cal.comparisons < MIN_COMPARISONS) {
-    ignored = `the calibration pools only ${cal.comparisons} A/A comparisons (at least ${MIN_COMPARISONS} needed)`;
-    usable = void 0;
-  }
-  const bandOf = (spec, metric) => {
-    const own = { pct: minEffect(spec), source: "min_effect" };
-    const sigma = usable ? calibrationEntry(usable, spec, config)?.metrics[metric]?.intervalSdPct : void 0;
-    if (sigma === void 0) return own;
-    const floor = floorPct(plan, sigma / 100);
-    if (floor <= own.pct) return own;
-    floored.add(spec.name);
-    return { pct: floor, source: "calibration" };
-  };
-  return { bandOf, floored, ignored };
-}
-
-// src/engine/decision/aa.ts
-function aaCalibration(spec, comparisons, config, plan) {
-  const alpha = config.decision.alpha;
-  const noFloor = bandFloors(void 0, config, plan);
-  const out = {};
-  for (const m of [spec.metric, ...spec.extraMetrics]) {
-    const cvs = [];
-    const vars = [];
-    const all = [];
-    const widths = [];
-    const changes = [];
-    let alarms = 0;
-    for (const runs of comparisons) {
-      const d = metricRatios(runs, m);
-      if (!d) continue;
-      const ev = evidenceOf(d, alpha);
-      cvs.push(summarize(samples(runs, "base", m.name)).cvPct, summarize(samples(runs, "head", m.name)).cvPct);
-      vars.push(ev.sd ** 2);
-      all.push(...d);
-      const w = intervalSd(ev);
-      if (w !== void 0) widths.push(w);
-      changes.push(100 * (Math.exp(ev.shift) - 1));
-      const v = judge(ev, noFloor.bandOf(spec, m.name), alpha, NaN, true)?.verdict;
-      if (v === "REGRESSED" || v === "IMPROVED") alarms++;
-    }
-    if (!changes.length) continue;
-    const sigma = widths.length ? median(widths) : robustSd(all) * Math.sqrt(Math.PI / 3);
-    out[m.name] = {
-      cvPct: median(cvs),
-      pairSdPct: 100 * Math.sqrt(vars.reduce((a2, v) => a2 + v, 0) / vars.length),
-      robustSdPct: 100 * robustSd(all),
-      intervalSdPct: 100 * sigma,
-      aaChangesPct: changes,
-      falseAlarms: alarms,
-      noiseBandPct: floorPct(plan, sigma),
-      mde80Pct: atCeilingPct(plan, sigma, 0.8),
-      mde95Pct: atCeilingPct(plan, sigma, 0.95)
-    };
-  }
-  return out;
-}
-
-// src/engine/verdicts.ts
-var VERDICTS = [
-  "BUILD_FAILED",
-  "CRASH",
-  "TIMEOUT",
-  "BAD_OUTPUT",
-  "BUDGET_EXCEEDED",
-  "REGRESSED",
-  "BASE_FAILED",
-  "UNSTABLE",
-  "NOT_MEASURED",
-  "IMPROVED",
-  "UNCHANGED"
-];
-var FAILING_VERDICTS = ["REGRESSED", "CRASH", "TIMEOUT", "BAD_OUTPUT", "BUDGET_EXCEEDED", "BUILD_FAILED"];
-var INCONCLUSIVE_VERDICTS = ["UNSTABLE", "BASE_FAILED", "NOT_MEASURED"];
-function worstVerdict(verdicts) {
-  let worst = "UNCHANGED";
-  for (const v of verdicts) if (VERDICTS.indexOf(v) < VERDICTS.indexOf(worst)) worst = v;
-  return worst;
-}
-
-// src/engine/decision/budgets.ts
-function medianOf2(runs, f) {
-  const xs = runs.map(f).filter((x) => x !== void 0 && Number.isFinite(x));
-  return xs.length ? median(xs) : void 0;
-}
-function maxOf(runs, f) {
-  const xs = runs.map(f).filter((x) => x !== void 0 && Number.isFinite(x));
-  return xs.length ? Math.max(...xs) : void 0;
-}
-function growthCheck(benchmark, budget, unit, base, head, pct, slack, what, baseMax = base) {
-  if (base === void 0 || head === void 0)
-    return { benchmark, budget, unit, base, head, status: "not_measured", reason: `${what} was not measured` };
-  const limit = Math.max(base * (1 + pct / 100), baseMax ?? base) + slack;
-  const exceeded = head > limit;
-  return {
-    benchmark,
-    budget,
-    unit,
-    base,
-    head,
-    limit,
-    status: exceeded ? "exceeded" : "ok",
-    reason: exceeded ? `${what} grew from ${fmtNum(base)} to ${fmtNum(head)} ${unit}, above the limit ${fmtNum(limit)} (+${pct} % + ${fmtNum(slack)})` : `${what} ${fmtNum(head)} ${unit} within limit ${fmtNum(limit)}`
-  };
-}
-function checkBudgets(benchmark, runs, syscalls, spec) {
-  const ok = (side) => runs.filter((r) => r.side === side && r.kind === "pair" && r.status === "ok");
-  const checks = [];
-  const perOp = (side) => {
-    const c3 = syscalls[side];
-    const ops = syscalls.base?.ops;
-    if (!syscalls.measured || !c3 || !ops) return void 0;
-    return spec.syscalls.reduce((sum2, s) => sum2 + (c3.calls[s] ?? 0), 0) / ops;
-  };
-  const names = spec.syscalls.join("+");
-  if (!syscalls.measured) {
-    checks.push({
-      benchmark,
-      budget: "syscalls/op",
-      unit: "calls/op",
-      status: "not_measured",
-      reason: syscalls.reason ?? "syscall pass did not run"
-    });
-  } else {
-    const b = perOp("base");
-    const h2 = perOp("head");
-    if (b === void 0 || h2 === void 0) {
-      checks.push({
-        benchmark,
-        budget: "syscalls/op",
-        unit: "calls/op",
-        status: "not_measured",
-        reason: "the benchmark does not report its number of operations (set ops_field or ops)"
-      });
-    } else {
-      checks.push(
-        growthCheck(benchmark, `${names} per op`, "calls/op", b, h2, spec.syscallsGrowthPct, spec.syscallsSlackPerOp, `${names} per op`)
-      );
-      if (spec.syscallsPerOpMax !== void 0) {
-        const exceeded = h2 > spec.syscallsPerOpMax;
-        checks.push({
-          benchmark,
-          budget: `${names} per op (absolute)`,
-          unit: "calls/op",
-          base: b,
-          head: h2,
-          limit: spec.syscallsPerOpMax,
-          status: exceeded ? "exceeded" : "ok",
-          reason: exceeded ? `${fmtNum(h2)} ${names} calls per op exceeds the absolute budget ${fmtNum(spec.syscallsPerOpMax)}` : `${fmtNum(h2)} calls per op within ${fmtNum(spec.syscallsPerOpMax)}`
-        });
-      }
-    }
-  }
-  const perRun = (budget, unit, of, pct, slack) => growthCheck(benchmark, budget, unit, medianOf2(ok("base"), of), medianOf2(ok("head"), of), pct, slack, budget, maxOf(ok("base"), of));
-  checks.push(perRun("peak RSS", "KiB", (r) => r.maxRssKb, spec.rssGrowthPct, spec.rssSlackKb));
-  const baseOps = medianOf2(ok("base"), (r) => r.ops);
-  checks.push(
-    perRun(
-      "page faults per op",
-      "faults/op",
-      (r) => r.minorFaults !== void 0 && baseOps ? (r.minorFaults + (r.majorFaults ?? 0)) / baseOps : void 0,
-      spec.faultsGrowthPct,
-      spec.faultsSlackPerOp
-    )
-  );
-  return checks;
-}
-
-// src/engine/decision/decide.ts
-function metricVerdicts(m) {
-  const { spec, runs, decider } = m;
-  const headFailure = failedRunVerdict(runs);
-  const baseFailure = runs.find((r) => r.side === "base" && r.status !== "ok");
-  return [spec.metric, ...spec.extraMetrics].map((metric) => {
-    const row = { benchmark: spec.name, metric: metric.name, unit: metric.unit, higherIsBetter: metric.higherIsBetter };
-    if (headFailure) {
-      const r = headFailure.run;
-      return { ...row, verdict: headFailure.verdict, reason: `head ${r.kind} run ${r.error ?? r.status}` };
-    }
-    if (baseFailure)
-      return {
-        ...row,
-        verdict: "BASE_FAILED",
-        reason: `base ${baseFailure.kind} run ${baseFailure.error ?? baseFailure.status}: nothing to compare against`
-      };
-    const o2 = decider.outcome(metric.name);
-    if (!o2) return { ...row, verdict: "NOT_MEASURED", reason: "no look was taken" };
-    if ("fixed" in o2) return { ...row, ...o2.fixed };
-    const base = samples(runs, "base", metric.name);
-    const head = samples(runs, "head", metric.name);
-    return { ...row, base: summarize(base), head: summarize(head), ...o2.decision };
-  });
-}
-function decideBenchmark(m, config) {
-  const { spec, runs, syscalls, instructions } = m;
-  const results = metricVerdicts(m);
-  if (instructions && spec.instructions) {
-    const row = { benchmark: spec.name, metric: "instructions_per_op", unit: "instr/op", higherIsBetter: false };
-    if (instructions.base !== void 0 && instructions.head !== void 0) {
-      const d = decideCounter(instructions.base, instructions.head, spec.instructions.thresholdPct);
-      results.push({ ...row, ...d, reason: `${d.reason} (counted with ${instructions.tool})` });
-    } else {
-      results.push({ ...row, verdict: "NOT_MEASURED", reason: instructions.error ?? "not counted" });
-    }
-  }
-  const failed = runs.some((r) => r.status !== "ok");
-  const budgets = failed ? [] : checkBudgets(spec.name, runs, syscalls, config.budgets);
-  const verdicts = results.map((x) => x.verdict);
-  if (budgets.some((b) => b.status === "exceeded")) verdicts.push("BUDGET_EXCEEDED");
-  return { name: spec.name, verdict: worstVerdict(verdicts), metrics: results, budgets, syscalls, runs };
-}
-
-// src/engine/decision/outcome.ts
-function overallOutcome(verdicts) {
-  if (verdicts.some((v) => FAILING_VERDICTS.includes(v))) return "fail";
-  if (verdicts.length === 0 || verdicts.some((v) => INCONCLUSIVE_VERDICTS.includes(v))) return "inconclusive";
-  return "pass";
-}
-function countVerdicts(verdicts) {
-  const counts = {};
-  for (const v of verdicts) counts[v] = (counts[v] ?? 0) + 1;
-  return counts;
-}
-
-// src/engine/measure/pairs.ts
-import { realpathSync } from "node:fs";
-
-// src/engine/measure/bench-run.ts
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync6, rmSync as rmSync3 } from "node:fs";
-import { constants as osConstants, tmpdir as tmpdir3 } from "node:os";
-import { join as join5 } from "node:path";
-
-// src/engine/measure/parse.ts
-var OutputError = class extends Error {
-};
-function findJson(stdout) {
-  const candidates = [stdout.trim(), stdout.trim().split("\n").pop() ?? ""];
-  for (const text of candidates) {
-    if (!text.startsWith("{")) continue;
-    try {
-      const v = JSON.parse(text);
-      if (v !== null && typeof v === "object" && !Array.isArray(v)) return v;
-    } catch {
-    }
-  }
-  return void 0;
-}
-function jsonField(obj, path6) {
-  let cur = obj;
-  for (const part of path6.split(".")) {
-    if (cur === null || typeof cur !== "object") return void 0;
-    cur = cur[part];
-  }
-  return cur;
-}
-function numberOf(v) {
-  const n2 = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-  return Number.isFinite(n2) ? n2 : void 0;
-}
-function parseOutput(stdout, metrics) {
-  const json = findJson(stdout);
-  const values = {};
-  for (const m of metrics) {
-    if (m.json !== void 0) {
-      if (json === void 0) throw new OutputError(`expected a JSON object on stdout for metric '${m.name}'`);
-      const v = numberOf(jsonField(json, m.json));
-      if (v === void 0) throw new OutputError(`JSON field '${m.json}' is missing or not a finite number`);
-      values[m.name] = v;
-    } else if (m.regex !== void 0) {
-      const match = new RegExp(m.regex, "m").exec(stdout);
-      const v = numberOf(match?.[1]);
-      if (v === void 0) throw new OutputError(`regex /${m.regex}/ found no number in the output`);
-      values[m.name] = v;
-    }
-  }
-  return { json, values };
-}
-function opsOf(stdout, spec) {
-  if (spec.ops !== void 0) return spec.ops;
-  if (!spec.opsField) return void 0;
-  const json = findJson(stdout);
-  const v = json ? numberOf(jsonField(json, spec.opsField)) : void 0;
-  return v !== void 0 && v > 0 ? v : void 0;
-}
-
-// src/engine/measure/bench-run.ts
-var TIME_FORMAT = "PGTIME %e %U %S %M %R %F %w %c";
-function signalName(num2) {
-  const entry = Object.entries(osConstants.signals).find(([, v]) => v === num2);
-  return entry ? entry[0] : `signal ${num2}`;
-}
-function readTimeFile(path6) {
-  let text = "";
-  try {
-    text = readFileSync6(path6, "utf8");
-  } catch {
-    return {};
-  }
-  const out = {};
-  const sig = /Command terminated by signal (\d+)/.exec(text);
-  if (sig) out.signal = signalName(Number(sig[1]));
-  const exit = /Command exited with non-zero status (\d+)/.exec(text);
-  if (exit) out.exitCode = Number(exit[1]);
-  const line = text.split("\n").find((l) => l.startsWith("PGTIME "));
-  if (line) out.fields = line.split(/\s+/).slice(1).map(Number);
-  return out;
-}
-function wrapCommand(argv, ctx, preload, timeFile) {
-  const cmd = [];
-  if (ctx.cpu !== void 0 && ctx.tools.taskset) cmd.push(ctx.tools.taskset, "-c", String(ctx.cpu));
-  if (timeFile && ctx.tools.gnuTime) cmd.push(ctx.tools.gnuTime, "-o", timeFile, "-f", TIME_FORMAT, "--");
-  if (preload) cmd.push("env", `LD_PRELOAD=${preload}`);
-  cmd.push(...argv);
-  return cmd;
-}
-function num(json, key) {
-  const v = json ? jsonField(json, key) : void 0;
-  return typeof v === "number" && Number.isFinite(v) ? v : void 0;
-}
-async function runBenchmark(spec, argv, preload, side, ctx, label) {
-  const dir = mkdtempSync2(join5(tmpdir3(), "perfgate-run-"));
-  const timeFile = ctx.tools.gnuTime ? join5(dir, "time.txt") : void 0;
-  try {
-    const r = await runProcess({
-      argv: wrapCommand(argv, ctx, preload, timeFile),
-      cwd: ctx.cwd,
-      env: ctx.env,
-      timeoutSeconds: spec.timeoutSeconds,
-      sandbox: ctx.sandbox,
-      writable: [dir]
-    });
-    const t = timeFile ? readTimeFile(timeFile) : {};
-    const f = t.fields ?? [];
-    const record = {
-      benchmark: spec.name,
-      side,
-      ...label,
-      status: "ok",
-      metrics: {},
-      wallSeconds: f[0] ?? r.wallSeconds,
-      userSeconds: f[1],
-      sysSeconds: f[2],
-      maxRssKb: f[3],
-      minorFaults: f[4],
-      majorFaults: f[5],
-      voluntaryCtxSwitches: f[6],
-      involuntaryCtxSwitches: f[7],
-      stderrTail: tail(r.stderr)
-    };
-    const signal = t.signal ?? r.signal;
-    const exitCode = t.exitCode ?? r.exitCode;
-    if (r.timedOut) {
-      return {
-        ...record,
-        status: "timeout",
-        signal: "SIGKILL",
-        error: `no result within ${spec.timeoutSeconds} s; the process group was killed`
-      };
-    }
-    if (r.spawnError) return { ...record, status: "crash", error: `could not start: ${r.spawnError}` };
-    if (signal) return { ...record, status: "crash", signal, error: `killed by ${signal}` };
-    if (exitCode !== 0) return { ...record, status: "crash", exitCode, error: `exited with status ${exitCode}` };
-    try {
-      const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics]);
-      const j = out.json;
-      return {
-        ...record,
-        exitCode: 0,
-        metrics: out.values,
-        ops: spec.ops ?? (spec.opsField ? num(j, spec.opsField) : void 0),
-        mallocProvider: typeof j?.malloc_provider === "string" ? j.malloc_provider : void 0,
-        checksum: typeof j?.checksum === "string" ? j.checksum : void 0
-      };
-    } catch (e) {
-      if (!(e instanceof OutputError)) throw e;
-      const shown = tail(r.stdout, 3).join(" | ").slice(0, 300);
-      return { ...record, status: "bad_output", exitCode: 0, error: `${e.message}; stdout ended with: ${shown || "(nothing)"}` };
-    }
-  } finally {
-    rmSync3(dir, { recursive: true, force: true });
-  }
-}
-
-// src/engine/measure/pairs.ts
-function sameFile(a2, b) {
-  try {
-    return realpathSync(a2) === realpathSync(b);
-  } catch {
-    return a2 === b;
-  }
-}
-function providerMismatch(run, lib) {
-  if (run.status !== "ok" || !run.mallocProvider) return void 0;
-  if (lib === void 0) {
-    return /\/libc\.so/.test(run.mallocProvider) ? void 0 : `expected the C library's malloc, but ${run.mallocProvider} served it`;
-  }
-  return sameFile(run.mallocProvider, lib) ? void 0 : `the allocator under test was not active: malloc was served by ${run.mallocProvider}, not ${lib}`;
-}
-async function runChecked(spec, cmd, side, ctx, label, checkProvider = cmd.preload !== void 0) {
-  const r = await runBenchmark(spec, cmd.argv, cmd.preload, side, ctx, label);
-  const mismatch = checkProvider ? providerMismatch(r, cmd.preload) : void 0;
-  return mismatch ? { ...r, status: "bad_output", error: mismatch } : r;
-}
-function pairCount(runs) {
-  return runs.filter((r) => r.kind === "pair" && r.position === 0).length;
-}
-async function samplePairs(batch, runOne, runs = []) {
-  let failed = runs.some((r) => r.status !== "ok");
-  const run = async (side, label) => {
-    const r = await runOne(side, label);
-    runs.push(r);
-    failed ||= r.status !== "ok";
-  };
-  for (let i2 = 0; i2 < batch.warmup && !failed; i2++) {
-    for (const side of ["base", "head"]) {
-      batch.progress({
-        type: "run",
-        benchmark: batch.benchmark,
-        kind: "warmup",
-        index: i2 + 1,
-        of: batch.warmup,
-        side,
-        budgetLeftSeconds: batch.budgetLeft?.()
-      });
-      await run(side, { kind: "warmup" });
-    }
-  }
-  for (let i2 = pairCount(runs); i2 < batch.to && !failed; i2++) {
-    const order = batch.rng() < 0.5 ? ["base", "head"] : ["head", "base"];
-    for (const [position, side] of order.entries()) {
-      batch.progress({
-        type: "run",
-        benchmark: batch.benchmark,
-        kind: "pair",
-        index: i2 + 1,
-        of: batch.to,
-        side,
-        budgetLeftSeconds: batch.budgetLeft?.()
-      });
-      await run(side, { kind: "pair", pair: i2, position });
-    }
-  }
-  return runs;
-}
-async function sampleJobs(jobs, looks, opts) {
-  const now = opts.now ?? (() => Date.now() / 1e3);
-  const deadline = now() + opts.budgetSeconds;
-  const state = jobs.map(() => ({ runs: [], look: -1, seconds: 0, done: false }));
-  while (state.some((s) => !s.done)) {
-    for (const [j, job] of jobs.entries()) {
-      const s = state[j];
-      if (s.done) continue;
-      const k = s.look + 1;
-      const have = pairCount(s.runs);
-      const pace = have ? s.seconds / have : 0;
-      if (s.look >= 0 && now() + pace * (looks[k] - have) > deadline) {
-        job.assess(s.runs, s.look, true);
-        s.done = true;
-        opts.progress({ type: "look", benchmark: job.benchmark, pairs: have, state: "budget" });
-        continue;
-      }
-      const t0 = now();
-      await samplePairs(
-        {
-          benchmark: job.benchmark,
-          warmup: opts.warmup,
-          to: looks[k],
-          rng: opts.rng,
-          progress: opts.progress,
-          budgetLeft: () => Math.max(0, deadline - now())
-        },
-        job.runOne,
-        s.runs
-      );
-      s.seconds += now() - t0;
-      s.look = k;
-      if (s.runs.some((r) => r.status !== "ok")) {
-        s.done = true;
-        continue;
-      }
-      const final = k === looks.length - 1;
-      const decided = job.assess(s.runs, k, final);
-      s.done = decided || final;
-      opts.progress({
-        type: "look",
-        benchmark: job.benchmark,
-        pairs: pairCount(s.runs),
-        state: decided ? "decided" : final ? "ceiling" : "continue"
-      });
-    }
-  }
-  return state.map((s) => s.runs);
-}
-
-// src/engine/measure/setup.ts
-import { cpus } from "node:os";
-function measureSetup(config, sandbox) {
-  const tools = { strace: which("strace"), taskset: which("taskset"), gnuTime: findGnuTime() };
-  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), sandbox, cpu: pinCpu(config, tools.taskset) };
-}
-function pinCpu(config, taskset) {
-  if (!taskset || config.runs.pinCpu === "none") return void 0;
-  if (typeof config.runs.pinCpu === "number") return config.runs.pinCpu;
-  const n2 = cpus().length;
-  return n2 > 1 ? n2 - 1 : void 0;
-}
-function runContext(setup, spec, dir) {
-  return { cwd: dir, env: setup.env, sandbox: setup.sandbox, cpu: spec.pin ? setup.cpu : void 0, tools: setup.tools };
-}
-function expand(arg, tree) {
-  return arg.replaceAll("{build}", tree.buildDir).replaceAll("{root}", tree.dir);
-}
-function sideCommand(spec, tree, argv = spec.argv) {
-  return { argv: argv.map((a2) => expand(a2, tree)), preload: spec.preload ? expand(spec.preload, tree) : void 0 };
-}
-
-// src/engine/random.ts
-function seededRng(seed) {
-  let a2 = seed >>> 0;
-  return () => {
-    a2 = a2 + 1831565813 >>> 0;
-    let t = a2;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
-function randomSeed() {
-  return Math.floor(Math.random() * 2 ** 32);
-}
-
-// src/engine/workbench.ts
-import { join as join7 } from "node:path";
-
-// src/engine/host/machine.ts
-import { readFileSync as readFileSync7 } from "node:fs";
-import { cpus as cpus2, loadavg, release } from "node:os";
-function readOr(path6) {
-  try {
-    return readFileSync7(path6, "utf8").trim();
-  } catch {
-    return void 0;
-  }
-}
-async function describeMachine() {
-  const cc = await execa("gcc", ["--version"], { reject: false, stdin: "ignore" });
-  const [l1, l5, l15] = loadavg();
-  return {
-    cpuModel: cpus2()[0]?.model ?? "unknown",
-    cores: cpus2().length,
-    kernel: release(),
-    compiler: cc.exitCode === 0 ? String(cc.stdout).split("\n")[0] : void 0,
-    loadAverage: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
-    cpuGovernor: readOr("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
-    node: process.version
-  };
-}
-
-// src/engine/measure/syscalls.ts
-import { mkdtempSync as mkdtempSync3, readFileSync as readFileSync8, rmSync as rmSync4 } from "node:fs";
-import { tmpdir as tmpdir4 } from "node:os";
-import { join as join6 } from "node:path";
-
-// src/engine/types.ts
-var SYSCALLS = ["mmap", "munmap", "madvise", "mprotect", "mremap", "brk"];
-
-// src/engine/measure/syscalls.ts
-function parseStraceSummary(text) {
-  const calls = {};
-  for (const line of text.split("\n")) {
-    const m = /^\s*(\d+)\s+([a-z_0-9]+)\s*$/.exec(line);
-    if (!m) continue;
-    const name = m[2];
-    if (SYSCALLS.includes(name)) calls[name] = (calls[name] ?? 0) + Number(m[1]);
-  }
-  for (const s of SYSCALLS) calls[s] ??= 0;
-  return calls;
-}
-async function straceRun(strace, argv, opts) {
-  const dir = mkdtempSync3(join6(tmpdir4(), "perfgate-strace-"));
-  const out = join6(dir, "strace.txt");
-  try {
-    const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
-    if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
-    cmd.push("--", ...argv);
-    const r = await runProcess({ ...opts, argv: cmd, writable: [dir] });
-    const err = r.stderr;
-    if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
-      return {
-        ok: false,
-        stdout: r.stdout,
-        reason: `strace could not trace (ptrace denied: ${tail(err, 1)[0] ?? ""}). Allow ptrace: run as root, set kernel.yama.ptrace_scope=0, or give the container CAP_SYS_PTRACE (docker --cap-add=SYS_PTRACE)`
-      };
-    }
-    if (r.timedOut) return { ok: false, stdout: r.stdout, reason: `the strace run did not finish within ${opts.timeoutSeconds} s` };
-    if (r.exitCode !== 0 || r.signal) {
-      return {
-        ok: false,
-        stdout: r.stdout,
-        reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}`
-      };
-    }
-    let text;
-    try {
-      text = readFileSync8(out, "utf8");
-    } catch {
-      return { ok: false, stdout: r.stdout, reason: "strace wrote no summary" };
-    }
-    return { ok: true, counts: parseStraceSummary(text), stdout: r.stdout };
-  } finally {
-    rmSync4(dir, { recursive: true, force: true });
-  }
-}
-async function straceProblem(strace) {
-  if (!strace) return "strace is not installed (Debian package: strace)";
-  const r = await straceRun(strace, ["true"], {
-    cwd: process.cwd(),
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    timeoutSeconds: 30
-  });
-  return r.ok ? void 0 : r.reason;
-}
-async function countSyscalls(strace, spec, cmd, cwd, where) {
-  const r = await straceRun(strace, cmd.argv, {
-    cwd,
-    env: where.env,
-    sandbox: where.sandbox,
-    preload: cmd.preload,
-    timeoutSeconds: spec.timeoutSeconds * 10
-    // ptrace slows syscall-heavy code a lot
-  });
-  if (!r.ok || !r.counts) return { reason: r.reason ?? "no counts" };
-  return { count: { calls: r.counts, ops: opsOf(r.stdout, spec) } };
-}
-async function syscallPass(spec, trees, where, strace, problem, progress) {
-  if (!strace || problem) return { measured: false, reason: problem ?? "strace is not installed (Debian package: strace)" };
-  const pass = { measured: true };
-  for (const side of ["base", "head"]) {
-    progress({ type: "syscalls", benchmark: spec.name, side });
-    const r = await countSyscalls(strace, spec, sideCommand(spec, trees[side]), trees[side].dir, where);
-    if (!r.count) return { measured: false, reason: `${side}: ${r.reason}` };
-    pass[side] = r.count;
-  }
-  return pass;
 }
 
 // src/engine/workbench.ts
@@ -16354,12 +18245,14 @@ function isWorkingTree(ref) {
 }
 async function openWorkbench(cwd, config, opts = {}) {
   const root = await repoRoot(cwd);
+  sweepStaleScratch();
   const { sandbox, state } = probeSandbox(opts.sandbox ?? "off");
   if (state.mode === "require" && !state.active) throw new InfrastructureError(`the sandbox is required but unavailable: ${state.problem}`);
   return {
     root,
     config,
-    cacheDir: opts.untrusted ? join7(cacheRoot(), "untrusted") : cacheRoot(),
+    cacheRoot: cacheRoot(),
+    untrusted: opts.untrusted ?? false,
     setup: measureSetup(config, sandbox),
     sandbox: state,
     machine: await describeMachine()
@@ -16389,7 +18282,9 @@ async function buildRef(wb, ref, side, opts = {}) {
     treeId: ref.treeId,
     fromWorkingTree: isWorkingTree(ref),
     config: wb.config,
-    cacheDir: wb.cacheDir,
+    cacheRoot: wb.cacheRoot,
+    untrusted: wb.untrusted,
+    compiler: wb.machine.compiler,
     sandbox: wb.setup.sandbox,
     useCache: opts.useCache ?? true
   });
@@ -16453,13 +18348,13 @@ async function calibrate(opts) {
 }
 
 // src/engine/measure/counters.ts
-import { mkdtempSync as mkdtempSync4, readFileSync as readFileSync9, rmSync as rmSync5 } from "node:fs";
-import { tmpdir as tmpdir5 } from "node:os";
-import { join as join8 } from "node:path";
+import { readFileSync as readFileSync10, rmSync as rmSync7 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join as join9 } from "node:path";
 async function probePerf(env) {
   const perf = which("perf");
   if (!perf) return "missing";
-  const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir5(), env, timeoutSeconds: 30 });
+  const r = await runProcess({ argv: [perf, "stat", "-x,", "-e", "instructions:u", "true"], cwd: tmpdir3(), env, timeoutSeconds: 30 });
   const count2 = /^(\d+),/m.exec(r.stderr);
   return r.exitCode === 0 && count2 && Number(count2[1]) > 0 ? "ok" : "unsupported";
 }
@@ -16473,8 +18368,8 @@ async function probeCounters(env) {
   return { note: `${note}, and valgrind is not installed (Debian package 'valgrind')` };
 }
 async function countInstructions(tool2, argv, opts) {
-  const dir = mkdtempSync4(join8(tmpdir5(), "perfgate-count-"));
-  const out = join8(dir, "counts.txt");
+  const dir = scratchDir("count");
+  const out = join9(dir, "counts.txt");
   const target = opts.preload ? ["env", `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
   const cmd = tool2 === "perf" ? ["perf", "stat", "-x,", "-e", "instructions:u", "-o", out, "--", ...target] : [
     "valgrind",
@@ -16496,7 +18391,7 @@ async function countInstructions(tool2, argv, opts) {
       };
     let text = "";
     try {
-      text = readFileSync9(out, "utf8");
+      text = readFileSync10(out, "utf8");
     } catch {
       return { ok: false, stdout: r.stdout, error: `${tool2} wrote no counts` };
     }
@@ -16504,7 +18399,7 @@ async function countInstructions(tool2, argv, opts) {
     const n2 = m ? Number(m[1].replaceAll(",", "")) : NaN;
     return Number.isFinite(n2) && n2 > 0 ? { ok: true, instructions: n2, stdout: r.stdout } : { ok: false, stdout: r.stdout, error: `${tool2} reported no instruction count` };
   } finally {
-    rmSync5(dir, { recursive: true, force: true });
+    rmSync7(dir, { recursive: true, force: true });
   }
 }
 async function instructionPass(spec, trees, where, probe, progress) {
@@ -16530,7 +18425,7 @@ async function instructionPass(spec, trees, where, probe, progress) {
 }
 
 // src/engine/measure/preflight.ts
-import { readFileSync as readFileSync10 } from "node:fs";
+import { readFileSync as readFileSync11 } from "node:fs";
 import { cpus as cpus3 } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 function parseProcStat(text) {
@@ -16540,7 +18435,7 @@ function parseProcStat(text) {
 }
 function sample() {
   try {
-    return parseProcStat(readFileSync10("/proc/stat", "utf8"));
+    return parseProcStat(readFileSync11("/proc/stat", "utf8"));
   } catch {
     return { total: 0, steal: 0, running: 1 };
   }
@@ -16622,6 +18517,17 @@ function finish(result, benchmarks) {
   return { ...result, benchmarks, verdictCounts: countVerdicts(verdicts), outcome: overallOutcome(verdicts) };
 }
 async function compare2(opts) {
+  let partial;
+  try {
+    return await runComparison(opts, (r) => partial = r);
+  } catch (e) {
+    if (!(e instanceof CancelledError) || !partial) throw e;
+    const why = "cancelled before it was decided";
+    return finish({ ...partial, cancelled: cancelReason() }, undecided(partial.config, "UNSTABLE", why, `not run: ${why}`));
+  }
+}
+var NOT_BUILT = { ok: false, cached: false, seconds: 0, logTail: ["not built"] };
+async function runComparison(opts, seen) {
   const { config } = opts;
   const progress = opts.onProgress ?? (() => {
   });
@@ -16629,11 +18535,6 @@ async function compare2(opts) {
   const refs = opts.refs ?? await resolveRefs(wb.root, opts.base, opts.head);
   const seed = opts.seed ?? config.runs.seed ?? randomSeed();
   const pairs = opts.pairs ?? config.runs.pairs;
-  const builds = {};
-  for (const side of ["base", "head"]) {
-    builds[side] = await buildRef(wb, refs[side], side, { useCache: opts.useCache, progress });
-    if (side === "base") requireBuilt(builds.base, `the base (${refs.base.ref} ${refs.base.sha?.slice(0, 12)})`);
-  }
   const result = {
     schema: RESULT_SCHEMA,
     createdAt: (/* @__PURE__ */ new Date()).toISOString(),
@@ -16645,11 +18546,18 @@ async function compare2(opts) {
     refs,
     machine: wb.machine,
     tools: wb.setup.tools,
-    build: { base: summarizeBuild(builds.base), head: summarizeBuild(builds.head) },
+    build: { base: NOT_BUILT, head: NOT_BUILT },
     benchmarks: [],
     outcome: "fail",
     verdictCounts: {}
   };
+  seen(result);
+  const builds = {};
+  for (const side of ["base", "head"]) {
+    builds[side] = await buildRef(wb, refs[side], side, { useCache: opts.useCache, progress });
+    result.build[side] = summarizeBuild(builds[side]);
+    if (side === "base") requireBuilt(builds.base, `the base (${refs.base.ref} ${refs.base.sha?.slice(0, 12)})`);
+  }
   if (!builds.head.ok || !builds.head.tree || !builds.base.tree)
     return finish(result, undecided(config, "BUILD_FAILED", "the head failed to build", "not built"));
   const trees = { base: builds.base.tree, head: builds.head.tree };
@@ -16727,7 +18635,7 @@ function exitCodeFor(outcome) {
 
 // src/engine/config.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFileSync as readFileSync11 } from "node:fs";
+import { readFileSync as readFileSync12 } from "node:fs";
 var ConfigError = class extends Error {
   constructor(file, path6, problem) {
     super(`${file || "config"}: ${path6 ? `${path6}: ` : ""}${problem}`);
@@ -16981,7 +18889,7 @@ function configFromObject(file, value) {
   const pairs = runsSection.number("pairs", 10, { min: 2, max: MAX_PAIRS, integer: true });
   b.only(["command", "output", "timeout_s"]);
   const runs = root.section("runs");
-  runs.only(["pairs", "max_pairs", "budget_s", "warmup", "timeout_s", "seed", "pin_cpu"], RETIRED_RUNS);
+  runs.only(["pairs", "max_pairs", "budget_s", "warmup", "timeout_s", "seed", "pin_cpu", "leftover_processes"], RETIRED_RUNS);
   const runTimeout = runs.seconds("timeout_s", 120);
   let pinCpu2 = "auto";
   if (typeof runs.raw("pin_cpu") === "number") pinCpu2 = runs.number("pin_cpu", 0, { min: 0, integer: true });
@@ -17042,7 +18950,8 @@ function configFromObject(file, value) {
       budgetSeconds: runs.number("budget_s", 240, { min: 0, exclusiveMin: true, max: 86400 }),
       warmup: runs.number("warmup", 1, { min: 0, max: 100, integer: true }),
       seed: runs.optionalNumber("seed", { min: 0, max: 2 ** 32 - 1, integer: true }),
-      pinCpu: pinCpu2
+      pinCpu: pinCpu2,
+      leftoverProcesses: runs.enumOf("leftover_processes", ["note", "fail"], "note")
     },
     decision,
     budgets: {
@@ -17084,7 +18993,7 @@ function parseConfigYaml(file, text) {
 function loadConfig(file) {
   let text;
   try {
-    text = readFileSync11(file, "utf8");
+    text = readFileSync12(file, "utf8");
   } catch (e) {
     throw new ConfigError(file, "", `cannot read the file: ${e.code ?? e.message}`);
   }
@@ -17093,7 +19002,7 @@ function loadConfig(file) {
 
 // src/engine/doctor.ts
 import { cpus as cpus4, loadavg as loadavg2 } from "node:os";
-import { readFileSync as readFileSync12 } from "node:fs";
+import { readFileSync as readFileSync13 } from "node:fs";
 function tool(name, required, purpose) {
   const path6 = which(name);
   return path6 ? { name, status: "ok", detail: path6, required } : { name, status: "missing", detail: `${purpose}; install the Debian package '${PACKAGE_OF[name] ?? name}'`, required };
@@ -17160,7 +19069,7 @@ async function runDoctor() {
   checks.push(await perfCounters());
   let governor;
   try {
-    governor = readFileSync12("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "utf8").trim();
+    governor = readFileSync13("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "utf8").trim();
   } catch {
     governor = void 0;
   }
@@ -17268,6 +19177,7 @@ var OUTCOME_LINE = {
   inconclusive: "\u26A0\uFE0F **perfgate: INCONCLUSIVE**"
 };
 function headline(r) {
+  if (r.cancelled) return `\u26A0\uFE0F **perfgate: CANCELLED** (${escapeMarkdown(r.cancelled)}) \u2014 nothing was decided`;
   const counts = Object.entries(r.verdictCounts).map(([v, n2]) => `${n2} ${v}`).join(", ");
   return `${OUTCOME_LINE[r.outcome]} \u2014 ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? "" : "s"}: ${counts}`;
 }
@@ -17308,6 +19218,19 @@ function configNote(r) {
 function sandboxNote(r) {
   const s = r.sandbox;
   return s.mode !== "off" && !s.active ? [`\u26A0\uFE0F Builds and benchmarks ran without a sandbox: ${escapeMarkdown(s.problem ?? "unavailable")}.`] : [];
+}
+function leftoverNotes(benchmarks) {
+  return benchmarks.flatMap((b) => {
+    const runs = b.runs.filter((r) => r.status === "ok" && r.leftoverProcesses);
+    if (!runs.length) return [];
+    const most = Math.max(...runs.map((r) => r.leftoverProcesses));
+    return [
+      {
+        name: b.name,
+        text: `${runs.length} run(s) left up to ${most} process(es) running after exiting; perfgate killed them (runs.leftover_processes: fail makes this a failure)`
+      }
+    ];
+  });
 }
 function metricCells(m) {
   const c3 = m.comparison;
@@ -17399,6 +19322,7 @@ function reasons(benchmarks) {
     for (const m of b.metrics) if (m.verdict !== "UNCHANGED") lines.push(`- **${escapeMarkdown(b.name)}** ${escapeMarkdown(m.metric)}: ${escapeMarkdown(m.reason)}`);
   for (const b of benchmarks)
     for (const c3 of b.budgets) if (c3.status === "exceeded") lines.push(`- **${escapeMarkdown(b.name)}** budget: ${escapeMarkdown(c3.reason)}`);
+  for (const n2 of leftoverNotes(benchmarks)) lines.push(`- **${escapeMarkdown(n2.name)}**: ${escapeMarkdown(n2.text)}`);
   return lines;
 }
 function renderMarkdown(r, opts = {}) {
@@ -17459,7 +19383,7 @@ function renderTerminal(r) {
       if (x.status === "exceeded") rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), "", "", "", "", "", "BUDGET_EXCEEDED"]);
   }
   const lines = textTable(rows);
-  const notes = [];
+  const notes = leftoverNotes(r.benchmarks).map((n2) => `  ${n2.name}: ${n2.text}`);
   for (const b of r.benchmarks) {
     for (const m of b.metrics) if (m.verdict !== "UNCHANGED") notes.push(`  ${b.name} ${m.metric}: ${m.reason}`);
     for (const x of b.budgets) if (x.status === "exceeded") notes.push(`  ${b.name}: ${x.reason}`);
@@ -17496,6 +19420,10 @@ Usage:
   perfgate compare [options]   build base and head, run paired benchmarks, decide
   perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
+  perfgate cache [list | prune [--keep N] | clear]
+                               the build cache: list it (default), drop all but the N most
+                               recently used builds (default 30; never one used in the last
+                               hour or being built), or drop every build not being built
   perfgate --help | --version
 
 compare options:
@@ -17528,11 +19456,13 @@ calibrate options:
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
 (base does not build, git or tool failure), 4 inconclusive (UNSTABLE: not decided within
-the budget, or base failed).
+the budget, or base failed), 130/143 cancelled by SIGINT/SIGTERM (what was known so far is
+still written with --json, marked "cancelled"; running benchmarks and temporary files are
+removed).
 
-perfgate never modifies your working tree, index, stash or branches. It builds
-copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
-$XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktrees.`;
+perfgate never modifies your working tree, index, stash, branches or worktrees. It
+builds copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
+$XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate); see perfgate cache.`;
 var LOOK_STATE = {
   continue: "undecided, sampling on",
   decided: "decided",
@@ -17557,7 +19487,7 @@ function progressPrinter(io) {
 }
 function writeOut(cwd, file, text) {
   const path6 = isAbsolute2(file) ? file : resolve2(cwd, file);
-  mkdirSync4(dirname4(path6), { recursive: true });
+  mkdirSync4(dirname5(path6), { recursive: true });
   writeFileSync4(path6, text);
 }
 async function cmdCompare(args, io) {
@@ -17615,11 +19545,11 @@ async function cmdCompare(args, io) {
 `);
   io.out(`${renderTerminal(result)}
 `);
-  return exitCodeFor(result.outcome);
+  return result.cancelled ? signalExitCode(result.cancelled) : exitCodeFor(result.outcome);
 }
 async function readConfig(io, file) {
   const root = await repoRoot(io.cwd);
-  const configFile = file ? resolve2(io.cwd, file) : join9(root, "perfgate.yml");
+  const configFile = file ? resolve2(io.cwd, file) : join10(root, "perfgate.yml");
   if (!existsSync4(configFile))
     throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
   return loadConfig(configFile);
@@ -17689,6 +19619,33 @@ perfgate compare cannot run until ${missingRequired.map((c3) => c3.name).join(",
   }
   return EXIT.pass;
 }
+async function cmdCache(args, io) {
+  const { values, positionals } = parseArgs({ args, options: { keep: { type: "string" } }, strict: true, allowPositionals: true });
+  const [action = "list", ...extra] = positionals;
+  if (extra.length || !["list", "prune", "clear"].includes(action))
+    throw new UsageError(`perfgate cache takes list, prune [--keep N] or clear, got '${positionals.join(" ")}'`);
+  if (values.keep !== void 0 && action !== "prune") throw new UsageError("--keep goes with prune");
+  const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const root = cacheRoot();
+  if (action === "list") {
+    const builds = listBuilds(root);
+    const rows = builds.map((b) => [
+      b.key,
+      b.untrusted ? "untrusted" : "trusted",
+      b.ageSeconds === void 0 ? "unfinished" : `${Math.round(b.ageSeconds / 60)} min ago`,
+      mib(b.bytes)
+    ]);
+    io.out(`${root}: ${builds.length} build(s), ${mib(builds.reduce((s, b) => s + b.bytes, 0))}
+`);
+    if (rows.length) io.out(`${textTable([["build", "code", "last used", "size"], ...rows]).join("\n")}
+`);
+    return EXIT.pass;
+  }
+  const removed = await pruneBuilds(root, action === "clear" ? 0 : intArg("keep", values.keep, 0) ?? KEEP_BUILDS, action === "clear");
+  io.out(`removed ${removed.length} build(s), ${mib(removed.reduce((s, b) => s + b.bytes, 0))}, from ${root}
+`);
+  return EXIT.pass;
+}
 var UsageError = class extends Error {
 };
 async function runCli(argv, io) {
@@ -17713,6 +19670,7 @@ async function runCli(argv, io) {
       return await cmdCompare(rest, io);
     }
     if (command === "doctor") return await cmdDoctor(io);
+    if (command === "cache") return await cmdCache(rest, io);
     if (command === "calibrate") {
       if (rest.includes("--help") || rest.includes("-h")) {
         io.out(`${HELP}
@@ -17721,7 +19679,7 @@ async function runCli(argv, io) {
       }
       return await cmdCalibrate(rest, io);
     }
-    throw new UsageError(`unknown command '${command}' (commands: compare, calibrate, doctor; see perfgate --help)`);
+    throw new UsageError(`unknown command '${command}' (commands: compare, calibrate, doctor, cache; see perfgate --help)`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof TypeError && e.code?.startsWith("ERR_PARSE_ARGS")) {
       io.err(`perfgate: ${e.message}
@@ -17732,6 +19690,11 @@ async function runCli(argv, io) {
       io.err(`perfgate: config error: ${e.message}
 `);
       return EXIT.usage;
+    }
+    if (e instanceof CancelledError) {
+      io.err(`perfgate: cancelled (${cancelReason()}); nothing was decided
+`);
+      return signalExitCode(cancelReason() ?? "SIGTERM");
     }
     if (e instanceof InfrastructureError || e instanceof GitError) {
       io.err(`perfgate: ${e.message}
@@ -17749,6 +19712,7 @@ async function runCli(argv, io) {
 }
 
 // src/cli.ts
+cancelOnSignals();
 var code = await runCli(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),

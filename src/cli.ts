@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** Entry point of the `perfgate` command. */
 import { runCli } from './cli/main';
+import { cancelOnSignals } from './engine/host/cancel';
+
+cancelOnSignals();
 
 const code = await runCli(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),

@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
 
+import { cancelOnSignals } from './engine/host/cancel';
 import { readEvent } from './github/event';
 import { parseInputs } from './github/inputs';
 import { runAction } from './github/run';
 
 export async function run(): Promise<void> {
+  cancelOnSignals(); // the runner sends SIGINT, then SIGTERM, when the job is cancelled
   try {
     const inputs = parseInputs((name) => core.getInput(name));
     if (inputs.token) core.setSecret(inputs.token);

@@ -238,10 +238,13 @@ describe('the action, run as a runner runs it', () => {
     assert.ok(existsSync(join(sharedCache, 'perfgate-calibration.json')), 'rebase did not refresh the calibration');
     assert.match(r.summary, /nosuch not measured: unknown allocator/);
     assert.ok(gh.refs.has('perfgate-data'), 'data branch not created');
-    assert.equal(gh.count('PUT', /\/contents\/scorecards\.jsonl$/), 2, 'the conflict was not retried');
-    const history = gh.fileText('perfgate-data', 'scorecards.jsonl')!.trim().split('\n');
-    assert.equal(history.length, 1);
-    const card = JSON.parse(history[0]!) as { sha: string; benchmarks: { entries: { allocator: string; medianOpsPerSec?: number }[] }[] };
+    assert.equal(gh.count('PUT', /\/contents\/scorecards\/.+\.json$/), 2, 'the conflict was not retried');
+    const records = gh.list('perfgate-data', 'scorecards');
+    assert.equal(records.length, 1);
+    const card = JSON.parse(gh.fileText('perfgate-data', records[0]!)!) as {
+      sha: string;
+      benchmarks: { entries: { allocator: string; medianOpsPerSec?: number }[] }[];
+    };
     assert.equal(card.sha, shas.mainTip);
     assert.deepEqual(
       card.benchmarks[0]!.entries.map((e) => e.allocator),

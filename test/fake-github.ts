@@ -45,6 +45,8 @@ export class FakeGitHub {
   readonly logins = new Map<string, string>();
   readonly checkRuns: CheckRun[] = [];
   readonly refs = new Map<string, string>();
+  /** The branch each commit made here belongs to. */
+  private readonly commitBranch = new Map<string, string>();
   readonly files = new Map<string, { content: string; sha: string }>(); // key: branch:path
   faults: Fault[] = [];
   private server?: Server;
@@ -83,12 +85,14 @@ export class FakeGitHub {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
     const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-    this.requests.push({ method, path: url.pathname, body, authorization: req.headers.authorization });
+    // Octokit percent-encodes slashes inside a parameter (heads%2Fmain, dir%2Ffile); GitHub reads them as paths.
+    const pathname = decodeURIComponent(url.pathname);
+    this.requests.push({ method, path: pathname, body, authorization: req.headers.authorization });
     const send = (status: number, data: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(data));
     };
-    const fault = this.faults.find((f) => f.method === method && f.path.test(url.pathname) && f.times > 0);
+    const fault = this.faults.find((f) => f.method === method && f.path.test(pathname) && f.times > 0);
     if (fault) {
       fault.times--;
       send(fault.status, { message: fault.message ?? `injected ${fault.status}` });
@@ -108,7 +112,7 @@ export class FakeGitHub {
       return;
     }
     const base = `/repos/${this.repo}`;
-    const p = url.pathname.startsWith(base) ? url.pathname.slice(base.length) : undefined;
+    const p = pathname.startsWith(base) ? pathname.slice(base.length) : undefined;
     if (p === undefined) return send(404, { message: 'Not Found' });
 
     if ((m = /^\/pulls\/(\d+)$/.exec(p)) && method === 'GET') {
@@ -118,7 +122,7 @@ export class FakeGitHub {
     if (p === '/pulls' && method === 'GET') return send(200, [...this.pulls.values()]);
     if ((m = /^\/issues\/(\d+)\/labels\/(.+)$/.exec(p)) && method === 'DELETE') {
       const pr = this.pulls.get(Number(m[1]));
-      const name = decodeURIComponent(m[2]!);
+      const name = m[2]!;
       if (!pr || !pr.labels.some((l) => l.name === name)) return send(404, { message: 'Label does not exist' });
       pr.labels = pr.labels.filter((l) => l.name !== name);
       return send(200, pr.labels);
@@ -158,9 +162,10 @@ export class FakeGitHub {
       this.checkRuns.push(body as unknown as CheckRun);
       return send(201, { id: this.nextId++ });
     }
-    if ((m = /^\/git\/ref\/heads\/(.+)$/.exec(p)) && method === 'GET') {
-      const sha = this.refs.get(m[1]!);
-      return sha ? send(200, { ref: `refs/heads/${m[1]}`, object: { sha } }) : send(404, { message: 'Not Found' });
+    if ((m = /^\/git\/ref\/(.+)$/.exec(p)) && method === 'GET') {
+      const name = m[1]!.replace(/^heads\//, '');
+      const sha = this.refs.get(name);
+      return sha ? send(200, { ref: `refs/heads/${name}`, object: { sha } }) : send(404, { message: 'Not Found' });
     }
     if (p === '/git/trees' && method === 'POST') return send(201, { sha: this.sha() });
     if (p === '/git/commits' && method === 'POST') return send(201, { sha: this.sha() });
@@ -168,10 +173,35 @@ export class FakeGitHub {
       const name = String(body.ref).replace('refs/heads/', '');
       if (this.refs.has(name)) return send(422, { message: 'Reference already exists' });
       this.refs.set(name, String(body.sha));
+      this.commitBranch.set(String(body.sha), name);
       return send(201, { ref: body.ref, object: { sha: body.sha } });
     }
+    // The git data API over the files of a branch: a commit's tree, trees by directory, blobs.
+    if ((m = /^\/git\/commits\/([^/]+)$/.exec(p)) && method === 'GET') {
+      const branch = this.commitBranch.get(m[1]!);
+      return branch === undefined ? send(404, { message: 'Not Found' }) : send(200, { sha: m[1], tree: { sha: enc('tree', branch, '') } });
+    }
+    if ((m = /^\/git\/trees\/([^/]+)$/.exec(p)) && method === 'GET') {
+      const [kind, branch, dir] = dec(m[1]!);
+      if (kind !== 'tree') return send(404, { message: 'Not Found' });
+      const prefix = dir ? `${dir}/` : '';
+      const entries = new Map<string, { path: string; type: string; sha: string }>();
+      for (const key of this.files.keys()) {
+        if (!key.startsWith(`${branch}:${prefix}`)) continue;
+        const rest = key.slice(branch.length + 1 + prefix.length);
+        const [first, ...more] = rest.split('/');
+        const type = more.length ? 'tree' : 'blob';
+        entries.set(first!, { path: first!, type, sha: enc(type, branch, `${prefix}${first}`) });
+      }
+      return send(200, { sha: m[1], tree: [...entries.values()], truncated: false });
+    }
+    if ((m = /^\/git\/blobs\/([^/]+)$/.exec(p)) && method === 'GET') {
+      const [kind, branch, path] = dec(m[1]!);
+      const file = kind === 'blob' ? this.files.get(`${branch}:${path}`) : undefined;
+      return file ? send(200, { sha: m[1], content: file.content, encoding: 'base64' }) : send(404, { message: 'Not Found' });
+    }
     if ((m = /^\/contents\/(.+)$/.exec(p))) {
-      const path = decodeURIComponent(m[1]!);
+      const path = m[1]!;
       const branch = method === 'GET' ? (url.searchParams.get('ref') ?? 'main') : String(body.branch);
       if (!this.refs.has(branch)) return send(404, { message: 'No commit found for the ref' });
       const key = `${branch}:${path}`;
@@ -181,18 +211,52 @@ export class FakeGitHub {
           ? send(200, { type: 'file', content: file.content, sha: file.sha, encoding: 'base64' })
           : send(404, { message: 'Not Found' });
       if (method === 'PUT') {
+        if (file && body.sha === undefined) return send(422, { message: '"sha" wasn\'t supplied.' });
         if ((file?.sha ?? undefined) !== (body.sha ?? undefined)) return send(409, { message: 'sha does not match' });
         const next = { content: String(body.content), sha: this.sha() };
         this.files.set(key, next);
-        return send(file ? 200 : 201, { content: { sha: next.sha } });
+        const commit = this.sha();
+        this.refs.set(branch, commit);
+        this.commitBranch.set(commit, branch);
+        return send(file ? 200 : 201, { content: { sha: next.sha }, commit: { sha: commit } });
       }
     }
     send(404, { message: `Not Found: ${method} ${url.pathname}` });
+  }
+
+  /** Puts a file on a branch directly (test set-up), creating the branch. */
+  putFile(branch: string, path: string, text: string): void {
+    if (!this.refs.has(branch)) {
+      const commit = this.sha();
+      this.refs.set(branch, commit);
+      this.commitBranch.set(commit, branch);
+    }
+    this.files.set(`${branch}:${path}`, { content: Buffer.from(text).toString('base64'), sha: this.sha() });
+  }
+
+  /** Paths of the files on a branch under `dir`. */
+  list(branch: string, dir: string): string[] {
+    return [...this.files.keys()].filter((k) => k.startsWith(`${branch}:${dir}/`)).map((k) => k.slice(branch.length + 1));
   }
 
   /** The text of a data-branch file. */
   fileText(branch: string, path: string): string | undefined {
     const f = this.files.get(`${branch}:${path}`);
     return f ? Buffer.from(f.content, 'base64').toString('utf8') : undefined;
+  }
+}
+
+/** Opaque object names that say which branch and path they stand for. */
+function enc(kind: string, branch: string, path: string): string {
+  return `${kind}-${Buffer.from(JSON.stringify([branch, path])).toString('hex')}`;
+}
+
+function dec(name: string): [string, string, string] {
+  const [kind, hex] = name.split('-');
+  try {
+    const [branch, path] = JSON.parse(Buffer.from(hex ?? '', 'hex').toString('utf8')) as [string, string];
+    return [kind ?? '', branch, path];
+  } catch {
+    return ['', '', ''];
   }
 }

@@ -168,7 +168,7 @@ describe('the sandbox', () => {
   it('a command that cannot start is a spawn error; a background process dies with the command', async () => {
     const tree = tempDir('perfgate-tree-');
     const gone = await runProcess({ argv: ['/no/such/bench'], cwd: tree, env: {}, timeoutSeconds: 10, sandbox: probe.sandbox });
-    assert.match(gone.spawnError ?? '', /No such file/);
+    assert.match(gone.spawnError ?? '', /not found/);
     mkdirSync(join(tree, 'd'));
     const t0 = Date.now();
     const r = await runProcess({

@@ -1,7 +1,7 @@
 /** The perfgate command line: parses arguments, calls the engine, prints.
  * Takes its I/O as a parameter (src/cli.ts passes the process's). Exit codes: 0
  * pass, 1 regression or failure, 2 usage or config error, 3 infrastructure
- * error, 4 inconclusive (a decision could not be made). */
+ * error, 4 inconclusive (a decision could not be made), 130/143 cancelled. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,12 +11,15 @@ import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
 import { compare, exitCodeFor, type ProgressEvent } from '../engine/compare';
 import { ConfigError, loadConfig, MAX_PAIRS, type Config } from '../engine/config';
 import { runDoctor } from '../engine/doctor';
+import { cancelReason, CancelledError, signalExitCode } from '../engine/host/cancel';
 import { SANDBOX_MODES, type SandboxMode } from '../engine/host/sandbox';
+import { cacheRoot, KEEP_BUILDS, listBuilds, pruneBuilds } from '../engine/repo/cache';
 import { GitError, repoRoot } from '../engine/repo/git';
 import { InfrastructureError } from '../engine/workbench';
 import { renderCalibration } from '../report/calibration';
 import { renderMarkdown } from '../report/markdown';
 import { renderTerminal } from '../report/terminal';
+import { textTable } from '../report/text-table';
 import { VERSION } from '../version';
 
 export const EXIT = { pass: 0, fail: 1, usage: 2, infra: 3, inconclusive: 4 } as const;
@@ -34,6 +37,10 @@ Usage:
   perfgate compare [options]   build base and head, run paired benchmarks, decide
   perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
+  perfgate cache [list | prune [--keep N] | clear]
+                               the build cache: list it (default), drop all but the N most
+                               recently used builds (default 30; never one used in the last
+                               hour or being built), or drop every build not being built
   perfgate --help | --version
 
 compare options:
@@ -66,11 +73,13 @@ calibrate options:
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
 (base does not build, git or tool failure), 4 inconclusive (UNSTABLE: not decided within
-the budget, or base failed).
+the budget, or base failed), 130/143 cancelled by SIGINT/SIGTERM (what was known so far is
+still written with --json, marked "cancelled"; running benchmarks and temporary files are
+removed).
 
-perfgate never modifies your working tree, index, stash or branches. It builds
-copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
-$XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate), using short-lived git worktrees.`;
+perfgate never modifies your working tree, index, stash, branches or worktrees. It
+builds copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
+$XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate); see perfgate cache.`;
 
 const LOOK_STATE = {
   continue: 'undecided, sampling on',
@@ -148,7 +157,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
   if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}\n`);
   if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(result)}\n`);
   io.out(`${renderTerminal(result)}\n`);
-  return exitCodeFor(result.outcome);
+  return result.cancelled ? signalExitCode(result.cancelled) : exitCodeFor(result.outcome);
 }
 
 async function readConfig(io: Io, file: string | undefined): Promise<Config> {
@@ -221,6 +230,31 @@ async function cmdDoctor(io: Io): Promise<number> {
   return EXIT.pass;
 }
 
+async function cmdCache(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { keep: { type: 'string' } }, strict: true, allowPositionals: true });
+  const [action = 'list', ...extra] = positionals;
+  if (extra.length || !['list', 'prune', 'clear'].includes(action))
+    throw new UsageError(`perfgate cache takes list, prune [--keep N] or clear, got '${positionals.join(' ')}'`);
+  if (values.keep !== undefined && action !== 'prune') throw new UsageError('--keep goes with prune');
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const root = cacheRoot();
+  if (action === 'list') {
+    const builds = listBuilds(root);
+    const rows = builds.map((b) => [
+      b.key,
+      b.untrusted ? 'untrusted' : 'trusted',
+      b.ageSeconds === undefined ? 'unfinished' : `${Math.round(b.ageSeconds / 60)} min ago`,
+      mib(b.bytes),
+    ]);
+    io.out(`${root}: ${builds.length} build(s), ${mib(builds.reduce((s, b) => s + b.bytes, 0))}\n`);
+    if (rows.length) io.out(`${textTable([['build', 'code', 'last used', 'size'], ...rows]).join('\n')}\n`);
+    return EXIT.pass;
+  }
+  const removed = await pruneBuilds(root, action === 'clear' ? 0 : (intArg('keep', values.keep, 0) ?? KEEP_BUILDS), action === 'clear');
+  io.out(`removed ${removed.length} build(s), ${mib(removed.reduce((s, b) => s + b.bytes, 0))}, from ${root}\n`);
+  return EXIT.pass;
+}
+
 class UsageError extends Error {}
 
 export async function runCli(argv: string[], io: Io): Promise<number> {
@@ -242,6 +276,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return await cmdCompare(rest, io);
     }
     if (command === 'doctor') return await cmdDoctor(io);
+    if (command === 'cache') return await cmdCache(rest, io);
     if (command === 'calibrate') {
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(`${HELP}\n`);
@@ -249,7 +284,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       }
       return await cmdCalibrate(rest, io);
     }
-    throw new UsageError(`unknown command '${command}' (commands: compare, calibrate, doctor; see perfgate --help)`);
+    throw new UsageError(`unknown command '${command}' (commands: compare, calibrate, doctor, cache; see perfgate --help)`);
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`perfgate: ${e.message}\n`);
@@ -258,6 +293,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     if (e instanceof ConfigError) {
       io.err(`perfgate: config error: ${e.message}\n`);
       return EXIT.usage;
+    }
+    if (e instanceof CancelledError) {
+      io.err(`perfgate: cancelled (${cancelReason()}); nothing was decided\n`);
+      return signalExitCode(cancelReason() ?? 'SIGTERM');
     }
     if (e instanceof InfrastructureError || e instanceof GitError) {
       io.err(`perfgate: ${e.message}\n`);

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 
 import type { BenchmarkSpec, Config } from './config';
 import type { MachineInfo } from './host/machine';
-import { cacheRoot } from './repo/build';
+import { cacheRoot } from './repo/cache';
 import type { Percent } from './types';
 
 export const CALIBRATION_SCHEMA = 'perfgate/calibration@2';

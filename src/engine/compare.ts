@@ -14,6 +14,7 @@ import {
   type SamplingPlan,
 } from './decision';
 import type { ConfigOrigin } from './config-source';
+import { cancelReason, CancelledError } from './host/cancel';
 import type { MachineInfo } from './host/machine';
 import type { SandboxMode, SandboxState } from './host/sandbox';
 import { instructionPass, probeCounters, type CounterProbe } from './measure/counters';
@@ -105,6 +106,8 @@ export interface ComparisonResult {
   benchmarks: BenchmarkResult[];
   outcome: Outcome;
   verdictCounts: Partial<Record<Verdict, number>>;
+  /** Set when perfgate was cancelled: the signal. Nothing was decided. */
+  cancelled?: string;
 }
 
 function summarizeBuild(b: BuildOutcome): BuildSummary {
@@ -137,20 +140,29 @@ function finish(result: ComparisonResult, benchmarks: BenchmarkResult[]): Compar
   return { ...result, benchmarks, verdictCounts: countVerdicts(verdicts), outcome: overallOutcome(verdicts) };
 }
 
+/** Compares; when perfgate is cancelled (SIGINT, SIGTERM) after the refs
+ * are known, returns what it has, marked `cancelled`, every benchmark
+ * UNSTABLE (runs of a cancelled comparison are not kept). */
 export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
+  let partial: ComparisonResult | undefined;
+  try {
+    return await runComparison(opts, (r) => (partial = r));
+  } catch (e) {
+    if (!(e instanceof CancelledError) || !partial) throw e;
+    const why = 'cancelled before it was decided';
+    return finish({ ...partial, cancelled: cancelReason() }, undecided(partial.config, 'UNSTABLE', why, `not run: ${why}`));
+  }
+}
+
+const NOT_BUILT: BuildSummary = { ok: false, cached: false, seconds: 0, logTail: ['not built'] };
+
+async function runComparison(opts: CompareOptions, seen: (partial: ComparisonResult) => void): Promise<ComparisonResult> {
   const { config } = opts;
   const progress = opts.onProgress ?? (() => {});
   const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox, untrusted: opts.untrusted });
   const refs = opts.refs ?? (await resolveRefs(wb.root, opts.base, opts.head));
   const seed = opts.seed ?? config.runs.seed ?? randomSeed();
   const pairs = opts.pairs ?? config.runs.pairs;
-
-  const builds = {} as Record<Side, BuildOutcome>;
-  for (const side of ['base', 'head'] as const) {
-    builds[side] = await buildRef(wb, refs[side], side, { useCache: opts.useCache, progress });
-    if (side === 'base') requireBuilt(builds.base, `the base (${refs.base.ref} ${refs.base.sha?.slice(0, 12)})`);
-  }
-
   const result: ComparisonResult = {
     schema: RESULT_SCHEMA,
     createdAt: new Date().toISOString(),
@@ -162,11 +174,19 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
     refs,
     machine: wb.machine,
     tools: wb.setup.tools,
-    build: { base: summarizeBuild(builds.base), head: summarizeBuild(builds.head) },
+    build: { base: NOT_BUILT, head: NOT_BUILT },
     benchmarks: [],
     outcome: 'fail',
     verdictCounts: {},
   };
+  seen(result);
+
+  const builds = {} as Record<Side, BuildOutcome>;
+  for (const side of ['base', 'head'] as const) {
+    builds[side] = await buildRef(wb, refs[side], side, { useCache: opts.useCache, progress });
+    result.build[side] = summarizeBuild(builds[side]);
+    if (side === 'base') requireBuilt(builds.base, `the base (${refs.base.ref} ${refs.base.sha?.slice(0, 12)})`);
+  }
 
   if (!builds.head.ok || !builds.head.tree || !builds.base.tree)
     return finish(result, undecided(config, 'BUILD_FAILED', 'the head failed to build', 'not built'));

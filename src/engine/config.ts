@@ -73,6 +73,8 @@ export interface Config {
     warmup: number;
     seed?: number;
     pinCpu: 'auto' | 'none' | number;
+    /** A run that leaves processes running: they are killed, and the run is noted or failed. */
+    leftoverProcesses: 'note' | 'fail';
   };
   decision: DecisionSpec;
   budgets: BudgetSpec;
@@ -379,7 +381,7 @@ export function configFromObject(file: string, value: unknown): Config {
   const pairs = runsSection.number('pairs', 10, { min: 2, max: MAX_PAIRS, integer: true });
   b.only(['command', 'output', 'timeout_s']);
   const runs = root.section('runs');
-  runs.only(['pairs', 'max_pairs', 'budget_s', 'warmup', 'timeout_s', 'seed', 'pin_cpu'], RETIRED_RUNS);
+  runs.only(['pairs', 'max_pairs', 'budget_s', 'warmup', 'timeout_s', 'seed', 'pin_cpu', 'leftover_processes'], RETIRED_RUNS);
   const runTimeout = runs.seconds('timeout_s', 120);
   let pinCpu: 'auto' | 'none' | number = 'auto';
   if (typeof runs.raw('pin_cpu') === 'number') pinCpu = runs.number('pin_cpu', 0, { min: 0, integer: true });
@@ -445,6 +447,7 @@ export function configFromObject(file: string, value: unknown): Config {
       warmup: runs.number('warmup', 1, { min: 0, max: 100, integer: true }),
       seed: runs.optionalNumber('seed', { min: 0, max: 2 ** 32 - 1, integer: true }),
       pinCpu,
+      leftoverProcesses: runs.enumOf('leftover_processes', ['note', 'fail'] as const, 'note'),
     },
     decision,
     budgets: {

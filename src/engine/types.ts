@@ -45,6 +45,8 @@ export interface RunRecord {
   /** Shared object that served malloc, when the benchmark reports it. */
   mallocProvider?: string;
   checksum?: string;
+  /** Processes the run left running when it exited (perfgate killed them). */
+  leftoverProcesses?: number;
   stderrTail: string[];
 }
 

@@ -3,15 +3,15 @@
  * repository, resolve refs to trees, build them (cached), set up the
  * measuring environment and describe the machine. It owns the
  * infrastructure error: the thing to compare against could not be had. */
-import { join } from 'node:path';
-
 import type { Config } from './config';
 import { probeSandbox, type SandboxMode, type SandboxState } from './host/sandbox';
+import { sweepStaleScratch } from './host/scratch';
 import { describeMachine, type MachineInfo } from './host/machine';
 import { measureSetup, type MeasureSetup } from './measure/setup';
 import type { Progress } from './measure/progress';
 import { straceProblem } from './measure/syscalls';
-import { buildSide, cacheRoot, type BuildOutcome, type BuiltTree } from './repo/build';
+import { buildSide, type BuildOutcome, type BuiltTree } from './repo/build';
+import { cacheRoot } from './repo/cache';
 import { defaultBranch, mergeBase, repoRoot, resolveCommit, shortLog, tryResolve, workingTreeId } from './repo/git';
 import type { Side } from './types';
 
@@ -40,8 +40,9 @@ export function isWorkingTree(ref: RefInfo): boolean {
 export interface Workbench {
   root: string;
   config: Config;
-  /** Where builds are cached: untrusted code (pull requests) apart from trusted. */
-  cacheDir: string;
+  cacheRoot: string;
+  /** Untrusted code (pull requests): built and cached apart from trusted. */
+  untrusted: boolean;
   setup: MeasureSetup;
   sandbox: SandboxState;
   machine: MachineInfo;
@@ -57,12 +58,14 @@ export interface WorkbenchOptions {
 
 export async function openWorkbench(cwd: string, config: Config, opts: WorkbenchOptions = {}): Promise<Workbench> {
   const root = await repoRoot(cwd);
+  sweepStaleScratch(); // left by a perfgate that was killed outright
   const { sandbox, state } = probeSandbox(opts.sandbox ?? 'off');
   if (state.mode === 'require' && !state.active) throw new InfrastructureError(`the sandbox is required but unavailable: ${state.problem}`);
   return {
     root,
     config,
-    cacheDir: opts.untrusted ? join(cacheRoot(), 'untrusted') : cacheRoot(),
+    cacheRoot: cacheRoot(),
+    untrusted: opts.untrusted ?? false,
     setup: measureSetup(config, sandbox),
     sandbox: state,
     machine: await describeMachine(),
@@ -104,7 +107,9 @@ export async function buildRef(
     treeId: ref.treeId,
     fromWorkingTree: isWorkingTree(ref),
     config: wb.config,
-    cacheDir: wb.cacheDir,
+    cacheRoot: wb.cacheRoot,
+    untrusted: wb.untrusted,
+    compiler: wb.machine.compiler,
     sandbox: wb.setup.sandbox,
     useCache: opts.useCache ?? true,
   });

@@ -21,7 +21,9 @@ export function makeOctokit(token: string, baseUrl: string): InstanceType<typeof
     auth: token || undefined,
     baseUrl,
     userAgent: 'perfgate-action',
-    retry: { retries: 3 },
+    // Per-process base for the retry plugin's back-off, so that two jobs retrying
+    // the same failure do not retry in lockstep; conflicts (409) are retried by withBackoff.
+    retry: { retries: 3, retryAfterBaseValue: 500 + Math.random() * 1000, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
     throttle: {
       // Retry twice on primary and secondary rate limits, then give up.
       onRateLimit: (_after: number, _opts: object, _o: unknown, retryCount: number) => retryCount < 2,
@@ -29,6 +31,20 @@ export function makeOctokit(token: string, baseUrl: string): InstanceType<typeof
     },
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
   });
+}
+
+/** Runs `step`, retrying it while `retryable` says so, up to `attempts`
+ * times, after exponential back-off with full jitter (0 to 0.5 s x 2^i):
+ * concurrent writers spread out instead of colliding again. */
+export async function withBackoff<T>(step: () => Promise<T>, retryable: (e: unknown) => boolean, attempts = 6): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (i + 1 >= attempts || !retryable(e)) throw e;
+      await new Promise((ok) => setTimeout(ok, Math.random() * 500 * 2 ** i));
+    }
+  }
 }
 
 function statusOf(e: unknown): number | undefined {
@@ -161,19 +177,6 @@ export class GitHubApi {
     }
   }
 
-  /** A file of the data branch, or undefined when the branch or file is absent. */
-  async readDataFile(branch: string, path: string): Promise<{ text: string; sha: string } | undefined> {
-    try {
-      const r = await this.octokit.rest.repos.getContent({ ...this.repo, path, ref: branch });
-      const d = r.data as { content?: string; sha?: string };
-      if (typeof d.content !== 'string' || typeof d.sha !== 'string') return undefined;
-      return { text: Buffer.from(d.content, 'base64').toString('utf8'), sha: d.sha };
-    } catch (e) {
-      if (statusOf(e) === 404) return undefined;
-      throw explain(e, `read ${path} on branch ${branch}`, 'contents: read');
-    }
-  }
-
   /** Creates `branch` as an orphan branch with a README, unless it exists. */
   private async ensureBranch(branch: string): Promise<void> {
     try {
@@ -182,7 +185,7 @@ export class GitHubApi {
     } catch (e) {
       if (statusOf(e) !== 404) throw e;
     }
-    const readme = `# ${branch}\n\nperfgate's rebase history: one JSON scorecard per line in scorecards.jsonl.\nWritten by the perfgate action; do not merge this branch.\n`;
+    const readme = `# ${branch}\n\nperfgate's history: one JSON file per record under scorecards/, never rewritten.\nWritten by the perfgate action; do not merge this branch.\n`;
     const tree = await this.octokit.rest.git.createTree({
       ...this.repo,
       tree: [{ path: 'README.md', mode: '100644', type: 'blob', content: readme }],
@@ -200,33 +203,59 @@ export class GitHubApi {
     }
   }
 
-  /** Appends a line to a file on the data branch; a concurrent writer makes
-   * the update non-fast-forward (409/422), so re-read and try again. */
-  async appendToDataBranch(branch: string, path: string, line: string, attempts = 5): Promise<void> {
+  /** Adds one record as a new file `dir/name` on the data branch. Records are
+   * never rewritten, so nothing can be lost or truncated; a concurrent
+   * writer moving the branch (409) is retried with jittered back-off. */
+  async addDataRecord(branch: string, dir: string, name: string, text: string): Promise<void> {
     try {
       await this.ensureBranch(branch);
-      for (let i = 1; ; i++) {
-        const current = await this.readDataFile(branch, path);
-        const text = `${current?.text ?? ''}${line.endsWith('\n') ? line : `${line}\n`}`;
-        try {
-          await this.octokit.rest.repos.createOrUpdateFileContents({
+      await withBackoff(
+        () =>
+          this.octokit.rest.repos.createOrUpdateFileContents({
             ...this.repo,
-            path,
+            path: `${dir}/${name}`,
             branch,
-            message: `perfgate: append to ${path}`,
+            message: `perfgate: add ${dir}/${name}`,
             content: Buffer.from(text).toString('base64'),
-            sha: current?.sha,
-          });
-          return;
-        } catch (e) {
-          const s = statusOf(e);
-          if ((s === 409 || s === 422) && i < attempts) continue;
-          throw e;
-        }
-      }
+          }),
+        (e) => statusOf(e) === 409,
+      );
     } catch (e) {
-      if (e instanceof PostingError) throw e;
-      throw explain(e, `append to ${path} on branch ${branch}`, 'contents: write');
+      throw explain(e, `add ${dir}/${name} to branch ${branch}`, 'contents: write');
     }
+  }
+
+  /** The text of the newest record in `dir` on the data branch (by name:
+   * records are named by date), else the last line of `legacyFile` (the
+   * single-file history of perfgate 0.2), else undefined. Reads through the
+   * git data API: no size limit on the directory or the file. */
+  async latestRecord(branch: string, dir: string, legacyFile: string): Promise<string | undefined> {
+    try {
+      const ref = await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` }).catch((e: unknown) => {
+        if (statusOf(e) === 404) return undefined;
+        throw e;
+      });
+      if (!ref) return undefined;
+      const commit = await this.octokit.rest.git.getCommit({ ...this.repo, commit_sha: ref.data.object.sha });
+      const root = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: commit.data.tree.sha });
+      const dirEntry = root.data.tree.find((e) => e.path === dir && e.type === 'tree');
+      if (dirEntry?.sha) {
+        const records = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: dirEntry.sha });
+        const newest = records.data.tree
+          .filter((e) => e.type === 'blob' && e.path?.endsWith('.json'))
+          .sort((a, b) => (a.path ?? '').localeCompare(b.path ?? ''))
+          .at(-1);
+        if (newest?.sha) return await this.blob(newest.sha);
+      }
+      const legacy = root.data.tree.find((e) => e.path === legacyFile && e.type === 'blob');
+      return legacy?.sha ? (await this.blob(legacy.sha)).trim().split('\n').at(-1) : undefined;
+    } catch (e) {
+      throw explain(e, `read the history on branch ${branch}`, 'contents: read');
+    }
+  }
+
+  private async blob(sha: string): Promise<string> {
+    const { data } = await this.octokit.rest.git.getBlob({ ...this.repo, file_sha: sha });
+    return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
   }
 }

@@ -11,7 +11,7 @@ import { InfrastructureError, resolveTree } from '../engine/workbench';
 import { scorecardContext } from '../scorecard/markdown';
 import type { ActionContext, ActionResult } from './context';
 import type { PrEvent } from './event';
-import { HISTORY_FILE } from './rebase';
+import { HISTORY_DIR, LEGACY_HISTORY_FILE } from './rebase';
 import { api, post, publishComparison, skip } from './publish';
 import { admitPr } from './trust';
 
@@ -66,7 +66,7 @@ export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionR
       else if (e.type === 'run' && e.index === e.of && e.side === 'head') core.info(`[${e.benchmark}] ${e.kind}s done`);
     },
   });
-  if (admission.fork && gh)
+  if (admission.fork && gh && !result.cancelled)
     // The approval is used up; a token that may not remove labels (a fork's) leaves it, and it still covers only this commit.
     await gh
       .removeLabel(event.number, inputs.trustedLabel)
@@ -75,8 +75,7 @@ export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionR
   let context: string | undefined;
   if (gh)
     await post('read the last rebase scorecard', async () => {
-      const history = await gh.readDataFile(inputs.dataBranch, HISTORY_FILE);
-      context = scorecardContext(history?.text.trim().split('\n').pop());
+      context = scorecardContext(await gh.latestRecord(inputs.dataBranch, HISTORY_DIR, LEGACY_HISTORY_FILE));
     });
   return publishComparison(ctx, gh, { prs: [event.number], headSha: event.headSha }, result, context);
 }

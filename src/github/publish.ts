@@ -99,9 +99,12 @@ export async function publishComparison(
   const markdown = renderMarkdown(result, { extra });
   const failing = failingBenchmarks(result, inputs.failOn);
   const { jsonPath, markdownPath } = writeReports(ctx, REPORT_NAME, result, markdown);
+  await writeSummary(markdown);
+  if (result.cancelled)
+    // The job is being cancelled: no check run (a required check stays missing, so the PR waits for a real run).
+    return { verdict: 'error', regressions: 0, jsonPath, markdownPath, failure: `perfgate was cancelled (${result.cancelled})` };
   const conclusion: Conclusion = failing.length ? 'failure' : result.outcome === 'pass' ? 'success' : 'neutral';
   const title = markdown.split('\n')[0]!.replace(/\*\*/g, '');
-  await writeSummary(markdown);
   if (gh) {
     if (inputs.comment)
       for (const pr of target.prs) await post('post the comment', () => gh.upsertComment(pr, marker, `${markdown}\n\n${marker}`));

@@ -16,7 +16,15 @@ import { rebase } from '../scorecard/rebase';
 import type { ActionContext, ActionResult } from './context';
 import { api, post, reportDir, uploadArtifact, writeReports, writeSummary } from './publish';
 
-export const HISTORY_FILE = 'scorecards.jsonl';
+/** The data branch's history: one file per scorecard, named by date and commit. */
+export const HISTORY_DIR = 'scorecards';
+/** perfgate 0.2 appended to one file; still read for the last scorecard until a record exists. */
+export const LEGACY_HISTORY_FILE = 'scorecards.jsonl';
+
+/** `20261122T073000Z-9bda9eaf4690.json`: names sort by date. */
+export function recordName(createdAt: string, sha: string): string {
+  return `${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${sha.slice(0, 12)}.json`;
+}
 
 export async function runRebase(ctx: ActionContext, sha: string): Promise<ActionResult> {
   const { inputs } = ctx;
@@ -44,7 +52,7 @@ export async function runRebase(ctx: ActionContext, sha: string): Promise<Action
   const gh = api(ctx);
   if (gh)
     await post(`store the scorecard on ${inputs.dataBranch}`, () =>
-      gh.appendToDataBranch(inputs.dataBranch, HISTORY_FILE, JSON.stringify(card)),
+      gh.addDataRecord(inputs.dataBranch, HISTORY_DIR, recordName(card.createdAt, card.sha), `${JSON.stringify(card, null, 1)}\n`),
     );
   await uploadArtifact(`${inputs.checkName}-scorecard`, [jsonPath, markdownPath], reportDir(ctx));
   const failed = card.benchmarks.flatMap((b) => b.entries.filter((e) => e.failure).map((e) => `${b.name}/${e.allocator}`));

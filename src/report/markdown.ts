@@ -17,6 +17,7 @@ const OUTCOME_LINE: Record<Outcome, string> = {
 };
 
 export function headline(r: ComparisonResult): string {
+  if (r.cancelled) return `⚠️ **perfgate: CANCELLED** (${esc(r.cancelled)}) — nothing was decided`;
   const counts = Object.entries(r.verdictCounts)
     .map(([v, n]) => `${n} ${v}`)
     .join(', ');
@@ -70,6 +71,21 @@ export function configNote(r: ComparisonResult): string[] {
 export function sandboxNote(r: ComparisonResult): string[] {
   const s = r.sandbox;
   return s.mode !== 'off' && !s.active ? [`⚠️ Builds and benchmarks ran without a sandbox: ${esc(s.problem ?? 'unavailable')}.`] : [];
+}
+
+/** One sentence per benchmark whose runs left processes running (they were killed). */
+export function leftoverNotes(benchmarks: readonly BenchmarkResult[]): { name: string; text: string }[] {
+  return benchmarks.flatMap((b) => {
+    const runs = b.runs.filter((r) => r.status === 'ok' && r.leftoverProcesses);
+    if (!runs.length) return [];
+    const most = Math.max(...runs.map((r) => r.leftoverProcesses!));
+    return [
+      {
+        name: b.name,
+        text: `${runs.length} run(s) left up to ${most} process(es) running after exiting; perfgate killed them (runs.leftover_processes: fail makes this a failure)`,
+      },
+    ];
+  });
 }
 
 /** The cells every report shows for one metric: change, interval, band, pairs, noise. */
@@ -175,6 +191,7 @@ function reasons(benchmarks: readonly BenchmarkResult[]): string[] {
     for (const m of b.metrics) if (m.verdict !== 'UNCHANGED') lines.push(`- **${esc(b.name)}** ${esc(m.metric)}: ${esc(m.reason)}`);
   for (const b of benchmarks)
     for (const c of b.budgets) if (c.status === 'exceeded') lines.push(`- **${esc(b.name)}** budget: ${esc(c.reason)}`);
+  for (const n of leftoverNotes(benchmarks)) lines.push(`- **${esc(n.name)}**: ${esc(n.text)}`);
   return lines;
 }
 

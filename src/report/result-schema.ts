@@ -102,6 +102,7 @@ const runRecord = z.object({
   ops: real.optional(),
   mallocProvider: text().optional(),
   checksum: text().optional(),
+  leftoverProcesses: count.optional(),
   stderrTail: lines,
 });
 
@@ -137,6 +138,7 @@ const config = z.object({
     warmup: count,
     seed: count.optional(),
     pinCpu: z.union([z.literal('auto'), z.literal('none'), count]),
+    leftoverProcesses: z.enum(['note', 'fail']),
   }),
   decision: z.object({
     correction: z.enum(['bonferroni', 'none']),
@@ -246,6 +248,7 @@ const resultSchema = z.object({
   benchmarks: z.array(benchmarkResult).max(1000),
   outcome: z.enum(['pass', 'fail', 'inconclusive']),
   verdictCounts: z.partialRecord(verdict, count),
+  cancelled: text(40).optional(),
 }) satisfies z.ZodType<ComparisonResult, unknown>;
 
 /** Parses and validates a result; the error names the first bad fields. */

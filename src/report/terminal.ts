@@ -1,7 +1,7 @@
 /** The CLI's table: plain text, aligned columns. */
 import type { ComparisonResult } from '../engine/compare';
 import { fmtValue } from './format';
-import { calibrationNote, headline, metricCells } from './markdown';
+import { calibrationNote, headline, leftoverNotes, metricCells } from './markdown';
 import { textTable } from './text-table';
 
 export function renderTerminal(r: ComparisonResult): string {
@@ -26,7 +26,7 @@ export function renderTerminal(r: ComparisonResult): string {
       if (x.status === 'exceeded') rows.push([b.name, x.budget, fmtValue(x.base), fmtValue(x.head), '', '', '', '', '', 'BUDGET_EXCEEDED']);
   }
   const lines = textTable(rows);
-  const notes: string[] = [];
+  const notes: string[] = leftoverNotes(r.benchmarks).map((n) => `  ${n.name}: ${n.text}`);
   for (const b of r.benchmarks) {
     for (const m of b.metrics) if (m.verdict !== 'UNCHANGED') notes.push(`  ${b.name} ${m.metric}: ${m.reason}`);
     for (const x of b.budgets) if (x.status === 'exceeded') notes.push(`  ${b.name}: ${x.reason}`);

@@ -36,6 +36,9 @@ export function scrubEnv(
     const v = source[name];
     if (v !== undefined && !isDenied(name)) env[name] = v;
   }
+  // The runner kills, after the job, every process carrying its tracking id:
+  // a last line of defence against anything a build or benchmark left behind.
+  if (source.RUNNER_TRACKING_ID) env.RUNNER_TRACKING_ID = source.RUNNER_TRACKING_ID;
   return { ...env, ...set };
 }
 

@@ -22,14 +22,24 @@ function readOr(path: string): string | undefined {
   }
 }
 
+/** The C compiler a build gets by default ($CC, else cc, else gcc): its version line. */
+export async function compilerVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  for (const cc of [env.CC, 'cc', 'gcc']) {
+    if (!cc) continue;
+    const r = await execa(cc, ['--version'], { reject: false, stdin: 'ignore', env: { PATH: env.PATH ?? '' } });
+    if (r.exitCode === 0) return String(r.stdout).split('\n')[0];
+  }
+  return undefined;
+}
+
 export async function describeMachine(): Promise<MachineInfo> {
-  const cc = await execa('gcc', ['--version'], { reject: false, stdin: 'ignore' });
+  const compiler = await compilerVersion();
   const [l1, l5, l15] = loadavg();
   return {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     kernel: release(),
-    compiler: cc.exitCode === 0 ? String(cc.stdout).split('\n')[0] : undefined,
+    compiler,
     loadAverage: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
     cpuGovernor: readOr('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor'),
     node: process.version,

@@ -1,13 +1,14 @@
 /** One benchmark run: wrap the command (CPU pinning, GNU time, LD_PRELOAD),
  * run it, and turn what happened into a RunRecord. A crash, a timeout or
  * unreadable output is a result with its reason, never a missing sample. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 
 import type { BenchmarkSpec } from '../config';
 import { OutputError, jsonField, parseOutput } from './parse';
-import { runProcess, tail } from '../host/process';
+import { runProcess, STDOUT_CAP, tail } from '../host/process';
+import { scratchDir } from '../host/scratch';
 import type { Sandbox } from '../host/sandbox';
 import type { RunRecord, Side } from '../types';
 
@@ -15,6 +16,8 @@ export interface RunContext {
   cwd: string;
   env: Record<string, string>;
   sandbox?: Sandbox;
+  /** What a run that leaves processes running is: noted (default), or a failed run. */
+  leftoverProcesses?: 'note' | 'fail';
   /** CPU to pin to, or undefined. */
   cpu?: number;
   tools: { taskset?: string; gnuTime?: string };
@@ -75,7 +78,7 @@ export async function runBenchmark(
   ctx: RunContext,
   label: Pick<RunRecord, 'kind' | 'pair' | 'position'>,
 ): Promise<RunRecord> {
-  const dir = mkdtempSync(join(tmpdir(), 'perfgate-run-'));
+  const dir = scratchDir('run');
   const timeFile = ctx.tools.gnuTime ? join(dir, 'time.txt') : undefined;
   try {
     const r = await runProcess({
@@ -102,6 +105,7 @@ export async function runBenchmark(
       majorFaults: f[5],
       voluntaryCtxSwitches: f[6],
       involuntaryCtxSwitches: f[7],
+      leftoverProcesses: r.strays || undefined,
       stderrTail: tail(r.stderr),
     };
     const signal = t.signal ?? r.signal;
@@ -115,8 +119,17 @@ export async function runBenchmark(
       };
     }
     if (r.spawnError) return { ...record, status: 'crash', error: `could not start: ${r.spawnError}` };
+    if (r.outputOverflow)
+      return { ...record, status: 'bad_output', error: `wrote more than ${STDOUT_CAP / 1024 / 1024} MiB to stdout; killed` };
     if (signal) return { ...record, status: 'crash', signal, error: `killed by ${signal}` };
     if (exitCode !== 0) return { ...record, status: 'crash', exitCode, error: `exited with status ${exitCode}` };
+    if (r.strays && ctx.leftoverProcesses === 'fail')
+      return {
+        ...record,
+        status: 'crash',
+        exitCode,
+        error: `left ${r.strays} process(es) running after it exited (runs.leftover_processes: fail)`,
+      };
     try {
       const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics]);
       const j = out.json;

@@ -3,7 +3,7 @@
  * them, else from valgrind (cachegrind without cache simulation), which counts
  * instructions exactly and repeatably on any machine. A 1 % change in
  * instructions per op is visible where wall-clock noise is 5 %. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +13,7 @@ import type { BuiltTree } from '../repo/build';
 import type { Side } from '../types';
 import { opsOf } from './parse';
 import { runProcess, tail } from '../host/process';
+import { scratchDir } from '../host/scratch';
 import type { Progress } from './progress';
 import { sideCommand, type Launch, type PassRunOptions } from './setup';
 
@@ -55,7 +56,7 @@ export interface CountResult {
 
 /** Counts the user-space instructions of one run of argv. */
 export async function countInstructions(tool: CounterTool, argv: readonly string[], opts: PassRunOptions): Promise<CountResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'perfgate-count-'));
+  const dir = scratchDir('count');
   const out = join(dir, 'counts.txt');
   const target = opts.preload ? ['env', `LD_PRELOAD=${opts.preload}`, ...argv] : [...argv];
   const cmd =

@@ -26,11 +26,18 @@ export interface PassRunOptions extends Launch {
 export interface MeasureSetup extends Launch {
   tools: { strace?: string; taskset?: string; gnuTime?: string };
   cpu?: number;
+  leftoverProcesses: 'note' | 'fail';
 }
 
 export function measureSetup(config: Config, sandbox?: Sandbox): MeasureSetup {
   const tools = { strace: which('strace'), taskset: which('taskset'), gnuTime: findGnuTime() };
-  return { tools, env: scrubEnv(process.env, config.env.allow, config.env.set), sandbox, cpu: pinCpu(config, tools.taskset) };
+  return {
+    tools,
+    env: scrubEnv(process.env, config.env.allow, config.env.set),
+    sandbox,
+    cpu: pinCpu(config, tools.taskset),
+    leftoverProcesses: config.runs.leftoverProcesses,
+  };
 }
 
 /** The CPU single-threaded benchmarks are pinned to, if any. */
@@ -43,7 +50,14 @@ export function pinCpu(config: Config, taskset: string | undefined): number | un
 
 /** The context of one run of `spec` in `dir`: pinned only if the benchmark asks for it. */
 export function runContext(setup: MeasureSetup, spec: BenchmarkSpec, dir: string): RunContext {
-  return { cwd: dir, env: setup.env, sandbox: setup.sandbox, cpu: spec.pin ? setup.cpu : undefined, tools: setup.tools };
+  return {
+    cwd: dir,
+    env: setup.env,
+    sandbox: setup.sandbox,
+    leftoverProcesses: setup.leftoverProcesses,
+    cpu: spec.pin ? setup.cpu : undefined,
+    tools: setup.tools,
+  };
 }
 
 /** Expands `{build}` and `{root}` in a configured argument. */

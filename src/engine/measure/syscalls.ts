@@ -1,8 +1,7 @@
 /** The syscall pass: one extra, untimed run per side under `strace -f -c`,
  * counting the memory-management syscalls. Counts are deterministic for a
  * deterministic benchmark, so budgets on them are hard gates. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { BenchmarkSpec } from '../config';
@@ -10,6 +9,7 @@ import type { BuiltTree } from '../repo/build';
 import { SYSCALLS, type Side, type SyscallCount, type SyscallName, type SyscallPass } from '../types';
 import { opsOf } from './parse';
 import { runProcess, tail } from '../host/process';
+import { scratchDir } from '../host/scratch';
 import type { Progress } from './progress';
 import { sideCommand, type Launch, type PassRunOptions, type SideCommand } from './setup';
 
@@ -37,13 +37,13 @@ export function parseStraceSummary(text: string): SyscallCount['calls'] {
 /** Runs argv under strace. LD_PRELOAD is handed to the tracee only (-E), so
  * strace itself does not run on the allocator under test. */
 export async function straceRun(strace: string, argv: readonly string[], opts: PassRunOptions): Promise<StraceRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'perfgate-strace-'));
+  const dir = scratchDir('strace');
   const out = join(dir, 'strace.txt');
   try {
     const cmd = [strace, '-f', '-c', '-U', 'calls,name', '-o', out, '-e', `trace=${SYSCALLS.join(',')}`];
     if (opts.preload) cmd.push('-E', `LD_PRELOAD=${opts.preload}`);
     cmd.push('--', ...argv);
-    const r = await runProcess({ ...opts, argv: cmd, writable: [dir] });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir], tracer: strace });
     const err = r.stderr;
     if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
       return {

@@ -1,12 +1,13 @@
-/** Git plumbing. perfgate reads the user's repository and adds temporary
- * worktrees under a temporary directory (removed again at once); it never
- * changes the working tree, the index, the stash or any branch. */
+/** Git plumbing. perfgate reads the user's repository (and fetches into it
+ * what a shallow clone lacks); it never changes the working tree, the index,
+ * the stash, any branch, or the list of worktrees. */
 import { createHash } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, readFileSync, rmSync, cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { execa } from 'execa';
+
+import { scratchDir } from '../host/scratch';
 
 export class GitError extends Error {}
 
@@ -68,17 +69,23 @@ export async function mergeBase(root: string, a: string, b: string): Promise<str
   return r.ok ? r.out : undefined;
 }
 
-/** Copies commit `sha` into `dest` via a temporary detached worktree. */
+/** Writes commit `sha`'s files into `dest` through a private index file:
+ * nothing is registered in the repository (no worktree to go stale if
+ * perfgate is killed), and checkout filters and line endings apply as in a
+ * checkout. */
 export async function materializeCommit(root: string, sha: string, dest: string): Promise<void> {
-  const tmp = mkdtempSync(join(tmpdir(), 'perfgate-wt-'));
-  const wt = join(tmp, 'tree');
+  const tmp = scratchDir('index');
   try {
-    await git(root, ['worktree', 'add', '--detach', '--quiet', wt, sha]);
-    cpSync(wt, dest, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== join(wt, '.git') });
+    const env = { ...process.env, GIT_INDEX_FILE: join(tmp, 'index') };
+    for (const args of [
+      ['read-tree', sha],
+      ['checkout-index', '--all', `--prefix=${dest.endsWith('/') ? dest : `${dest}/`}`],
+    ]) {
+      const r = await execa('git', args, { cwd: root, env, reject: false, stdin: 'ignore', encoding: 'utf8' });
+      if (r.exitCode !== 0) throw new GitError(`git ${args.join(' ')} failed: ${String(r.stderr).trim() || r.shortMessage}`);
+    }
   } finally {
-    await git(root, ['worktree', 'remove', '--force', wt], true);
     rmSync(tmp, { recursive: true, force: true });
-    await git(root, ['worktree', 'prune'], true);
   }
 }
 
