@@ -200,7 +200,10 @@ describe('the action, run as a runner runs it', () => {
     gh.faults = [{ method: 'POST', path: /\/check-runs$/, status: 500, times: 1 }];
     const r = await runAction('pull_request', prPayload(1, shas.same!, 'same'), checkout('same'));
     assert.equal(r.code, 0, r.stdout);
-    assert.equal(r.outputs.verdict, 'pass', r.stdout);
+    // An A/A: UNCHANGED, unless this host's CPU steal makes the pre-flight probe or the noise leave it undecided.
+    const outcome = resultOf(r).outcome;
+    assert.ok(outcome === 'pass' || outcome === 'inconclusive', r.stdout);
+    assert.equal(r.outputs.verdict, outcome);
     assert.equal(r.outputs.regressions, '0');
     assert.ok(existsSync(r.outputs['report-json']!) && existsSync(r.outputs['report-markdown']!));
     const result = resultOf(r);
@@ -212,13 +215,13 @@ describe('the action, run as a runner runs it', () => {
 
     assert.equal(gh.comments.length, 1);
     const body = gh.comments[0]!.body;
-    assert.match(body.split('\n')[0]!, /perfgate: PASS/);
+    assert.match(body.split('\n')[0]!, outcome === 'pass' ? /perfgate: PASS/ : /perfgate: INCONCLUSIVE/);
     assert.match(body, /<!-- perfgate:perfgate -->/);
     assert.equal(gh.count('POST', /\/check-runs$/), 2, 'the 500 was not retried');
     assert.equal(gh.checkRuns.length, 1);
-    assert.equal(gh.checkRuns[0]!.conclusion, 'success');
+    assert.equal(gh.checkRuns[0]!.conclusion, outcome === 'pass' ? 'success' : 'neutral');
     assert.equal(gh.checkRuns[0]!.head_sha, shas.same);
-    assert.match(r.summary, /perfgate: PASS/);
+    assert.match(r.summary, outcome === 'pass' ? /perfgate: PASS/ : /perfgate: INCONCLUSIVE/);
     assert.ok(gh.requests.every((q) => q.authorization === `token ${TOKEN}`));
     assert.ok(!r.summary.includes(TOKEN) && !body.includes(TOKEN));
     const tails = result.benchmarks.flatMap((b) => b.runs.flatMap((x) => x.stderrTail));

@@ -170,7 +170,9 @@ describe('perfgate compare on a temporary repository', () => {
 
   it('a machine too noisy for the pre-flight probe makes the comparison inconclusive, never a pass', () => {
     const cfgDir = tempDir('perfgate-preflight-');
-    writeFiles(cfgDir, { 'noisy.yml': `${TINY_CONFIG}preflight: { max_cv_pct: 0.0001, retries: 1, wait_s: 0 }\n` });
+    writeFiles(cfgDir, {
+      'noisy.yml': TINY_CONFIG.replace('preflight: { enabled: false }', 'preflight: { max_cv_pct: 0.0001, retries: 1, wait_s: 0 }'),
+    });
     const out = join(cfgDir, 'r.json');
     const r = runCli(
       repo,
