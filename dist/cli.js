@@ -2011,7 +2011,7 @@ var require_parse = __commonJS({
       }
       return parsed;
     }
-    function parse(command, args, options) {
+    function parse2(command, args, options) {
       if (args && !Array.isArray(args)) {
         options = args;
         args = null;
@@ -2030,7 +2030,7 @@ var require_parse = __commonJS({
       };
       return options.shell ? parsed : parseNonShell(parsed);
     }
-    module.exports = parse;
+    module.exports = parse2;
   }
 });
 
@@ -2089,16 +2089,16 @@ var require_cross_spawn = __commonJS({
   "node_modules/cross-spawn/index.js"(exports, module) {
     "use strict";
     var cp = __require("child_process");
-    var parse = require_parse();
+    var parse2 = require_parse();
     var enoent = require_enoent();
     function spawn3(command, args, options) {
-      const parsed = parse(command, args, options);
+      const parsed = parse2(command, args, options);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
       return spawned;
     }
     function spawnSync3(command, args, options) {
-      const parsed = parse(command, args, options);
+      const parsed = parse2(command, args, options);
       const result = cp.spawnSync(parsed.command, parsed.args, parsed.options);
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
@@ -2106,7 +2106,7 @@ var require_cross_spawn = __commonJS({
     module.exports = spawn3;
     module.exports.spawn = spawn3;
     module.exports.sync = spawnSync3;
-    module.exports._parse = parse;
+    module.exports._parse = parse2;
     module.exports._enoent = enoent;
   }
 });
@@ -9341,7 +9341,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse(src, reviver, options) {
+    function parse2(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -9382,7 +9382,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse;
+    exports.parse = parse2;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument;
     exports.stringify = stringify;
@@ -9442,8 +9442,8 @@ var require_dist = __commonJS({
 });
 
 // src/cli/main.ts
-import { existsSync as existsSync4, mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join10, resolve as resolve2 } from "node:path";
+import { existsSync as existsSync6, mkdirSync as mkdirSync5, writeFileSync as writeFileSync5 } from "node:fs";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join11, resolve as resolve2 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/engine/calibration.ts
@@ -10246,10 +10246,10 @@ function mdeAtCeiling(plan, ev) {
   return atCeilingPct(plan, intervalSd(ev) ?? ev.robustSd * Math.sqrt(Math.PI / 3), 0.8);
 }
 var SequentialDecider = class {
-  constructor(spec, plan, bandOf) {
+  constructor(spec, plan, bandOf2) {
     this.spec = spec;
     this.plan = plan;
-    this.bandOf = bandOf;
+    this.bandOf = bandOf2;
   }
   spec;
   plan;
@@ -10295,7 +10295,7 @@ function bandFloors(cal, config, plan, now = Date.now()) {
     ignored = `the calibration pools only ${cal.comparisons} A/A comparisons (at least ${MIN_COMPARISONS} needed)`;
     usable = void 0;
   }
-  const bandOf = (spec, metric) => {
+  const bandOf2 = (spec, metric) => {
     const own = { pct: minEffect(spec), source: "min_effect" };
     const sigma = usable ? calibrationEntry(usable, spec, config)?.metrics[metric]?.intervalSdPct : void 0;
     if (sigma === void 0) return own;
@@ -10304,7 +10304,7 @@ function bandFloors(cal, config, plan, now = Date.now()) {
     floored.add(spec.name);
     return { pct: floor, source: "calibration" };
   };
-  return { bandOf, floored, ignored };
+  return { bandOf: bandOf2, floored, ignored };
 }
 
 // src/engine/decision/aa.ts
@@ -18071,6 +18071,9 @@ async function countSyscalls(strace, spec, cmd, cwd, where) {
   if (!r.ok || !r.counts) return { reason: r.reason ?? "no counts" };
   return { count: { calls: r.counts, ops: opsOf(r.stdout, spec) } };
 }
+function syscallsPerOp(count2, names) {
+  return count2.ops ? names.reduce((sum2, s) => sum2 + (count2.calls[s] ?? 0), 0) / count2.ops : void 0;
+}
 async function syscallPass(spec, trees, where, strace, problem, progress) {
   if (!strace || problem) return { measured: false, reason: problem ?? "strace is not installed (Debian package: strace)" };
   const pass = { measured: true };
@@ -18183,6 +18186,11 @@ async function materializeWorkingTree(root, dest) {
     if (lstatSync(src).isSymbolicLink()) symlinkSync(readlinkSync(src), to);
     else copyFileSync(src, to);
   }
+}
+async function commitFacts(root, sha) {
+  const r = await git(root, ["log", "-1", "--format=%P%n%cI", sha], true);
+  const [parents = "", date = ""] = r.out.split("\n");
+  return { parent: parents.split(" ")[0] || void 0, committedAt: date || void 0 };
 }
 async function shortLog(root, sha) {
   return (await git(root, ["log", "-1", "--format=%s", sha], true)).out;
@@ -18619,8 +18627,8 @@ async function runComparison(opts, seen) {
     };
   return finish(result, benchmarks);
 }
-async function sampleSuite(config, plan, bandOf, runOneOf, opts) {
-  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, bandOf));
+async function sampleSuite(config, plan, bandOf2, runOneOf, opts) {
+  const deciders = config.benchmarks.map((spec) => new SequentialDecider(spec, plan, bandOf2));
   const jobs = config.benchmarks.map((spec, i2) => ({
     benchmark: spec.name,
     runOne: runOneOf(spec),
@@ -19409,6 +19417,294 @@ function renderTerminal(r) {
   ].join("\n");
 }
 
+// src/history/store.ts
+import { existsSync as existsSync5, mkdirSync as mkdirSync4, readdirSync as readdirSync4, readFileSync as readFileSync14, writeFileSync as writeFileSync4 } from "node:fs";
+import { join as join10 } from "node:path";
+
+// src/scorecard/allocators.ts
+import { existsSync as existsSync4 } from "node:fs";
+var REFERENCE_ALLOCATOR = "mimalloc";
+var DEFAULT_ALLOCATORS = ["ours", "glibc", "mimalloc", "jemalloc", "tcmalloc"];
+var LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
+var KNOWN = {
+  mimalloc: { file: "libmimalloc.so.2", pkg: "libmimalloc2.0" },
+  jemalloc: { file: "libjemalloc.so.2", pkg: "libjemalloc2" },
+  tcmalloc: { file: "libtcmalloc_minimal.so.4", pkg: "libtcmalloc-minimal4" }
+};
+function resolveAllocators(names) {
+  return names.map((raw) => {
+    const [name, path6] = raw.includes("=") ? raw.split("=", 2) : [raw, void 0];
+    if (name === "ours") return { name, ours: true, available: true };
+    if (name === "glibc") return { name, ours: false, available: true };
+    if (path6 !== void 0)
+      return existsSync4(path6) ? { name, lib: path6, ours: false, available: true } : { name, lib: path6, ours: false, available: false, reason: `${path6} does not exist` };
+    const known = KNOWN[name];
+    if (!known)
+      return {
+        name,
+        ours: false,
+        available: false,
+        reason: `unknown allocator '${name}': use ours, glibc, ${Object.keys(KNOWN).join(", ")}, or NAME=/path/to/lib.so`
+      };
+    const lib = LIB_DIRS.map((d) => `${d}/${known.file}`).find((p) => existsSync4(p));
+    return lib ? { name, lib, ours: false, available: true } : { name, ours: false, available: false, reason: `${known.file} not found: install the Debian package '${known.pkg}'` };
+  });
+}
+
+// src/scorecard/rebase.ts
+var SCORECARD_SCHEMA = "perfgate/scorecard@1";
+var medianOr = (xs) => xs.length ? median(xs) : void 0;
+function scoreBenchmark(spec, runs, syscalls, allocators) {
+  const entries = allocators.filter((a2) => a2.available).map((a2) => {
+    const rs = runs.get(a2.name) ?? [];
+    const failed = rs.find((r) => r.status !== "ok");
+    if (failed) return { allocator: a2.name, failure: failed.error ?? failed.status };
+    const values = rs.map((r) => r.metrics[spec.metric.name]);
+    const s = summarize(values);
+    return {
+      allocator: a2.name,
+      medianOpsPerSec: s.median,
+      cvPct: s.cvPct,
+      maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
+      syscallsPerOp: syscalls.get(a2.name),
+      faultsPerOp: medianOr(
+        rs.flatMap((r) => r.minorFaults !== void 0 && r.ops ? [(r.minorFaults + (r.majorFaults ?? 0)) / r.ops] : [])
+      )
+    };
+  });
+  const ref = entries.find((e) => e.allocator === REFERENCE_ALLOCATOR)?.medianOpsPerSec;
+  const sign = spec.metric.higherIsBetter ? -1 : 1;
+  const ranked = entries.filter((e) => e.medianOpsPerSec !== void 0).sort((a2, b) => sign * (a2.medianOpsPerSec - b.medianOpsPerSec));
+  ranked.forEach((e, i2) => e.rank = i2 + 1);
+  for (const e of entries) if (ref && e.medianOpsPerSec !== void 0) e.ratioToMimalloc = e.medianOpsPerSec / ref;
+  return entries;
+}
+async function rebase(opts) {
+  const { config } = opts;
+  const say = opts.onProgress ?? (() => {
+  });
+  const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox });
+  const ref = await resolveTree(wb.root, opts.ref);
+  const rounds = opts.rounds ?? config.runs.pairs;
+  const allocators = resolveAllocators(opts.allocators);
+  for (const a2 of allocators) if (!a2.available) say(`allocator ${a2.name} skipped: ${a2.reason}`);
+  say(`building ${ref.ref} (${ref.treeId.slice(0, 12)})`);
+  const tree = requireBuilt(await buildRef(wb, ref, "head"), ref.ref);
+  const straceIssue = await syscallProblem(wb);
+  const active = allocators.filter((a2) => a2.available);
+  const card = {
+    schema: SCORECARD_SCHEMA,
+    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+    ref: ref.ref,
+    sha: ref.treeId,
+    subject: opts.ref === void 0 ? void 0 : ref.subject,
+    ...opts.ref === void 0 ? {} : await commitFacts(wb.root, ref.treeId),
+    rounds,
+    machine: wb.machine,
+    allocators,
+    benchmarks: []
+  };
+  for (const spec of config.benchmarks) {
+    const ours = sideCommand(spec, tree);
+    const cmdOf = (a2) => ({ argv: ours.argv, preload: a2.ours ? ours.preload : a2.lib });
+    const ctx = runContext(wb.setup, spec, tree.dir);
+    const runs = /* @__PURE__ */ new Map();
+    for (let r = 0; r < config.runs.warmup + rounds; r++) {
+      const order = active.map((_, i2) => active[(i2 + r) % active.length]);
+      for (const a2 of order) {
+        say(`[${spec.name}] round ${r + 1}/${config.runs.warmup + rounds} ${a2.name}`);
+        const label = { kind: r < config.runs.warmup ? "warmup" : "pair", pair: r };
+        const rec = await runChecked(spec, cmdOf(a2), "head", ctx, label, true);
+        if (rec.kind === "pair" || rec.status !== "ok") runs.set(a2.name, [...runs.get(a2.name) ?? [], rec]);
+      }
+    }
+    const syscalls = /* @__PURE__ */ new Map();
+    if (!straceIssue && wb.setup.tools.strace) {
+      for (const a2 of active) {
+        if ((runs.get(a2.name) ?? []).some((x) => x.status !== "ok")) continue;
+        say(`[${spec.name}] syscall pass ${a2.name}`);
+        const s = await countSyscalls(wb.setup.tools.strace, spec, cmdOf(a2), tree.dir, wb.setup);
+        if (s.count) syscalls.set(a2.name, syscallsPerOp(s.count, config.budgets.syscalls));
+      }
+    }
+    card.benchmarks.push({ name: spec.name, entries: scoreBenchmark(spec, runs, syscalls, allocators) });
+  }
+  return card;
+}
+
+// src/history/store.ts
+var HISTORY_DIR = "scorecards";
+var LEGACY_HISTORY_FILE = "scorecards.jsonl";
+function recordName(createdAt, sha) {
+  return `${createdAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${sha.slice(0, 12)}.json`;
+}
+function writeRecord(dir, card) {
+  const path6 = join10(dir, HISTORY_DIR, recordName(card.createdAt, card.sha));
+  mkdirSync4(join10(dir, HISTORY_DIR), { recursive: true });
+  writeFileSync4(path6, `${JSON.stringify(card, null, 1)}
+`, { flag: "wx" });
+  return path6;
+}
+function parse(text) {
+  try {
+    const card = JSON.parse(text);
+    return card.schema === SCORECARD_SCHEMA && Array.isArray(card.benchmarks) ? card : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function readRecords(dir) {
+  const texts = [];
+  const legacy = join10(dir, LEGACY_HISTORY_FILE);
+  if (existsSync5(legacy))
+    texts.push(
+      ...readFileSync14(legacy, "utf8").split("\n").filter((l) => l.trim() !== "")
+    );
+  const records = join10(dir, HISTORY_DIR);
+  if (existsSync5(records))
+    for (const f of readdirSync4(records).filter((n2) => n2.endsWith(".json")).sort())
+      texts.push(readFileSync14(join10(records, f), "utf8"));
+  const cards = texts.map(parse);
+  const ok = cards.filter((c3) => c3 !== void 0);
+  return {
+    cards: ok.sort((a2, b) => (a2.committedAt ?? a2.createdAt).localeCompare(b.committedAt ?? b.createdAt)),
+    unreadable: cards.length - ok.length
+  };
+}
+
+// src/history/changepoints.ts
+var DEFAULT_CHANGEPOINTS = { alpha: 0.01, permutations: 199, minSize: 3 };
+function bestSplit(xs, minSize) {
+  const n2 = xs.length;
+  const left = new Array(n2).fill(0);
+  const right = new Array(n2).fill(0);
+  let bb = 0;
+  for (let i2 = 0; i2 < n2; i2++)
+    for (let j = i2 + 1; j < n2; j++) {
+      const d = Math.abs(xs[i2] - xs[j]);
+      left[j] += d;
+      right[i2] += d;
+      bb += d;
+    }
+  let aa = 0;
+  let ab = 0;
+  let best = { index: -1, q: -Infinity };
+  for (let t = 0; t < n2 - minSize; t++) {
+    aa += left[t];
+    ab += right[t] - left[t];
+    bb -= right[t];
+    const m = t + 1;
+    const k = n2 - m;
+    if (m < minSize) continue;
+    const e = 2 * ab / (m * k) - (m > 1 ? aa / (m * (m - 1) / 2) : 0) - (k > 1 ? bb / (k * (k - 1) / 2) : 0);
+    const q = m * k / (m + k) * e;
+    if (q > best.q) best = { index: m, q };
+  }
+  return best;
+}
+function shuffled(xs, rng) {
+  const a2 = [...xs];
+  for (let i2 = a2.length - 1; i2 > 0; i2--) {
+    const j = Math.floor(rng() * (i2 + 1));
+    [a2[i2], a2[j]] = [a2[j], a2[i2]];
+  }
+  return a2;
+}
+function changePoints(xs, opts) {
+  const found = [];
+  const segment = (from, to) => {
+    const seg = xs.slice(from, to);
+    if (seg.length < 2 * opts.minSize) return;
+    const best = bestSplit(seg, opts.minSize);
+    if (best.index < 0) return;
+    let hits = 0;
+    for (let r = 0; r < opts.permutations; r++) if (bestSplit(shuffled(seg, opts.rng), opts.minSize).q >= best.q) hits++;
+    const pValue = (hits + 1) / (opts.permutations + 1);
+    if (pValue > opts.alpha) return;
+    found.push({ index: from + best.index, pValue });
+    segment(from, from + best.index);
+    segment(from + best.index, to);
+  };
+  segment(0, xs.length);
+  return found.sort((a2, b) => a2.index - b.index);
+}
+
+// src/history/steps.ts
+function machineOf(card) {
+  const m = card.machine;
+  return `${m.cpuModel}, ${m.cores} cores, kernel ${m.kernel}${m.compiler ? `, ${m.compiler}` : ""}`;
+}
+function bandOf(config, benchmark) {
+  const spec = config?.benchmarks.find((b) => b.name === benchmark);
+  return spec?.minEffectPct ?? config?.decision.minEffectPct ?? 1;
+}
+function findSteps(cards, opts) {
+  const series = /* @__PURE__ */ new Map();
+  for (const card of cards)
+    for (const b of card.benchmarks)
+      for (const e of b.entries) {
+        if (e.medianOpsPerSec === void 0 || !(e.medianOpsPerSec > 0)) continue;
+        const machine = machineOf(card);
+        const key = JSON.stringify([machine, b.name, e.allocator]);
+        if (!series.has(key)) series.set(key, { machine, benchmark: b.name, allocator: e.allocator, points: [] });
+        series.get(key).points.push({ card, value: e.medianOpsPerSec });
+      }
+  const steps = [];
+  for (const s of series.values()) {
+    const logs = s.points.map((p) => Math.log(p.value));
+    const cps = changePoints(logs, { ...DEFAULT_CHANGEPOINTS, rng: opts.rng });
+    const bounds = [0, ...cps.map((c3) => c3.index), logs.length];
+    cps.forEach((cp, i2) => {
+      const before = logs.slice(bounds[i2], cp.index);
+      const after = logs.slice(cp.index, bounds[i2 + 2]);
+      const changePct = (Math.exp(median(after) - median(before)) - 1) * 100;
+      if (Math.abs(changePct) < bandOf(opts.config, s.benchmark)) return;
+      const at = (k) => ({ sha: s.points[k].card.sha, subject: s.points[k].card.subject });
+      steps.push({
+        machine: s.machine,
+        benchmark: s.benchmark,
+        allocator: s.allocator,
+        before: at(cp.index - 1),
+        after: at(cp.index),
+        changePct,
+        pValue: cp.pValue,
+        pointsBefore: before.length,
+        pointsAfter: after.length
+      });
+    });
+  }
+  return steps;
+}
+
+// src/scorecard/markdown.ts
+function renderScorecard(card) {
+  const lines = [
+    `## perfgate rebase: ${escapeMarkdown(card.ref)} \`${card.sha.slice(0, 12)}\``,
+    "",
+    `${card.rounds} interleaved rounds per allocator, the same binaries with LD_PRELOAD \xB7 ${escapeMarkdown(card.machine.cpuModel)}, ${card.machine.cores} cores \xB7 ${card.createdAt.slice(0, 10)}`,
+    ""
+  ];
+  const skipped = card.allocators.filter((a2) => !a2.available);
+  for (const a2 of skipped) lines.push(`- ${escapeMarkdown(a2.name)} not measured: ${escapeMarkdown(a2.reason ?? "")}`);
+  if (skipped.length) lines.push("");
+  lines.push(
+    `| benchmark | allocator | median ops/s | CV | ratio to ${REFERENCE_ALLOCATOR} | peak RSS | syscalls/op | rank |`,
+    "|---|---|--:|--:|--:|--:|--:|--:|"
+  );
+  for (const b of card.benchmarks) {
+    for (const e of b.entries) {
+      if (e.failure) {
+        lines.push(`| ${escapeMarkdown(b.name)} | ${escapeMarkdown(e.allocator)} | failed: ${escapeMarkdown(e.failure)} | | | | | |`);
+        continue;
+      }
+      lines.push(
+        `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(e.allocator)} | ${fmtValue(e.medianOpsPerSec)} | ${e.cvPct?.toFixed(1) ?? "\u2013"} % | ${e.ratioToMimalloc?.toFixed(3) ?? "\u2013"} | ${e.maxRssKb !== void 0 ? `${(e.maxRssKb / 1024).toFixed(1)} MiB` : "\u2013"} | ${e.syscallsPerOp !== void 0 ? e.syscallsPerOp.toExponential(2) : "\u2013"} | ${e.rank ?? "\u2013"} |`
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
 // src/version.ts
 var VERSION = "0.2.0";
 
@@ -19420,6 +19716,8 @@ Usage:
   perfgate compare [options]   build base and head, run paired benchmarks, decide
   perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
+  perfgate record [options]    measure one commit (the suite under each allocator) and add it to a history
+  perfgate history [options]   the steps in a history: per machine, benchmark and allocator, with commits
   perfgate cache [list | prune [--keep N] | clear]
                                the build cache: list it (default), drop all but the N most
                                recently used builds (default 30; never one used in the last
@@ -19452,6 +19750,19 @@ calibrate options:
   --comparisons K       A/A comparisons per benchmark (default 5, at least 3 for compare to use it)
   --ref REF             build this commit (default: the working tree)
   --out FILE            where to save (default: calibration_file, else the cache directory)
+
+record options:
+  --ref REF             the commit to measure (default: HEAD)
+  --history DIR         where records go, one file each under DIR/scorecards/ (default: .perfgate/history)
+  --allocators LIST     ours,glibc,mimalloc,jemalloc,tcmalloc (default), or NAME=/path/lib.so; missing ones skipped
+  --rounds N            rounds per allocator (default: runs.pairs)
+  --config FILE, --sandbox MODE, --quiet   as for compare
+
+history options:
+  --history DIR         a history directory, or a checkout of the data branch (default: .perfgate/history)
+  --config FILE         whose min_effect_pct bounds the steps reported (default: perfgate.yml, if any)
+  --seed N              seed of the permutation test (default 1: the same history gives the same steps)
+  --json                the steps as JSON
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
@@ -19487,8 +19798,8 @@ function progressPrinter(io) {
 }
 function writeOut(cwd, file, text) {
   const path6 = isAbsolute2(file) ? file : resolve2(cwd, file);
-  mkdirSync4(dirname5(path6), { recursive: true });
-  writeFileSync4(path6, text);
+  mkdirSync5(dirname5(path6), { recursive: true });
+  writeFileSync5(path6, text);
 }
 async function cmdCompare(args, io) {
   const { values } = parseArgs({
@@ -19549,8 +19860,8 @@ async function cmdCompare(args, io) {
 }
 async function readConfig(io, file) {
   const root = await repoRoot(io.cwd);
-  const configFile = file ? resolve2(io.cwd, file) : join10(root, "perfgate.yml");
-  if (!existsSync4(configFile))
+  const configFile = file ? resolve2(io.cwd, file) : join11(root, "perfgate.yml");
+  if (!existsSync6(configFile))
     throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
   return loadConfig(configFile);
 }
@@ -19619,6 +19930,84 @@ perfgate compare cannot run until ${missingRequired.map((c3) => c3.name).join(",
   }
   return EXIT.pass;
 }
+function historyDir(root, dir, cwd) {
+  return dir ? resolve2(cwd, dir) : join11(root, ".perfgate", "history");
+}
+async function cmdRecord(args, io) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ref: { type: "string" },
+      history: { type: "string" },
+      allocators: { type: "string" },
+      rounds: { type: "string" },
+      config: { type: "string" },
+      sandbox: { type: "string" },
+      quiet: { type: "boolean" }
+    },
+    strict: true,
+    allowPositionals: false
+  });
+  const config = await readConfig(io, values.config);
+  const card = await rebase({
+    cwd: io.cwd,
+    config,
+    ref: values.ref ?? "HEAD",
+    allocators: values.allocators ? values.allocators.split(",").filter(Boolean) : [...DEFAULT_ALLOCATORS],
+    rounds: intArg("rounds", values.rounds, 2, MAX_PAIRS),
+    sandbox: sandboxArg(values.sandbox),
+    onProgress: values.quiet ? void 0 : (m) => io.err(`${m}
+`)
+  });
+  const path6 = writeRecord(historyDir(await repoRoot(io.cwd), values.history, io.cwd), card);
+  io.out(`${renderScorecard(card)}
+
+recorded ${card.sha.slice(0, 12)} in ${path6}
+`);
+  return EXIT.pass;
+}
+async function cmdHistory(args, io) {
+  const { values } = parseArgs({
+    args,
+    options: { history: { type: "string" }, config: { type: "string" }, seed: { type: "string" }, json: { type: "boolean" } },
+    strict: true,
+    allowPositionals: false
+  });
+  const root = await repoRoot(io.cwd).catch(() => io.cwd);
+  const dir = historyDir(root, values.history, io.cwd);
+  if (!existsSync6(dir)) throw new UsageError(`no history at ${dir}: perfgate record writes one, or pass --history DIR`);
+  const configFile = values.config ? resolve2(io.cwd, values.config) : join11(root, "perfgate.yml");
+  const config = values.config || existsSync6(configFile) ? loadConfig(configFile) : void 0;
+  const { cards, unreadable } = readRecords(dir);
+  const steps = findSteps(cards, { config, rng: seededRng(intArg("seed", values.seed, 0) ?? 1) });
+  if (values.json) {
+    io.out(`${JSON.stringify({ records: cards.length, unreadable, steps }, null, 2)}
+`);
+    return EXIT.pass;
+  }
+  const machines = new Set(cards.map(machineOf));
+  io.out(
+    `${dir}: ${cards.length} record(s) on ${machines.size} machine(s)${unreadable ? `, ${unreadable} unreadable` : ""}; ${steps.length} step(s)
+`
+  );
+  if (steps.length) {
+    const rows = steps.map((s) => [
+      s.benchmark,
+      s.allocator,
+      `${s.changePct > 0 ? "+" : ""}${s.changePct.toFixed(2)} %`,
+      `${s.before.sha.slice(0, 12)}..${s.after.sha.slice(0, 12)}`,
+      (s.after.subject ?? "").slice(0, 50),
+      `${s.pointsBefore} | ${s.pointsAfter}`,
+      s.pValue.toFixed(3),
+      s.machine
+    ]);
+    io.out(
+      `${textTable([["benchmark", "allocator", "change", "commits", "first at the new level", "records", "p", "machine"], ...rows]).join("\n")}
+`
+    );
+  }
+  return EXIT.pass;
+}
 async function cmdCache(args, io) {
   const { values, positionals } = parseArgs({ args, options: { keep: { type: "string" } }, strict: true, allowPositionals: true });
   const [action = "list", ...extra] = positionals;
@@ -19661,25 +20050,20 @@ async function runCli(argv, io) {
 `);
       return EXIT.pass;
     }
-    if (command === "compare") {
-      if (rest.includes("--help") || rest.includes("-h")) {
-        io.out(`${HELP}
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out(`${HELP}
 `);
-        return EXIT.pass;
-      }
-      return await cmdCompare(rest, io);
+      return EXIT.pass;
     }
+    if (command === "compare") return await cmdCompare(rest, io);
     if (command === "doctor") return await cmdDoctor(io);
     if (command === "cache") return await cmdCache(rest, io);
-    if (command === "calibrate") {
-      if (rest.includes("--help") || rest.includes("-h")) {
-        io.out(`${HELP}
-`);
-        return EXIT.pass;
-      }
-      return await cmdCalibrate(rest, io);
-    }
-    throw new UsageError(`unknown command '${command}' (commands: compare, calibrate, doctor, cache; see perfgate --help)`);
+    if (command === "record") return await cmdRecord(rest, io);
+    if (command === "history") return await cmdHistory(rest, io);
+    if (command === "calibrate") return await cmdCalibrate(rest, io);
+    throw new UsageError(
+      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, cache; see perfgate --help)`
+    );
   } catch (e) {
     if (e instanceof UsageError || e instanceof TypeError && e.code?.startsWith("ERR_PARSE_ARGS")) {
       io.err(`perfgate: ${e.message}

@@ -25,7 +25,10 @@ it('compares the bundled allocator suite end to end', () => {
   };
   const shipped = parseYaml(readFileSync(join(ROOT, 'perfgate.yml'), 'utf8')) as {
     benchmarks: { name: string; argv: string[] }[];
+    preflight?: { enabled: boolean };
   };
+  // The suite, not the machine, is under test: a CI host's CPU steal must not leave it unrun.
+  shipped.preflight = { enabled: false };
   assert.deepEqual(shipped.benchmarks.map((b) => b.name).sort(), Object.keys(SMALL).sort(), 'a shipped benchmark has no small size here');
   for (const b of shipped.benchmarks) b.argv = SMALL[b.name]!;
   const tiny = stringify(shipped);

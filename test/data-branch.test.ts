@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { GitHubApi, makeOctokit, withBackoff } from '../src/github/api';
-import { recordName } from '../src/github/rebase';
+import { recordName } from '../src/history/store';
 import { FakeGitHub } from './fake-github';
 
 describe('the history on the data branch', () => {

@@ -19,6 +19,12 @@ import { InfrastructureError } from '../engine/workbench';
 import { renderCalibration } from '../report/calibration';
 import { renderMarkdown } from '../report/markdown';
 import { renderTerminal } from '../report/terminal';
+import { readRecords, writeRecord } from '../history/store';
+import { findSteps, machineOf } from '../history/steps';
+import { seededRng } from '../engine/random';
+import { DEFAULT_ALLOCATORS } from '../scorecard/allocators';
+import { renderScorecard } from '../scorecard/markdown';
+import { rebase } from '../scorecard/rebase';
 import { textTable } from '../report/text-table';
 import { VERSION } from '../version';
 
@@ -37,6 +43,8 @@ Usage:
   perfgate compare [options]   build base and head, run paired benchmarks, decide
   perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
+  perfgate record [options]    measure one commit (the suite under each allocator) and add it to a history
+  perfgate history [options]   the steps in a history: per machine, benchmark and allocator, with commits
   perfgate cache [list | prune [--keep N] | clear]
                                the build cache: list it (default), drop all but the N most
                                recently used builds (default 30; never one used in the last
@@ -69,6 +77,19 @@ calibrate options:
   --comparisons K       A/A comparisons per benchmark (default 5, at least 3 for compare to use it)
   --ref REF             build this commit (default: the working tree)
   --out FILE            where to save (default: calibration_file, else the cache directory)
+
+record options:
+  --ref REF             the commit to measure (default: HEAD)
+  --history DIR         where records go, one file each under DIR/scorecards/ (default: .perfgate/history)
+  --allocators LIST     ours,glibc,mimalloc,jemalloc,tcmalloc (default), or NAME=/path/lib.so; missing ones skipped
+  --rounds N            rounds per allocator (default: runs.pairs)
+  --config FILE, --sandbox MODE, --quiet   as for compare
+
+history options:
+  --history DIR         a history directory, or a checkout of the data branch (default: .perfgate/history)
+  --config FILE         whose min_effect_pct bounds the steps reported (default: perfgate.yml, if any)
+  --seed N              seed of the permutation test (default 1: the same history gives the same steps)
+  --json                the steps as JSON
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
@@ -230,6 +251,80 @@ async function cmdDoctor(io: Io): Promise<number> {
   return EXIT.pass;
 }
 
+function historyDir(root: string, dir: string | undefined, cwd: string): string {
+  return dir ? resolve(cwd, dir) : join(root, '.perfgate', 'history');
+}
+
+async function cmdRecord(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ref: { type: 'string' },
+      history: { type: 'string' },
+      allocators: { type: 'string' },
+      rounds: { type: 'string' },
+      config: { type: 'string' },
+      sandbox: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const config = await readConfig(io, values.config);
+  const card = await rebase({
+    cwd: io.cwd,
+    config,
+    ref: values.ref ?? 'HEAD',
+    allocators: values.allocators ? values.allocators.split(',').filter(Boolean) : [...DEFAULT_ALLOCATORS],
+    rounds: intArg('rounds', values.rounds, 2, MAX_PAIRS),
+    sandbox: sandboxArg(values.sandbox),
+    onProgress: values.quiet ? undefined : (m) => io.err(`${m}\n`),
+  });
+  const path = writeRecord(historyDir(await repoRoot(io.cwd), values.history, io.cwd), card);
+  io.out(`${renderScorecard(card)}\n\nrecorded ${card.sha.slice(0, 12)} in ${path}\n`);
+  return EXIT.pass;
+}
+
+async function cmdHistory(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { history: { type: 'string' }, config: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const root = await repoRoot(io.cwd).catch(() => io.cwd);
+  const dir = historyDir(root, values.history, io.cwd);
+  if (!existsSync(dir)) throw new UsageError(`no history at ${dir}: perfgate record writes one, or pass --history DIR`);
+  const configFile = values.config ? resolve(io.cwd, values.config) : join(root, 'perfgate.yml');
+  const config = values.config || existsSync(configFile) ? loadConfig(configFile) : undefined;
+  const { cards, unreadable } = readRecords(dir);
+  const steps = findSteps(cards, { config, rng: seededRng(intArg('seed', values.seed, 0) ?? 1) });
+  if (values.json) {
+    io.out(`${JSON.stringify({ records: cards.length, unreadable, steps }, null, 2)}\n`);
+    return EXIT.pass;
+  }
+  const machines = new Set(cards.map(machineOf));
+  io.out(
+    `${dir}: ${cards.length} record(s) on ${machines.size} machine(s)${unreadable ? `, ${unreadable} unreadable` : ''}; ${steps.length} step(s)\n`,
+  );
+  if (steps.length) {
+    const rows = steps.map((s) => [
+      s.benchmark,
+      s.allocator,
+      `${s.changePct > 0 ? '+' : ''}${s.changePct.toFixed(2)} %`,
+      `${s.before.sha.slice(0, 12)}..${s.after.sha.slice(0, 12)}`,
+      (s.after.subject ?? '').slice(0, 50),
+      `${s.pointsBefore} | ${s.pointsAfter}`,
+      s.pValue.toFixed(3),
+      s.machine,
+    ]);
+    io.out(
+      `${textTable([['benchmark', 'allocator', 'change', 'commits', 'first at the new level', 'records', 'p', 'machine'], ...rows]).join('\n')}\n`,
+    );
+  }
+  return EXIT.pass;
+}
+
 async function cmdCache(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { keep: { type: 'string' } }, strict: true, allowPositionals: true });
   const [action = 'list', ...extra] = positionals;
@@ -268,23 +363,19 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       io.out(`${VERSION}\n`);
       return EXIT.pass;
     }
-    if (command === 'compare') {
-      if (rest.includes('--help') || rest.includes('-h')) {
-        io.out(`${HELP}\n`);
-        return EXIT.pass;
-      }
-      return await cmdCompare(rest, io);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(`${HELP}\n`);
+      return EXIT.pass;
     }
+    if (command === 'compare') return await cmdCompare(rest, io);
     if (command === 'doctor') return await cmdDoctor(io);
     if (command === 'cache') return await cmdCache(rest, io);
-    if (command === 'calibrate') {
-      if (rest.includes('--help') || rest.includes('-h')) {
-        io.out(`${HELP}\n`);
-        return EXIT.pass;
-      }
-      return await cmdCalibrate(rest, io);
-    }
-    throw new UsageError(`unknown command '${command}' (commands: compare, calibrate, doctor, cache; see perfgate --help)`);
+    if (command === 'record') return await cmdRecord(rest, io);
+    if (command === 'history') return await cmdHistory(rest, io);
+    if (command === 'calibrate') return await cmdCalibrate(rest, io);
+    throw new UsageError(
+      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, cache; see perfgate --help)`,
+    );
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`perfgate: ${e.message}\n`);

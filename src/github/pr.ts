@@ -11,7 +11,7 @@ import { InfrastructureError, resolveTree } from '../engine/workbench';
 import { scorecardContext } from '../scorecard/markdown';
 import type { ActionContext, ActionResult } from './context';
 import type { PrEvent } from './event';
-import { HISTORY_DIR, LEGACY_HISTORY_FILE } from './rebase';
+import { HISTORY_DIR, LEGACY_HISTORY_FILE } from '../history/store';
 import { api, post, publishComparison, skip } from './publish';
 import { admitPr } from './trust';
 

@@ -13,18 +13,9 @@ import { renderCalibration } from '../report/calibration';
 import { codeBlock } from '../report/escape';
 import { renderScorecard } from '../scorecard/markdown';
 import { rebase } from '../scorecard/rebase';
+import { HISTORY_DIR, recordName } from '../history/store';
 import type { ActionContext, ActionResult } from './context';
 import { api, post, reportDir, uploadArtifact, writeReports, writeSummary } from './publish';
-
-/** The data branch's history: one file per scorecard, named by date and commit. */
-export const HISTORY_DIR = 'scorecards';
-/** perfgate 0.2 appended to one file; still read for the last scorecard until a record exists. */
-export const LEGACY_HISTORY_FILE = 'scorecards.jsonl';
-
-/** `20261122T073000Z-9bda9eaf4690.json`: names sort by date. */
-export function recordName(createdAt: string, sha: string): string {
-  return `${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${sha.slice(0, 12)}.json`;
-}
 
 export async function runRebase(ctx: ActionContext, sha: string): Promise<ActionResult> {
   const { inputs } = ctx;

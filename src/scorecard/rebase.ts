@@ -13,6 +13,7 @@ import { runChecked } from '../engine/measure/pairs';
 import { runContext, sideCommand, type SideCommand } from '../engine/measure/setup';
 import { countSyscalls, syscallsPerOp } from '../engine/measure/syscalls';
 import type { Kibibytes, OpsPerSec, Percent, Ratio, RunRecord } from '../engine/types';
+import { commitFacts } from '../engine/repo/git';
 import { buildRef, openWorkbench, requireBuilt, resolveTree, syscallProblem } from '../engine/workbench';
 import { REFERENCE_ALLOCATOR, resolveAllocators, type ResolvedAllocator } from './allocators';
 
@@ -26,6 +27,8 @@ export interface ScoreEntry {
   ratioToMimalloc?: Ratio;
   maxRssKb?: Kibibytes;
   syscallsPerOp?: number;
+  /** Minor + major page faults per operation (median run), when the benchmark reports its operations. */
+  faultsPerOp?: number;
   /** 1 = fastest among the allocators that ran. */
   rank?: number;
   failure?: string;
@@ -37,6 +40,9 @@ export interface Scorecard {
   ref: string;
   sha: string;
   subject?: string;
+  /** The commit's first parent and committer date, when a commit was measured (history order). */
+  parent?: string;
+  committedAt?: string;
   rounds: number;
   machine: MachineInfo;
   allocators: ResolvedAllocator[];
@@ -54,6 +60,8 @@ export interface RebaseOptions {
   sandbox?: SandboxMode;
   onProgress?: (message: string) => void;
 }
+
+const medianOr = (xs: number[]): number | undefined => (xs.length ? median(xs) : undefined);
 
 function scoreBenchmark(
   spec: BenchmarkSpec,
@@ -75,6 +83,9 @@ function scoreBenchmark(
         cvPct: s.cvPct,
         maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
         syscallsPerOp: syscalls.get(a.name),
+        faultsPerOp: medianOr(
+          rs.flatMap((r) => (r.minorFaults !== undefined && r.ops ? [(r.minorFaults + (r.majorFaults ?? 0)) / r.ops] : [])),
+        ),
       };
     });
   const ref = entries.find((e) => e.allocator === REFERENCE_ALLOCATOR)?.medianOpsPerSec;
@@ -105,6 +116,7 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
     ref: ref.ref,
     sha: ref.treeId,
     subject: opts.ref === undefined ? undefined : ref.subject,
+    ...(opts.ref === undefined ? {} : await commitFacts(wb.root, ref.treeId)),
     rounds,
     machine: wb.machine,
     allocators,

@@ -141,6 +141,13 @@ export async function readFileAt(root: string, sha: string, path: string): Promi
   return r.exitCode === 0 ? String(r.stdout) : undefined;
 }
 
+/** A commit's first parent and committer date (ISO 8601). */
+export async function commitFacts(root: string, sha: string): Promise<{ parent?: string; committedAt?: string }> {
+  const r = await git(root, ['log', '-1', '--format=%P%n%cI', sha], true);
+  const [parents = '', date = ''] = r.out.split('\n');
+  return { parent: parents.split(' ')[0] || undefined, committedAt: date || undefined };
+}
+
 export async function shortLog(root: string, sha: string): Promise<string> {
   return (await git(root, ['log', '-1', '--format=%s', sha], true)).out;
 }

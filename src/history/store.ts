@@ -1,0 +1,58 @@
+/** The history: one scorecard per measured commit, one file each under
+ * `scorecards/` (on the data branch, or in a local directory), named by date
+ * and commit so names sort by time; never rewritten. Schema:
+ * docs/history-schema.md. */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { SCORECARD_SCHEMA, type Scorecard } from '../scorecard/rebase';
+
+/** The directory of records, in a history directory or on the data branch. */
+export const HISTORY_DIR = 'scorecards';
+/** perfgate 0.2 appended every scorecard to this one file; still read. */
+export const LEGACY_HISTORY_FILE = 'scorecards.jsonl';
+
+/** `20261122T073000Z-9bda9eaf4690.json`: names sort by date. */
+export function recordName(createdAt: string, sha: string): string {
+  return `${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${sha.slice(0, 12)}.json`;
+}
+
+export function writeRecord(dir: string, card: Scorecard): string {
+  const path = join(dir, HISTORY_DIR, recordName(card.createdAt, card.sha));
+  mkdirSync(join(dir, HISTORY_DIR), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(card, null, 1)}\n`, { flag: 'wx' }); // never over an existing record
+  return path;
+}
+
+function parse(text: string): Scorecard | undefined {
+  try {
+    const card = JSON.parse(text) as Scorecard;
+    return card.schema === SCORECARD_SCHEMA && Array.isArray(card.benchmarks) ? card : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every readable record of a history directory (and its 0.2 file), oldest first; unreadable ones are counted. */
+export function readRecords(dir: string): { cards: Scorecard[]; unreadable: number } {
+  const texts: string[] = [];
+  const legacy = join(dir, LEGACY_HISTORY_FILE);
+  if (existsSync(legacy))
+    texts.push(
+      ...readFileSync(legacy, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
+  const records = join(dir, HISTORY_DIR);
+  if (existsSync(records))
+    for (const f of readdirSync(records)
+      .filter((n) => n.endsWith('.json'))
+      .sort())
+      texts.push(readFileSync(join(records, f), 'utf8'));
+  const cards = texts.map(parse);
+  const ok = cards.filter((c): c is Scorecard => c !== undefined);
+  return {
+    cards: ok.sort((a, b) => (a.committedAt ?? a.createdAt).localeCompare(b.committedAt ?? b.createdAt)),
+    unreadable: cards.length - ok.length,
+  };
+}

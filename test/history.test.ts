@@ -1,0 +1,170 @@
+/** History: change points in per-commit medians (E-divisive with a
+ * permutation test), steps per machine, and the record and history
+ * commands on a real repository. */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { seededRng } from '../src/engine/random';
+import { bestSplit, changePoints, DEFAULT_CHANGEPOINTS } from '../src/history/changepoints';
+import { findSteps } from '../src/history/steps';
+import { recordName, writeRecord } from '../src/history/store';
+import type { Scorecard } from '../src/scorecard/rebase';
+import { baseFiles, scenario } from './fixtures';
+import { commit, newRepo, runCli, tempDir } from './helpers';
+
+/** Heavy-tailed noise like this VM's: mostly ±2 %, sometimes far off. */
+function noisy(rng: () => number, level: number): number {
+  const u = rng() - 0.5;
+  const tail = rng() < 0.1 ? (rng() - 0.5) * 0.3 : 0;
+  return level * Math.exp(0.04 * u + tail);
+}
+
+const opts = (seed: number) => ({ ...DEFAULT_CHANGEPOINTS, rng: seededRng(seed) });
+
+describe('change points', () => {
+  it('bestSplit equals the divergence computed pair by pair', () => {
+    const rng = seededRng(3);
+    const xs = Array.from({ length: 17 }, () => rng());
+    const brute = (t: number) => {
+      const a = xs.slice(0, t);
+      const b = xs.slice(t);
+      const mean = (f: (i: number, j: number) => number, n: number, m: number, same: boolean) => {
+        let s = 0;
+        let c = 0;
+        for (let i = 0; i < n; i++)
+          for (let j = same ? i + 1 : 0; j < m; j++) {
+            s += f(i, j);
+            c++;
+          }
+        return s / c;
+      };
+      const e =
+        2 * mean((i, j) => Math.abs(a[i]! - b[j]!), a.length, b.length, false) -
+        mean((i, j) => Math.abs(a[i]! - a[j]!), a.length, a.length, true) -
+        mean((i, j) => Math.abs(b[i]! - b[j]!), b.length, b.length, true);
+      return ((a.length * b.length) / xs.length) * e;
+    };
+    let best = { index: -1, q: -Infinity };
+    for (let t = 3; t <= xs.length - 3; t++) if (brute(t) > best.q) best = { index: t, q: brute(t) };
+    const fast = bestSplit(xs, 3);
+    assert.equal(fast.index, best.index);
+    assert.ok(Math.abs(fast.q - best.q) < 1e-9);
+  });
+
+  it('finds a 5 % step in heavy-tailed noise within a commit of where it is, and two steps in one series', () => {
+    // Where a step lies is itself estimated: a noisy point next to it can go either way (a paired comparison of the commits either side settles it).
+    const near = (found: number[], want: number[]) =>
+      assert.ok(
+        found.length === want.length && found.every((f, i) => Math.abs(f - want[i]!) <= 1),
+        `found ${found.join(',')}, want ${want.join(',')}`,
+      );
+    const rng = seededRng(11);
+    const one = Array.from({ length: 40 }, (_, i) => Math.log(noisy(rng, i < 25 ? 100 : 95)));
+    near(
+      changePoints(one, opts(1)).map((c) => c.index),
+      [25],
+    );
+    const two = Array.from({ length: 60 }, (_, i) => Math.log(noisy(rng, i < 20 ? 100 : i < 40 ? 90 : 100)));
+    near(
+      changePoints(two, opts(2)).map((c) => c.index),
+      [20, 40],
+    );
+  });
+
+  it('in pure noise, steps are rare: at most a few series in 40 get one, at alpha 0.01', () => {
+    let falseAlarms = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const rng = seededRng(100 + seed);
+      const xs = Array.from({ length: 30 }, () => Math.log(noisy(rng, 100)));
+      if (changePoints(xs, opts(seed)).length) falseAlarms++;
+    }
+    assert.ok(falseAlarms <= 3, `${falseAlarms} of 40 noise series had a step`);
+  });
+});
+
+/** A scorecard for a synthetic history. */
+function card(i: number, value: number, machine = 'Xeon'): Scorecard {
+  const sha = i.toString(16).padStart(40, '0');
+  return {
+    schema: 'perfgate/scorecard@1',
+    createdAt: new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString(),
+    committedAt: new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString(),
+    ref: sha,
+    sha,
+    subject: `commit ${i}`,
+    parent: (i - 1).toString(16).padStart(40, '0'),
+    rounds: 10,
+    machine: { cpuModel: machine, cores: 2, kernel: '6.1', loadAverage: [0, 0, 0], node: 'v20' },
+    allocators: [],
+    benchmarks: [{ name: 'random_mixed', entries: [{ allocator: 'ours', medianOpsPerSec: value }] }],
+  };
+}
+
+describe('steps in a history', () => {
+  it('reports the step with its commit range and size, never mixes machines, and ignores steps inside the band', () => {
+    const rng = seededRng(5);
+    const cards = [
+      ...Array.from({ length: 30 }, (_, i) => card(i, noisy(rng, i < 18 ? 100e6 : 92e6))),
+      // Another machine, 20 % slower throughout: on its own, no step.
+      ...Array.from({ length: 30 }, (_, i) => card(100 + i, noisy(rng, 80e6), 'EPYC')),
+    ];
+    const steps = findSteps(cards, { rng: seededRng(1) });
+    assert.equal(steps.length, 1, JSON.stringify(steps));
+    const [s] = steps;
+    assert.equal(s!.after.sha, card(18, 0).sha);
+    assert.equal(s!.before.sha, card(17, 0).sha);
+    assert.ok(s!.changePct < -5 && s!.changePct > -11, String(s!.changePct));
+    assert.match(s!.machine, /^Xeon/);
+    const config = { benchmarks: [{ name: 'random_mixed', minEffectPct: 10 }], decision: { minEffectPct: 1 } } as never;
+    assert.deepEqual(findSteps(cards, { rng: seededRng(1), config }), [], 'a step inside the 10 % band was reported');
+  });
+
+  it('perfgate history reads a directory of records and prints the steps; record measures a commit into one', () => {
+    const dir = tempDir('perfgate-history-');
+    const rng = seededRng(9);
+    for (let i = 0; i < 24; i++) writeRecord(dir, card(i, noisy(rng, i < 12 ? 50e6 : 55e6)));
+    assert.equal(readdirSync(join(dir, 'scorecards')).length, 24);
+    assert.throws(() => writeRecord(dir, card(3, 1)), /EEXIST/, 'a record was overwritten');
+
+    const repo = newRepo();
+    const base = commit(repo, 'base', baseFiles());
+    const head = commit(repo, 'slower', { 'scenario.h': scenario(130) });
+    const shown = runCli(repo, ['history', '--history', dir]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /24 record\(s\) on 1 machine\(s\); 1 step\(s\)/);
+    assert.match(
+      shown.stdout,
+      new RegExp(
+        `random_mixed\\s+ours\\s+\\+\\d+\\.\\d\\d %\\s+${card(11, 0).sha.slice(0, 12)}\\.\\.${card(12, 0).sha.slice(0, 12)}\\s+commit 12`,
+      ),
+    );
+    const json = JSON.parse(runCli(repo, ['history', '--history', dir, '--json']).stdout) as {
+      records: number;
+      steps: { after: { sha: string } }[];
+    };
+    assert.equal(json.records, 24);
+    assert.equal(json.steps[0]!.after.sha, card(12, 0).sha);
+
+    for (const ref of [base, head]) {
+      const r = runCli(repo, ['record', '--ref', ref, '--history', dir, '--allocators', 'ours,glibc', '--rounds', '3', '--quiet'], {
+        PERFGATE_CACHE_DIR: tempDir('perfgate-cache-'),
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`recorded ${ref.slice(0, 12)} in .*scorecards/\\d{8}T\\d{6}Z-${ref.slice(0, 12)}\\.json`));
+    }
+    const files = readdirSync(join(dir, 'scorecards')).filter((f) => f.endsWith(`${head.slice(0, 12)}.json`));
+    const rec = JSON.parse(readFileSync(join(dir, 'scorecards', files[0]!), 'utf8')) as Scorecard;
+    assert.equal(rec.sha, head);
+    assert.equal(rec.parent, base);
+    assert.ok(rec.committedAt && rec.subject === 'slower');
+    const tiny = rec.benchmarks[0]!;
+    assert.deepEqual(
+      tiny.entries.map((e) => e.allocator),
+      ['ours', 'glibc'],
+    );
+    assert.ok(tiny.entries.every((e) => (e.medianOpsPerSec ?? 0) > 0 && (e.maxRssKb ?? 0) > 0));
+    assert.equal(recordName(rec.createdAt, rec.sha), files[0]);
+  });
+});
