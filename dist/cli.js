@@ -18187,6 +18187,13 @@ async function materializeWorkingTree(root, dest) {
     else copyFileSync(src, to);
   }
 }
+async function firstParentChain(root, from, to) {
+  if (!(await git(root, ["merge-base", "--is-ancestor", from, to], true)).ok) return [];
+  const r = await git(root, ["rev-list", "--first-parent", "--reverse", `${from}..${to}`]);
+  const chain = r.out.split("\n").filter(Boolean);
+  const parent = chain.length ? (await git(root, ["rev-parse", `${chain[0]}^`], true)).out : "";
+  return parent === (await git(root, ["rev-parse", from])).out ? chain : [];
+}
 async function commitFacts(root, sha) {
   const r = await git(root, ["log", "-1", "--format=%P%n%cI", sha], true);
   const [parents = "", date = ""] = r.out.split("\n");
@@ -19676,6 +19683,69 @@ function findSteps(cards, opts) {
   return steps;
 }
 
+// src/history/bisect.ts
+var CHANGES = ["REGRESSED", "IMPROVED", "CRASH", "TIMEOUT", "BAD_OUTPUT", "BUDGET_EXCEEDED", "BUILD_FAILED"];
+async function bisect(opts) {
+  const say = opts.say ?? (() => {
+  });
+  let config = opts.config;
+  if (opts.benchmark !== void 0) {
+    const spec = config.benchmarks.find((b) => b.name === opts.benchmark);
+    if (!spec)
+      throw new InfrastructureError(`no benchmark '${opts.benchmark}' in the config (${config.benchmarks.map((b) => b.name).join(", ")})`);
+    config = { ...config, benchmarks: [spec] };
+  }
+  const root = await repoRoot(opts.cwd);
+  const good = await resolveTree(root, opts.good);
+  const bad = await resolveTree(root, opts.bad);
+  const chain = await firstParentChain(root, good.sha, bad.sha);
+  if (chain.length === 0) throw new InfrastructureError(`${opts.bad} is not a first-parent descendant of ${opts.good}`);
+  const run = (head, base = good.sha) => compare2({
+    cwd: opts.cwd,
+    sandbox: opts.sandbox,
+    budgetSeconds: opts.budgetSeconds,
+    onProgress: opts.onProgress,
+    config,
+    base,
+    head,
+    calibrationFile: null
+  });
+  const verdictOf = (r, name2) => {
+    const b = r.benchmarks.find((x) => x.name === name2);
+    return { sha: r.refs.head.sha, subject: r.refs.head.subject, verdict: b.verdict, changePct: b.metrics[0]?.comparison?.changePct };
+  };
+  say(`comparing ${good.sha.slice(0, 12)} (good) with ${bad.sha.slice(0, 12)} (bad)`);
+  const whole = await run(bad.sha);
+  const shown = whole.benchmarks.find((b) => CHANGES.includes(b.verdict));
+  const name = opts.benchmark ?? shown?.name ?? config.benchmarks[0].name;
+  const first = verdictOf(whole, name);
+  const result = { benchmark: name, change: first.verdict, good: good.sha, bad: bad.sha, probes: [first] };
+  if (!CHANGES.includes(first.verdict)) {
+    result.undecided = `good against bad shows no change of ${name} (${first.verdict}): nothing to bisect`;
+    return result;
+  }
+  let lo = -1;
+  let hi = chain.length - 1;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    say(`${hi - lo - 1} commit(s) left; comparing good with ${chain[mid].slice(0, 12)}`);
+    const probe = verdictOf(await run(chain[mid]), name);
+    result.probes.push(probe);
+    if (probe.verdict === result.change) hi = mid;
+    else if (probe.verdict === "UNSTABLE") {
+      result.undecided = `the comparison with ${chain[mid].slice(0, 12)} was undecided: the change is after ${lo < 0 ? "good" : chain[lo].slice(0, 12)} and at or before ${chain[hi].slice(0, 12)}`;
+      return result;
+    } else lo = mid;
+  }
+  const parent = lo < 0 ? good.sha : chain[lo];
+  const culprit = await resolveTree(root, chain[hi]);
+  result.culprit = { sha: culprit.sha, subject: culprit.subject, parent };
+  say(`first showing the change: ${culprit.sha.slice(0, 12)}; comparing it with its parent`);
+  result.confirmation = await run(culprit.sha, parent);
+  result.confirmed = verdictOf(result.confirmation, name).verdict === result.change;
+  return result;
+}
+
 // src/scorecard/markdown.ts
 function renderScorecard(card) {
   const lines = [
@@ -19718,6 +19788,8 @@ Usage:
   perfgate doctor              check the tools perfgate uses and how to install missing ones
   perfgate record [options]    measure one commit (the suite under each allocator) and add it to a history
   perfgate history [options]   the steps in a history: per machine, benchmark and allocator, with commits
+  perfgate bisect --good A --bad B [options]
+                               the first commit from A to B whose paired comparison shows B's change
   perfgate cache [list | prune [--keep N] | clear]
                                the build cache: list it (default), drop all but the N most
                                recently used builds (default 30; never one used in the last
@@ -19763,6 +19835,13 @@ history options:
   --config FILE         whose min_effect_pct bounds the steps reported (default: perfgate.yml, if any)
   --seed N              seed of the permutation test (default 1: the same history gives the same steps)
   --json                the steps as JSON
+
+bisect options:
+  --good REF, --bad REF the ends: REF B must descend from A along first parents
+  --benchmark NAME      the benchmark to follow (default: the first that changed from A to B)
+  --budget S            seconds of sampling per comparison (default: runs.budget_s)
+  --json FILE           every probe, the commit found and its comparison with its parent
+  --config FILE, --sandbox MODE, --quiet   as for compare
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
@@ -20008,6 +20087,62 @@ async function cmdHistory(args, io) {
   }
   return EXIT.pass;
 }
+async function cmdBisect(args, io) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      good: { type: "string" },
+      bad: { type: "string" },
+      benchmark: { type: "string" },
+      budget: { type: "string" },
+      json: { type: "string" },
+      config: { type: "string" },
+      sandbox: { type: "string" },
+      quiet: { type: "boolean" }
+    },
+    strict: true,
+    allowPositionals: false
+  });
+  if (!values.good || !values.bad) throw new UsageError("perfgate bisect needs --good REF and --bad REF");
+  const r = await bisect({
+    cwd: io.cwd,
+    config: await readConfig(io, values.config),
+    good: values.good,
+    bad: values.bad,
+    benchmark: values.benchmark,
+    budgetSeconds: intArg("budget", values.budget, 1, 86400),
+    sandbox: sandboxArg(values.sandbox),
+    say: values.quiet ? void 0 : (line) => io.err(`[bisect] ${line}
+`)
+  });
+  if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(r, null, 2)}
+`);
+  const probes = r.probes.map((p) => [
+    p.sha.slice(0, 12),
+    (p.subject ?? "").slice(0, 50),
+    p.verdict,
+    p.changePct === void 0 ? "\u2013" : fmtPct(p.changePct)
+  ]);
+  io.out(`${r.benchmark}: good ${r.good.slice(0, 12)}, bad ${r.bad.slice(0, 12)} (${r.change})
+`);
+  io.out(`${textTable([["compared with good", "subject", "verdict", "change"], ...probes]).join("\n")}
+`);
+  if (!r.culprit || !r.confirmation) {
+    io.out(`
+undecided: ${r.undecided}
+`);
+    return EXIT.inconclusive;
+  }
+  io.out(
+    `
+first commit with the change: ${r.culprit.sha} ${r.culprit.subject ?? ""}
+${r.confirmed ? "its comparison with its parent shows it too:" : `its comparison with its parent does not show ${r.change} (a gradual change, or noise misled a step):`}
+
+${renderTerminal(r.confirmation)}
+`
+  );
+  return r.confirmed ? EXIT.pass : EXIT.inconclusive;
+}
 async function cmdCache(args, io) {
   const { values, positionals } = parseArgs({ args, options: { keep: { type: "string" } }, strict: true, allowPositionals: true });
   const [action = "list", ...extra] = positionals;
@@ -20060,9 +20195,10 @@ async function runCli(argv, io) {
     if (command === "cache") return await cmdCache(rest, io);
     if (command === "record") return await cmdRecord(rest, io);
     if (command === "history") return await cmdHistory(rest, io);
+    if (command === "bisect") return await cmdBisect(rest, io);
     if (command === "calibrate") return await cmdCalibrate(rest, io);
     throw new UsageError(
-      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, cache; see perfgate --help)`
+      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, bisect, cache; see perfgate --help)`
     );
   } catch (e) {
     if (e instanceof UsageError || e instanceof TypeError && e.code?.startsWith("ERR_PARSE_ARGS")) {

@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
  * and a CI host's CPU steal would otherwise make them undecided (the probe
  * has its own test, which turns it on). */
 export const TINY_CONFIG = `build: { command: [make], output: . }
-runs: { pairs: 8, max_pairs: 160, budget_s: 90, warmup: 1, timeout_s: 3 }
+runs: { pairs: 8, max_pairs: 400, budget_s: 90, warmup: 1, timeout_s: 3 }
 decision: { min_effect_pct: 5 }
 preflight: { enabled: false }
 benchmarks:

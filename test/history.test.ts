@@ -2,7 +2,7 @@
  * permutation test), steps per machine, and the record and history
  * commands on a real repository. */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -11,7 +11,7 @@ import { bestSplit, changePoints, DEFAULT_CHANGEPOINTS } from '../src/history/ch
 import { findSteps } from '../src/history/steps';
 import { recordName, writeRecord } from '../src/history/store';
 import type { Scorecard } from '../src/scorecard/rebase';
-import { baseFiles, scenario } from './fixtures';
+import { baseFiles, scenario, TINY_CONFIG } from './fixtures';
 import { commit, newRepo, runCli, tempDir } from './helpers';
 
 /** Heavy-tailed noise like this VM's: mostly ±2 %, sometimes far off. */
@@ -166,5 +166,40 @@ describe('steps in a history', () => {
     );
     assert.ok(tiny.entries.every((e) => (e.medianOpsPerSec ?? 0) > 0 && (e.maxRssKb ?? 0) > 0));
     assert.equal(recordName(rec.createdAt, rec.sha), files[0]);
+  });
+
+  it('perfgate bisect finds the commit that slowed down among six, by paired comparisons, and confirms it against its parent', () => {
+    const repo = newRepo();
+    const good = commit(repo, 'base', baseFiles());
+    const shas = [1, 2].map((i) => commit(repo, `docs ${i}`, { [`doc${i}.md`]: `${i}\n` }));
+    const culprit = commit(repo, 'slower malloc path', { 'scenario.h': scenario(160) });
+    shas.push(culprit, ...[4, 5].map((i) => commit(repo, `docs ${i}`, { [`doc${i}.md`]: `${i}\n` })));
+    const cfg = join(tempDir('perfgate-bisect-'), 'bisect.yml');
+    // A wide band: the commits before the step are A/A comparisons that must decide UNCHANGED quickly on a noisy host.
+    writeFileSync(cfg, TINY_CONFIG.replace('min_effect_pct: 5', 'min_effect_pct: 20'));
+    const out = join(tempDir('perfgate-bisect-'), 'b.json');
+    const r = runCli(repo, ['bisect', '--good', good, '--bad', shas.at(-1)!, '--config', cfg, '--json', out, '--quiet'], {
+      PERFGATE_CACHE_DIR: tempDir('perfgate-cache-'),
+    });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as {
+      change: string;
+      culprit: { sha: string; parent: string };
+      confirmed: boolean;
+      probes: unknown[];
+    };
+    assert.equal(result.change, 'REGRESSED');
+    assert.equal(result.culprit.sha, culprit);
+    assert.equal(result.culprit.parent, shas[1]);
+    assert.equal(result.confirmed, true);
+    assert.ok(result.probes.length <= 4, `${result.probes.length} comparisons for 6 commits`);
+    assert.match(r.stdout, new RegExp(`first commit with the change: ${culprit} slower malloc path`));
+
+    const none = runCli(repo, ['bisect', '--good', good, '--bad', shas[1]!, '--config', cfg, '--quiet'], {
+      PERFGATE_CACHE_DIR: tempDir('perfgate-cache-'),
+    });
+    assert.equal(none.code, 4);
+    assert.match(none.stdout, /shows no change of tiny \((UNCHANGED|UNSTABLE)\): nothing to bisect/);
+    assert.equal(runCli(repo, ['bisect', '--good', shas.at(-1)!, '--bad', good, '--quiet']).code, 3);
   });
 });

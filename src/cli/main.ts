@@ -21,6 +21,8 @@ import { renderMarkdown } from '../report/markdown';
 import { renderTerminal } from '../report/terminal';
 import { readRecords, writeRecord } from '../history/store';
 import { findSteps, machineOf } from '../history/steps';
+import { bisect } from '../history/bisect';
+import { fmtPct } from '../report/format';
 import { seededRng } from '../engine/random';
 import { DEFAULT_ALLOCATORS } from '../scorecard/allocators';
 import { renderScorecard } from '../scorecard/markdown';
@@ -45,6 +47,8 @@ Usage:
   perfgate doctor              check the tools perfgate uses and how to install missing ones
   perfgate record [options]    measure one commit (the suite under each allocator) and add it to a history
   perfgate history [options]   the steps in a history: per machine, benchmark and allocator, with commits
+  perfgate bisect --good A --bad B [options]
+                               the first commit from A to B whose paired comparison shows B's change
   perfgate cache [list | prune [--keep N] | clear]
                                the build cache: list it (default), drop all but the N most
                                recently used builds (default 30; never one used in the last
@@ -90,6 +94,13 @@ history options:
   --config FILE         whose min_effect_pct bounds the steps reported (default: perfgate.yml, if any)
   --seed N              seed of the permutation test (default 1: the same history gives the same steps)
   --json                the steps as JSON
+
+bisect options:
+  --good REF, --bad REF the ends: REF B must descend from A along first parents
+  --benchmark NAME      the benchmark to follow (default: the first that changed from A to B)
+  --budget S            seconds of sampling per comparison (default: runs.budget_s)
+  --json FILE           every probe, the commit found and its comparison with its parent
+  --config FILE, --sandbox MODE, --quiet   as for compare
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
@@ -325,6 +336,54 @@ async function cmdHistory(args: string[], io: Io): Promise<number> {
   return EXIT.pass;
 }
 
+async function cmdBisect(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      good: { type: 'string' },
+      bad: { type: 'string' },
+      benchmark: { type: 'string' },
+      budget: { type: 'string' },
+      json: { type: 'string' },
+      config: { type: 'string' },
+      sandbox: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (!values.good || !values.bad) throw new UsageError('perfgate bisect needs --good REF and --bad REF');
+  const r = await bisect({
+    cwd: io.cwd,
+    config: await readConfig(io, values.config),
+    good: values.good,
+    bad: values.bad,
+    benchmark: values.benchmark,
+    budgetSeconds: intArg('budget', values.budget, 1, 86400),
+    sandbox: sandboxArg(values.sandbox),
+    say: values.quiet ? undefined : (line) => io.err(`[bisect] ${line}\n`),
+  });
+  if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(r, null, 2)}\n`);
+  const probes = r.probes.map((p) => [
+    p.sha.slice(0, 12),
+    (p.subject ?? '').slice(0, 50),
+    p.verdict,
+    p.changePct === undefined ? '–' : fmtPct(p.changePct),
+  ]);
+  io.out(`${r.benchmark}: good ${r.good.slice(0, 12)}, bad ${r.bad.slice(0, 12)} (${r.change})\n`);
+  io.out(`${textTable([['compared with good', 'subject', 'verdict', 'change'], ...probes]).join('\n')}\n`);
+  if (!r.culprit || !r.confirmation) {
+    io.out(`\nundecided: ${r.undecided}\n`);
+    return EXIT.inconclusive;
+  }
+  io.out(
+    `\nfirst commit with the change: ${r.culprit.sha} ${r.culprit.subject ?? ''}\n` +
+      `${r.confirmed ? 'its comparison with its parent shows it too:' : `its comparison with its parent does not show ${r.change} (a gradual change, or noise misled a step):`}\n\n` +
+      `${renderTerminal(r.confirmation)}\n`,
+  );
+  return r.confirmed ? EXIT.pass : EXIT.inconclusive;
+}
+
 async function cmdCache(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { keep: { type: 'string' } }, strict: true, allowPositionals: true });
   const [action = 'list', ...extra] = positionals;
@@ -372,9 +431,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     if (command === 'cache') return await cmdCache(rest, io);
     if (command === 'record') return await cmdRecord(rest, io);
     if (command === 'history') return await cmdHistory(rest, io);
+    if (command === 'bisect') return await cmdBisect(rest, io);
     if (command === 'calibrate') return await cmdCalibrate(rest, io);
     throw new UsageError(
-      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, cache; see perfgate --help)`,
+      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, bisect, cache; see perfgate --help)`,
     );
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {

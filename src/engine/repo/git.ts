@@ -141,6 +141,17 @@ export async function readFileAt(root: string, sha: string, path: string): Promi
   return r.exitCode === 0 ? String(r.stdout) : undefined;
 }
 
+/** The commits after `from` up to and including `to` on `to`'s first-parent
+ * chain, oldest first; empty when `from` is not an ancestor of `to`. */
+export async function firstParentChain(root: string, from: string, to: string): Promise<string[]> {
+  if (!(await git(root, ['merge-base', '--is-ancestor', from, to], true)).ok) return [];
+  const r = await git(root, ['rev-list', '--first-parent', '--reverse', `${from}..${to}`]);
+  const chain = r.out.split('\n').filter(Boolean);
+  // A first-parent walk from `to` may step past `from` over a merge; keep it only if it passes through `from`.
+  const parent = chain.length ? (await git(root, ['rev-parse', `${chain[0]}^`], true)).out : '';
+  return parent === (await git(root, ['rev-parse', from])).out ? chain : [];
+}
+
 /** A commit's first parent and committer date (ISO 8601). */
 export async function commitFacts(root: string, sha: string): Promise<{ parent?: string; committedAt?: string }> {
   const r = await git(root, ['log', '-1', '--format=%P%n%cI', sha], true);
