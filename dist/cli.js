@@ -19835,6 +19835,8 @@ history options:
   --config FILE         whose min_effect_pct bounds the steps reported (default: perfgate.yml, if any)
   --seed N              seed of the permutation test (default 1: the same history gives the same steps)
   --json                the steps as JSON
+  --confirm             compare the commits either side of each step (paired, the normal rule): the
+                        'paired' column says whether the comparison shows it
 
 bisect options:
   --good REF, --bad REF the ends: REF B must descend from A along first parents
@@ -20048,7 +20050,14 @@ recorded ${card.sha.slice(0, 12)} in ${path6}
 async function cmdHistory(args, io) {
   const { values } = parseArgs({
     args,
-    options: { history: { type: "string" }, config: { type: "string" }, seed: { type: "string" }, json: { type: "boolean" } },
+    options: {
+      history: { type: "string" },
+      config: { type: "string" },
+      seed: { type: "string" },
+      json: { type: "boolean" },
+      confirm: { type: "boolean" },
+      quiet: { type: "boolean" }
+    },
     strict: true,
     allowPositionals: false
   });
@@ -20059,6 +20068,17 @@ async function cmdHistory(args, io) {
   const config = values.config || existsSync6(configFile) ? loadConfig(configFile) : void 0;
   const { cards, unreadable } = readRecords(dir);
   const steps = findSteps(cards, { config, rng: seededRng(intArg("seed", values.seed, 0) ?? 1) });
+  if (values.confirm) {
+    if (!config) throw new UsageError(`--confirm compares commits, which needs a config: ${configFile} not found (pass --config FILE)`);
+    for (const s of steps) {
+      const spec = config.benchmarks.find((b) => b.name === s.benchmark);
+      if (!spec) continue;
+      if (!values.quiet) io.err(`[history] comparing ${s.before.sha.slice(0, 12)} with ${s.after.sha.slice(0, 12)} (${s.benchmark})
+`);
+      const r = await compare2({ cwd: io.cwd, config: { ...config, benchmarks: [spec] }, base: s.before.sha, head: s.after.sha });
+      s.paired = r.benchmarks[0].verdict;
+    }
+  }
   if (values.json) {
     io.out(`${JSON.stringify({ records: cards.length, unreadable, steps }, null, 2)}
 `);
@@ -20078,12 +20098,22 @@ async function cmdHistory(args, io) {
       (s.after.subject ?? "").slice(0, 50),
       `${s.pointsBefore} | ${s.pointsAfter}`,
       s.pValue.toFixed(3),
+      ...values.confirm ? [s.paired ?? "not in config"] : [],
       s.machine
     ]);
-    io.out(
-      `${textTable([["benchmark", "allocator", "change", "commits", "first at the new level", "records", "p", "machine"], ...rows]).join("\n")}
-`
-    );
+    const header = [
+      "benchmark",
+      "allocator",
+      "change",
+      "commits",
+      "first at the new level",
+      "records",
+      "p",
+      ...values.confirm ? ["paired"] : [],
+      "machine"
+    ];
+    io.out(`${textTable([header, ...rows]).join("\n")}
+`);
   }
   return EXIT.pass;
 }

@@ -202,4 +202,27 @@ describe('steps in a history', () => {
     assert.match(none.stdout, /shows no change of tiny \((UNCHANGED|UNSTABLE)\): nothing to bisect/);
     assert.equal(runCli(repo, ['bisect', '--good', shas.at(-1)!, '--bad', good, '--quiet']).code, 3);
   });
+
+  it('history --confirm compares the commits either side of a step, paired', () => {
+    const repo = newRepo();
+    const commits = [commit(repo, 'base', baseFiles())];
+    for (let i = 1; i < 12; i++)
+      commits.push(
+        commit(repo, i === 6 ? 'slower' : `docs ${i}`, i === 6 ? { 'scenario.h': scenario(150) } : { [`doc${i}.md`]: `${i}\n` }),
+      );
+    // Records as record would write them for these commits (values synthetic, the step where the code slowed).
+    const dir = tempDir('perfgate-history-');
+    const rng = seededRng(4);
+    commits.forEach((sha, i) => {
+      const c = card(i, noisy(rng, i < 6 ? 60e6 : 40e6));
+      const benchmarks = [{ ...c.benchmarks[0]!, name: 'tiny' }];
+      writeRecord(dir, { ...c, sha, ref: sha, subject: i === 6 ? 'slower' : `docs ${i}`, benchmarks });
+    });
+    const r = runCli(repo, ['history', '--history', dir, '--confirm', '--quiet'], { PERFGATE_CACHE_DIR: tempDir('perfgate-cache-') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`tiny\\s+ours\\s+-\\d+\\.\\d\\d %\\s+${commits[5]!.slice(0, 12)}\\.\\.${commits[6]!.slice(0, 12)}\\s+slower.*REGRESSED`),
+    );
+  });
 });

@@ -20,7 +20,8 @@ import { renderCalibration } from '../report/calibration';
 import { renderMarkdown } from '../report/markdown';
 import { renderTerminal } from '../report/terminal';
 import { readRecords, writeRecord } from '../history/store';
-import { findSteps, machineOf } from '../history/steps';
+import { findSteps, machineOf, type Step } from '../history/steps';
+import type { Verdict } from '../engine/verdicts';
 import { bisect } from '../history/bisect';
 import { fmtPct } from '../report/format';
 import { seededRng } from '../engine/random';
@@ -94,6 +95,8 @@ history options:
   --config FILE         whose min_effect_pct bounds the steps reported (default: perfgate.yml, if any)
   --seed N              seed of the permutation test (default 1: the same history gives the same steps)
   --json                the steps as JSON
+  --confirm             compare the commits either side of each step (paired, the normal rule): the
+                        'paired' column says whether the comparison shows it
 
 bisect options:
   --good REF, --bad REF the ends: REF B must descend from A along first parents
@@ -299,7 +302,14 @@ async function cmdRecord(args: string[], io: Io): Promise<number> {
 async function cmdHistory(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { history: { type: 'string' }, config: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      history: { type: 'string' },
+      config: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean' },
+      confirm: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    },
     strict: true,
     allowPositionals: false,
   });
@@ -309,7 +319,17 @@ async function cmdHistory(args: string[], io: Io): Promise<number> {
   const configFile = values.config ? resolve(io.cwd, values.config) : join(root, 'perfgate.yml');
   const config = values.config || existsSync(configFile) ? loadConfig(configFile) : undefined;
   const { cards, unreadable } = readRecords(dir);
-  const steps = findSteps(cards, { config, rng: seededRng(intArg('seed', values.seed, 0) ?? 1) });
+  const steps: (Step & { paired?: Verdict })[] = findSteps(cards, { config, rng: seededRng(intArg('seed', values.seed, 0) ?? 1) });
+  if (values.confirm) {
+    if (!config) throw new UsageError(`--confirm compares commits, which needs a config: ${configFile} not found (pass --config FILE)`);
+    for (const s of steps) {
+      const spec = config.benchmarks.find((b) => b.name === s.benchmark);
+      if (!spec) continue;
+      if (!values.quiet) io.err(`[history] comparing ${s.before.sha.slice(0, 12)} with ${s.after.sha.slice(0, 12)} (${s.benchmark})\n`);
+      const r = await compare({ cwd: io.cwd, config: { ...config, benchmarks: [spec] }, base: s.before.sha, head: s.after.sha });
+      s.paired = r.benchmarks[0]!.verdict;
+    }
+  }
   if (values.json) {
     io.out(`${JSON.stringify({ records: cards.length, unreadable, steps }, null, 2)}\n`);
     return EXIT.pass;
@@ -327,11 +347,21 @@ async function cmdHistory(args: string[], io: Io): Promise<number> {
       (s.after.subject ?? '').slice(0, 50),
       `${s.pointsBefore} | ${s.pointsAfter}`,
       s.pValue.toFixed(3),
+      ...(values.confirm ? [s.paired ?? 'not in config'] : []),
       s.machine,
     ]);
-    io.out(
-      `${textTable([['benchmark', 'allocator', 'change', 'commits', 'first at the new level', 'records', 'p', 'machine'], ...rows]).join('\n')}\n`,
-    );
+    const header = [
+      'benchmark',
+      'allocator',
+      'change',
+      'commits',
+      'first at the new level',
+      'records',
+      'p',
+      ...(values.confirm ? ['paired'] : []),
+      'machine',
+    ];
+    io.out(`${textTable([header, ...rows]).join('\n')}\n`);
   }
   return EXIT.pass;
 }
