@@ -19718,6 +19718,7 @@ async function bisect(opts) {
   const whole = await run(bad.sha);
   const shown = whole.benchmarks.find((b) => CHANGES.includes(b.verdict));
   const name = opts.benchmark ?? shown?.name ?? config.benchmarks[0].name;
+  config = { ...config, benchmarks: config.benchmarks.filter((b) => b.name === name) };
   const first = verdictOf(whole, name);
   const result = { benchmark: name, change: first.verdict, good: good.sha, bad: bad.sha, probes: [first] };
   if (!CHANGES.includes(first.verdict)) {

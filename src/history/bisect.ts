@@ -82,6 +82,7 @@ export async function bisect(
   const whole = await run(bad.sha!);
   const shown = whole.benchmarks.find((b) => CHANGES.includes(b.verdict));
   const name = opts.benchmark ?? shown?.name ?? config.benchmarks[0]!.name;
+  config = { ...config, benchmarks: config.benchmarks.filter((b) => b.name === name) }; // the probes follow this one only
   const first = verdictOf(whole, name);
   const result: BisectResult = { benchmark: name, change: first.verdict, good: good.sha!, bad: bad.sha!, probes: [first] };
   if (!CHANGES.includes(first.verdict)) {
