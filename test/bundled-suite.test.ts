@@ -19,7 +19,9 @@ it('compares the bundled allocator suite end to end', () => {
     random_mixed: ['{build}/random_mixed', '200000', '400', '1'],
     mid_mixed: ['{build}/random_mixed', '100000', '400', '1', '2048', '32768'],
     larson: ['{build}/larson', '2', '8', '1000', '500', '2', '1', '5000'],
-    xthread: ['{build}/xthread', '1', '1', '50', '500'],
+    // Small batches: with 500 objects a batch, whether the producer runs ahead moved peak RSS
+    // between 2 and 6 MB from run to run, and three pairs could not see the base's range.
+    xthread: ['{build}/xthread', '1', '1', '100', '50'],
     burst: ['{build}/burst', '5000', '2'],
     large: ['{build}/large', '30', '4'],
   };
