@@ -23,4 +23,9 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The dashboard's page script runs in the browser, beside uPlot.
+    files: ['src/history/dashboard/browser/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', devicePixelRatio: 'readonly', uPlot: 'readonly' } },
+  },
 );

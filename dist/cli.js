@@ -1536,12 +1536,12 @@ var require_adapter = __commonJS({
       return newFs;
     }
     function toPromise(method) {
-      return (...args) => new Promise((resolve3, reject) => {
+      return (...args) => new Promise((resolve5, reject) => {
         args.push((err, result) => {
           if (err) {
             reject(err);
           } else {
-            resolve3(result);
+            resolve5(result);
           }
         });
         method(...args);
@@ -1708,12 +1708,12 @@ var require_isexe = __commonJS({
         if (typeof Promise !== "function") {
           throw new TypeError("callback not provided");
         }
-        return new Promise(function(resolve3, reject) {
+        return new Promise(function(resolve5, reject) {
           isexe(path6, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
-              resolve3(is);
+              resolve5(is);
             }
           });
         });
@@ -1779,27 +1779,27 @@ var require_which = __commonJS({
         opt = {};
       const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
       const found = [];
-      const step = (i2) => new Promise((resolve3, reject) => {
+      const step = (i2) => new Promise((resolve5, reject) => {
         if (i2 === pathEnv.length)
-          return opt.all && found.length ? resolve3(found) : reject(getNotFoundError(cmd));
+          return opt.all && found.length ? resolve5(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
         const pCmd = path6.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
-        resolve3(subStep(p, i2, 0));
+        resolve5(subStep(p, i2, 0));
       });
-      const subStep = (p, i2, ii) => new Promise((resolve3, reject) => {
+      const subStep = (p, i2, ii) => new Promise((resolve5, reject) => {
         if (ii === pathExt.length)
-          return resolve3(step(i2 + 1));
+          return resolve5(step(i2 + 1));
         const ext = pathExt[ii];
         isexe(p + ext, { pathExt: pathExtExe }, (er, is) => {
           if (!er && is) {
             if (opt.all)
               found.push(p + ext);
             else
-              return resolve3(p + ext);
+              return resolve5(p + ext);
           }
-          return resolve3(subStep(p, i2, ii + 1));
+          return resolve5(subStep(p, i2, ii + 1));
         });
       });
       return cb ? step(0).then((res) => cb(null, res), cb) : step(0);
@@ -9442,9 +9442,8 @@ var require_dist = __commonJS({
 });
 
 // src/cli/main.ts
-import { existsSync as existsSync6, mkdirSync as mkdirSync5, writeFileSync as writeFileSync5 } from "node:fs";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join11, resolve as resolve2 } from "node:path";
-import { parseArgs } from "node:util";
+import { resolve as resolve4 } from "node:path";
+import { parseArgs as parseArgs2 } from "node:util";
 
 // src/engine/calibration.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -9983,6 +9982,55 @@ function normalQuantile(p) {
     else hi = mid;
   }
   return (lo + hi) / 2;
+}
+function logGamma(x) {
+  const c3 = [
+    0.9999999999998099,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.3234287776531,
+    -176.6150291621406,
+    12.507343278686905,
+    -0.13857109526572012,
+    9984369578019572e-21,
+    15056327351493116e-23
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z2 = x - 1;
+  let a2 = c3[0];
+  for (let i2 = 1; i2 < 9; i2++) a2 += c3[i2] / (z2 + i2);
+  const t = z2 + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z2 + 0.5) * Math.log(t) - t + Math.log(a2);
+}
+function betaFraction(a2, b, x) {
+  const tiny = 1e-300;
+  let c3 = 1;
+  let d = 1 - (a2 + b) * x / (a2 + 1);
+  d = 1 / (Math.abs(d) < tiny ? tiny : d);
+  let h2 = d;
+  for (let m = 1; m <= 300; m++) {
+    for (const aa of [
+      m * (b - m) * x / ((a2 + 2 * m - 1) * (a2 + 2 * m)),
+      -(a2 + m) * (a2 + b + m) * x / ((a2 + 2 * m) * (a2 + 2 * m + 1))
+    ]) {
+      d = 1 + aa * d;
+      d = 1 / (Math.abs(d) < tiny ? tiny : d);
+      c3 = 1 + aa / c3;
+      if (Math.abs(c3) < tiny) c3 = tiny;
+      h2 *= d * c3;
+    }
+    if (Math.abs(d * c3 - 1) < 1e-15) break;
+  }
+  return h2;
+}
+function incompleteBeta(x, a2, b) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a2 + b) - logGamma(a2) - logGamma(b) + a2 * Math.log(x) + b * Math.log(1 - x));
+  return x < (a2 + 1) / (a2 + b + 2) ? front * betaFraction(a2, b, x) / a2 : 1 - front * betaFraction(b, a2, 1 - x) / b;
+}
+function studentTwoSidedP(t, df) {
+  return incompleteBeta(df / (df + t * t), df / 2, 0.5);
 }
 
 // src/engine/decision/ranks.ts
@@ -12733,8 +12781,8 @@ var disconnect = (anyProcess) => {
 // node_modules/execa/lib/utils/deferred.js
 var createDeferred = () => {
   const methods = {};
-  const promise = new Promise((resolve3, reject) => {
-    Object.assign(methods, { resolve: resolve3, reject });
+  const promise = new Promise((resolve5, reject) => {
+    Object.assign(methods, { resolve: resolve5, reject });
   });
   return Object.assign(promise, methods);
 };
@@ -17377,11 +17425,11 @@ var addConcurrentStream = (concurrentStreams, stream, waitName) => {
   const promises = weakMap.get(stream);
   const promise = createDeferred();
   promises.push(promise);
-  const resolve3 = promise.resolve.bind(promise);
-  return { resolve: resolve3, promises };
+  const resolve5 = promise.resolve.bind(promise);
+  return { resolve: resolve5, promises };
 };
-var waitForConcurrentStreams = async ({ resolve: resolve3, promises }, subprocess) => {
-  resolve3();
+var waitForConcurrentStreams = async ({ resolve: resolve5, promises }, subprocess) => {
+  resolve5();
   const [isSubprocessExit] = await Promise.race([
     Promise.allSettled([true, subprocess]),
     Promise.all([false, ...promises])
@@ -18133,6 +18181,10 @@ async function defaultBranch(root) {
   for (const name of ["origin/main", "origin/master", "main", "master"]) if (await tryResolve(root, name)) return name;
   return void 0;
 }
+async function originUrl(root) {
+  const r = await git(root, ["remote", "get-url", "origin"], true);
+  return r.ok && r.out ? r.out : void 0;
+}
 async function mergeBase(root, a2, b) {
   let r = await git(root, ["merge-base", a2, b], true);
   if (!r.ok && (await git(root, ["rev-parse", "--is-shallow-repository"], true)).out === "true" && await hasRemote(root)) {
@@ -18195,9 +18247,9 @@ async function firstParentChain(root, from, to) {
   return parent === (await git(root, ["rev-parse", from])).out ? chain : [];
 }
 async function commitFacts(root, sha) {
-  const r = await git(root, ["log", "-1", "--format=%P%n%cI", sha], true);
-  const [parents = "", date = ""] = r.out.split("\n");
-  return { parent: parents.split(" ")[0] || void 0, committedAt: date || void 0 };
+  const r = await git(root, ["log", "-1", "--format=%ct %P", sha], true);
+  const [seconds = "", parent] = r.out.split(" ");
+  return { parent: parent || void 0, committedAt: /^\d+$/.test(seconds) ? new Date(Number(seconds) * 1e3).toISOString() : void 0 };
 }
 async function shortLog(root, sha) {
   return (await git(root, ["log", "-1", "--format=%s", sha], true)).out;
@@ -19424,159 +19476,105 @@ function renderTerminal(r) {
   ].join("\n");
 }
 
-// src/history/store.ts
-import { existsSync as existsSync5, mkdirSync as mkdirSync4, readdirSync as readdirSync4, readFileSync as readFileSync14, writeFileSync as writeFileSync4 } from "node:fs";
-import { join as join10 } from "node:path";
-
-// src/scorecard/allocators.ts
-import { existsSync as existsSync4 } from "node:fs";
-var REFERENCE_ALLOCATOR = "mimalloc";
-var DEFAULT_ALLOCATORS = ["ours", "glibc", "mimalloc", "jemalloc", "tcmalloc"];
-var LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
-var KNOWN = {
-  mimalloc: { file: "libmimalloc.so.2", pkg: "libmimalloc2.0" },
-  jemalloc: { file: "libjemalloc.so.2", pkg: "libjemalloc2" },
-  tcmalloc: { file: "libtcmalloc_minimal.so.4", pkg: "libtcmalloc-minimal4" }
+// src/cli/args.ts
+import { existsSync as existsSync4, mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join10, resolve as resolve2 } from "node:path";
+var EXIT = { pass: 0, fail: 1, usage: 2, infra: 3, inconclusive: 4 };
+var UsageError = class extends Error {
 };
-function resolveAllocators(names) {
-  return names.map((raw) => {
-    const [name, path6] = raw.includes("=") ? raw.split("=", 2) : [raw, void 0];
-    if (name === "ours") return { name, ours: true, available: true };
-    if (name === "glibc") return { name, ours: false, available: true };
-    if (path6 !== void 0)
-      return existsSync4(path6) ? { name, lib: path6, ours: false, available: true } : { name, lib: path6, ours: false, available: false, reason: `${path6} does not exist` };
-    const known = KNOWN[name];
-    if (!known)
-      return {
-        name,
-        ours: false,
-        available: false,
-        reason: `unknown allocator '${name}': use ours, glibc, ${Object.keys(KNOWN).join(", ")}, or NAME=/path/to/lib.so`
-      };
-    const lib = LIB_DIRS.map((d) => `${d}/${known.file}`).find((p) => existsSync4(p));
-    return lib ? { name, lib, ours: false, available: true } : { name, ours: false, available: false, reason: `${known.file} not found: install the Debian package '${known.pkg}'` };
-  });
+function writeOut(cwd, file, text) {
+  const path6 = isAbsolute2(file) ? file : resolve2(cwd, file);
+  mkdirSync4(dirname5(path6), { recursive: true });
+  writeFileSync4(path6, text);
 }
-
-// src/scorecard/rebase.ts
-var SCORECARD_SCHEMA = "perfgate/scorecard@1";
-var medianOr = (xs) => xs.length ? median(xs) : void 0;
-function scoreBenchmark(spec, runs, syscalls, allocators) {
-  const entries = allocators.filter((a2) => a2.available).map((a2) => {
-    const rs = runs.get(a2.name) ?? [];
-    const failed = rs.find((r) => r.status !== "ok");
-    if (failed) return { allocator: a2.name, failure: failed.error ?? failed.status };
-    const values = rs.map((r) => r.metrics[spec.metric.name]);
-    const s = summarize(values);
-    return {
-      allocator: a2.name,
-      medianOpsPerSec: s.median,
-      cvPct: s.cvPct,
-      maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
-      syscallsPerOp: syscalls.get(a2.name),
-      faultsPerOp: medianOr(
-        rs.flatMap((r) => r.minorFaults !== void 0 && r.ops ? [(r.minorFaults + (r.majorFaults ?? 0)) / r.ops] : [])
-      )
-    };
-  });
-  const ref = entries.find((e) => e.allocator === REFERENCE_ALLOCATOR)?.medianOpsPerSec;
-  const sign = spec.metric.higherIsBetter ? -1 : 1;
-  const ranked = entries.filter((e) => e.medianOpsPerSec !== void 0).sort((a2, b) => sign * (a2.medianOpsPerSec - b.medianOpsPerSec));
-  ranked.forEach((e, i2) => e.rank = i2 + 1);
-  for (const e of entries) if (ref && e.medianOpsPerSec !== void 0) e.ratioToMimalloc = e.medianOpsPerSec / ref;
-  return entries;
+async function readConfig(io, file) {
+  const root = await repoRoot(io.cwd);
+  const configFile = file ? resolve2(io.cwd, file) : join10(root, "perfgate.yml");
+  if (!existsSync4(configFile))
+    throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
+  return loadConfig(configFile);
 }
-async function rebase(opts) {
-  const { config } = opts;
-  const say = opts.onProgress ?? (() => {
-  });
-  const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox });
-  const ref = await resolveTree(wb.root, opts.ref);
-  const rounds = opts.rounds ?? config.runs.pairs;
-  const allocators = resolveAllocators(opts.allocators);
-  for (const a2 of allocators) if (!a2.available) say(`allocator ${a2.name} skipped: ${a2.reason}`);
-  say(`building ${ref.ref} (${ref.treeId.slice(0, 12)})`);
-  const tree = requireBuilt(await buildRef(wb, ref, "head"), ref.ref);
-  const straceIssue = await syscallProblem(wb);
-  const active = allocators.filter((a2) => a2.available);
-  const card = {
-    schema: SCORECARD_SCHEMA,
-    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
-    ref: ref.ref,
-    sha: ref.treeId,
-    subject: opts.ref === void 0 ? void 0 : ref.subject,
-    ...opts.ref === void 0 ? {} : await commitFacts(wb.root, ref.treeId),
-    rounds,
-    machine: wb.machine,
-    allocators,
-    benchmarks: []
-  };
-  for (const spec of config.benchmarks) {
-    const ours = sideCommand(spec, tree);
-    const cmdOf = (a2) => ({ argv: ours.argv, preload: a2.ours ? ours.preload : a2.lib });
-    const ctx = runContext(wb.setup, spec, tree.dir);
-    const runs = /* @__PURE__ */ new Map();
-    for (let r = 0; r < config.runs.warmup + rounds; r++) {
-      const order = active.map((_, i2) => active[(i2 + r) % active.length]);
-      for (const a2 of order) {
-        say(`[${spec.name}] round ${r + 1}/${config.runs.warmup + rounds} ${a2.name}`);
-        const label = { kind: r < config.runs.warmup ? "warmup" : "pair", pair: r };
-        const rec = await runChecked(spec, cmdOf(a2), "head", ctx, label, true);
-        if (rec.kind === "pair" || rec.status !== "ok") runs.set(a2.name, [...runs.get(a2.name) ?? [], rec]);
-      }
-    }
-    const syscalls = /* @__PURE__ */ new Map();
-    if (!straceIssue && wb.setup.tools.strace) {
-      for (const a2 of active) {
-        if ((runs.get(a2.name) ?? []).some((x) => x.status !== "ok")) continue;
-        say(`[${spec.name}] syscall pass ${a2.name}`);
-        const s = await countSyscalls(wb.setup.tools.strace, spec, cmdOf(a2), tree.dir, wb.setup);
-        if (s.count) syscalls.set(a2.name, syscallsPerOp(s.count, config.budgets.syscalls));
-      }
-    }
-    card.benchmarks.push({ name: spec.name, entries: scoreBenchmark(spec, runs, syscalls, allocators) });
-  }
-  return card;
-}
-
-// src/history/store.ts
-var HISTORY_DIR = "scorecards";
-var LEGACY_HISTORY_FILE = "scorecards.jsonl";
-function recordName(createdAt, sha) {
-  return `${createdAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${sha.slice(0, 12)}.json`;
-}
-function writeRecord(dir, card) {
-  const path6 = join10(dir, HISTORY_DIR, recordName(card.createdAt, card.sha));
-  mkdirSync4(join10(dir, HISTORY_DIR), { recursive: true });
-  writeFileSync4(path6, `${JSON.stringify(card, null, 1)}
-`, { flag: "wx" });
-  return path6;
-}
-function parse(text) {
-  try {
-    const card = JSON.parse(text);
-    return card.schema === SCORECARD_SCHEMA && Array.isArray(card.benchmarks) ? card : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function readRecords(dir) {
-  const texts = [];
-  const legacy = join10(dir, LEGACY_HISTORY_FILE);
-  if (existsSync5(legacy))
-    texts.push(
-      ...readFileSync14(legacy, "utf8").split("\n").filter((l) => l.trim() !== "")
+function intArg(name, v, min2, max2 = Number.MAX_SAFE_INTEGER) {
+  if (v === void 0) return void 0;
+  if (!/^\d+$/.test(v) || Number(v) < min2 || Number(v) > max2)
+    throw new UsageError(
+      `--${name} takes a whole number of at least ${min2}${max2 < Number.MAX_SAFE_INTEGER ? ` and at most ${max2}` : ""}, got '${v}'`
     );
-  const records = join10(dir, HISTORY_DIR);
-  if (existsSync5(records))
-    for (const f of readdirSync4(records).filter((n2) => n2.endsWith(".json")).sort())
-      texts.push(readFileSync14(join10(records, f), "utf8"));
-  const cards = texts.map(parse);
-  const ok = cards.filter((c3) => c3 !== void 0);
-  return {
-    cards: ok.sort((a2, b) => (a2.committedAt ?? a2.createdAt).localeCompare(b.committedAt ?? b.createdAt)),
-    unreadable: cards.length - ok.length
+  return Number(v);
+}
+function sandboxArg(v) {
+  if (v === void 0) return void 0;
+  if (!SANDBOX_MODES.includes(v)) throw new UsageError(`--sandbox takes ${SANDBOX_MODES.join(", ")}, got '${v}'`);
+  return v;
+}
+
+// src/cli/history.ts
+import { existsSync as existsSync8 } from "node:fs";
+import { join as join13, resolve as resolve3 } from "node:path";
+import { parseArgs } from "node:util";
+
+// src/history/bisect.ts
+var CHANGES = ["REGRESSED", "IMPROVED", "CRASH", "TIMEOUT", "BAD_OUTPUT", "BUDGET_EXCEEDED", "BUILD_FAILED"];
+async function bisect(opts) {
+  const say = opts.say ?? (() => {
+  });
+  let config = opts.config;
+  if (opts.benchmark !== void 0) {
+    const spec = config.benchmarks.find((b) => b.name === opts.benchmark);
+    if (!spec)
+      throw new InfrastructureError(`no benchmark '${opts.benchmark}' in the config (${config.benchmarks.map((b) => b.name).join(", ")})`);
+    config = { ...config, benchmarks: [spec] };
+  }
+  const root = await repoRoot(opts.cwd);
+  const good = await resolveTree(root, opts.good);
+  const bad = await resolveTree(root, opts.bad);
+  const chain = await firstParentChain(root, good.sha, bad.sha);
+  if (chain.length === 0) throw new InfrastructureError(`${opts.bad} is not a first-parent descendant of ${opts.good}`);
+  const run = (head, base = good.sha) => compare2({
+    cwd: opts.cwd,
+    sandbox: opts.sandbox,
+    budgetSeconds: opts.budgetSeconds,
+    onProgress: opts.onProgress,
+    config,
+    base,
+    head,
+    calibrationFile: null
+  });
+  const verdictOf = (r, name2) => {
+    const b = r.benchmarks.find((x) => x.name === name2);
+    return { sha: r.refs.head.sha, subject: r.refs.head.subject, verdict: b.verdict, changePct: b.metrics[0]?.comparison?.changePct };
   };
+  say(`comparing ${good.sha.slice(0, 12)} (good) with ${bad.sha.slice(0, 12)} (bad)`);
+  const whole = await run(bad.sha);
+  const shown = whole.benchmarks.find((b) => CHANGES.includes(b.verdict));
+  const name = opts.benchmark ?? shown?.name ?? config.benchmarks[0].name;
+  config = { ...config, benchmarks: config.benchmarks.filter((b) => b.name === name) };
+  const first = verdictOf(whole, name);
+  const result = { benchmark: name, change: first.verdict, good: good.sha, bad: bad.sha, probes: [first], culprit: null };
+  if (!CHANGES.includes(first.verdict)) {
+    result.reason = `good against bad shows no change of ${name} (${first.verdict}): nothing to bisect`;
+    return result;
+  }
+  let lo = -1;
+  let hi = chain.length - 1;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    say(`${hi - lo - 1} commit(s) left; comparing good with ${chain[mid].slice(0, 12)}`);
+    const probe = verdictOf(await run(chain[mid]), name);
+    result.probes.push(probe);
+    if (probe.verdict === result.change) hi = mid;
+    else if (probe.verdict === "UNSTABLE") {
+      result.reason = `the comparison with ${chain[mid].slice(0, 12)} was undecided: the change is after ${lo < 0 ? "good" : chain[lo].slice(0, 12)} and at or before ${chain[hi].slice(0, 12)}`;
+      return result;
+    } else lo = mid;
+  }
+  const parent = lo < 0 ? good.sha : chain[lo];
+  const culprit = await resolveTree(root, chain[hi]);
+  Object.assign(result, { culprit: culprit.sha, subject: culprit.subject, parent });
+  say(`first showing the change: ${culprit.sha.slice(0, 12)}; comparing it with its parent`);
+  result.confirmation = await run(culprit.sha, parent);
+  result.confirmed = verdictOf(result.confirmation, name).verdict === result.change;
+  return result;
 }
 
 // src/history/changepoints.ts
@@ -19617,18 +19615,45 @@ function shuffled(xs, rng) {
   }
   return a2;
 }
+function permutationCanReach(n2, alpha) {
+  let c3 = 1;
+  for (let i2 = 1; i2 <= Math.floor(n2 / 2); i2++) c3 = c3 * (n2 - i2 + 1) / i2;
+  return 2 / c3 <= alpha;
+}
+function permutationSplit(seg, opts) {
+  const best = bestSplit(seg, opts.minSize);
+  if (best.index < 0) return { index: -1, pValue: 1 };
+  let hits = 0;
+  for (let r = 0; r < opts.permutations; r++) if (bestSplit(shuffled(seg, opts.rng), opts.minSize).q >= best.q) hits++;
+  return { index: best.index, pValue: (hits + 1) / (opts.permutations + 1) };
+}
+function tSplit(seg, minSize) {
+  const n2 = seg.length;
+  const candidates = n2 - 2 * minSize + 1;
+  let best = { index: -1, pValue: 1 };
+  for (let m = minSize; m <= n2 - minSize; m++) {
+    const a2 = seg.slice(0, m);
+    const b = seg.slice(m);
+    const mean2 = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    const ss = (xs, mu) => xs.reduce((s, x) => s + (x - mu) ** 2, 0);
+    const ma = mean2(a2);
+    const mb = mean2(b);
+    const df = n2 - 2;
+    const se = Math.sqrt((ss(a2, ma) + ss(b, mb)) / df * (1 / a2.length + 1 / b.length));
+    const p = ma === mb ? 1 : se === 0 ? 0 : studentTwoSidedP((ma - mb) / se, df);
+    const pValue = Math.min(1, p * candidates);
+    if (pValue < best.pValue) best = { index: m, pValue };
+  }
+  return best;
+}
 function changePoints(xs, opts) {
   const found = [];
   const segment = (from, to) => {
     const seg = xs.slice(from, to);
     if (seg.length < 2 * opts.minSize) return;
-    const best = bestSplit(seg, opts.minSize);
-    if (best.index < 0) return;
-    let hits = 0;
-    for (let r = 0; r < opts.permutations; r++) if (bestSplit(shuffled(seg, opts.rng), opts.minSize).q >= best.q) hits++;
-    const pValue = (hits + 1) / (opts.permutations + 1);
-    if (pValue > opts.alpha) return;
-    found.push({ index: from + best.index, pValue });
+    const best = permutationCanReach(seg.length, opts.alpha) ? permutationSplit(seg, opts) : tSplit(seg, opts.minSize);
+    if (best.index < 0 || best.pValue > opts.alpha) return;
+    found.push({ index: from + best.index, pValue: best.pValue });
     segment(from, from + best.index);
     segment(from + best.index, to);
   };
@@ -19637,27 +19662,55 @@ function changePoints(xs, opts) {
 }
 
 // src/history/steps.ts
+var HISTORY_METRICS = [
+  { key: "result", field: "medianOpsPerSec", unit: "" },
+  { key: "max_rss_kb", field: "maxRssKb", unit: "KiB" },
+  { key: "faults_per_op", field: "faultsPerOp", unit: "faults/op" },
+  { key: "syscalls_per_op", field: "syscallsPerOp", unit: "syscalls/op" },
+  { key: "instructions_per_op", field: "instructionsPerOp", unit: "instructions/op" }
+];
+var DEFAULT_STEP_SEED = 1;
 function machineOf(card) {
   const m = card.machine;
   return `${m.cpuModel}, ${m.cores} cores, kernel ${m.kernel}${m.compiler ? `, ${m.compiler}` : ""}`;
 }
-function bandOf(config, benchmark) {
-  const spec = config?.benchmarks.find((b) => b.name === benchmark);
-  return spec?.minEffectPct ?? config?.decision.minEffectPct ?? 1;
+function bandOf(config, benchmark, metric) {
+  const spec = config?.benchmarks.find((b2) => b2.name === benchmark);
+  const minEffect = spec?.minEffectPct ?? config?.decision.minEffectPct ?? 1;
+  const b = config?.budgets;
+  switch (metric) {
+    case "result":
+      return minEffect;
+    case "max_rss_kb":
+      return b?.rssGrowthPct ?? 10;
+    case "faults_per_op":
+      return b?.faultsGrowthPct ?? 10;
+    case "syscalls_per_op":
+      return b?.syscallsGrowthPct ?? 10;
+    case "instructions_per_op":
+      return spec?.instructions?.thresholdPct ?? 1;
+  }
+}
+function seriesOf(cards) {
+  const series = /* @__PURE__ */ new Map();
+  for (const card of cards) {
+    const machine = machineOf(card);
+    for (const b of card.benchmarks)
+      for (const e of b.entries)
+        for (const m of HISTORY_METRICS) {
+          const value = e[m.field];
+          if (value === void 0 || !(value > 0)) continue;
+          const key = JSON.stringify([machine, b.name, m.key, e.allocator]);
+          const metric = m.key === "result" ? b.metric ?? m.key : m.key;
+          if (!series.has(key)) series.set(key, { machine, benchmark: b.name, kind: m.key, metric, allocator: e.allocator, points: [] });
+          series.get(key).points.push({ card, value, cvPct: m.key === "result" ? e.cvPct : void 0 });
+        }
+  }
+  return [...series.values()];
 }
 function findSteps(cards, opts) {
-  const series = /* @__PURE__ */ new Map();
-  for (const card of cards)
-    for (const b of card.benchmarks)
-      for (const e of b.entries) {
-        if (e.medianOpsPerSec === void 0 || !(e.medianOpsPerSec > 0)) continue;
-        const machine = machineOf(card);
-        const key = JSON.stringify([machine, b.name, e.allocator]);
-        if (!series.has(key)) series.set(key, { machine, benchmark: b.name, allocator: e.allocator, points: [] });
-        series.get(key).points.push({ card, value: e.medianOpsPerSec });
-      }
   const steps = [];
-  for (const s of series.values()) {
+  for (const s of seriesOf(cards)) {
     const logs = s.points.map((p) => Math.log(p.value));
     const cps = changePoints(logs, { ...DEFAULT_CHANGEPOINTS, rng: opts.rng });
     const bounds = [0, ...cps.map((c3) => c3.index), logs.length];
@@ -19665,15 +19718,20 @@ function findSteps(cards, opts) {
       const before = logs.slice(bounds[i2], cp.index);
       const after = logs.slice(cp.index, bounds[i2 + 2]);
       const changePct = (Math.exp(median(after) - median(before)) - 1) * 100;
-      if (Math.abs(changePct) < bandOf(opts.config, s.benchmark)) return;
-      const at = (k) => ({ sha: s.points[k].card.sha, subject: s.points[k].card.subject });
+      if (Math.abs(changePct) < bandOf(opts.config, s.benchmark, s.kind)) return;
+      const at = s.points[cp.index].card;
+      const prev = s.points[cp.index - 1].card;
       steps.push({
         machine: s.machine,
         benchmark: s.benchmark,
+        metric: s.metric,
         allocator: s.allocator,
-        before: at(cp.index - 1),
-        after: at(cp.index),
+        commit: at.sha,
+        subject: at.subject,
+        previous: prev.sha,
+        previousSubject: prev.subject,
         changePct,
+        confidence: 1 - cp.pValue,
         pValue: cp.pValue,
         pointsBefore: before.length,
         pointsAfter: after.length
@@ -19683,68 +19741,326 @@ function findSteps(cards, opts) {
   return steps;
 }
 
-// src/history/bisect.ts
-var CHANGES = ["REGRESSED", "IMPROVED", "CRASH", "TIMEOUT", "BAD_OUTPUT", "BUDGET_EXCEEDED", "BUILD_FAILED"];
-async function bisect(opts) {
-  const say = opts.say ?? (() => {
-  });
-  let config = opts.config;
-  if (opts.benchmark !== void 0) {
-    const spec = config.benchmarks.find((b) => b.name === opts.benchmark);
-    if (!spec)
-      throw new InfrastructureError(`no benchmark '${opts.benchmark}' in the config (${config.benchmarks.map((b) => b.name).join(", ")})`);
-    config = { ...config, benchmarks: [spec] };
+// src/history/dashboard/model.ts
+var dateOf = (c3) => c3.committedAt ?? c3.createdAt;
+function chartsOf(cards, steps) {
+  const charts = /* @__PURE__ */ new Map();
+  const benchmarks = [...new Set(cards.flatMap((c3) => c3.benchmarks.map((b) => b.name)))];
+  for (const s of seriesOf(cards)) {
+    const key = JSON.stringify([s.benchmark, s.kind]);
+    let chart = charts.get(key);
+    if (!chart) {
+      const withBenchmark = cards.filter((c3) => c3.benchmarks.some((b) => b.name === s.benchmark));
+      const spec = withBenchmark.at(-1).benchmarks.find((b) => b.name === s.benchmark);
+      chart = {
+        machine: s.machine,
+        benchmark: s.benchmark,
+        kind: s.kind,
+        metric: s.metric,
+        unit: HISTORY_METRICS.find((m) => m.key === s.kind).unit,
+        higherIsBetter: s.kind === "result" ? spec.higherIsBetter : false,
+        commits: withBenchmark.map((c3) => ({ sha: c3.sha, subject: c3.subject, date: dateOf(c3) })),
+        series: [],
+        changePoints: []
+      };
+      charts.set(key, chart);
+    }
+    const rows = cards.filter((c3) => c3.benchmarks.some((b) => b.name === s.benchmark));
+    const at = new Map(s.points.map((p) => [p.card, p]));
+    chart.series.push({
+      allocator: s.allocator,
+      values: rows.map((c3) => at.get(c3)?.value ?? null),
+      cvPct: rows.map((c3) => at.get(c3)?.cvPct ?? null)
+    });
+    for (const st of steps)
+      if (st.machine === s.machine && st.benchmark === s.benchmark && st.metric === s.metric && st.allocator === s.allocator)
+        chart.changePoints.push({
+          allocator: st.allocator,
+          index: rows.findIndex((c3) => c3.sha === st.commit),
+          commit: st.commit,
+          changePct: st.changePct,
+          confidence: st.confidence
+        });
   }
-  const root = await repoRoot(opts.cwd);
-  const good = await resolveTree(root, opts.good);
-  const bad = await resolveTree(root, opts.bad);
-  const chain = await firstParentChain(root, good.sha, bad.sha);
-  if (chain.length === 0) throw new InfrastructureError(`${opts.bad} is not a first-parent descendant of ${opts.good}`);
-  const run = (head, base = good.sha) => compare2({
-    cwd: opts.cwd,
-    sandbox: opts.sandbox,
-    budgetSeconds: opts.budgetSeconds,
-    onProgress: opts.onProgress,
-    config,
-    base,
-    head,
-    calibrationFile: null
-  });
-  const verdictOf = (r, name2) => {
-    const b = r.benchmarks.find((x) => x.name === name2);
-    return { sha: r.refs.head.sha, subject: r.refs.head.subject, verdict: b.verdict, changePct: b.metrics[0]?.comparison?.changePct };
+  const order = (c3) => benchmarks.indexOf(c3.benchmark) * HISTORY_METRICS.length + HISTORY_METRICS.findIndex((m) => m.key === c3.kind);
+  return [...charts.values()].sort((a2, b) => order(a2) - order(b));
+}
+function latestOf(cards) {
+  const last = cards.at(-1);
+  return {
+    sha: last.sha,
+    subject: last.subject,
+    date: dateOf(last),
+    rows: last.benchmarks.map((b) => ({
+      benchmark: b.name,
+      ratios: Object.fromEntries(b.entries.map((e) => [e.allocator, e.ratioToMimalloc ?? null]))
+    }))
   };
-  say(`comparing ${good.sha.slice(0, 12)} (good) with ${bad.sha.slice(0, 12)} (bad)`);
-  const whole = await run(bad.sha);
-  const shown = whole.benchmarks.find((b) => CHANGES.includes(b.verdict));
-  const name = opts.benchmark ?? shown?.name ?? config.benchmarks[0].name;
-  config = { ...config, benchmarks: config.benchmarks.filter((b) => b.name === name) };
-  const first = verdictOf(whole, name);
-  const result = { benchmark: name, change: first.verdict, good: good.sha, bad: bad.sha, probes: [first] };
-  if (!CHANGES.includes(first.verdict)) {
-    result.undecided = `good against bad shows no change of ${name} (${first.verdict}): nothing to bisect`;
-    return result;
+}
+function buildDashboard(cards, steps, opts = {}) {
+  const byMachine = /* @__PURE__ */ new Map();
+  for (const c3 of cards) byMachine.set(machineOf(c3), [...byMachine.get(machineOf(c3)) ?? [], c3]);
+  const machines = [...byMachine.entries()].map(([machine, mine]) => ({
+    machine,
+    records: mine.length,
+    lastRecordedAt: mine.reduce((t, c3) => c3.createdAt > t ? c3.createdAt : t, ""),
+    charts: chartsOf(mine, steps),
+    latest: latestOf(mine)
+  }));
+  machines.sort((a2, b) => b.lastRecordedAt.localeCompare(a2.lastRecordedAt));
+  return {
+    generatedAt: (opts.now ?? /* @__PURE__ */ new Date()).toISOString(),
+    repoUrl: opts.repoUrl,
+    records: cards.length,
+    unreadable: opts.unreadable ?? 0,
+    machines
+  };
+}
+
+// src/history/dashboard/page.ts
+import { mkdirSync as mkdirSync5, writeFileSync as writeFileSync5 } from "node:fs";
+import { join as join11 } from "node:path";
+
+// src/history/dashboard/assets.ts
+function assets() {
+  return { "uplotJs": '/*! https://github.com/leeoniya/uPlot (v1.6.32) */\nvar uPlot=function(){"use strict";const l="u-off",e="u-label",t="width",n="height",i="top",o="bottom",s="left",r="right",u="#000",a=u+"0",f="mousemove",c="mousedown",h="mouseup",d="mouseenter",p="mouseleave",m="dblclick",g="change",x="dppxchange",w="--",_="undefined"!=typeof window,b=_?document:null,v=_?window:null,k=_?navigator:null;let y,M;function S(l,e){if(null!=e){let t=l.classList;!t.contains(e)&&t.add(e)}}function T(l,e){let t=l.classList;t.contains(e)&&t.remove(e)}function E(l,e,t){l.style[e]=t+"px"}function z(l,e,t,n){let i=b.createElement(l);return null!=e&&S(i,e),null!=t&&t.insertBefore(i,n),i}function D(l,e){return z("div",l,e)}const P=new WeakMap;function A(e,t,n,i,o){let s="translate("+t+"px,"+n+"px)";s!=P.get(e)&&(e.style.transform=s,P.set(e,s),0>t||0>n||t>i||n>o?S(e,l):T(e,l))}const W=new WeakMap;function Y(l,e,t){let n=e+t;n!=W.get(l)&&(W.set(l,n),l.style.background=e,l.style.borderColor=t)}const C=new WeakMap;function H(l,e,t,n){let i=e+""+t;i!=C.get(l)&&(C.set(l,i),l.style.height=t+"px",l.style.width=e+"px",l.style.marginLeft=n?-e/2+"px":0,l.style.marginTop=n?-t/2+"px":0)}const F={passive:!0},R={...F,capture:!0};function G(l,e,t,n){e.addEventListener(l,t,n?R:F)}function I(l,e,t){e.removeEventListener(l,t,F)}function L(l,e,t,n){let i;t=t||0;let o=2147483647>=(n=n||e.length-1);for(;n-t>1;)i=o?t+n>>1:sl((t+n)/2),l>e[i]?t=i:n=i;return l-e[t]>e[n]-l?n:t}function O(l){return(e,t,n)=>{let i=-1,o=-1;for(let o=t;n>=o;o++)if(l(e[o])){i=o;break}for(let i=n;i>=t;i--)if(l(e[i])){o=i;break}return[i,o]}}_&&function l(){let e=devicePixelRatio;y!=e&&(y=e,M&&I(g,M,l),M=matchMedia(`(min-resolution: ${y-.001}dppx) and (max-resolution: ${y+.001}dppx)`),G(g,M,l),v.dispatchEvent(new CustomEvent(x)))}();const N=l=>null!=l,j=l=>null!=l&&l>0,U=O(N),V=O(j);function B(l,e,t,n){let i=hl(l),o=hl(e);l==e&&(-1==i?(l*=t,e/=t):(l/=t,e*=t));let s=10==t?dl:pl,r=1==o?ul:sl,u=(1==i?sl:ul)(s(ol(l))),a=r(s(ol(e))),f=cl(t,u),c=cl(t,a);return 10==t&&(0>u&&(f=Al(f,-u)),0>a&&(c=Al(c,-a))),n||2==t?(l=f*i,e=c*o):(l=Pl(l,f),e=Dl(e,c)),[l,e]}function $(l,e,t,n){let i=B(l,e,t,n);return 0==l&&(i[0]=0),0==e&&(i[1]=0),i}const J=.1,q={mode:3,pad:J},K={pad:0,soft:null,mode:0},X={min:K,max:K};function Z(l,e,t,n){return Ol(t)?ll(l,e,t):(K.pad=t,K.soft=n?0:null,K.mode=n?3:0,ll(l,e,X))}function Q(l,e){return null==l?e:l}function ll(l,e,t){let n=t.min,i=t.max,o=Q(n.pad,0),s=Q(i.pad,0),r=Q(n.hard,-gl),u=Q(i.hard,gl),a=Q(n.soft,gl),f=Q(i.soft,-gl),c=Q(n.mode,0),h=Q(i.mode,0),d=e-l,p=dl(d),m=fl(ol(l),ol(e)),g=dl(m),x=ol(g-p);(1e-24>d||x>10)&&(d=0,0!=l&&0!=e||(d=1e-24,2==c&&a!=gl&&(o=0),2==h&&f!=-gl&&(s=0)));let w=d||m||1e3,_=dl(w),b=cl(10,sl(_)),v=Al(Pl(l-w*(0==d?0==l?.1:1:o),b/10),24),k=a>l||1!=c&&(3!=c||v>a)&&(2!=c||a>v)?gl:a,y=fl(r,k>v&&l>=k?k:al(k,v)),M=Al(Dl(e+w*(0==d?0==e?.1:1:s),b/10),24),S=e>f||1!=h&&(3!=h||f>M)&&(2!=h||M>f)?-gl:f,T=al(u,M>S&&S>=e?S:fl(S,M));return y==T&&0==y&&(T=100),[y,T]}const el=new Intl.NumberFormat(_?k.language:"en-US"),tl=l=>el.format(l),nl=Math,il=nl.PI,ol=nl.abs,sl=nl.floor,rl=nl.round,ul=nl.ceil,al=nl.min,fl=nl.max,cl=nl.pow,hl=nl.sign,dl=nl.log10,pl=nl.log2,ml=(l,e=1)=>nl.asinh(l/e),gl=1/0;function xl(l){return 1+(0|dl((l^l>>31)-(l>>31)))}function wl(l,e,t){return al(fl(l,e),t)}function _l(l){return"function"==typeof l}function bl(l){return _l(l)?l:()=>l}const vl=l=>l,kl=(l,e)=>e,yl=()=>null,Ml=()=>!0,Sl=(l,e)=>l==e,Tl=/\\.\\d*?(?=9{6,}|0{6,})/gm,El=l=>{if(Il(l)||Wl.has(l))return l;const e=""+l,t=e.match(Tl);if(null==t)return l;let n=t[0].length-1;if(-1!=e.indexOf("e-")){let[l,t]=e.split("e");return+`${El(l)}e${t}`}return Al(l,n)};function zl(l,e){return El(Al(El(l/e))*e)}function Dl(l,e){return El(ul(El(l/e))*e)}function Pl(l,e){return El(sl(El(l/e))*e)}function Al(l,e=0){if(Il(l))return l;let t=10**e;return rl(l*t*(1+Number.EPSILON))/t}const Wl=new Map;function Yl(l){return((""+l).split(".")[1]||"").length}function Cl(l,e,t,n){let i=[],o=n.map(Yl);for(let s=e;t>s;s++){let e=ol(s),t=Al(cl(l,s),e);for(let r=0;n.length>r;r++){let u=10==l?+`${n[r]}e${s}`:n[r]*t,a=(0>s?e:0)+(o[r]>s?o[r]:0),f=10==l?u:Al(u,a);i.push(f),Wl.set(f,a)}}return i}const Hl={},Fl=[],Rl=[null,null],Gl=Array.isArray,Il=Number.isInteger;function Ll(l){return"string"==typeof l}function Ol(l){let e=!1;if(null!=l){let t=l.constructor;e=null==t||t==Object}return e}function Nl(l){return null!=l&&"object"==typeof l}const jl=Object.getPrototypeOf(Uint8Array),Ul="__proto__";function Vl(l,e=Ol){let t;if(Gl(l)){let n=l.find((l=>null!=l));if(Gl(n)||e(n)){t=Array(l.length);for(let n=0;l.length>n;n++)t[n]=Vl(l[n],e)}else t=l.slice()}else if(l instanceof jl)t=l.slice();else if(e(l)){t={};for(let n in l)n!=Ul&&(t[n]=Vl(l[n],e))}else t=l;return t}function Bl(l){let e=arguments;for(let t=1;e.length>t;t++){let n=e[t];for(let e in n)e!=Ul&&(Ol(l[e])?Bl(l[e],Vl(n[e])):l[e]=Vl(n[e]))}return l}function $l(l,e,t){for(let n,i=0,o=-1;e.length>i;i++){let s=e[i];if(s>o){for(n=s-1;n>=0&&null==l[n];)l[n--]=null;for(n=s+1;t>n&&null==l[n];)l[o=n++]=null}}}const Jl="undefined"==typeof queueMicrotask?l=>Promise.resolve().then(l):queueMicrotask,ql=["January","February","March","April","May","June","July","August","September","October","November","December"],Kl=["Sunday","Monday","Tuesday","Wednesday","Thursday","Friday","Saturday"];function Xl(l){return l.slice(0,3)}const Zl=Kl.map(Xl),Ql=ql.map(Xl),le={MMMM:ql,MMM:Ql,WWWW:Kl,WWW:Zl};function ee(l){return(10>l?"0":"")+l}const te={YYYY:l=>l.getFullYear(),YY:l=>(l.getFullYear()+"").slice(2),MMMM:(l,e)=>e.MMMM[l.getMonth()],MMM:(l,e)=>e.MMM[l.getMonth()],MM:l=>ee(l.getMonth()+1),M:l=>l.getMonth()+1,DD:l=>ee(l.getDate()),D:l=>l.getDate(),WWWW:(l,e)=>e.WWWW[l.getDay()],WWW:(l,e)=>e.WWW[l.getDay()],HH:l=>ee(l.getHours()),H:l=>l.getHours(),h:l=>{let e=l.getHours();return 0==e?12:e>12?e-12:e},AA:l=>12>l.getHours()?"AM":"PM",aa:l=>12>l.getHours()?"am":"pm",a:l=>12>l.getHours()?"a":"p",mm:l=>ee(l.getMinutes()),m:l=>l.getMinutes(),ss:l=>ee(l.getSeconds()),s:l=>l.getSeconds(),fff:l=>function(l){return(10>l?"00":100>l?"0":"")+l}(l.getMilliseconds())};function ne(l,e){e=e||le;let t,n=[],i=/\\{([a-z]+)\\}|[^{]+/gi;for(;t=i.exec(l);)n.push("{"==t[0][0]?te[t[1]]:t[0]);return l=>{let t="";for(let i=0;n.length>i;i++)t+="string"==typeof n[i]?n[i]:n[i](l,e);return t}}const ie=(new Intl.DateTimeFormat).resolvedOptions().timeZone,oe=l=>l%1==0,se=[1,2,2.5,5],re=Cl(10,-32,0,se),ue=Cl(10,0,32,se),ae=ue.filter(oe),fe=re.concat(ue),ce="{YYYY}",he="\\n"+ce,de="{M}/{D}",pe="\\n"+de,me=pe+"/{YY}",ge="{aa}",xe="{h}:{mm}"+ge,we="\\n"+xe,_e=":{ss}",be=null;function ve(l){let e=1e3*l,t=60*e,n=60*t,i=24*n,o=30*i,s=365*i;return[(1==l?Cl(10,0,3,se).filter(oe):Cl(10,-3,0,se)).concat([e,5*e,10*e,15*e,30*e,t,5*t,10*t,15*t,30*t,n,2*n,3*n,4*n,6*n,8*n,12*n,i,2*i,3*i,4*i,5*i,6*i,7*i,8*i,9*i,10*i,15*i,o,2*o,3*o,4*o,6*o,s,2*s,5*s,10*s,25*s,50*s,100*s]),[[s,ce,be,be,be,be,be,be,1],[28*i,"{MMM}",he,be,be,be,be,be,1],[i,de,he,be,be,be,be,be,1],[n,"{h}"+ge,me,be,pe,be,be,be,1],[t,xe,me,be,pe,be,be,be,1],[e,_e,me+" "+xe,be,pe+" "+xe,be,we,be,1],[l,_e+".{fff}",me+" "+xe,be,pe+" "+xe,be,we,be,1]],function(e){return(r,u,a,f,c,h)=>{let d=[],p=c>=s,m=c>=o&&s>c,g=e(a),x=Al(g*l,3),w=Pe(g.getFullYear(),p?0:g.getMonth(),m||p?1:g.getDate()),_=Al(w*l,3);if(m||p){let t=m?c/o:0,n=p?c/s:0,i=x==_?x:Al(Pe(w.getFullYear()+n,w.getMonth()+t,1)*l,3),r=new Date(rl(i/l)),u=r.getFullYear(),a=r.getMonth();for(let o=0;f>=i;o++){let s=Pe(u+n*o,a+t*o,1),r=s-e(Al(s*l,3));i=Al((+s+r)*l,3),i>f||d.push(i)}}else{let o=i>c?c:i,s=_+(sl(a)-sl(x))+Dl(x-_,o);d.push(s);let p=e(s),m=p.getHours()+p.getMinutes()/t+p.getSeconds()/n,g=c/n,w=h/r.axes[u]._space;for(;s=Al(s+c,1==l?0:3),f>=s;)if(g>1){let l=sl(Al(m+g,6))%24,t=e(s).getHours()-l;t>1&&(t=-1),s-=t*n,m=(m+g)%24,.7>Al((s-d[d.length-1])/c,3)*w||d.push(s)}else d.push(s)}return d}}]}const[ke,ye,Me]=ve(1),[Se,Te,Ee]=ve(.001);function ze(l,e){return l.map((l=>l.map(((t,n)=>0==n||8==n||null==t?t:e(1==n||0==l[8]?t:l[1]+t)))))}function De(l,e){return(t,n,i,o,s)=>{let r,u,a,f,c,h,d=e.find((l=>s>=l[0]))||e[e.length-1];return n.map((e=>{let t=l(e),n=t.getFullYear(),i=t.getMonth(),o=t.getDate(),s=t.getHours(),p=t.getMinutes(),m=t.getSeconds(),g=n!=r&&d[2]||i!=u&&d[3]||o!=a&&d[4]||s!=f&&d[5]||p!=c&&d[6]||m!=h&&d[7]||d[1];return r=n,u=i,a=o,f=s,c=p,h=m,g(t)}))}}function Pe(l,e,t){return new Date(l,e,t)}function Ae(l,e){return e(l)}function We(l,e){return(t,n,i,o)=>null==o?w:e(l(n))}Cl(2,-53,53,[1]);const Ye={show:!0,live:!0,isolate:!1,mount:()=>{},markers:{show:!0,width:2,stroke:function(l,e){let t=l.series[e];return t.width?t.stroke(l,e):t.points.width?t.points.stroke(l,e):null},fill:function(l,e){return l.series[e].fill(l,e)},dash:"solid"},idx:null,idxs:null,values:[]},Ce=[0,0];function He(l,e,t,n=!0){return l=>{0==l.button&&(!n||l.target==e)&&t(l)}}function Fe(l,e,t,n=!0){return l=>{(!n||l.target==e)&&t(l)}}const Re={show:!0,x:!0,y:!0,lock:!1,move:function(l,e,t){return Ce[0]=e,Ce[1]=t,Ce},points:{one:!1,show:function(l,e){let i=l.cursor.points,o=D(),s=i.size(l,e);E(o,t,s),E(o,n,s);let r=s/-2;E(o,"marginLeft",r),E(o,"marginTop",r);let u=i.width(l,e,s);return u&&E(o,"borderWidth",u),o},size:function(l,e){return l.series[e].points.size},width:0,stroke:function(l,e){let t=l.series[e].points;return t._stroke||t._fill},fill:function(l,e){let t=l.series[e].points;return t._fill||t._stroke}},bind:{mousedown:He,mouseup:He,click:He,dblclick:He,mousemove:Fe,mouseleave:Fe,mouseenter:Fe},drag:{setScale:!0,x:!0,y:!1,dist:0,uni:null,click:(l,e)=>{e.stopPropagation(),e.stopImmediatePropagation()},_x:!1,_y:!1},focus:{dist:(l,e,t,n,i)=>n-i,prox:-1,bias:0},hover:{skip:[void 0],prox:null,bias:0},left:-10,top:-10,idx:null,dataIdx:null,idxs:null,event:null},Ge={show:!0,stroke:"rgba(0,0,0,0.07)",width:2},Ie=Bl({},Ge,{filter:kl}),Le=Bl({},Ie,{size:10}),Oe=Bl({},Ge,{show:!1}),Ne=\'12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif, "Apple Color Emoji", "Segoe UI Emoji", "Segoe UI Symbol", "Noto Color Emoji"\',je="bold "+Ne,Ue={show:!0,scale:"x",stroke:u,space:50,gap:5,alignTo:1,size:50,labelGap:0,labelSize:30,labelFont:je,side:2,grid:Ie,ticks:Le,border:Oe,font:Ne,lineGap:1.5,rotate:0},Ve={show:!0,scale:"x",auto:!1,sorted:1,min:gl,max:-gl,idxs:[]};function Be(l,e){return e.map((l=>null==l?"":tl(l)))}function $e(l,e,t,n,i,o,s){let r=[],u=Wl.get(i)||0;for(let l=t=s?t:Al(Dl(t,i),u);n>=l;l=Al(l+i,u))r.push(Object.is(l,-0)?0:l);return r}function Je(l,e,t,n,i){const o=[],s=l.scales[l.axes[e].scale].log,r=sl((10==s?dl:pl)(t));i=cl(s,r),10==s&&(i=fe[L(i,fe)]);let u=t,a=i*s;10==s&&(a=fe[L(a,fe)]);do{o.push(u),u+=i,10!=s||Wl.has(u)||(u=Al(u,Wl.get(i))),a>u||(a=(i=u)*s,10==s&&(a=fe[L(a,fe)]))}while(n>=u);return o}function qe(l,e,t,n,i){let o=l.scales[l.axes[e].scale].asinh,s=n>o?Je(l,e,fl(o,t),n,i):[o],r=0>n||t>0?[]:[0];return(-o>t?Je(l,e,fl(o,-n),-t,i):[o]).reverse().map((l=>-l)).concat(r,s)}const Ke=/./,Xe=/[12357]/,Ze=/[125]/,Qe=/1/,lt=(l,e,t,n)=>l.map(((l,i)=>4==e&&0==l||i%n==0&&t.test(l.toExponential()[0>l?1:0])?l:null));function et(l,e,t){let n=l.axes[t],i=n.scale,o=l.scales[i],s=l.valToPos,r=n._space,u=s(10,i),a=s(9,i)-u<r?s(7,i)-u<r?s(5,i)-u<r?Qe:Ze:Xe:Ke;if(a==Qe){let l=ol(s(1,i)-u);if(r>l)return lt(e.slice().reverse(),o.distr,a,ul(r/l)).reverse()}return lt(e,o.distr,a,1)}function tt(l,e,t){let n=l.axes[t],i=n.scale,o=n._space,s=l.valToPos,r=ol(s(1,i)-s(2,i));return o>r?lt(e.slice().reverse(),3,Ke,ul(o/r)).reverse():e}function nt(l,e,t,n){return null==n?w:null==e?"":tl(e)}const it={show:!0,scale:"y",stroke:u,space:30,gap:5,alignTo:1,size:50,labelGap:0,labelSize:30,labelFont:je,side:3,grid:Ie,ticks:Le,border:Oe,font:Ne,lineGap:1.5,rotate:0},ot={scale:null,auto:!0,sorted:0,min:gl,max:-gl},st=(l,e,t,n,i)=>i,rt={show:!0,auto:!0,sorted:0,gaps:st,alpha:1,facets:[Bl({},ot,{scale:"x"}),Bl({},ot,{scale:"y"})]},ut={scale:"y",auto:!0,sorted:0,show:!0,spanGaps:!1,gaps:st,alpha:1,points:{show:function(l,e){let{scale:t,idxs:n}=l.series[0],i=l._data[0],o=l.valToPos(i[n[0]],t,!0),s=l.valToPos(i[n[1]],t,!0);return ol(s-o)/(l.series[e].points.space*y)>=n[1]-n[0]},filter:null},values:null,min:gl,max:-gl,idxs:[],path:null,clip:null};function at(l,e,t){return t/10}const ft={time:!0,auto:!0,distr:1,log:10,asinh:1,min:null,max:null,dir:1,ori:0},ct=Bl({},ft,{time:!1,ori:1}),ht={};function dt(l){let e=ht[l];return e||(e={key:l,plots:[],sub(l){e.plots.push(l)},unsub(l){e.plots=e.plots.filter((e=>e!=l))},pub(l,t,n,i,o,s,r){for(let u=0;e.plots.length>u;u++)e.plots[u]!=t&&e.plots[u].pub(l,t,n,i,o,s,r)}},null!=l&&(ht[l]=e)),e}function pt(l,e,t){const n=l.mode,i=l.series[e],o=2==n?l._data[e]:l._data,s=l.scales,r=l.bbox;let u=o[0],a=2==n?o[1]:o[e],f=2==n?s[i.facets[0].scale]:s[l.series[0].scale],c=2==n?s[i.facets[1].scale]:s[i.scale],h=r.left,d=r.top,p=r.width,m=r.height,g=l.valToPosH,x=l.valToPosV;return 0==f.ori?t(i,u,a,f,c,g,x,h,d,p,m,kt,Mt,Tt,zt,Pt):t(i,u,a,f,c,x,g,d,h,m,p,yt,St,Et,Dt,At)}function mt(l,e){let t=0,n=0,i=Q(l.bands,Fl);for(let l=0;i.length>l;l++){let o=i[l];o.series[0]==e?t=o.dir:o.series[1]==e&&(n|=1==o.dir?1:2)}return[t,1==n?-1:2==n?1:3==n?2:0]}function gt(l,e,t,n,i){let o=l.series[e],s=l.scales[2==l.mode?o.facets[1].scale:o.scale];return-1==i?s.min:1==i?s.max:3==s.distr?1==s.dir?s.min:s.max:0}function xt(l,e,t,n,i,o){return pt(l,e,((l,e,s,r,u,a,f,c,h,d,p)=>{let m=l.pxRound;const g=0==r.ori?Mt:St;let x,w;1==r.dir*(0==r.ori?1:-1)?(x=t,w=n):(x=n,w=t);let _=m(a(e[x],r,d,c)),b=m(f(s[x],u,p,h)),v=m(a(e[w],r,d,c)),k=m(f(1==o?u.max:u.min,u,p,h)),y=new Path2D(i);return g(y,v,k),g(y,_,k),g(y,_,b),y}))}function wt(l,e,t,n,i,o){let s=null;if(l.length>0){s=new Path2D;const r=0==e?Tt:Et;let u=t;for(let e=0;l.length>e;e++){let t=l[e];if(t[1]>t[0]){let l=t[0]-u;l>0&&r(s,u,n,l,n+o),u=t[1]}}let a=t+i-u,f=10;a>0&&r(s,u,n-f/2,a,n+o+f)}return s}function _t(l,e,t,n,i,o,s){let r=[],u=l.length;for(let a=1==i?t:n;a>=t&&n>=a;a+=i)if(null===e[a]){let f=a,c=a;if(1==i)for(;++a<=n&&null===e[a];)c=a;else for(;--a>=t&&null===e[a];)c=a;let h=o(l[f]),d=c==f?h:o(l[c]),p=f-i;h=s>0||0>p||p>=u?h:o(l[p]);let m=c+i;d=0>s||0>m||m>=u?d:o(l[m]),h>d||r.push([h,d])}return r}function bt(l){return 0==l?vl:1==l?rl:e=>zl(e,l)}function vt(l){let e=0==l?kt:yt,t=0==l?(l,e,t,n,i,o)=>{l.arcTo(e,t,n,i,o)}:(l,e,t,n,i,o)=>{l.arcTo(t,e,i,n,o)},n=0==l?(l,e,t,n,i)=>{l.rect(e,t,n,i)}:(l,e,t,n,i)=>{l.rect(t,e,i,n)};return(l,i,o,s,r,u=0,a=0)=>{0==u&&0==a?n(l,i,o,s,r):(u=al(u,s/2,r/2),a=al(a,s/2,r/2),e(l,i+u,o),t(l,i+s,o,i+s,o+r,u),t(l,i+s,o+r,i,o+r,a),t(l,i,o+r,i,o,a),t(l,i,o,i+s,o,u),l.closePath())}}const kt=(l,e,t)=>{l.moveTo(e,t)},yt=(l,e,t)=>{l.moveTo(t,e)},Mt=(l,e,t)=>{l.lineTo(e,t)},St=(l,e,t)=>{l.lineTo(t,e)},Tt=vt(0),Et=vt(1),zt=(l,e,t,n,i,o)=>{l.arc(e,t,n,i,o)},Dt=(l,e,t,n,i,o)=>{l.arc(t,e,n,i,o)},Pt=(l,e,t,n,i,o,s)=>{l.bezierCurveTo(e,t,n,i,o,s)},At=(l,e,t,n,i,o,s)=>{l.bezierCurveTo(t,e,i,n,s,o)};function Wt(){return(l,e,t,n,i)=>pt(l,e,((e,o,s,r,u,a,f,c,h,d,p)=>{let m,g,{pxRound:x,points:w}=e;0==r.ori?(m=kt,g=zt):(m=yt,g=Dt);const _=Al(w.width*y,3);let b=(w.size-w.width)/2*y,v=Al(2*b,3),k=new Path2D,M=new Path2D,{left:S,top:T,width:E,height:z}=l.bbox;Tt(M,S-v,T-v,E+2*v,z+2*v);const D=l=>{if(null!=s[l]){let e=x(a(o[l],r,d,c)),t=x(f(s[l],u,p,h));m(k,e+b,t),g(k,e,t,b,0,2*il)}};if(i)i.forEach(D);else for(let l=t;n>=l;l++)D(l);return{stroke:_>0?k:null,fill:k,clip:M,flags:3}}))}function Yt(l){return(e,t,n,i,o,s)=>{n!=i&&(o!=n&&s!=n&&l(e,t,n),o!=i&&s!=i&&l(e,t,i),l(e,t,s))}}const Ct=Yt(Mt),Ht=Yt(St);function Ft(l){const e=Q(l?.alignGaps,0);return(l,t,n,i)=>pt(l,t,((o,s,r,u,a,f,c,h,d,p,m)=>{[n,i]=U(r,n,i);let g,x,w=o.pxRound,_=l=>w(f(l,u,p,h)),b=l=>w(c(l,a,m,d));0==u.ori?(g=Mt,x=Ct):(g=St,x=Ht);const v=u.dir*(0==u.ori?1:-1),k={stroke:new Path2D,fill:null,clip:null,band:null,gaps:null,flags:1},y=k.stroke;let M=!1;if(i-n<4*p)for(let l=1==v?n:i;l>=n&&i>=l;l+=v){let e=r[l];null===e?M=!0:null!=e&&g(y,_(s[l]),b(e))}else{let e,t,o,a=e=>l.posToVal(e,u.key,!0),f=null,c=null,h=_(s[1==v?n:i]),d=_(s[n]),p=_(s[i]),m=a(1==v?d+1:p-1);for(let l=1==v?n:i;l>=n&&i>=l;l+=v){let n=s[l],i=(1==v?m>n:n>m)?h:_(n),o=r[l];i==h?null!=o?(t=o,null==f?(g(y,i,b(t)),e=f=c=t):f>t?f=t:t>c&&(c=t)):null===o&&(M=!0):(null!=f&&x(y,h,b(f),b(c),b(e),b(t)),null!=o?(t=o,g(y,i,b(t)),f=c=e=t):(f=c=null,null===o&&(M=!0)),h=i,m=a(h+v))}null!=f&&f!=c&&o!=h&&x(y,h,b(f),b(c),b(e),b(t))}let[S,T]=mt(l,t);if(null!=o.fill||0!=S){let e=k.fill=new Path2D(y),r=b(o.fillTo(l,t,o.min,o.max,S)),u=_(s[n]),a=_(s[i]);-1==v&&([a,u]=[u,a]),g(e,a,r),g(e,u,r)}if(!o.spanGaps){let a=[];M&&a.push(..._t(s,r,n,i,v,_,e)),k.gaps=a=o.gaps(l,t,n,i,a),k.clip=wt(a,u.ori,h,d,p,m)}return 0!=T&&(k.band=2==T?[xt(l,t,n,i,y,-1),xt(l,t,n,i,y,1)]:xt(l,t,n,i,y,T)),k}))}function Rt(l,e,t,n,i,o,s=gl){if(l.length>1){let r=null;for(let u=0,a=1/0;l.length>u;u++)if(void 0!==e[u]){if(null!=r){let e=ol(l[u]-l[r]);a>e&&(a=e,s=ol(t(l[u],n,i,o)-t(l[r],n,i,o)))}r=u}}return s}function Gt(l,e,t,n,i){const o=l.length;if(2>o)return null;const s=new Path2D;if(t(s,l[0],e[0]),2==o)n(s,l[1],e[1]);else{let t=Array(o),n=Array(o-1),r=Array(o-1),u=Array(o-1);for(let t=0;o-1>t;t++)r[t]=e[t+1]-e[t],u[t]=l[t+1]-l[t],n[t]=r[t]/u[t];t[0]=n[0];for(let l=1;o-1>l;l++)0===n[l]||0===n[l-1]||n[l-1]>0!=n[l]>0?t[l]=0:(t[l]=3*(u[l-1]+u[l])/((2*u[l]+u[l-1])/n[l-1]+(u[l]+2*u[l-1])/n[l]),isFinite(t[l])||(t[l]=0));t[o-1]=n[o-2];for(let n=0;o-1>n;n++)i(s,l[n]+u[n]/3,e[n]+t[n]*u[n]/3,l[n+1]-u[n]/3,e[n+1]-t[n+1]*u[n]/3,l[n+1],e[n+1])}return s}const It=new Set;function Lt(){for(let l of It)l.syncRect(!0)}_&&(G("resize",v,Lt),G("scroll",v,Lt,!0),G(x,v,(()=>{en.pxRatio=y})));const Ot=Ft(),Nt=Wt();function jt(l,e,t,n){return(n?[l[0],l[1]].concat(l.slice(2)):[l[0]].concat(l.slice(1))).map(((l,n)=>Ut(l,n,e,t)))}function Ut(l,e,t,n){return Bl({},0==e?t:n,l)}function Vt(l,e,t){return null==e?Rl:[e,t]}const Bt=Vt;function $t(l,e,t){return null==e?Rl:Z(e,t,J,!0)}function Jt(l,e,t,n){return null==e?Rl:B(e,t,l.scales[n].log,!1)}const qt=Jt;function Kt(l,e,t,n){return null==e?Rl:$(e,t,l.scales[n].log,!1)}const Xt=Kt;function Zt(l,e,t,n,i){let o=fl(xl(l),xl(e)),s=e-l,r=L(i/n*s,t);do{let l=t[r],e=n*l/s;if(e>=i&&17>=o+(5>l?Wl.get(l):0))return[l,e]}while(++r<t.length);return[0,0]}function Qt(l){let e,t;return[l=l.replace(/(\\d+)px/,((l,n)=>(e=rl((t=+n)*y))+"px")),e,t]}function ln(l){l.show&&[l.font,l.labelFont].forEach((l=>{let e=Al(l[2]*y,1);l[0]=l[0].replace(/[0-9.]+px/,e+"px"),l[1]=e}))}function en(u,g,_){const k={mode:Q(u.mode,1)},M=k.mode;function P(l,e,t,n){let i=e.valToPct(l);return n+t*(-1==e.dir?1-i:i)}function W(l,e,t,n){let i=e.valToPct(l);return n+t*(-1==e.dir?i:1-i)}function C(l,e,t,n){return 0==e.ori?P(l,e,t,n):W(l,e,t,n)}k.valToPosH=P,k.valToPosV=W;let F=!1;k.status=0;const R=k.root=D("uplot");null!=u.id&&(R.id=u.id),S(R,u.class),u.title&&(D("u-title",R).textContent=u.title);const O=z("canvas"),K=k.ctx=O.getContext("2d"),X=D("u-wrap",R);G("click",X,(l=>{l.target===el&&(Nn!=Gn||jn!=In)&&Zn.click(k,l)}),!0);const ll=k.under=D("u-under",X);X.appendChild(O);const el=k.over=D("u-over",X),tl=+Q((u=Vl(u)).pxAlign,1),sl=bt(tl);(u.plugins||[]).forEach((l=>{l.opts&&(u=l.opts(k,u)||u)}));const hl=u.ms||.001,pl=k.series=1==M?jt(u.series||[],Ve,ut,!1):function(l,e){return l.map(((l,t)=>0==t?{}:Bl({},e,l)))}(u.series||[null],rt),xl=k.axes=jt(u.axes||[],Ue,it,!0),vl=k.scales={},Tl=k.bands=u.bands||[];Tl.forEach((l=>{l.fill=bl(l.fill||null),l.dir=Q(l.dir,-1)}));const El=2==M?pl[1].facets[0].scale:pl[0].scale,Dl={axes:function(){for(let l=0;xl.length>l;l++){let e=xl[l];if(!e.show||!e._show)continue;let t,n,u=e.side,a=u%2,f=e.stroke(k,l),c=0==u||3==u?-1:1,[h,d]=e._found;if(null!=e.label){let s=rl((e._lpos+e.labelGap*c)*y);_n(e.labelFont[0],f,"center",2==u?i:o),K.save(),1==a?(t=n=0,K.translate(s,rl(lt+st/2)),K.rotate((3==u?-il:il)/2)):(t=rl(Qe+ot/2),n=s);let r=_l(e.label)?e.label(k,l,h,d):e.label;K.fillText(r,t,n),K.restore()}if(0==d)continue;let p=vl[e.scale],m=0==a?ot:st,g=0==a?Qe:lt,x=e._splits,w=2==p.distr?x.map((l=>pn[l])):x,_=2==p.distr?pn[x[1]]-pn[x[0]]:h,b=e.ticks,v=e.border,M=b.show?b.size:0,S=rl(M*y),T=rl((2==e.alignTo?e._size-M-e.gap:e.gap)*y),E=e._rotate*-il/180,z=sl(e._pos*y),D=z+(S+T)*c;n=0==a?D:0,t=1==a?D:0,_n(e.font[0],f,1==e.align?s:2==e.align?r:E>0?s:0>E?r:0==a?"center":3==u?r:s,E||1==a?"middle":2==u?i:o);let P=e.font[1]*e.lineGap,A=x.map((l=>sl(C(l,p,m,g)))),W=e._values;for(let l=0;W.length>l;l++){let e=W[l];if(null!=e){0==a?t=A[l]:n=A[l],e=""+e;let i=-1==e.indexOf("\\n")?[e]:e.split(/\\n/gm);for(let l=0;i.length>l;l++){let e=i[l];E?(K.save(),K.translate(t,n+l*P),K.rotate(E),K.fillText(e,0,0),K.restore()):K.fillText(e,t,n+l*P)}}}b.show&&zn(A,b.filter(k,w,l,d,_),a,u,z,S,Al(b.width*y,3),b.stroke(k,l),b.dash,b.cap);let Y=e.grid;Y.show&&zn(A,Y.filter(k,w,l,d,_),a,0==a?2:1,0==a?lt:Qe,0==a?st:ot,Al(Y.width*y,3),Y.stroke(k,l),Y.dash,Y.cap),v.show&&zn([z],[1],0==a?1:0,0==a?1:2,1==a?lt:Qe,1==a?st:ot,Al(v.width*y,3),v.stroke(k,l),v.dash,v.cap)}Ci("drawAxes")},series:function(){if(Gt>0){let l=pl.some((l=>l._focus))&&dn!=Tt.alpha;l&&(K.globalAlpha=dn=Tt.alpha),pl.forEach(((l,e)=>{if(e>0&&l.show&&(kn(e,!1),kn(e,!0),null==l._paths)){let t=dn;dn!=l.alpha&&(K.globalAlpha=dn=l.alpha);let n=2==M?[0,g[e][0].length-1]:function(l){let e=wl(Lt-1,0,Gt-1),t=wl(en+1,0,Gt-1);for(;null==l[e]&&e>0;)e--;for(;null==l[t]&&Gt-1>t;)t++;return[e,t]}(g[e]);l._paths=l.paths(k,e,n[0],n[1]),dn!=t&&(K.globalAlpha=dn=t)}})),pl.forEach(((l,e)=>{if(e>0&&l.show){let t=dn;dn!=l.alpha&&(K.globalAlpha=dn=l.alpha),null!=l._paths&&yn(e,!1);{let t=null!=l._paths?l._paths.gaps:null,n=l.points.show(k,e,Lt,en,t),i=l.points.filter(k,e,n,t);(n||i)&&(l.points._paths=l.points.paths(k,e,Lt,en,i),yn(e,!0))}dn!=t&&(K.globalAlpha=dn=t),Ci("drawSeries",e)}})),l&&(K.globalAlpha=dn=1)}}},Pl=(u.drawOrder||["axes","series"]).map((l=>Dl[l]));function Cl(l){const e=3==l.distr?e=>dl(e>0?e:l.clamp(k,e,l.min,l.max,l.key)):4==l.distr?e=>ml(e,l.asinh):100==l.distr?e=>l.fwd(e):l=>l;return t=>{let n=e(t),{_min:i,_max:o}=l;return(n-i)/(o-i)}}function Il(l){let e=vl[l];if(null==e){let t=(u.scales||Hl)[l]||Hl;if(null!=t.from){Il(t.from);let e=Bl({},vl[t.from],t,{key:l});e.valToPct=Cl(e),vl[l]=e}else{e=vl[l]=Bl({},l==El?ft:ct,t),e.key=l;let n=e.time,i=e.range,o=Gl(i);if((l!=El||2==M&&!n)&&(!o||null!=i[0]&&null!=i[1]||(i={min:null==i[0]?q:{mode:1,hard:i[0],soft:i[0]},max:null==i[1]?q:{mode:1,hard:i[1],soft:i[1]}},o=!1),!o&&Ol(i))){let l=i;i=(e,t,n)=>null==t?Rl:Z(t,n,l)}e.range=bl(i||(n?Bt:l==El?3==e.distr?qt:4==e.distr?Xt:Vt:3==e.distr?Jt:4==e.distr?Kt:$t)),e.auto=bl(!o&&e.auto),e.clamp=bl(e.clamp||at),e._min=e._max=null,e.valToPct=Cl(e)}}}Il("x"),Il("y"),1==M&&pl.forEach((l=>{Il(l.scale)})),xl.forEach((l=>{Il(l.scale)}));for(let l in u.scales)Il(l);const jl=vl[El],Ul=jl.distr;let $l,ql;0==jl.ori?(S(R,"u-hz"),$l=P,ql=W):(S(R,"u-vt"),$l=W,ql=P);const Kl={};for(let l in vl){let e=vl[l];null==e.min&&null==e.max||(Kl[l]={min:e.min,max:e.max},e.min=e.max=null)}const Xl=u.tzDate||(l=>new Date(rl(l/hl))),Zl=u.fmtDate||ne,Ql=1==hl?Me(Xl):Ee(Xl),le=De(Xl,ze(1==hl?ye:Te,Zl)),ee=We(Xl,Ae("{YYYY}-{MM}-{DD} {h}:{mm}{aa}",Zl)),te=[],ie=k.legend=Bl({},Ye,u.legend),oe=k.cursor=Bl({},Re,{drag:{y:2==M}},u.cursor),se=ie.show,re=oe.show,ue=ie.markers;let ce,he,de;ie.idxs=te,ue.width=bl(ue.width),ue.dash=bl(ue.dash),ue.stroke=bl(ue.stroke),ue.fill=bl(ue.fill);let pe,me=[],ge=[],xe=!1,we={};if(ie.live){const l=pl[1]?pl[1].values:null;xe=null!=l,pe=xe?l(k,1,0):{_:0};for(let l in pe)we[l]=w}if(se)if(ce=z("table","u-legend",R),de=z("tbody",null,ce),ie.mount(k,ce),xe){he=z("thead",null,ce,de);let l=z("tr",null,he);for(var _e in z("th",null,l),pe)z("th",e,l).textContent=_e}else S(ce,"u-inline"),ie.live&&S(ce,"u-live");const be={show:!0},ve={show:!1},Pe=new Map;function Ce(l,e,t,n=!0){const i=Pe.get(e)||{},o=oe.bind[l](k,e,t,n);o&&(G(l,e,i[l]=o),Pe.set(e,i))}function He(l,e){const t=Pe.get(e)||{};for(let n in t)null!=l&&n!=l||(I(n,e,t[n]),delete t[n]);null==l&&Pe.delete(e)}let Fe=0,Ge=0,Ie=0,Le=0,Oe=0,Ne=0,je=Oe,Ke=Ne,Xe=Ie,Ze=Le,Qe=0,lt=0,ot=0,st=0;k.bbox={};let ht=!1,pt=!1,mt=!1,xt=!1,wt=!1,_t=!1;function vt(l,e,t){(t||l!=k.width||e!=k.height)&&kt(l,e),An(!1),mt=!0,pt=!0,Jn()}function kt(l,e){k.width=Fe=Ie=l,k.height=Ge=Le=e,Oe=Ne=0,function(){let l=!1,e=!1,t=!1,n=!1;xl.forEach((i=>{if(i.show&&i._show){let{side:o,_size:s}=i,r=s+(null!=i.label?i.labelSize:0);r>0&&(o%2?(Ie-=r,3==o?(Oe+=r,n=!0):t=!0):(Le-=r,0==o?(Ne+=r,l=!0):e=!0))}})),Ct[0]=l,Ct[1]=t,Ct[2]=e,Ct[3]=n,Ie-=Rt[1]+Rt[3],Oe+=Rt[3],Le-=Rt[2]+Rt[0],Ne+=Rt[0]}(),function(){let l=Oe+Ie,e=Ne+Le,t=Oe,n=Ne;function i(i,o){switch(i){case 1:return l+=o,l-o;case 2:return e+=o,e-o;case 3:return t-=o,t+o;case 0:return n-=o,n+o}}xl.forEach((l=>{if(l.show&&l._show){let e=l.side;l._pos=i(e,l._size),null!=l.label&&(l._lpos=i(e,l.labelSize))}}))}();let t=k.bbox;Qe=t.left=zl(Oe*y,.5),lt=t.top=zl(Ne*y,.5),ot=t.width=zl(Ie*y,.5),st=t.height=zl(Le*y,.5)}const yt=3;if(k.setSize=function({width:l,height:e}){vt(l,e)},null==oe.dataIdx){let l=oe.hover,e=l.skip=new Set(l.skip??[]);e.add(void 0);let t=l.prox=bl(l.prox),n=l.bias??=0;oe.dataIdx=(l,i,o,s)=>{if(0==i)return o;let r=o,u=t(l,i,o,s)??gl,a=u>=0&&gl>u,f=0==jl.ori?Ie:Le,c=oe.left,h=g[0],d=g[i];if(e.has(d[o])){r=null;let l,t=null,i=null;if(0==n||-1==n)for(l=o;null==t&&l-- >0;)e.has(d[l])||(t=l);if(0==n||1==n)for(l=o;null==i&&l++<d.length;)e.has(d[l])||(i=l);if(null!=t||null!=i)if(a){let l=c-(null==t?-1/0:$l(h[t],jl,f,0)),e=(null==i?1/0:$l(h[i],jl,f,0))-c;l>e?e>u||(r=i):l>u||(r=t)}else r=null==i?t:null==t||o-t>i-o?i:t}else a&&ol(c-$l(h[o],jl,f,0))>u&&(r=null);return r}}const Mt=l=>{oe.event=l};oe.idxs=te,oe._lock=!1;let St=oe.points;St.show=bl(St.show),St.size=bl(St.size),St.stroke=bl(St.stroke),St.width=bl(St.width),St.fill=bl(St.fill);const Tt=k.focus=Bl({},u.focus||{alpha:.3},oe.focus),Et=Tt.prox>=0,zt=Et&&St.one;let Dt=[],Pt=[],At=[];function Wt(l,e){let t=St.show(k,e);if(t instanceof HTMLElement)return S(t,"u-cursor-pt"),S(t,l.class),A(t,-10,-10,Ie,Le),el.insertBefore(t,Dt[e]),t}function Yt(t,n){if(1==M||n>0){let l=1==M&&vl[t.scale].time,e=t.value;t.value=l?Ll(e)?We(Xl,Ae(e,Zl)):e||ee:e||nt,t.label=t.label||(l?"Time":"Value")}if(zt||n>0){t.width=null==t.width?1:t.width,t.paths=t.paths||Ot||yl,t.fillTo=bl(t.fillTo||gt),t.pxAlign=+Q(t.pxAlign,tl),t.pxRound=bt(t.pxAlign),t.stroke=bl(t.stroke||null),t.fill=bl(t.fill||null),t._stroke=t._fill=t._paths=t._focus=null;let l=function(l){return Al(1*(3+2*(l||1)),3)}(fl(1,t.width)),e=t.points=Bl({},{size:l,width:fl(1,.2*l),stroke:t.stroke,space:2*l,paths:Nt,_stroke:null,_fill:null},t.points);e.show=bl(e.show),e.filter=bl(e.filter),e.fill=bl(e.fill),e.stroke=bl(e.stroke),e.paths=bl(e.paths),e.pxAlign=t.pxAlign}if(se){let i=function(t,n){if(0==n&&(xe||!ie.live||2==M))return Rl;let i=[],o=z("tr","u-series",de,de.childNodes[n]);S(o,t.class),t.show||S(o,l);let s=z("th",null,o);if(ue.show){let l=D("u-marker",s);if(n>0){let e=ue.width(k,n);e&&(l.style.border=e+"px "+ue.dash(k,n)+" "+ue.stroke(k,n)),l.style.background=ue.fill(k,n)}}let r=D(e,s);for(var u in t.label instanceof HTMLElement?r.appendChild(t.label):r.textContent=t.label,n>0&&(ue.show||(r.style.color=t.width>0?ue.stroke(k,n):ue.fill(k,n)),Ce("click",s,(l=>{if(oe._lock)return;Mt(l);let e=pl.indexOf(t);if((l.ctrlKey||l.metaKey)!=ie.isolate){let l=pl.some(((l,t)=>t>0&&t!=e&&l.show));pl.forEach(((t,n)=>{n>0&&oi(n,l?n==e?be:ve:be,!0,Fi.setSeries)}))}else oi(e,{show:!t.show},!0,Fi.setSeries)}),!1),Et&&Ce(d,s,(l=>{oe._lock||(Mt(l),oi(pl.indexOf(t),ai,!0,Fi.setSeries))}),!1)),pe){let l=z("td","u-value",o);l.textContent="--",i.push(l)}return[o,i]}(t,n);me.splice(n,0,i[0]),ge.splice(n,0,i[1]),ie.values.push(null)}if(re){te.splice(n,0,null);let l=null;zt?0==n&&(l=Wt(t,n)):n>0&&(l=Wt(t,n)),Dt.splice(n,0,l),Pt.splice(n,0,0),At.splice(n,0,0)}Ci("addSeries",n)}k.addSeries=function(l,e){e=null==e?pl.length:e,l=1==M?Ut(l,e,Ve,ut):Ut(l,e,{},rt),pl.splice(e,0,l),Yt(pl[e],e)},k.delSeries=function(l){if(pl.splice(l,1),se){ie.values.splice(l,1),ge.splice(l,1);let e=me.splice(l,1)[0];He(null,e.firstChild),e.remove()}re&&(te.splice(l,1),Dt.splice(l,1)[0].remove(),Pt.splice(l,1),At.splice(l,1)),Ci("delSeries",l)};const Ct=[!1,!1,!1,!1];function Ht(l,e,t){let[n,i,o,s]=t,r=e%2,u=0;return 0==r&&(s||i)&&(u=0==e&&!n||2==e&&!o?rl(Ue.size/3):0),1==r&&(n||o)&&(u=1==e&&!i||3==e&&!s?rl(it.size/2):0),u}const Ft=k.padding=(u.padding||[Ht,Ht,Ht,Ht]).map((l=>bl(Q(l,Ht)))),Rt=k._padding=Ft.map(((l,e)=>l(k,e,Ct,0)));let Gt,Lt=null,en=null;const tn=1==M?pl[0].idxs:null;let nn,on,sn,rn,un,an,fn,cn,hn,dn,pn=null,mn=!1;function gn(l,e){if(k.data=k._data=g=null==l?[]:l,2==M){Gt=0;for(let l=1;pl.length>l;l++)Gt+=g[l][0].length}else{0==g.length&&(k.data=k._data=g=[[]]),pn=g[0],Gt=pn.length;let l=g;if(2==Ul){l=g.slice();let e=l[0]=Array(Gt);for(let l=0;Gt>l;l++)e[l]=l}k._data=g=l}if(An(!0),Ci("setData"),2==Ul&&(mt=!0),!1!==e){let l=jl;l.auto(k,mn)?xn():ii(El,l.min,l.max),xt=xt||oe.left>=0,_t=!0,Jn()}}function xn(){let l,e;mn=!0,1==M&&(Gt>0?(Lt=tn[0]=0,en=tn[1]=Gt-1,l=g[0][Lt],e=g[0][en],2==Ul?(l=Lt,e=en):l==e&&(3==Ul?[l,e]=B(l,l,jl.log,!1):4==Ul?[l,e]=$(l,l,jl.log,!1):jl.time?e=l+rl(86400/hl):[l,e]=Z(l,e,J,!0))):(Lt=tn[0]=l=null,en=tn[1]=e=null)),ii(El,l,e)}function wn(l,e,t,n,i,o){l??=a,t??=Fl,n??="butt",i??=a,o??="round",l!=nn&&(K.strokeStyle=nn=l),i!=on&&(K.fillStyle=on=i),e!=sn&&(K.lineWidth=sn=e),o!=un&&(K.lineJoin=un=o),n!=an&&(K.lineCap=an=n),t!=rn&&K.setLineDash(rn=t)}function _n(l,e,t,n){e!=on&&(K.fillStyle=on=e),l!=fn&&(K.font=fn=l),t!=cn&&(K.textAlign=cn=t),n!=hn&&(K.textBaseline=hn=n)}function bn(l,e,t,n,i=0){if(n.length>0&&l.auto(k,mn)&&(null==e||null==e.min)){let e=Q(Lt,0),o=Q(en,n.length-1),s=null==t.min?function(l,e,t,n=0,i=!1){let o=i?V:U,s=i?j:N;[e,t]=o(l,e,t);let r=l[e],u=l[e];if(e>-1)if(1==n)r=l[e],u=l[t];else if(-1==n)r=l[t],u=l[e];else for(let n=e;t>=n;n++){let e=l[n];s(e)&&(r>e?r=e:e>u&&(u=e))}return[r??gl,u??-gl]}(n,e,o,i,3==l.distr):[t.min,t.max];l.min=al(l.min,t.min=s[0]),l.max=fl(l.max,t.max=s[1])}}k.setData=gn;const vn={min:null,max:null};function kn(l,e){let t=e?pl[l].points:pl[l];t._stroke=t.stroke(k,l),t._fill=t.fill(k,l)}function yn(l,e){let t=e?pl[l].points:pl[l],{stroke:n,fill:i,clip:o,flags:s,_stroke:r=t._stroke,_fill:u=t._fill,_width:a=t.width}=t._paths;a=Al(a*y,3);let f=null,c=a%2/2;e&&null==u&&(u=a>0?"#fff":r);let h=1==t.pxAlign&&c>0;if(h&&K.translate(c,c),!e){let l=Qe-a/2,e=lt-a/2,t=ot+a,n=st+a;f=new Path2D,f.rect(l,e,t,n)}e?Sn(r,a,t.dash,t.cap,u,n,i,s,o):function(l,e,t,n,i,o,s,r,u,a,f){let c=!1;0!=u&&Tl.forEach(((h,d)=>{if(h.series[0]==l){let l,p=pl[h.series[1]],m=g[h.series[1]],x=(p._paths||Hl).band;Gl(x)&&(x=1==h.dir?x[0]:x[1]);let w=null;p.show&&x&&function(l,e,t){for(e=Q(e,0),t=Q(t,l.length-1);t>=e;){if(null!=l[e])return!0;e++}return!1}(m,Lt,en)?(w=h.fill(k,d)||o,l=p._paths.clip):x=null,Sn(e,t,n,i,w,s,r,u,a,f,l,x),c=!0}})),c||Sn(e,t,n,i,o,s,r,u,a,f)}(l,r,a,t.dash,t.cap,u,n,i,s,f,o),h&&K.translate(-c,-c)}const Mn=3;function Sn(l,e,t,n,i,o,s,r,u,a,f,c){wn(l,e,t,n,i),(u||a||c)&&(K.save(),u&&K.clip(u),a&&K.clip(a)),c?(r&Mn)==Mn?(K.clip(c),f&&K.clip(f),En(i,s),Tn(l,o,e)):2&r?(En(i,s),K.clip(c),Tn(l,o,e)):1&r&&(K.save(),K.clip(c),f&&K.clip(f),En(i,s),K.restore(),Tn(l,o,e)):(En(i,s),Tn(l,o,e)),(u||a||c)&&K.restore()}function Tn(l,e,t){t>0&&(e instanceof Map?e.forEach(((l,e)=>{K.strokeStyle=nn=e,K.stroke(l)})):null!=e&&l&&K.stroke(e))}function En(l,e){e instanceof Map?e.forEach(((l,e)=>{K.fillStyle=on=e,K.fill(l)})):null!=e&&l&&K.fill(e)}function zn(l,e,t,n,i,o,s,r,u,a){let f=s%2/2;1==tl&&K.translate(f,f),wn(r,s,u,a,r),K.beginPath();let c,h,d,p,m=i+(0==n||3==n?-o:o);0==t?(h=i,p=m):(c=i,d=m);for(let n=0;l.length>n;n++)null!=e[n]&&(0==t?c=d=l[n]:h=p=l[n],K.moveTo(c,h),K.lineTo(d,p));K.stroke(),1==tl&&K.translate(-f,-f)}function Dn(l){let e=!0;return xl.forEach(((t,n)=>{if(!t.show)return;let i=vl[t.scale];if(null==i.min)return void(t._show&&(e=!1,t._show=!1,An(!1)));t._show||(e=!1,t._show=!0,An(!1));let o=t.side,s=o%2,{min:r,max:u}=i,[a,f]=function(l,e,t,n){let i,o=xl[l];if(n>0){let s=o._space=o.space(k,l,e,t,n);i=Zt(e,t,o._incrs=o.incrs(k,l,e,t,n,s),n,s)}else i=[0,0];return o._found=i}(n,r,u,0==s?Ie:Le);if(0==f)return;let c=t._splits=t.splits(k,n,r,u,a,f,2==i.distr),h=2==i.distr?c.map((l=>pn[l])):c,d=2==i.distr?pn[c[1]]-pn[c[0]]:a,p=t._values=t.values(k,t.filter(k,h,n,f,d),n,f,d);t._rotate=2==o?t.rotate(k,p,n,f):0;let m=t._size;t._size=ul(t.size(k,p,n,l)),null!=m&&t._size!=m&&(e=!1)})),e}function Pn(l){let e=!0;return Ft.forEach(((t,n)=>{let i=t(k,n,Ct,l);i!=Rt[n]&&(e=!1),Rt[n]=i})),e}function An(l){pl.forEach(((e,t)=>{t>0&&(e._paths=null,l&&(1==M?(e.min=null,e.max=null):e.facets.forEach((l=>{l.min=null,l.max=null}))))}))}let Wn,Yn,Cn,Hn,Fn,Rn,Gn,In,Ln,On,Nn,jn,Un=!1,Vn=!1,Bn=[];function $n(){Vn=!1;for(let l=0;Bn.length>l;l++)Ci(...Bn[l]);Bn.length=0}function Jn(){Un||(Jl(qn),Un=!0)}function qn(){if(ht&&(function(){for(let l in vl){let e=vl[l];null==Kl[l]&&(null==e.min||null!=Kl[El]&&e.auto(k,mn))&&(Kl[l]=vn)}for(let l in vl){let e=vl[l];null==Kl[l]&&null!=e.from&&null!=Kl[e.from]&&(Kl[l]=vn)}null!=Kl[El]&&An(!0);let l={};for(let e in Kl){let t=Kl[e];if(null!=t){let n=l[e]=Vl(vl[e],Nl);if(null!=t.min)Bl(n,t);else if(e!=El||2==M)if(0==Gt&&null==n.from){let l=n.range(k,null,null,e);n.min=l[0],n.max=l[1]}else n.min=gl,n.max=-gl}}if(Gt>0){pl.forEach(((e,t)=>{if(1==M){let n=e.scale,i=Kl[n];if(null==i)return;let o=l[n];if(0==t){let l=o.range(k,o.min,o.max,n);o.min=l[0],o.max=l[1],Lt=L(o.min,g[0]),en=L(o.max,g[0]),en-Lt>1&&(o.min>g[0][Lt]&&Lt++,g[0][en]>o.max&&en--),e.min=pn[Lt],e.max=pn[en]}else e.show&&e.auto&&bn(o,i,e,g[t],e.sorted);e.idxs[0]=Lt,e.idxs[1]=en}else if(t>0&&e.show&&e.auto){let[n,i]=e.facets,o=n.scale,s=i.scale,[r,u]=g[t],a=l[o],f=l[s];null!=a&&bn(a,Kl[o],n,r,n.sorted),null!=f&&bn(f,Kl[s],i,u,i.sorted),e.min=i.min,e.max=i.max}}));for(let e in l){let t=l[e],n=Kl[e];if(null==t.from&&(null==n||null==n.min)){let l=t.range(k,t.min==gl?null:t.min,t.max==-gl?null:t.max,e);t.min=l[0],t.max=l[1]}}}for(let e in l){let t=l[e];if(null!=t.from){let n=l[t.from];if(null==n.min)t.min=t.max=null;else{let l=t.range(k,n.min,n.max,e);t.min=l[0],t.max=l[1]}}}let e={},t=!1;for(let n in l){let i=l[n],o=vl[n];if(o.min!=i.min||o.max!=i.max){o.min=i.min,o.max=i.max;let l=o.distr;o._min=3==l?dl(o.min):4==l?ml(o.min,o.asinh):100==l?o.fwd(o.min):o.min,o._max=3==l?dl(o.max):4==l?ml(o.max,o.asinh):100==l?o.fwd(o.max):o.max,e[n]=t=!0}}if(t){pl.forEach(((l,t)=>{2==M?t>0&&e.y&&(l._paths=null):e[l.scale]&&(l._paths=null)}));for(let l in e)mt=!0,Ci("setScale",l);re&&oe.left>=0&&(xt=_t=!0)}for(let l in Kl)Kl[l]=null}(),ht=!1),mt&&(function(){let l=!1,e=0;for(;!l;){e++;let t=Dn(e),n=Pn(e);l=e==yt||t&&n,l||(kt(k.width,k.height),pt=!0)}}(),mt=!1),pt){if(E(ll,s,Oe),E(ll,i,Ne),E(ll,t,Ie),E(ll,n,Le),E(el,s,Oe),E(el,i,Ne),E(el,t,Ie),E(el,n,Le),E(X,t,Fe),E(X,n,Ge),O.width=rl(Fe*y),O.height=rl(Ge*y),xl.forEach((({_el:e,_show:t,_size:n,_pos:i,side:o})=>{if(null!=e)if(t){let t=o%2==1;E(e,t?"left":"top",i-(3===o||0===o?n:0)),E(e,t?"width":"height",n),E(e,t?"top":"left",t?Ne:Oe),E(e,t?"height":"width",t?Le:Ie),T(e,l)}else S(e,l)})),nn=on=sn=un=an=fn=cn=hn=rn=null,dn=1,_i(!0),Oe!=je||Ne!=Ke||Ie!=Xe||Le!=Ze){An(!1);let l=Ie/Xe,e=Le/Ze;if(re&&!xt&&oe.left>=0){oe.left*=l,oe.top*=e,Cn&&A(Cn,rl(oe.left),0,Ie,Le),Hn&&A(Hn,0,rl(oe.top),Ie,Le);for(let t=0;Dt.length>t;t++){let n=Dt[t];null!=n&&(Pt[t]*=l,At[t]*=e,A(n,ul(Pt[t]),ul(At[t]),Ie,Le))}}if(ei.show&&!wt&&ei.left>=0&&ei.width>0){ei.left*=l,ei.width*=l,ei.top*=e,ei.height*=e;for(let l in ki)E(ti,l,ei[l])}je=Oe,Ke=Ne,Xe=Ie,Ze=Le}Ci("setSize"),pt=!1}Fe>0&&Ge>0&&(K.clearRect(0,0,O.width,O.height),Ci("drawClear"),Pl.forEach((l=>l())),Ci("draw")),ei.show&&wt&&(ni(ei),wt=!1),re&&xt&&(xi(null,!0,!1),xt=!1),ie.show&&ie.live&&_t&&(mi(),_t=!1),F||(F=!0,k.status=1,Ci("ready")),mn=!1,Un=!1}function Kn(l,e){let t=vl[l];if(null==t.from){if(0==Gt){let n=t.range(k,e.min,e.max,l);e.min=n[0],e.max=n[1]}if(e.min>e.max){let l=e.min;e.min=e.max,e.max=l}if(Gt>1&&null!=e.min&&null!=e.max&&1e-16>e.max-e.min)return;l==El&&2==t.distr&&Gt>0&&(e.min=L(e.min,g[0]),e.max=L(e.max,g[0]),e.min==e.max&&e.max++),Kl[l]=e,ht=!0,Jn()}}k.batch=function(l,e=!1){Un=!0,Vn=e,l(k),qn(),e&&Bn.length>0&&queueMicrotask($n)},k.redraw=(l,e)=>{mt=e||!1,!1!==l?ii(El,jl.min,jl.max):Jn()},k.setScale=Kn;let Xn=!1;const Zn=oe.drag;let Qn=Zn.x,li=Zn.y;re&&(oe.x&&(Wn=D("u-cursor-x",el)),oe.y&&(Yn=D("u-cursor-y",el)),0==jl.ori?(Cn=Wn,Hn=Yn):(Cn=Yn,Hn=Wn),Nn=oe.left,jn=oe.top);const ei=k.select=Bl({show:!0,over:!0,left:0,width:0,top:0,height:0},u.select),ti=ei.show?D("u-select",ei.over?el:ll):null;function ni(l,e){if(ei.show){for(let e in l)ei[e]=l[e],e in ki&&E(ti,e,l[e]);!1!==e&&Ci("setSelect")}}function ii(l,e,t){Kn(l,{min:e,max:t})}function oi(e,t,n,i){null!=t.focus&&function(l){if(l!=ui){let e=null==l,t=1!=Tt.alpha;pl.forEach(((n,i)=>{if(1==M||i>0){let o=e||0==i||i==l;n._focus=e?null:o,t&&function(l,e){pl[l].alpha=e,re&&null!=Dt[l]&&(Dt[l].style.opacity=e),se&&me[l]&&(me[l].style.opacity=e)}(i,o?1:Tt.alpha)}})),ui=l,t&&Jn()}}(e),null!=t.show&&pl.forEach(((n,i)=>{0>=i||e!=i&&null!=e||(n.show=t.show,function(e){if(pl[e].show)se&&T(me[e],l);else if(se&&S(me[e],l),re){let l=zt?Dt[0]:Dt[e];null!=l&&A(l,-10,-10,Ie,Le)}}(i),2==M?(ii(n.facets[0].scale,null,null),ii(n.facets[1].scale,null,null)):ii(n.scale,null,null),Jn())})),!1!==n&&Ci("setSeries",e,t),i&&Ii("setSeries",k,e,t)}let si,ri,ui;k.setSelect=ni,k.setSeries=oi,k.addBand=function(l,e){l.fill=bl(l.fill||null),l.dir=Q(l.dir,-1),Tl.splice(e=null==e?Tl.length:e,0,l)},k.setBand=function(l,e){Bl(Tl[l],e)},k.delBand=function(l){null==l?Tl.length=0:Tl.splice(l,1)};const ai={focus:!0};function fi(l,e,t){let n=vl[e];t&&(l=l/y-(1==n.ori?Ne:Oe));let i=Ie;1==n.ori&&(i=Le,l=i-l),-1==n.dir&&(l=i-l);let o=n._min,s=o+l/i*(n._max-o),r=n.distr;return 3==r?cl(10,s):4==r?((l,e=1)=>nl.sinh(l)*e)(s,n.asinh):100==r?n.bwd(s):s}function ci(l,e){E(ti,s,ei.left=l),E(ti,t,ei.width=e)}function hi(l,e){E(ti,i,ei.top=l),E(ti,n,ei.height=e)}se&&Et&&Ce(p,ce,(l=>{oe._lock||(Mt(l),null!=ui&&oi(null,ai,!0,Fi.setSeries))})),k.valToIdx=l=>L(l,g[0]),k.posToIdx=function(l,e){return L(fi(l,El,e),g[0],Lt,en)},k.posToVal=fi,k.valToPos=(l,e,t)=>0==vl[e].ori?P(l,vl[e],t?ot:Ie,t?Qe:0):W(l,vl[e],t?st:Le,t?lt:0),k.setCursor=(l,e,t)=>{Nn=l.left,jn=l.top,xi(null,e,t)};let di=0==jl.ori?ci:hi,pi=1==jl.ori?ci:hi;function mi(l,e){if(null!=l&&(l.idxs?l.idxs.forEach(((l,e)=>{te[e]=l})):(l=>void 0===l)(l.idx)||te.fill(l.idx),ie.idx=te[0]),se&&ie.live){for(let l=0;pl.length>l;l++)(l>0||1==M&&!xe)&&gi(l,te[l]);!function(){if(se&&ie.live)for(let l=2==M?1:0;pl.length>l;l++){if(0==l&&xe)continue;let e=ie.values[l],t=0;for(let n in e)ge[l][t++].firstChild.nodeValue=e[n]}}()}_t=!1,!1!==e&&Ci("setLegend")}function gi(l,e){let t,n=pl[l],i=0==l&&2==Ul?pn:g[l];xe?t=n.values(k,l,e)??we:(t=n.value(k,null==e?null:i[e],l,e),t=null==t?we:{_:t}),ie.values[l]=t}function xi(l,e,t){let n;Ln=Nn,On=jn,[Nn,jn]=oe.move(k,Nn,jn),oe.left=Nn,oe.top=jn,re&&(Cn&&A(Cn,rl(Nn),0,Ie,Le),Hn&&A(Hn,0,rl(jn),Ie,Le)),si=gl,ri=null;let i=0==jl.ori?Ie:Le,o=1==jl.ori?Ie:Le;if(0>Nn||0==Gt||Lt>en){n=oe.idx=null;for(let l=0;pl.length>l;l++){let e=Dt[l];null!=e&&A(e,-10,-10,Ie,Le)}Et&&oi(null,ai,!0,null==l&&Fi.setSeries),ie.live&&(te.fill(n),_t=!0)}else{let l,e,t;1==M&&(l=0==jl.ori?Nn:jn,e=fi(l,El),n=oe.idx=L(e,g[0],Lt,en),t=$l(g[0][n],jl,i,0));let s=-10,r=-10,u=0,a=0,f=!0,c="",h="";for(let l=2==M?1:0;pl.length>l;l++){let d=pl[l],p=te[l],m=null==p?null:1==M?g[l][p]:g[l][1][p],x=oe.dataIdx(k,l,n,e),w=null==x?null:1==M?g[l][x]:g[l][1][x];if(_t=_t||w!=m||x!=p,te[l]=x,l>0&&d.show){let e=null==x?-10:x==n?t:$l(1==M?g[0][x]:g[l][0][x],jl,i,0),p=null==w?-10:ql(w,1==M?vl[d.scale]:vl[d.facets[1].scale],o,0);if(Et&&null!=w){let e=1==jl.ori?Nn:jn,t=ol(Tt.dist(k,l,x,p,e));if(si>t){let n=Tt.bias;if(0!=n){let i=fi(e,d.scale),o=0>i?-1:1;o!=(0>w?-1:1)||(1==o?1==n?i>w:w>i:1==n?w>i:i>w)||(si=t,ri=l)}else si=t,ri=l}}if(_t||zt){let t,n;0==jl.ori?(t=e,n=p):(t=p,n=e);let i,o,d,m,g,x,w=!0,_=St.bbox;if(null!=_){w=!1;let e=_(k,l);d=e.left,m=e.top,i=e.width,o=e.height}else d=t,m=n,i=o=St.size(k,l);if(x=St.fill(k,l),g=St.stroke(k,l),zt)l!=ri||si>Tt.prox||(s=d,r=m,u=i,a=o,f=w,c=x,h=g);else{let e=Dt[l];null!=e&&(Pt[l]=d,At[l]=m,H(e,i,o,w),Y(e,x,g),A(e,ul(d),ul(m),Ie,Le))}}}}if(zt){let l=Tt.prox;if(_t||(null==ui?l>=si:si>l||ri!=ui)){let l=Dt[0];null!=l&&(Pt[0]=s,At[0]=r,H(l,u,a,f),Y(l,c,h),A(l,ul(s),ul(r),Ie,Le))}}}if(ei.show&&Xn)if(null!=l){let[e,t]=Fi.scales,[n,s]=Fi.match,[r,u]=l.cursor.sync.scales,a=l.cursor.drag;if(Qn=a._x,li=a._y,Qn||li){let a,f,c,h,d,{left:p,top:m,width:g,height:x}=l.select,w=l.scales[r].ori,_=l.posToVal,b=null!=e&&n(e,r),v=null!=t&&s(t,u);b&&Qn?(0==w?(a=p,f=g):(a=m,f=x),c=vl[e],h=$l(_(a,r),c,i,0),d=$l(_(a+f,r),c,i,0),di(al(h,d),ol(d-h))):di(0,i),v&&li?(1==w?(a=p,f=g):(a=m,f=x),c=vl[t],h=ql(_(a,u),c,o,0),d=ql(_(a+f,u),c,o,0),pi(al(h,d),ol(d-h))):pi(0,o)}else yi()}else{let l=ol(Ln-Fn),e=ol(On-Rn);if(1==jl.ori){let t=l;l=e,e=t}Qn=Zn.x&&l>=Zn.dist,li=Zn.y&&e>=Zn.dist;let t,n,s=Zn.uni;null!=s?Qn&&li&&(Qn=l>=s,li=e>=s,Qn||li||(e>l?li=!0:Qn=!0)):Zn.x&&Zn.y&&(Qn||li)&&(Qn=li=!0),Qn&&(0==jl.ori?(t=Gn,n=Nn):(t=In,n=jn),di(al(t,n),ol(n-t)),li||pi(0,o)),li&&(1==jl.ori?(t=Gn,n=Nn):(t=In,n=jn),pi(al(t,n),ol(n-t)),Qn||di(0,i)),Qn||li||(di(0,0),pi(0,0))}if(Zn._x=Qn,Zn._y=li,null==l){if(t){if(null!=Ri){let[l,e]=Fi.scales;Fi.values[0]=null!=l?fi(0==jl.ori?Nn:jn,l):null,Fi.values[1]=null!=e?fi(1==jl.ori?Nn:jn,e):null}Ii(f,k,Nn,jn,Ie,Le,n)}if(Et){let l=t&&Fi.setSeries,e=Tt.prox;null==ui?si>e||oi(ri,ai,!0,l):si>e?oi(null,ai,!0,l):ri!=ui&&oi(ri,ai,!0,l)}}_t&&(ie.idx=n,mi()),!1!==e&&Ci("setCursor")}k.setLegend=mi;let wi=null;function _i(l=!1){l?wi=null:(wi=el.getBoundingClientRect(),Ci("syncRect",wi))}function bi(l,e,t,n,i,o){oe._lock||Xn&&null!=l&&0==l.movementX&&0==l.movementY||(vi(l,e,t,n,i,o,0,!1,null!=l),null!=l?xi(null,!0,!0):xi(e,!0,!1))}function vi(l,e,t,n,i,o,s,r,u){if(null==wi&&_i(!1),Mt(l),null!=l)t=l.clientX-wi.left,n=l.clientY-wi.top;else{if(0>t||0>n)return Nn=-10,void(jn=-10);let[l,s]=Fi.scales,r=e.cursor.sync,[u,a]=r.values,[f,c]=r.scales,[h,d]=Fi.match,p=e.axes[0].side%2==1,m=0==jl.ori?Ie:Le,g=1==jl.ori?Ie:Le,x=p?o:i,w=p?i:o,_=p?n:t,b=p?t:n;if(t=null!=f?h(l,f)?C(u,vl[l],m,0):-10:m*(_/x),n=null!=c?d(s,c)?C(a,vl[s],g,0):-10:g*(b/w),1==jl.ori){let l=t;t=n,n=l}}!u||null!=e&&e.cursor.event.type!=f||(t>1&&Ie-1>t||(t=zl(t,Ie)),n>1&&Le-1>n||(n=zl(n,Le))),r?(Fn=t,Rn=n,[Gn,In]=oe.move(k,t,n)):(Nn=t,jn=n)}Object.defineProperty(k,"rect",{get:()=>(null==wi&&_i(!1),wi)});const ki={width:0,height:0,left:0,top:0};function yi(){ni(ki,!1)}let Mi,Si,Ti,Ei;function zi(l,e,t,n,i,o){Xn=!0,Qn=li=Zn._x=Zn._y=!1,vi(l,e,t,n,i,o,0,!0,!1),null!=l&&(Ce(h,b,Di,!1),Ii(c,k,Gn,In,Ie,Le,null));let{left:s,top:r,width:u,height:a}=ei;Mi=s,Si=r,Ti=u,Ei=a}function Di(l,e,t,n,i,o){Xn=Zn._x=Zn._y=!1,vi(l,e,t,n,i,o,0,!1,!0);let{left:s,top:r,width:u,height:a}=ei,f=u>0||a>0,c=Mi!=s||Si!=r||Ti!=u||Ei!=a;if(f&&c&&ni(ei),Zn.setScale&&f&&c){let l=s,e=u,t=r,n=a;if(1==jl.ori&&(l=r,e=a,t=s,n=u),Qn&&ii(El,fi(l,El),fi(l+e,El)),li)for(let l in vl){let e=vl[l];l!=El&&null==e.from&&e.min!=gl&&ii(l,fi(t+n,l),fi(t,l))}yi()}else oe.lock&&(oe._lock=!oe._lock,xi(e,!0,null!=l));null!=l&&(He(h,b),Ii(h,k,Nn,jn,Ie,Le,null))}function Pi(l){oe._lock||(Mt(l),xn(),yi(),null!=l&&Ii(m,k,Nn,jn,Ie,Le,null))}function Ai(){xl.forEach(ln),vt(k.width,k.height,!0)}G(x,v,Ai);const Wi={};Wi.mousedown=zi,Wi.mousemove=bi,Wi.mouseup=Di,Wi.dblclick=Pi,Wi.setSeries=(l,e,t,n)=>{-1!=(t=(0,Fi.match[2])(k,e,t))&&oi(t,n,!0,!1)},re&&(Ce(c,el,zi),Ce(f,el,bi),Ce(d,el,(l=>{Mt(l),_i(!1)})),Ce(p,el,(function(l){if(oe._lock)return;Mt(l);let e=Xn;if(Xn){let l,e,t=!0,n=!0,i=10;0==jl.ori?(l=Qn,e=li):(l=li,e=Qn),l&&e&&(t=i>=Nn||Nn>=Ie-i,n=i>=jn||jn>=Le-i),l&&t&&(Nn=Gn>Nn?0:Ie),e&&n&&(jn=In>jn?0:Le),xi(null,!0,!0),Xn=!1}Nn=-10,jn=-10,te.fill(null),xi(null,!0,!0),e&&(Xn=e)})),Ce(m,el,Pi),It.add(k),k.syncRect=_i);const Yi=k.hooks=u.hooks||{};function Ci(l,e,t){Vn?Bn.push([l,e,t]):l in Yi&&Yi[l].forEach((l=>{l.call(null,k,e,t)}))}(u.plugins||[]).forEach((l=>{for(let e in l.hooks)Yi[e]=(Yi[e]||[]).concat(l.hooks[e])}));const Hi=(l,e,t)=>t,Fi=Bl({key:null,setSeries:!1,filters:{pub:Ml,sub:Ml},scales:[El,pl[1]?pl[1].scale:null],match:[Sl,Sl,Hi],values:[null,null]},oe.sync);2==Fi.match.length&&Fi.match.push(Hi),oe.sync=Fi;const Ri=Fi.key,Gi=dt(Ri);function Ii(l,e,t,n,i,o,s){Fi.filters.pub(l,e,t,n,i,o,s)&&Gi.pub(l,e,t,n,i,o,s)}function Li(){Ci("init",u,g),gn(g||u.data,!1),Kl[El]?Kn(El,Kl[El]):xn(),wt=ei.show&&(ei.width>0||ei.height>0),xt=_t=!0,vt(u.width,u.height)}return Gi.sub(k),k.pub=function(l,e,t,n,i,o,s){Fi.filters.sub(l,e,t,n,i,o,s)&&Wi[l](null,e,t,n,i,o,s)},k.destroy=function(){Gi.unsub(k),It.delete(k),Pe.clear(),I(x,v,Ai),R.remove(),ce?.remove(),Ci("destroy")},pl.forEach(Yt),xl.forEach((function(l,e){if(l._show=l.show,l.show){let t=vl[l.scale];null==t&&(l.scale=l.side%2?pl[1].scale:El,t=vl[l.scale]);let n=t.time;l.size=bl(l.size),l.space=bl(l.space),l.rotate=bl(l.rotate),Gl(l.incrs)&&l.incrs.forEach((l=>{!Wl.has(l)&&Wl.set(l,Yl(l))})),l.incrs=bl(l.incrs||(2==t.distr?ae:n?1==hl?ke:Se:fe)),l.splits=bl(l.splits||(n&&1==t.distr?Ql:3==t.distr?Je:4==t.distr?qe:$e)),l.stroke=bl(l.stroke),l.grid.stroke=bl(l.grid.stroke),l.ticks.stroke=bl(l.ticks.stroke),l.border.stroke=bl(l.border.stroke);let i=l.values;l.values=Gl(i)&&!Gl(i[0])?bl(i):n?Gl(i)?De(Xl,ze(i,Zl)):Ll(i)?function(l,e){let t=ne(e);return(e,n)=>n.map((e=>t(l(e))))}(Xl,i):i||le:i||Be,l.filter=bl(l.filter||(3>t.distr||10!=t.log?3==t.distr&&2==t.log?tt:kl:et)),l.font=Qt(l.font),l.labelFont=Qt(l.labelFont),l._size=l.size(k,null,e,0),l._space=l._rotate=l._incrs=l._found=l._splits=l._values=null,l._size>0&&(Ct[e]=!0,l._el=D("u-axis",X))}})),_?_ instanceof HTMLElement?(_.appendChild(R),Li()):_(k,Li):Li(),k}en.assign=Bl,en.fmtNum=tl,en.rangeNum=Z,en.rangeLog=B,en.rangeAsinh=$,en.orient=pt,en.pxRatio=y,en.join=function(l,e){if(function(l){let e=l[0][0],t=e.length;for(let n=1;l.length>n;n++){let i=l[n][0];if(i.length!=t)return!1;if(i!=e)for(let l=0;t>l;l++)if(i[l]!=e[l])return!1}return!0}(l)){let e=l[0].slice();for(let t=1;l.length>t;t++)e.push(...l[t].slice(1));return function(l,e=100){const t=l.length;if(1>=t)return!0;let n=0,i=t-1;for(;i>=n&&null==l[n];)n++;for(;i>=n&&null==l[i];)i--;if(n>=i)return!0;const o=fl(1,sl((i-n+1)/e));for(let e=l[n],t=n+o;i>=t;t+=o){const n=l[t];if(null!=n){if(e>=n)return!1;e=n}}return!0}(e[0])||(e=function(l){let e=l[0],t=e.length,n=Array(t);for(let l=0;n.length>l;l++)n[l]=l;n.sort(((l,t)=>e[l]-e[t]));let i=[];for(let e=0;l.length>e;e++){let o=l[e],s=Array(t);for(let l=0;t>l;l++)s[l]=o[n[l]];i.push(s)}return i}(e)),e}let t=new Set;for(let e=0;l.length>e;e++){let n=l[e][0],i=n.length;for(let l=0;i>l;l++)t.add(n[l])}let n=[Array.from(t).sort(((l,e)=>l-e))],i=n[0].length,o=new Map;for(let l=0;i>l;l++)o.set(n[0][l],l);for(let t=0;l.length>t;t++){let s=l[t],r=s[0];for(let l=1;s.length>l;l++){let u=s[l],a=Array(i).fill(void 0),f=e?e[t][l]:1,c=[];for(let l=0;u.length>l;l++){let e=u[l],t=o.get(r[l]);null===e?0!=f&&(a[t]=e,2==f&&c.push(t)):a[t]=e}$l(a,c,i),n.push(a)}}return n},en.fmtDate=ne,en.tzDate=function(l,e){let t;return"UTC"==e||"Etc/UTC"==e?t=new Date(+l+6e4*l.getTimezoneOffset()):e==ie?t=l:(t=new Date(l.toLocaleString("en-US",{timeZone:e})),t.setMilliseconds(l.getMilliseconds())),t},en.sync=dt;{en.addGap=function(l,e,t){let n=l[l.length-1];n&&n[0]==e?n[1]=t:l.push([e,t])},en.clipGaps=wt;let l=en.paths={points:Wt};l.linear=Ft,l.stepped=function(l){const e=Q(l.align,1),t=Q(l.ascDesc,!1),n=Q(l.alignGaps,0),i=Q(l.extend,!1);return(l,o,s,r)=>pt(l,o,((u,a,f,c,h,d,p,m,g,x,w)=>{[s,r]=U(f,s,r);let _=u.pxRound,{left:b,width:v}=l.bbox,k=l=>_(d(l,c,x,m)),M=l=>_(p(l,h,w,g)),S=0==c.ori?Mt:St;const T={stroke:new Path2D,fill:null,clip:null,band:null,gaps:null,flags:1},E=T.stroke,z=c.dir*(0==c.ori?1:-1);let D=M(f[1==z?s:r]),P=k(a[1==z?s:r]),A=P,W=P;i&&-1==e&&(W=b,S(E,W,D)),S(E,P,D);for(let l=1==z?s:r;l>=s&&r>=l;l+=z){let t=f[l];if(null==t)continue;let n=k(a[l]),i=M(t);1==e?S(E,n,D):S(E,A,i),S(E,n,i),D=i,A=n}let Y=A;i&&1==e&&(Y=b+v,S(E,Y,D));let[C,H]=mt(l,o);if(null!=u.fill||0!=C){let e=T.fill=new Path2D(E),t=M(u.fillTo(l,o,u.min,u.max,C));S(e,Y,t),S(e,W,t)}if(!u.spanGaps){let i=[];i.push(..._t(a,f,s,r,z,k,n));let h=u.width*y/2,d=t||1==e?h:-h,p=t||-1==e?-h:h;i.forEach((l=>{l[0]+=d,l[1]+=p})),T.gaps=i=u.gaps(l,o,s,r,i),T.clip=wt(i,c.ori,m,g,x,w)}return 0!=H&&(T.band=2==H?[xt(l,o,s,r,E,-1),xt(l,o,s,r,E,1)]:xt(l,o,s,r,E,H)),T}))},l.bars=function(l){const e=Q((l=l||Hl).size,[.6,gl,1]),t=l.align||0,n=l.gap||0;let i=l.radius;i=null==i?[0,0]:"number"==typeof i?[i,0]:i;const o=bl(i),s=1-e[0],r=Q(e[1],gl),u=Q(e[2],1),a=Q(l.disp,Hl),f=Q(l.each,(()=>{})),{fill:c,stroke:h}=a;return(l,e,i,d)=>pt(l,e,((p,m,g,x,w,_,b,v,k,M,S)=>{let T,E,z=p.pxRound,D=t,P=n*y,A=r*y,W=u*y;0==x.ori?[T,E]=o(l,e):[E,T]=o(l,e);const Y=x.dir*(0==x.ori?1:-1);let C,H,F,R=0==x.ori?Tt:Et,G=0==x.ori?f:(l,e,t,n,i,o,s)=>{f(l,e,t,i,n,s,o)},I=Q(l.bands,Fl).find((l=>l.series[0]==e)),L=p.fillTo(l,e,p.min,p.max,null!=I?I.dir:0),O=z(b(L,w,S,k)),N=M,j=z(p.width*y),U=!1,V=null,B=null,$=null,J=null;null==c||0!=j&&null==h||(U=!0,V=c.values(l,e,i,d),B=new Map,new Set(V).forEach((l=>{null!=l&&B.set(l,new Path2D)})),j>0&&($=h.values(l,e,i,d),J=new Map,new Set($).forEach((l=>{null!=l&&J.set(l,new Path2D)}))));let{x0:q,size:K}=a;if(null!=q&&null!=K){D=1,m=q.values(l,e,i,d),2==q.unit&&(m=m.map((e=>l.posToVal(v+e*M,x.key,!0))));let t=K.values(l,e,i,d);H=2==K.unit?t[0]*M:_(t[0],x,M,v)-_(0,x,M,v),N=Rt(m,g,_,x,M,v,N),F=N-H+P}else N=Rt(m,g,_,x,M,v,N),F=N*s+P,H=N-F;1>F&&(F=0),H/2>j||(j=0),5>F&&(z=vl);let X=F>0;H=z(wl(N-F-(X?j:0),W,A)),C=(0==D?H/2:D==Y?0:H)-D*Y*((0==D?P/2:0)+(X?j/2:0));const Z={stroke:null,fill:null,clip:null,band:null,gaps:null,flags:0},ll=U?null:new Path2D;let el=null;if(null!=I)el=l.data[I.series[1]];else{let{y0:t,y1:n}=a;null!=t&&null!=n&&(g=n.values(l,e,i,d),el=t.values(l,e,i,d))}let tl=T*H,nl=E*H;for(let t=1==Y?i:d;t>=i&&d>=t;t+=Y){let n=g[t];if(null==n)continue;if(null!=el){let l=el[t]??0;if(n-l==0)continue;O=b(l,w,S,k)}let i=_(2!=x.distr||null!=a?m[t]:t,x,M,v),o=b(Q(n,L),w,S,k),s=z(i-C),r=z(fl(o,O)),u=z(al(o,O)),f=r-u;if(null!=n){let i=0>n?nl:tl,o=0>n?tl:nl;U?(j>0&&null!=$[t]&&R(J.get($[t]),s,u+sl(j/2),H,fl(0,f-j),i,o),null!=V[t]&&R(B.get(V[t]),s,u+sl(j/2),H,fl(0,f-j),i,o)):R(ll,s,u+sl(j/2),H,fl(0,f-j),i,o),G(l,e,t,s-j/2,u,H+j,f)}}return j>0?Z.stroke=U?J:ll:U||(Z._fill=0==p.width?p._fill:p._stroke??p._fill,Z.width=0),Z.fill=U?B:ll,Z}))},l.spline=function(l){return function(l,e){const t=Q(e?.alignGaps,0);return(e,n,i,o)=>pt(e,n,((s,r,u,a,f,c,h,d,p,m,g)=>{[i,o]=U(u,i,o);let x,w,_,b=s.pxRound,v=l=>b(c(l,a,m,d)),k=l=>b(h(l,f,g,p));0==a.ori?(x=kt,_=Mt,w=Pt):(x=yt,_=St,w=At);const y=a.dir*(0==a.ori?1:-1);let M=v(r[1==y?i:o]),S=M,T=[],E=[];for(let l=1==y?i:o;l>=i&&o>=l;l+=y)if(null!=u[l]){let e=v(r[l]);T.push(S=e),E.push(k(u[l]))}const z={stroke:l(T,E,x,_,w,b),fill:null,clip:null,band:null,gaps:null,flags:1},D=z.stroke;let[P,A]=mt(e,n);if(null!=s.fill||0!=P){let l=z.fill=new Path2D(D),t=k(s.fillTo(e,n,s.min,s.max,P));_(l,S,t),_(l,M,t)}if(!s.spanGaps){let l=[];l.push(..._t(r,u,i,o,y,v,t)),z.gaps=l=s.gaps(e,n,i,o,l),z.clip=wt(l,a.ori,d,p,m,g)}return 0!=A&&(z.band=2==A?[xt(e,n,i,o,D,-1),xt(e,n,i,o,D,1)]:xt(e,n,i,o,D,A)),z}))}(Gt,l)}}return en}();\n', "uplotCss": '.uplot, .uplot *, .uplot *::before, .uplot *::after {box-sizing: border-box;}.uplot {font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif, "Apple Color Emoji", "Segoe UI Emoji", "Segoe UI Symbol", "Noto Color Emoji";line-height: 1.5;width: min-content;}.u-title {text-align: center;font-size: 18px;font-weight: bold;}.u-wrap {position: relative;user-select: none;}.u-over, .u-under {position: absolute;}.u-under {overflow: hidden;}.uplot canvas {display: block;position: relative;width: 100%;height: 100%;}.u-axis {position: absolute;}.u-legend {font-size: 14px;margin: auto;text-align: center;}.u-inline {display: block;}.u-inline * {display: inline-block;}.u-inline tr {margin-right: 16px;}.u-legend th {font-weight: 600;}.u-legend th > * {vertical-align: middle;display: inline-block;}.u-legend .u-marker {width: 1em;height: 1em;margin-right: 4px;background-clip: padding-box !important;}.u-inline.u-live th::after {content: ":";vertical-align: middle;}.u-inline:not(.u-live) .u-value {display: none;}.u-series > * {padding: 4px;}.u-series th {cursor: pointer;}.u-legend .u-off > * {opacity: 0.3;}.u-select {background: rgba(0,0,0,0.07);position: absolute;pointer-events: none;}.u-cursor-x, .u-cursor-y {position: absolute;left: 0;top: 0;pointer-events: none;will-change: transform;}.u-hz .u-cursor-x, .u-vt .u-cursor-y {height: 100%;border-right: 1px dashed #607D8B;}.u-hz .u-cursor-y, .u-vt .u-cursor-x {width: 100%;border-bottom: 1px dashed #607D8B;}.u-cursor-pt {position: absolute;top: 0;left: 0;border-radius: 50%;border: 0 solid;pointer-events: none;will-change: transform;/*this has to be !important since we set inline "background" shorthand */background-clip: padding-box !important;}.u-axis.u-off, .u-select.u-off, .u-cursor-x.u-off, .u-cursor-y.u-off, .u-cursor-pt.u-off {display: none;}', "uplotLicense": 'The MIT License (MIT)\n\nCopyright (c) 2022 Leon Sorokin\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\nof this software and associated documentation files (the "Software"), to deal\nin the Software without restriction, including without limitation the rights\nto use, copy, modify, merge, publish, distribute, sublicense, and/or sell\ncopies of the Software, and to permit persons to whom the Software is\nfurnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in\nall copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\nIMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\nFITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\nAUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\nLIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\nOUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN\nTHE SOFTWARE.', "appJs": "// The dashboard's page script: draws the data that page.ts embedded (the\n// Dashboard of model.ts) with uPlot. Runs from file:// with no network.\n// Every text from the history goes through textContent, never HTML.\n(function () {\n  'use strict';\n  var data = JSON.parse(document.getElementById('perfgate-data').textContent);\n  var STEP_COLOR = '#d00000';\n  var PALETTE = { ours: '#1f4fd1', glibc: '#7f7f7f', mimalloc: '#2ca02c', jemalloc: '#ff9f1c', tcmalloc: '#9467bd' };\n  var EXTRA = ['#17becf', '#8c564b', '#e377c2', '#bcbd22'];\n  var METRIC_TITLE = {\n    max_rss_kb: 'peak RSS',\n    faults_per_op: 'page faults per op',\n    syscalls_per_op: 'syscalls per op',\n    instructions_per_op: 'instructions per op',\n  };\n  var charts = [];\n\n  function el(tag, attrs, text) {\n    var e = document.createElement(tag);\n    Object.keys(attrs || {}).forEach(function (k) {\n      e.setAttribute(k, attrs[k]);\n    });\n    if (text !== undefined) e.textContent = text;\n    return e;\n  }\n\n  function colorOf(name, i) {\n    return PALETTE[name] || EXTRA[i % EXTRA.length];\n  }\n\n  function fmt(v) {\n    if (v === null || v === undefined) return '\u2013';\n    var a = Math.abs(v);\n    if (a >= 1e9) return (v / 1e9).toPrecision(4) + ' G';\n    if (a >= 1e6) return (v / 1e6).toPrecision(4) + ' M';\n    if (a >= 1e4) return (v / 1e3).toPrecision(4) + ' k';\n    return v.toPrecision(4);\n  }\n\n  function pct(v) {\n    return (v > 0 ? '+' : '') + v.toFixed(2) + ' %';\n  }\n\n  function commitNode(sha) {\n    var short = sha.slice(0, 12);\n    if (!data.repoUrl) return el('code', { title: sha }, short);\n    var a = el('a', { href: data.repoUrl + '/commit/' + sha, title: sha, class: 'commit' });\n    a.appendChild(el('code', {}, short));\n    return a;\n  }\n\n  function stepMarkers(chart) {\n    return {\n      hooks: {\n        draw: [\n          function (u) {\n            var ctx = u.ctx;\n            ctx.save();\n            ctx.strokeStyle = STEP_COLOR;\n            ctx.lineWidth = 2 * devicePixelRatio;\n            ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);\n            chart.changePoints.forEach(function (cp) {\n              var x = Math.round(u.valToPos(cp.index, 'x', true));\n              ctx.beginPath();\n              ctx.moveTo(x, u.bbox.top);\n              ctx.lineTo(x, u.bbox.top + u.bbox.height);\n              ctx.stroke();\n            });\n            ctx.restore();\n          },\n        ],\n      },\n    };\n  }\n\n  function tooltip(chart, tip) {\n    return {\n      hooks: {\n        setCursor: [\n          function (u) {\n            var i = u.cursor.idx;\n            if (i === null || i === undefined || u.cursor.left < 0) {\n              tip.hidden = true;\n              return;\n            }\n            var c = chart.commits[i];\n            tip.textContent = '';\n            tip.appendChild(el('div', { class: 'sha' }, c.sha));\n            tip.appendChild(el('div', { class: 'date' }, c.date.replace('T', ' ').replace(/\\.\\d+Z$/, 'Z')));\n            if (c.subject) tip.appendChild(el('div', { class: 'subject' }, c.subject));\n            chart.series.forEach(function (s) {\n              var v = s.values[i];\n              var cv = s.cvPct[i];\n              var line =\n                s.allocator +\n                ': ' +\n                fmt(v) +\n                (chart.unit ? ' ' + chart.unit : '') +\n                (cv !== null && v !== null ? ' (CV ' + cv.toFixed(1) + ' %)' : '');\n              tip.appendChild(el('div', { class: 'value' }, line));\n            });\n            var over = u.over.getBoundingClientRect();\n            tip.style.left = window.scrollX + over.left + u.cursor.left + 14 + 'px';\n            tip.style.top = window.scrollY + over.top + u.cursor.top + 14 + 'px';\n            tip.hidden = false;\n          },\n        ],\n      },\n    };\n  }\n\n  function drawChart(chart, parent, tip) {\n    var points = chart.series.reduce(function (n, s) {\n      return (\n        n +\n        s.values.filter(function (v) {\n          return v !== null;\n        }).length\n      );\n    }, 0);\n    var fig = el('figure', {\n      class: 'chart',\n      'data-benchmark': chart.benchmark,\n      'data-metric': chart.metric,\n      'data-points': String(points),\n      'data-steps': String(chart.changePoints.length),\n    });\n    var title = chart.benchmark + ': ' + (METRIC_TITLE[chart.metric] || chart.metric);\n    if (chart.kind === 'result' && chart.higherIsBetter !== undefined)\n      title += chart.higherIsBetter ? ' (higher is better)' : ' (lower is better)';\n    if (chart.unit) title += ', ' + chart.unit;\n    var cap = el('figcaption');\n    cap.appendChild(el('span', { class: 'title' }, title));\n    chart.changePoints.forEach(function (cp) {\n      var step = el('span', { class: 'step', 'data-commit': cp.commit });\n      step.appendChild(\n        document.createTextNode('step ' + pct(cp.changePct) + ' (' + cp.allocator + ', confidence ' + cp.confidence.toFixed(3) + ') at '),\n      );\n      step.appendChild(commitNode(cp.commit));\n      cap.appendChild(step);\n    });\n    fig.appendChild(cap);\n    var plot = el('div', { class: 'plot' });\n    fig.appendChild(plot);\n    parent.appendChild(fig);\n\n    var x = chart.commits.map(function (_, i) {\n      return i;\n    });\n    var opts = {\n      width: Math.max(320, Math.min(plot.clientWidth || 900, 1100)),\n      height: 260,\n      scales: { x: { time: false } },\n      legend: { show: true, live: false },\n      cursor: { points: { size: 7 } },\n      axes: [\n        {\n          values: function (u, splits) {\n            return splits.map(function (v) {\n              return Number.isInteger(v) && chart.commits[v] ? chart.commits[v].sha.slice(0, 7) : '';\n            });\n          },\n        },\n        {\n          size: 70,\n          values: function (u, splits) {\n            return splits.map(fmt);\n          },\n        },\n      ],\n      series: [{ label: 'commit' }].concat(\n        chart.series.map(function (s, i) {\n          return { label: s.allocator, stroke: colorOf(s.allocator, i), width: 2, spanGaps: true, points: { show: true, size: 5 } };\n        }),\n      ),\n      plugins: [stepMarkers(chart), tooltip(chart, tip)],\n    };\n    var u = new uPlot(\n      opts,\n      [x].concat(\n        chart.series.map(function (s) {\n          return s.values;\n        }),\n      ),\n      plot,\n    );\n    charts.push(u);\n  }\n\n  function drawScorecard(view, parent) {\n    var allocs = [];\n    view.latest.rows.forEach(function (r) {\n      Object.keys(r.ratios).forEach(function (a) {\n        if (allocs.indexOf(a) < 0) allocs.push(a);\n      });\n    });\n    var section = el('section', { id: 'scorecard' });\n    var h = el('h2', {}, 'Latest scorecard: median over mimalloc\\u2019s, at ');\n    h.appendChild(commitNode(view.latest.sha));\n    section.appendChild(h);\n    var table = el('table');\n    var head = el('tr');\n    head.appendChild(el('th', {}, 'benchmark'));\n    allocs.forEach(function (a) {\n      head.appendChild(el('th', {}, a));\n    });\n    table.appendChild(head);\n    view.latest.rows.forEach(function (r) {\n      var tr = el('tr');\n      tr.appendChild(el('td', {}, r.benchmark));\n      allocs.forEach(function (a) {\n        var v = r.ratios[a];\n        tr.appendChild(el('td', { class: 'num' }, v === null || v === undefined ? '\u2013' : v.toFixed(3) + '\\u00d7'));\n      });\n      table.appendChild(tr);\n    });\n    section.appendChild(table);\n    parent.appendChild(section);\n  }\n\n  function show(index) {\n    charts.forEach(function (u) {\n      u.destroy();\n    });\n    charts = [];\n    var main = document.getElementById('view');\n    main.textContent = '';\n    var view = data.machines[index];\n    if (!view) {\n      main.appendChild(el('p', {}, 'No records yet: perfgate record (or the action\\u2019s rebase mode) writes them.'));\n      return;\n    }\n    main.appendChild(\n      el(\n        'p',\n        { class: 'machine' },\n        view.records + ' record(s) on ' + view.machine + '. Results of different machines are never compared; switch machine above.',\n      ),\n    );\n    drawScorecard(view, main);\n    var tip = document.getElementById('tooltip');\n    view.charts.forEach(function (c) {\n      drawChart(c, main, tip);\n    });\n  }\n\n  var select = document.getElementById('machine');\n  data.machines.forEach(function (m, i) {\n    select.appendChild(el('option', { value: String(i) }, m.machine + ' (' + m.records + ')'));\n  });\n  select.addEventListener('change', function () {\n    show(Number(select.value));\n  });\n  document.getElementById('summary').textContent =\n    data.records +\n    ' record(s) on ' +\n    data.machines.length +\n    ' machine(s)' +\n    (data.unreadable ? ', ' + data.unreadable + ' unreadable' : '') +\n    '; generated ' +\n    data.generatedAt +\n    '.';\n  show(0);\n})();\n", "appCss": "/* The dashboard's own styles (uPlot's come before these). */\nbody {\n  font:\n    14px/1.45 system-ui,\n    sans-serif;\n  margin: 1.5em auto;\n  max-width: 1160px;\n  padding: 0 1em;\n  color: #1b1b1b;\n}\nheader {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n  align-items: baseline;\n  border-bottom: 1px solid #ddd;\n}\nh1 {\n  font-size: 1.4em;\n  margin: 0.3em 0;\n}\nh2 {\n  font-size: 1.1em;\n}\n#summary,\n.machine {\n  color: #555;\n}\ntable {\n  border-collapse: collapse;\n}\nth,\ntd {\n  border: 1px solid #ddd;\n  padding: 0.2em 0.6em;\n}\ntd.num {\n  text-align: right;\n  font-variant-numeric: tabular-nums;\n}\nfigure.chart {\n  margin: 1.5em 0;\n}\nfigcaption .title {\n  font-weight: 600;\n  margin-right: 1em;\n}\nfigcaption .step {\n  color: #d00000;\n  margin-right: 1em;\n}\n#tooltip {\n  position: absolute;\n  z-index: 10;\n  background: #fff;\n  border: 1px solid #999;\n  padding: 0.4em 0.6em;\n  font-size: 12px;\n  pointer-events: none;\n  box-shadow: 0 2px 6px rgba(0, 0, 0, 0.15);\n}\n#tooltip .sha {\n  font-family: monospace;\n}\n#tooltip .subject {\n  font-style: italic;\n}\n" };
+}
+
+// src/history/dashboard/page.ts
+function scriptSafeJson(value) {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+function inline(text) {
+  if (/<\/(script|style)/i.test(text)) throw new Error("a dashboard asset contains </script or </style and cannot be inlined");
+  return text;
+}
+function renderDashboard(d) {
+  const a2 = assets();
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>perfgate history</title>
+<style>${inline(a2.uplotCss)}</style>
+<style>${inline(a2.appCss)}</style>
+</head>
+<body>
+<header><h1>perfgate history</h1><p id="summary"></p><label>Machine <select id="machine"></select></label></header>
+<main id="view"></main>
+<div id="tooltip" hidden></div>
+<footer><p>Made by perfgate. Charts: uPlot (MIT licence, below).</p><details><summary>uPlot licence</summary><pre>${a2.uplotLicense.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</pre></details></footer>
+<script id="perfgate-data" type="application/json">${scriptSafeJson(d)}</script>
+<script>${inline(a2.uplotJs)}</script>
+<script>${inline(a2.appJs)}</script>
+</body>
+</html>
+`;
+}
+function writeDashboard(dir, d) {
+  mkdirSync5(dir, { recursive: true });
+  writeFileSync5(join11(dir, "dashboard.json"), `${JSON.stringify(d, null, 1)}
+`);
+  const index = join11(dir, "index.html");
+  writeFileSync5(index, renderDashboard(d));
+  return index;
+}
+function webUrlOfRemote(remote) {
+  const scp = /^[\w.-]+@([\w.-]+):([\w./-]+?)(?:\.git)?\/?$/.exec(remote.trim());
+  if (scp) return `https://${scp[1]}/${scp[2]}`;
+  try {
+    const u2 = new URL(remote.trim());
+    if (!["https:", "http:", "ssh:", "git:"].includes(u2.protocol) || !u2.hostname) return void 0;
+    const host = u2.protocol.startsWith("http") ? u2.host : u2.hostname;
+    return `https://${host}${u2.pathname.replace(/\.git$/, "").replace(/\/$/, "")}`;
+  } catch {
+    return void 0;
   }
-  let lo = -1;
-  let hi = chain.length - 1;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    say(`${hi - lo - 1} commit(s) left; comparing good with ${chain[mid].slice(0, 12)}`);
-    const probe = verdictOf(await run(chain[mid]), name);
-    result.probes.push(probe);
-    if (probe.verdict === result.change) hi = mid;
-    else if (probe.verdict === "UNSTABLE") {
-      result.undecided = `the comparison with ${chain[mid].slice(0, 12)} was undecided: the change is after ${lo < 0 ? "good" : chain[lo].slice(0, 12)} and at or before ${chain[hi].slice(0, 12)}`;
-      return result;
-    } else lo = mid;
+}
+
+// src/history/store.ts
+import { existsSync as existsSync7, mkdirSync as mkdirSync6, readdirSync as readdirSync4, readFileSync as readFileSync15, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join12 } from "node:path";
+
+// src/scorecard/rebase.ts
+import { createHash as createHash4 } from "node:crypto";
+import { existsSync as existsSync6, readFileSync as readFileSync14 } from "node:fs";
+
+// src/scorecard/allocators.ts
+import { existsSync as existsSync5 } from "node:fs";
+var REFERENCE_ALLOCATOR = "mimalloc";
+var DEFAULT_ALLOCATORS = ["ours", "glibc", "mimalloc", "jemalloc", "tcmalloc"];
+var LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
+var KNOWN = {
+  mimalloc: { file: "libmimalloc.so.2", pkg: "libmimalloc2.0" },
+  jemalloc: { file: "libjemalloc.so.2", pkg: "libjemalloc2" },
+  tcmalloc: { file: "libtcmalloc_minimal.so.4", pkg: "libtcmalloc-minimal4" }
+};
+function resolveAllocators(names) {
+  return names.map((raw) => {
+    const [name, path6] = raw.includes("=") ? raw.split("=", 2) : [raw, void 0];
+    if (name === "ours") return { name, ours: true, available: true };
+    if (name === "glibc") return { name, ours: false, available: true };
+    if (path6 !== void 0)
+      return existsSync5(path6) ? { name, lib: path6, ours: false, available: true } : { name, lib: path6, ours: false, available: false, reason: `${path6} does not exist` };
+    const known = KNOWN[name];
+    if (!known)
+      return {
+        name,
+        ours: false,
+        available: false,
+        reason: `unknown allocator '${name}': use ours, glibc, ${Object.keys(KNOWN).join(", ")}, or NAME=/path/to/lib.so`
+      };
+    const lib = LIB_DIRS.map((d) => `${d}/${known.file}`).find((p) => existsSync5(p));
+    return lib ? { name, lib, ours: false, available: true } : { name, ours: false, available: false, reason: `${known.file} not found: install the Debian package '${known.pkg}'` };
+  });
+}
+
+// src/scorecard/rebase.ts
+var SCORECARD_SCHEMA = "perfgate/scorecard@1";
+function calibrationId(file) {
+  return existsSync6(file) ? createHash4("sha256").update(readFileSync14(file)).digest("hex").slice(0, 12) : void 0;
+}
+var medianOr = (xs) => xs.length ? median(xs) : void 0;
+function scoreBenchmark(spec, runs, syscalls, allocators) {
+  const entries = allocators.filter((a2) => a2.available).map((a2) => {
+    const rs = runs.get(a2.name) ?? [];
+    const failed = rs.find((r) => r.status !== "ok");
+    if (failed) return { allocator: a2.name, failure: failed.error ?? failed.status };
+    const values = rs.map((r) => r.metrics[spec.metric.name]);
+    const s = summarize(values);
+    return {
+      allocator: a2.name,
+      medianOpsPerSec: s.median,
+      cvPct: s.cvPct,
+      maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
+      syscallsPerOp: syscalls.get(a2.name),
+      faultsPerOp: medianOr(
+        rs.flatMap((r) => r.minorFaults !== void 0 && r.ops ? [(r.minorFaults + (r.majorFaults ?? 0)) / r.ops] : [])
+      )
+    };
+  });
+  const ref = entries.find((e) => e.allocator === REFERENCE_ALLOCATOR)?.medianOpsPerSec;
+  const sign = spec.metric.higherIsBetter ? -1 : 1;
+  const ranked = entries.filter((e) => e.medianOpsPerSec !== void 0).sort((a2, b) => sign * (a2.medianOpsPerSec - b.medianOpsPerSec));
+  ranked.forEach((e, i2) => e.rank = i2 + 1);
+  for (const e of entries) if (ref && e.medianOpsPerSec !== void 0) e.ratioToMimalloc = e.medianOpsPerSec / ref;
+  return entries;
+}
+async function rebase(opts) {
+  const { config } = opts;
+  const say = opts.onProgress ?? (() => {
+  });
+  const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox });
+  const ref = await resolveTree(wb.root, opts.ref);
+  const rounds = opts.rounds ?? config.runs.pairs;
+  const allocators = resolveAllocators(opts.allocators);
+  for (const a2 of allocators) if (!a2.available) say(`allocator ${a2.name} skipped: ${a2.reason}`);
+  say(`building ${ref.ref} (${ref.treeId.slice(0, 12)})`);
+  const tree = requireBuilt(await buildRef(wb, ref, "head"), ref.ref);
+  const straceIssue = await syscallProblem(wb);
+  const active = allocators.filter((a2) => a2.available);
+  let counters;
+  const card = {
+    schema: SCORECARD_SCHEMA,
+    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+    ref: ref.ref,
+    sha: ref.treeId,
+    subject: opts.ref === void 0 ? void 0 : ref.subject,
+    ...opts.ref === void 0 ? {} : await commitFacts(wb.root, ref.treeId),
+    rounds,
+    machine: wb.machine,
+    calibration: calibrationId(defaultCalibrationFile(config)),
+    allocators,
+    benchmarks: []
+  };
+  for (const spec of config.benchmarks) {
+    const ours = sideCommand(spec, tree);
+    const cmdOf = (a2) => ({ argv: ours.argv, preload: a2.ours ? ours.preload : a2.lib });
+    const ctx = runContext(wb.setup, spec, tree.dir);
+    const runs = /* @__PURE__ */ new Map();
+    for (let r = 0; r < config.runs.warmup + rounds; r++) {
+      const order = active.map((_, i2) => active[(i2 + r) % active.length]);
+      for (const a2 of order) {
+        say(`[${spec.name}] round ${r + 1}/${config.runs.warmup + rounds} ${a2.name}`);
+        const label = { kind: r < config.runs.warmup ? "warmup" : "pair", pair: r };
+        const rec = await runChecked(spec, cmdOf(a2), "head", ctx, label, true);
+        if (rec.kind === "pair" || rec.status !== "ok") runs.set(a2.name, [...runs.get(a2.name) ?? [], rec]);
+      }
+    }
+    const syscalls = /* @__PURE__ */ new Map();
+    if (!straceIssue && wb.setup.tools.strace) {
+      for (const a2 of active) {
+        if ((runs.get(a2.name) ?? []).some((x) => x.status !== "ok")) continue;
+        say(`[${spec.name}] syscall pass ${a2.name}`);
+        const s = await countSyscalls(wb.setup.tools.strace, spec, cmdOf(a2), tree.dir, wb.setup);
+        if (s.count) syscalls.set(a2.name, syscallsPerOp(s.count, config.budgets.syscalls));
+      }
+    }
+    const entries = scoreBenchmark(spec, runs, syscalls, allocators);
+    if (spec.instructions) {
+      counters ??= await probeCounters(wb.setup.env);
+      if (!counters.tool) say(`[${spec.name}] instructions not counted: ${counters.note}`);
+      for (const e of entries) {
+        if (!counters.tool || e.failure) continue;
+        say(`[${spec.name}] counting instructions (${counters.tool}) ${e.allocator}`);
+        const a2 = active.find((x) => x.name === e.allocator);
+        const cmd = { argv: sideCommand(spec, tree, spec.instructions.argv ?? spec.argv).argv, preload: cmdOf(a2).preload };
+        const r = await countInstructions(counters.tool, cmd.argv, {
+          ...wb.setup,
+          cwd: tree.dir,
+          preload: cmd.preload,
+          timeoutSeconds: spec.timeoutSeconds * 100
+        });
+        const ops = r.ok ? opsOf(r.stdout, spec) : void 0;
+        if (r.instructions && ops) e.instructionsPerOp = r.instructions / ops;
+        else say(`[${spec.name}] ${e.allocator}: instructions not counted: ${r.error ?? "the counted run reported no operation count"}`);
+      }
+    }
+    card.benchmarks.push({ name: spec.name, metric: spec.metric.name, higherIsBetter: spec.metric.higherIsBetter, entries });
   }
-  const parent = lo < 0 ? good.sha : chain[lo];
-  const culprit = await resolveTree(root, chain[hi]);
-  result.culprit = { sha: culprit.sha, subject: culprit.subject, parent };
-  say(`first showing the change: ${culprit.sha.slice(0, 12)}; comparing it with its parent`);
-  result.confirmation = await run(culprit.sha, parent);
-  result.confirmed = verdictOf(result.confirmation, name).verdict === result.change;
-  return result;
+  return card;
+}
+
+// src/history/store.ts
+var HISTORY_DIR = "scorecards";
+var LEGACY_HISTORY_FILE = "scorecards.jsonl";
+function recordName(createdAt, sha) {
+  return `${createdAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${sha.slice(0, 12)}.json`;
+}
+function writeRecord(dir, card) {
+  const path6 = join12(dir, HISTORY_DIR, recordName(card.createdAt, card.sha));
+  mkdirSync6(join12(dir, HISTORY_DIR), { recursive: true });
+  writeFileSync6(path6, `${JSON.stringify(card, null, 1)}
+`, { flag: "wx" });
+  return path6;
+}
+function parse(text) {
+  try {
+    const card = JSON.parse(text);
+    return card.schema === SCORECARD_SCHEMA && Array.isArray(card.benchmarks) ? card : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function readRecords(dir) {
+  const legacy = join12(dir, LEGACY_HISTORY_FILE);
+  const records = join12(dir, HISTORY_DIR);
+  const names = existsSync7(records) ? readdirSync4(records).filter((n2) => n2.endsWith(".json")).sort() : [];
+  return parseRecords(
+    names.map((f) => readFileSync15(join12(records, f), "utf8")),
+    existsSync7(legacy) ? readFileSync15(legacy, "utf8") : void 0
+  );
+}
+function parseRecords(records, legacy) {
+  const texts = [...(legacy ?? "").split("\n").filter((l) => l.trim() !== ""), ...records];
+  const cards = texts.map(parse);
+  const ok = cards.filter((c3) => c3 !== void 0);
+  return {
+    // By time, not text: records from before 0.3 wrote committer dates with an offset (+02:00).
+    cards: ok.sort((a2, b) => Date.parse(a2.committedAt ?? a2.createdAt) - Date.parse(b.committedAt ?? b.createdAt)),
+    unreadable: cards.length - ok.length
+  };
 }
 
 // src/scorecard/markdown.ts
@@ -19776,244 +20092,19 @@ function renderScorecard(card) {
   return lines.join("\n");
 }
 
-// src/version.ts
-var VERSION = "0.2.0";
-
-// src/cli/main.ts
-var EXIT = { pass: 0, fail: 1, usage: 2, infra: 3, inconclusive: 4 };
-var HELP = `perfgate ${VERSION}: a performance-regression gate (paired A/B runs, noise-aware verdicts, budgets)
-
-Usage:
-  perfgate compare [options]   build base and head, run paired benchmarks, decide
-  perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
-  perfgate doctor              check the tools perfgate uses and how to install missing ones
-  perfgate record [options]    measure one commit (the suite under each allocator) and add it to a history
-  perfgate history [options]   the steps in a history: per machine, benchmark and allocator, with commits
-  perfgate bisect --good A --bad B [options]
-                               the first commit from A to B whose paired comparison shows B's change
-  perfgate cache [list | prune [--keep N] | clear]
-                               the build cache: list it (default), drop all but the N most
-                               recently used builds (default 30; never one used in the last
-                               hour or being built), or drop every build not being built
-  perfgate --help | --version
-
-compare options:
-  --base REF            base commit (default: merge-base of HEAD and the default branch, else HEAD)
-  --head REF            head commit (default: the working tree, uncommitted changes included)
-  --worktree            head = the working tree (the default; conflicts with --head)
-  --config FILE         config file (default: perfgate.yml at the repository root)
-  --runs N              pairs at the first look (default: runs.pairs from the config, 10)
-  --max-runs N          the ceiling of sequential sampling (default: runs.max_pairs, 400); equal to --runs: one look
-  --budget S            seconds all benchmarks' sampling may take (default: runs.budget_s, 180)
-  --seed N              seed for the pair order and the bootstrap (default: random, recorded)
-  --json FILE           write the full result as JSON (schema: docs/result-schema.md)
-  --markdown FILE       write the Markdown report
-  --require-syscalls    fail (exit 3) when syscalls cannot be counted (strace missing or ptrace denied)
-  --calibration FILE    calibration to floor noise bands with (default: calibration_file, else
-                        perfgate-calibration.json in the cache directory, when present)
-  --no-calibration      ignore any calibration
-  --no-cache            rebuild both sides even if a cached build exists
-  --sandbox MODE        build and run in a bubblewrap sandbox: auto (when it works here), require, or
-                        off (the default here; the action defaults to auto)
-  --quiet               no progress on stderr
-
-calibrate options:
-  --config FILE, --seed N, --sandbox MODE   as for compare
-  --runs N              pairs per A/A comparison (default: runs.pairs, at least 30)
-  --comparisons K       A/A comparisons per benchmark (default 5, at least 3 for compare to use it)
-  --ref REF             build this commit (default: the working tree)
-  --out FILE            where to save (default: calibration_file, else the cache directory)
-
-record options:
-  --ref REF             the commit to measure (default: HEAD)
-  --history DIR         where records go, one file each under DIR/scorecards/ (default: .perfgate/history)
-  --allocators LIST     ours,glibc,mimalloc,jemalloc,tcmalloc (default), or NAME=/path/lib.so; missing ones skipped
-  --rounds N            rounds per allocator (default: runs.pairs)
-  --config FILE, --sandbox MODE, --quiet   as for compare
-
-history options:
-  --history DIR         a history directory, or a checkout of the data branch (default: .perfgate/history)
-  --config FILE         whose min_effect_pct bounds the steps reported (default: perfgate.yml, if any)
-  --seed N              seed of the permutation test (default 1: the same history gives the same steps)
-  --json                the steps as JSON
-  --confirm             compare the commits either side of each step (paired, the normal rule): the
-                        'paired' column says whether the comparison shows it
-
-bisect options:
-  --good REF, --bad REF the ends: REF B must descend from A along first parents
-  --benchmark NAME      the benchmark to follow (default: the first that changed from A to B)
-  --budget S            seconds of sampling per comparison (default: runs.budget_s)
-  --json FILE           every probe, the commit found and its comparison with its parent
-  --config FILE, --sandbox MODE, --quiet   as for compare
-
-Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
-BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
-(base does not build, git or tool failure), 4 inconclusive (UNSTABLE: not decided within
-the budget, or base failed), 130/143 cancelled by SIGINT/SIGTERM (what was known so far is
-still written with --json, marked "cancelled"; running benchmarks and temporary files are
-removed).
-
-perfgate never modifies your working tree, index, stash, branches or worktrees. It
-builds copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
-$XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate); see perfgate cache.`;
-var LOOK_STATE = {
-  continue: "undecided, sampling on",
-  decided: "decided",
-  ceiling: "undecided at the ceiling (max_pairs)",
-  budget: "stopped undecided: the time budget has no room for the next look"
-};
-function progressPrinter(io) {
-  return (e) => {
-    const eta = "budgetLeftSeconds" in e && e.budgetLeftSeconds !== void 0 ? `  (budget left ${Math.ceil(e.budgetLeftSeconds)} s)` : "";
-    if (e.type === "preflight") io.err("[preflight] probing machine noise\n");
-    else if (e.type === "build") io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ""}
-`);
-    else if (e.type === "run") io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}
-`);
-    else if (e.type === "look") io.err(`[${e.benchmark}] look at ${e.pairs} pairs: ${LOOK_STATE[e.state]}
-`);
-    else if (e.type === "syscalls") io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}
-`);
-    else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}
-`);
-  };
-}
-function writeOut(cwd, file, text) {
-  const path6 = isAbsolute2(file) ? file : resolve2(cwd, file);
-  mkdirSync5(dirname5(path6), { recursive: true });
-  writeFileSync5(path6, text);
-}
-async function cmdCompare(args, io) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      base: { type: "string" },
-      head: { type: "string" },
-      worktree: { type: "boolean" },
-      config: { type: "string" },
-      runs: { type: "string" },
-      "max-runs": { type: "string" },
-      budget: { type: "string" },
-      seed: { type: "string" },
-      json: { type: "string" },
-      markdown: { type: "string" },
-      "require-syscalls": { type: "boolean" },
-      "no-cache": { type: "boolean" },
-      calibration: { type: "string" },
-      "no-calibration": { type: "boolean" },
-      sandbox: { type: "string" },
-      quiet: { type: "boolean" }
-    },
-    strict: true,
-    allowPositionals: false
-  });
-  if (values.calibration !== void 0 && values["no-calibration"])
-    throw new UsageError("--calibration and --no-calibration exclude each other");
-  if (values.head !== void 0 && values.worktree) throw new UsageError("--head and --worktree exclude each other");
-  const pairs = intArg("runs", values.runs, 2, MAX_PAIRS);
-  const maxPairs = intArg("max-runs", values["max-runs"], 2, MAX_PAIRS);
-  if (pairs !== void 0 && maxPairs !== void 0 && maxPairs < pairs) throw new UsageError("--max-runs must be at least --runs");
-  const seed = intArg("seed", values.seed, 0);
-  const budgetSeconds = intArg("budget", values.budget, 1, 86400);
-  const config = await readConfig(io, values.config);
-  const result = await compare2({
-    cwd: io.cwd,
-    config,
-    base: values.base,
-    head: values.head,
-    pairs,
-    maxPairs,
-    budgetSeconds,
-    seed,
-    requireSyscalls: values["require-syscalls"] ? true : void 0,
-    // else syscall_pass.require
-    useCache: !values["no-cache"],
-    calibrationFile: values["no-calibration"] ? null : values.calibration ? resolve2(io.cwd, values.calibration) : void 0,
-    sandbox: sandboxArg(values.sandbox),
-    onProgress: values.quiet ? void 0 : progressPrinter(io)
-  });
-  if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}
-`);
-  if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(result)}
-`);
-  io.out(`${renderTerminal(result)}
-`);
-  return result.cancelled ? signalExitCode(result.cancelled) : exitCodeFor(result.outcome);
-}
-async function readConfig(io, file) {
-  const root = await repoRoot(io.cwd);
-  const configFile = file ? resolve2(io.cwd, file) : join11(root, "perfgate.yml");
-  if (!existsSync6(configFile))
-    throw new ConfigError(configFile, "", "not found: create it (see the configuration reference in README.md) or pass --config FILE");
-  return loadConfig(configFile);
-}
-function intArg(name, v, min2, max2 = Number.MAX_SAFE_INTEGER) {
-  if (v === void 0) return void 0;
-  if (!/^\d+$/.test(v) || Number(v) < min2 || Number(v) > max2)
-    throw new UsageError(
-      `--${name} takes a whole number of at least ${min2}${max2 < Number.MAX_SAFE_INTEGER ? ` and at most ${max2}` : ""}, got '${v}'`
-    );
-  return Number(v);
-}
-function sandboxArg(v) {
-  if (v === void 0) return void 0;
-  if (!SANDBOX_MODES.includes(v)) throw new UsageError(`--sandbox takes ${SANDBOX_MODES.join(", ")}, got '${v}'`);
-  return v;
-}
-async function cmdCalibrate(args, io) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: "string" },
-      runs: { type: "string" },
-      seed: { type: "string" },
-      comparisons: { type: "string" },
-      ref: { type: "string" },
-      out: { type: "string" },
-      sandbox: { type: "string" },
-      quiet: { type: "boolean" }
-    },
-    strict: true,
-    allowPositionals: false
-  });
-  const config = await readConfig(io, values.config);
-  const cal = await calibrate({
-    cwd: io.cwd,
-    config,
-    ref: values.ref,
-    comparisons: intArg("comparisons", values.comparisons, 2) ?? 5,
-    pairs: intArg("runs", values.runs, 2, MAX_PAIRS),
-    seed: intArg("seed", values.seed, 0),
-    sandbox: sandboxArg(values.sandbox),
-    onProgress: values.quiet ? void 0 : (m) => io.err(`${m}
-`)
-  });
-  const file = values.out ? resolve2(io.cwd, values.out) : defaultCalibrationFile(config);
-  saveCalibration(file, cal);
-  io.out(`${renderCalibration(cal)}
-
-saved to ${file}
-`);
-  return EXIT.pass;
-}
-async function cmdDoctor(io) {
-  const checks = await runDoctor();
-  const width = Math.max(...checks.map((c3) => c3.name.length));
-  for (const c3 of checks) io.out(`${c3.status.padEnd(7)} ${c3.name.padEnd(width)}  ${c3.detail}
-`);
-  const missingRequired = checks.filter((c3) => c3.required && c3.status !== "ok");
-  if (missingRequired.length) {
-    io.out(
-      `
-perfgate compare cannot run until ${missingRequired.map((c3) => c3.name).join(", ")} ${missingRequired.length > 1 ? "are" : "is"} installed.
-`
-    );
-    return EXIT.infra;
-  }
-  return EXIT.pass;
-}
+// src/cli/history.ts
 function historyDir(root, dir, cwd) {
-  return dir ? resolve2(cwd, dir) : join11(root, ".perfgate", "history");
+  return dir ? resolve3(cwd, dir) : join13(root, ".perfgate", "history");
+}
+async function openHistory(io, values) {
+  const root = await repoRoot(io.cwd).catch(() => io.cwd);
+  const dir = historyDir(root, values.history, io.cwd);
+  if (!existsSync8(dir)) throw new UsageError(`no history at ${dir}: perfgate record writes one, or pass --history DIR`);
+  const configFile = values.config ? resolve3(io.cwd, values.config) : join13(root, "perfgate.yml");
+  const config = values.config || existsSync8(configFile) ? loadConfig(configFile) : void 0;
+  const { cards, unreadable } = readRecords(dir);
+  const steps = findSteps(cards, { config, rng: seededRng(intArg("seed", values.seed, 0) ?? DEFAULT_STEP_SEED) });
+  return { dir, root, config, configFile, cards, unreadable, steps };
 }
 async function cmdRecord(args, io) {
   const { values } = parseArgs({
@@ -20062,54 +20153,56 @@ async function cmdHistory(args, io) {
     strict: true,
     allowPositionals: false
   });
-  const root = await repoRoot(io.cwd).catch(() => io.cwd);
-  const dir = historyDir(root, values.history, io.cwd);
-  if (!existsSync6(dir)) throw new UsageError(`no history at ${dir}: perfgate record writes one, or pass --history DIR`);
-  const configFile = values.config ? resolve2(io.cwd, values.config) : join11(root, "perfgate.yml");
-  const config = values.config || existsSync6(configFile) ? loadConfig(configFile) : void 0;
-  const { cards, unreadable } = readRecords(dir);
-  const steps = findSteps(cards, { config, rng: seededRng(intArg("seed", values.seed, 0) ?? 1) });
+  const h2 = await openHistory(io, values);
+  const steps = h2.steps;
   if (values.confirm) {
-    if (!config) throw new UsageError(`--confirm compares commits, which needs a config: ${configFile} not found (pass --config FILE)`);
+    if (!h2.config) throw new UsageError(`--confirm compares commits, which needs a config: ${h2.configFile} not found (pass --config FILE)`);
+    const done = /* @__PURE__ */ new Map();
     for (const s of steps) {
-      const spec = config.benchmarks.find((b) => b.name === s.benchmark);
+      const spec = h2.config.benchmarks.find((b) => b.name === s.benchmark);
       if (!spec) continue;
-      if (!values.quiet) io.err(`[history] comparing ${s.before.sha.slice(0, 12)} with ${s.after.sha.slice(0, 12)} (${s.benchmark})
+      const key = `${s.benchmark} ${s.previous} ${s.commit}`;
+      if (!done.has(key)) {
+        if (!values.quiet) io.err(`[history] comparing ${s.previous.slice(0, 12)} with ${s.commit.slice(0, 12)} (${s.benchmark})
 `);
-      const r = await compare2({ cwd: io.cwd, config: { ...config, benchmarks: [spec] }, base: s.before.sha, head: s.after.sha });
-      s.paired = r.benchmarks[0].verdict;
+        const r = await compare2({ cwd: io.cwd, config: { ...h2.config, benchmarks: [spec] }, base: s.previous, head: s.commit });
+        done.set(key, r.benchmarks[0].verdict);
+      }
+      s.paired = done.get(key);
     }
   }
   if (values.json) {
-    io.out(`${JSON.stringify({ records: cards.length, unreadable, steps }, null, 2)}
+    io.out(`${JSON.stringify({ records: h2.cards.length, unreadable: h2.unreadable, changePoints: steps }, null, 2)}
 `);
     return EXIT.pass;
   }
-  const machines = new Set(cards.map(machineOf));
+  const machines = new Set(h2.cards.map(machineOf));
   io.out(
-    `${dir}: ${cards.length} record(s) on ${machines.size} machine(s)${unreadable ? `, ${unreadable} unreadable` : ""}; ${steps.length} step(s)
+    `${h2.dir}: ${h2.cards.length} record(s) on ${machines.size} machine(s)${h2.unreadable ? `, ${h2.unreadable} unreadable` : ""}; ${steps.length} step(s)
 `
   );
   if (steps.length) {
     const rows = steps.map((s) => [
       s.benchmark,
+      s.metric,
       s.allocator,
-      `${s.changePct > 0 ? "+" : ""}${s.changePct.toFixed(2)} %`,
-      `${s.before.sha.slice(0, 12)}..${s.after.sha.slice(0, 12)}`,
-      (s.after.subject ?? "").slice(0, 50),
+      fmtPct(s.changePct),
+      `${s.previous.slice(0, 12)}..${s.commit.slice(0, 12)}`,
+      (s.subject ?? "").slice(0, 50),
       `${s.pointsBefore} | ${s.pointsAfter}`,
-      s.pValue.toFixed(3),
+      s.confidence.toFixed(3),
       ...values.confirm ? [s.paired ?? "not in config"] : [],
       s.machine
     ]);
     const header = [
       "benchmark",
+      "metric",
       "allocator",
       "change",
       "commits",
       "first at the new level",
       "records",
-      "p",
+      "confidence",
       ...values.confirm ? ["paired"] : [],
       "machine"
     ];
@@ -20126,7 +20219,7 @@ async function cmdBisect(args, io) {
       bad: { type: "string" },
       benchmark: { type: "string" },
       budget: { type: "string" },
-      json: { type: "string" },
+      json: { type: "boolean" },
       config: { type: "string" },
       sandbox: { type: "string" },
       quiet: { type: "boolean" }
@@ -20146,8 +20239,12 @@ async function cmdBisect(args, io) {
     say: values.quiet ? void 0 : (line) => io.err(`[bisect] ${line}
 `)
   });
-  if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(r, null, 2)}
+  const code2 = !r.culprit ? EXIT.inconclusive : r.confirmed ? EXIT.pass : EXIT.inconclusive;
+  if (values.json) {
+    io.out(`${JSON.stringify(r, null, 2)}
 `);
+    return code2;
+  }
   const probes = r.probes.map((p) => [
     p.sha.slice(0, 12),
     (p.subject ?? "").slice(0, 50),
@@ -20160,22 +20257,267 @@ async function cmdBisect(args, io) {
 `);
   if (!r.culprit || !r.confirmation) {
     io.out(`
-undecided: ${r.undecided}
+undecided: ${r.reason}
 `);
-    return EXIT.inconclusive;
+    return code2;
   }
   io.out(
     `
-first commit with the change: ${r.culprit.sha} ${r.culprit.subject ?? ""}
+first commit with the change: ${r.culprit} ${r.subject ?? ""}
 ${r.confirmed ? "its comparison with its parent shows it too:" : `its comparison with its parent does not show ${r.change} (a gradual change, or noise misled a step):`}
 
 ${renderTerminal(r.confirmation)}
 `
   );
-  return r.confirmed ? EXIT.pass : EXIT.inconclusive;
+  return code2;
+}
+async function cmdDashboard(args, io) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      history: { type: "string" },
+      out: { type: "string" },
+      config: { type: "string" },
+      seed: { type: "string" },
+      "repo-url": { type: "string" }
+    },
+    strict: true,
+    allowPositionals: false
+  });
+  if (!values.out) throw new UsageError("perfgate dashboard needs --out DIR (where index.html goes)");
+  const h2 = await openHistory(io, values);
+  if (values["repo-url"] !== void 0 && !/^https?:\/\/[^\s"'<>]+$/.test(values["repo-url"]))
+    throw new UsageError(`--repo-url takes an http(s) address, got '${values["repo-url"]}'`);
+  const origin = await originUrl(h2.root).catch(() => void 0);
+  const repoUrl = values["repo-url"]?.replace(/\/$/, "") ?? (origin ? webUrlOfRemote(origin) : void 0);
+  const index = writeDashboard(resolve3(io.cwd, values.out), buildDashboard(h2.cards, h2.steps, { repoUrl, unreadable: h2.unreadable }));
+  io.out(`${h2.cards.length} record(s), ${h2.steps.length} step(s): ${index}
+`);
+  return EXIT.pass;
+}
+
+// src/version.ts
+var VERSION = "0.2.0";
+
+// src/cli/main.ts
+var HELP = `perfgate ${VERSION}: a performance-regression gate (paired A/B runs, noise-aware verdicts, budgets)
+
+Usage:
+  perfgate compare [options]   build base and head, run paired benchmarks, decide
+  perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
+  perfgate doctor              check the tools perfgate uses and how to install missing ones
+  perfgate record [options]    measure one commit (the suite under each allocator) and add it to a history
+  perfgate history [options]   the steps in a history: per machine, benchmark, metric and allocator, with commits
+  perfgate bisect --good A --bad B [options]
+                               the first commit from A to B whose paired comparison shows B's change
+  perfgate dashboard --out DIR [options]
+                               the history as a static site (index.html; works from file://)
+  perfgate cache [list | prune [--keep N] | clear]
+                               the build cache: list it (default), drop all but the N most
+                               recently used builds (default 30; never one used in the last
+                               hour or being built), or drop every build not being built
+  perfgate --help | --version
+
+compare options:
+  --base REF            base commit (default: merge-base of HEAD and the default branch, else HEAD)
+  --head REF            head commit (default: the working tree, uncommitted changes included)
+  --worktree            head = the working tree (the default; conflicts with --head)
+  --config FILE         config file (default: perfgate.yml at the repository root)
+  --runs N              pairs at the first look (default: runs.pairs from the config, 10)
+  --max-runs N          the ceiling of sequential sampling (default: runs.max_pairs, 400); equal to --runs: one look
+  --budget S            seconds all benchmarks' sampling may take (default: runs.budget_s, 180)
+  --seed N              seed for the pair order and the bootstrap (default: random, recorded)
+  --json FILE           write the full result as JSON (schema: docs/result-schema.md)
+  --markdown FILE       write the Markdown report
+  --require-syscalls    fail (exit 3) when syscalls cannot be counted (strace missing or ptrace denied)
+  --calibration FILE    calibration to floor noise bands with (default: calibration_file, else
+                        perfgate-calibration.json in the cache directory, when present)
+  --no-calibration      ignore any calibration
+  --no-cache            rebuild both sides even if a cached build exists
+  --sandbox MODE        build and run in a bubblewrap sandbox: auto (when it works here), require, or
+                        off (the default here; the action defaults to require)
+  --quiet               no progress on stderr
+
+calibrate options:
+  --config FILE, --seed N, --sandbox MODE   as for compare
+  --runs N              pairs per A/A comparison (default: runs.pairs, at least 30)
+  --comparisons K       A/A comparisons per benchmark (default 5, at least 3 for compare to use it)
+  --ref REF             build this commit (default: the working tree)
+  --out FILE            where to save (default: calibration_file, else the cache directory)
+
+record options:
+  --ref REF             the commit to measure (default: HEAD)
+  --history DIR         where records go, one file each under DIR/scorecards/ (default: .perfgate/history)
+  --allocators LIST     ours,glibc,mimalloc,jemalloc,tcmalloc (default), or NAME=/path/lib.so; missing ones skipped
+  --rounds N            rounds per allocator (default: runs.pairs)
+  --config FILE, --sandbox MODE, --quiet   as for compare
+
+history options:
+  --history DIR         a history directory, or a checkout of the data branch (default: .perfgate/history)
+  --config FILE         whose bands bound the steps reported: min_effect_pct, the budgets' growth
+                        allowances (default: perfgate.yml, if any)
+  --seed N              seed of the permutation test (default 1: the same history gives the same steps)
+  --json                print { records, unreadable, changePoints: [{ benchmark, metric, allocator,
+                        machine, commit, previous, changePct, confidence, ... }] }
+  --confirm             compare the commits either side of each step (paired, the normal rule): the
+                        'paired' column says whether the comparison shows it
+
+bisect options:
+  --good REF, --bad REF the ends: REF B must descend from A along first parents
+  --benchmark NAME      the benchmark to follow (default: the first that changed from A to B)
+  --budget S            seconds of sampling per comparison (default: runs.budget_s)
+  --json                print one object: culprit (full SHA, or null with the reason), every probe,
+                        and the culprit's comparison with its parent
+  --config FILE, --sandbox MODE, --quiet   as for compare
+
+dashboard options:
+  --out DIR             where index.html and dashboard.json go (required)
+  --history DIR, --config FILE, --seed N   as for history
+  --repo-url URL        commit links go to URL/commit/SHA (default: from the origin remote)
+
+Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
+BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
+(base does not build, git or tool failure), 4 inconclusive (UNSTABLE: not decided within
+the budget, or base failed), 130/143 cancelled by SIGINT/SIGTERM (what was known so far is
+still written with --json, marked "cancelled"; running benchmarks and temporary files are
+removed).
+
+perfgate never modifies your working tree, index, stash, branches or worktrees. It
+builds copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
+$XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate); see perfgate cache.`;
+var LOOK_STATE = {
+  continue: "undecided, sampling on",
+  decided: "decided",
+  ceiling: "undecided at the ceiling (max_pairs)",
+  budget: "stopped undecided: the time budget has no room for the next look"
+};
+function progressPrinter(io) {
+  return (e) => {
+    const eta = "budgetLeftSeconds" in e && e.budgetLeftSeconds !== void 0 ? `  (budget left ${Math.ceil(e.budgetLeftSeconds)} s)` : "";
+    if (e.type === "preflight") io.err("[preflight] probing machine noise\n");
+    else if (e.type === "build") io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ""}
+`);
+    else if (e.type === "run") io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}
+`);
+    else if (e.type === "look") io.err(`[${e.benchmark}] look at ${e.pairs} pairs: ${LOOK_STATE[e.state]}
+`);
+    else if (e.type === "syscalls") io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}
+`);
+    else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}
+`);
+  };
+}
+async function cmdCompare(args, io) {
+  const { values } = parseArgs2({
+    args,
+    options: {
+      base: { type: "string" },
+      head: { type: "string" },
+      worktree: { type: "boolean" },
+      config: { type: "string" },
+      runs: { type: "string" },
+      "max-runs": { type: "string" },
+      budget: { type: "string" },
+      seed: { type: "string" },
+      json: { type: "string" },
+      markdown: { type: "string" },
+      "require-syscalls": { type: "boolean" },
+      "no-cache": { type: "boolean" },
+      calibration: { type: "string" },
+      "no-calibration": { type: "boolean" },
+      sandbox: { type: "string" },
+      quiet: { type: "boolean" }
+    },
+    strict: true,
+    allowPositionals: false
+  });
+  if (values.calibration !== void 0 && values["no-calibration"])
+    throw new UsageError("--calibration and --no-calibration exclude each other");
+  if (values.head !== void 0 && values.worktree) throw new UsageError("--head and --worktree exclude each other");
+  const pairs = intArg("runs", values.runs, 2, MAX_PAIRS);
+  const maxPairs = intArg("max-runs", values["max-runs"], 2, MAX_PAIRS);
+  if (pairs !== void 0 && maxPairs !== void 0 && maxPairs < pairs) throw new UsageError("--max-runs must be at least --runs");
+  const seed = intArg("seed", values.seed, 0);
+  const budgetSeconds = intArg("budget", values.budget, 1, 86400);
+  const config = await readConfig(io, values.config);
+  const result = await compare2({
+    cwd: io.cwd,
+    config,
+    base: values.base,
+    head: values.head,
+    pairs,
+    maxPairs,
+    budgetSeconds,
+    seed,
+    requireSyscalls: values["require-syscalls"] ? true : void 0,
+    // else syscall_pass.require
+    useCache: !values["no-cache"],
+    calibrationFile: values["no-calibration"] ? null : values.calibration ? resolve4(io.cwd, values.calibration) : void 0,
+    sandbox: sandboxArg(values.sandbox),
+    onProgress: values.quiet ? void 0 : progressPrinter(io)
+  });
+  if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}
+`);
+  if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(result)}
+`);
+  io.out(`${renderTerminal(result)}
+`);
+  return result.cancelled ? signalExitCode(result.cancelled) : exitCodeFor(result.outcome);
+}
+async function cmdCalibrate(args, io) {
+  const { values } = parseArgs2({
+    args,
+    options: {
+      config: { type: "string" },
+      runs: { type: "string" },
+      seed: { type: "string" },
+      comparisons: { type: "string" },
+      ref: { type: "string" },
+      out: { type: "string" },
+      sandbox: { type: "string" },
+      quiet: { type: "boolean" }
+    },
+    strict: true,
+    allowPositionals: false
+  });
+  const config = await readConfig(io, values.config);
+  const cal = await calibrate({
+    cwd: io.cwd,
+    config,
+    ref: values.ref,
+    comparisons: intArg("comparisons", values.comparisons, 2) ?? 5,
+    pairs: intArg("runs", values.runs, 2, MAX_PAIRS),
+    seed: intArg("seed", values.seed, 0),
+    sandbox: sandboxArg(values.sandbox),
+    onProgress: values.quiet ? void 0 : (m) => io.err(`${m}
+`)
+  });
+  const file = values.out ? resolve4(io.cwd, values.out) : defaultCalibrationFile(config);
+  saveCalibration(file, cal);
+  io.out(`${renderCalibration(cal)}
+
+saved to ${file}
+`);
+  return EXIT.pass;
+}
+async function cmdDoctor(io) {
+  const checks = await runDoctor();
+  const width = Math.max(...checks.map((c3) => c3.name.length));
+  for (const c3 of checks) io.out(`${c3.status.padEnd(7)} ${c3.name.padEnd(width)}  ${c3.detail}
+`);
+  const missingRequired = checks.filter((c3) => c3.required && c3.status !== "ok");
+  if (missingRequired.length) {
+    io.out(
+      `
+perfgate compare cannot run until ${missingRequired.map((c3) => c3.name).join(", ")} ${missingRequired.length > 1 ? "are" : "is"} installed.
+`
+    );
+    return EXIT.infra;
+  }
+  return EXIT.pass;
 }
 async function cmdCache(args, io) {
-  const { values, positionals } = parseArgs({ args, options: { keep: { type: "string" } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs2({ args, options: { keep: { type: "string" } }, strict: true, allowPositionals: true });
   const [action = "list", ...extra] = positionals;
   if (extra.length || !["list", "prune", "clear"].includes(action))
     throw new UsageError(`perfgate cache takes list, prune [--keep N] or clear, got '${positionals.join(" ")}'`);
@@ -20201,8 +20543,6 @@ async function cmdCache(args, io) {
 `);
   return EXIT.pass;
 }
-var UsageError = class extends Error {
-};
 async function runCli(argv, io) {
   const [command, ...rest] = argv;
   try {
@@ -20227,9 +20567,10 @@ async function runCli(argv, io) {
     if (command === "record") return await cmdRecord(rest, io);
     if (command === "history") return await cmdHistory(rest, io);
     if (command === "bisect") return await cmdBisect(rest, io);
+    if (command === "dashboard") return await cmdDashboard(rest, io);
     if (command === "calibrate") return await cmdCalibrate(rest, io);
     throw new UsageError(
-      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, bisect, cache; see perfgate --help)`
+      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, bisect, dashboard, cache; see perfgate --help)`
     );
   } catch (e) {
     if (e instanceof UsageError || e instanceof TypeError && e.code?.startsWith("ERR_PARSE_ARGS")) {

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 declare -A NEED=(
   [gcc]=gcc [make]=make [git]=git [strace]=strace [/usr/bin/time]=time
   [taskset]=util-linux [valgrind]=valgrind [python3]=python3 [sort]=coreutils
-  [bwrap]=bubblewrap
+  [bwrap]=bubblewrap [chromium]=chromium
 )
 # allocators the rebaseline and bench:native compare against
 LIBS=(libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4)

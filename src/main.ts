@@ -23,6 +23,7 @@ export async function run(): Promise<void> {
       event,
       repo: context.repo,
       apiUrl: context.apiUrl,
+      serverUrl: context.serverUrl,
       workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(),
       tempDir: process.env.RUNNER_TEMP ?? tmpdir(),
     });

@@ -208,7 +208,7 @@ describe('the action, run as a runner runs it', () => {
     assert.ok(existsSync(r.outputs['report-json']!) && existsSync(r.outputs['report-markdown']!));
     const result = resultOf(r);
     assert.equal(result.refs.base.sha, shas.base, 'base must be the merge-base, not the tip of main');
-    assert.deepEqual(result.sandbox, { mode: 'auto', active: true }, 'bubblewrap must be installed and working (scripts/setup.sh)');
+    assert.deepEqual(result.sandbox, { mode: 'require', active: true }, 'bubblewrap must be installed and working (scripts/setup.sh)');
     assert.deepEqual(result.configOrigin, { source: 'base', path: 'perfgate.yml', changes: [] });
     assert.ok(existsSync(join(sharedCache, 'untrusted', 'builds')), "a PR's builds must be cached apart");
     assert.ok(!existsSync(join(sharedCache, 'builds')), "a PR's build landed in the trusted cache");
@@ -228,11 +228,12 @@ describe('the action, run as a runner runs it', () => {
     assert.ok(tails.length > 0 && tails.every((l) => !l.includes('ghs_') && l !== `token=${TOKEN}`), 'a benchmark saw the token');
   });
 
-  it('rebase on workflow_dispatch: scores the allocators and appends to the data branch, retrying a conflict', async () => {
-    gh.faults = [{ method: 'PUT', path: /\/contents\//, status: 409, times: 1 }];
+  it('rebase on workflow_dispatch: scores the allocators, appends to the data branch retrying a conflict, publishes the dashboard', async () => {
+    gh.faults = [{ method: 'PUT', path: /\/contents\/scorecards\//, status: 409, times: 1 }];
     const r = await runAction('workflow_dispatch', { repository: { full_name: 'o/r', default_branch: 'main' } }, checkout('main'), {
       allocators: 'ours,glibc,mimalloc,nosuch',
       runs: '2',
+      'pages-branch': 'perfgate-pages',
     });
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.outputs.verdict, 'rebased');
@@ -254,15 +255,30 @@ describe('the action, run as a runner runs it', () => {
       ['ours', 'glibc', 'mimalloc'],
     );
     assert.ok(card.benchmarks[0]!.entries.every((e) => (e.medianOpsPerSec ?? 0) > 0));
+    // The dashboard, from the data branch's records, on the Pages branch.
+    assert.match(r.stdout, /dashboard: 1 record\(s\), 0 step\(s\)/);
+    assert.match(gh.fileText('perfgate-pages', 'index.html') ?? '', /<title>perfgate history<\/title>/);
+    const site = JSON.parse(gh.fileText('perfgate-pages', 'dashboard.json')!) as {
+      records: number;
+      repoUrl: string;
+      machines: { charts: { series: unknown[] }[] }[];
+    };
+    assert.equal(site.records, 1);
+    assert.equal(site.repoUrl, 'https://github.com/o/r');
+    assert.equal(site.machines[0]!.charts[0]!.series.length, 3, 'ours, glibc and mimalloc');
+    assert.equal(gh.fileText('perfgate-pages', '.nojekyll'), '');
   });
 
-  it('second run on the same PR updates the one comment, now with the last rebase for context', async () => {
+  it('second run on the same PR updates the one comment, now with the last rebase for context and a link to the dashboard', async () => {
     gh.faults = [];
-    const r = await runAction('pull_request', prPayload(1, shas.same!, 'same'), checkout('same'));
+    const r = await runAction('pull_request', prPayload(1, shas.same!, 'same'), checkout('same'), {
+      'dashboard-url': 'https://o.github.io/r/',
+    });
     assert.equal(r.code, 0, r.stdout);
     assert.equal(gh.comments.length, 1, 'a second comment was created');
     assert.equal(gh.count('PATCH', /\/issues\/comments\/\d+$/), 1);
     assert.match(gh.comments[0]!.body, /Last rebase \(\d{4}-\d\d-\d\d/);
+    assert.match(gh.comments[0]!.body, /History and charts: \[dashboard\]\(https:\/\/o\.github\.io\/r\/\)/);
   });
 
   it('a regression fails the check run and the step; a marker planted in a comment by someone else is not ours', async () => {

@@ -2,43 +2,25 @@
  * Takes its I/O as a parameter (src/cli.ts passes the process's). Exit codes: 0
  * pass, 1 regression or failure, 2 usage or config error, 3 infrastructure
  * error, 4 inconclusive (a decision could not be made), 130/143 cancelled. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { calibrate } from '../engine/calibrate';
 import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
 import { compare, exitCodeFor, type ProgressEvent } from '../engine/compare';
-import { ConfigError, loadConfig, MAX_PAIRS, type Config } from '../engine/config';
+import { ConfigError, MAX_PAIRS } from '../engine/config';
 import { runDoctor } from '../engine/doctor';
 import { cancelReason, CancelledError, signalExitCode } from '../engine/host/cancel';
-import { SANDBOX_MODES, type SandboxMode } from '../engine/host/sandbox';
 import { cacheRoot, KEEP_BUILDS, listBuilds, pruneBuilds } from '../engine/repo/cache';
-import { GitError, repoRoot } from '../engine/repo/git';
+import { GitError } from '../engine/repo/git';
 import { InfrastructureError } from '../engine/workbench';
 import { renderCalibration } from '../report/calibration';
 import { renderMarkdown } from '../report/markdown';
 import { renderTerminal } from '../report/terminal';
-import { readRecords, writeRecord } from '../history/store';
-import { findSteps, machineOf, type Step } from '../history/steps';
-import type { Verdict } from '../engine/verdicts';
-import { bisect } from '../history/bisect';
-import { fmtPct } from '../report/format';
-import { seededRng } from '../engine/random';
-import { DEFAULT_ALLOCATORS } from '../scorecard/allocators';
-import { renderScorecard } from '../scorecard/markdown';
-import { rebase } from '../scorecard/rebase';
 import { textTable } from '../report/text-table';
+import { EXIT, intArg, readConfig, sandboxArg, UsageError, writeOut, type Io } from './args';
+import { cmdBisect, cmdDashboard, cmdHistory, cmdRecord } from './history';
 import { VERSION } from '../version';
-
-export const EXIT = { pass: 0, fail: 1, usage: 2, infra: 3, inconclusive: 4 } as const;
-
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  cwd: string;
-  isTty: boolean;
-}
 
 const HELP = `perfgate ${VERSION}: a performance-regression gate (paired A/B runs, noise-aware verdicts, budgets)
 
@@ -47,9 +29,11 @@ Usage:
   perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
   perfgate record [options]    measure one commit (the suite under each allocator) and add it to a history
-  perfgate history [options]   the steps in a history: per machine, benchmark and allocator, with commits
+  perfgate history [options]   the steps in a history: per machine, benchmark, metric and allocator, with commits
   perfgate bisect --good A --bad B [options]
                                the first commit from A to B whose paired comparison shows B's change
+  perfgate dashboard --out DIR [options]
+                               the history as a static site (index.html; works from file://)
   perfgate cache [list | prune [--keep N] | clear]
                                the build cache: list it (default), drop all but the N most
                                recently used builds (default 30; never one used in the last
@@ -73,7 +57,7 @@ compare options:
   --no-calibration      ignore any calibration
   --no-cache            rebuild both sides even if a cached build exists
   --sandbox MODE        build and run in a bubblewrap sandbox: auto (when it works here), require, or
-                        off (the default here; the action defaults to auto)
+                        off (the default here; the action defaults to require)
   --quiet               no progress on stderr
 
 calibrate options:
@@ -92,9 +76,11 @@ record options:
 
 history options:
   --history DIR         a history directory, or a checkout of the data branch (default: .perfgate/history)
-  --config FILE         whose min_effect_pct bounds the steps reported (default: perfgate.yml, if any)
+  --config FILE         whose bands bound the steps reported: min_effect_pct, the budgets' growth
+                        allowances (default: perfgate.yml, if any)
   --seed N              seed of the permutation test (default 1: the same history gives the same steps)
-  --json                the steps as JSON
+  --json                print { records, unreadable, changePoints: [{ benchmark, metric, allocator,
+                        machine, commit, previous, changePct, confidence, ... }] }
   --confirm             compare the commits either side of each step (paired, the normal rule): the
                         'paired' column says whether the comparison shows it
 
@@ -102,8 +88,14 @@ bisect options:
   --good REF, --bad REF the ends: REF B must descend from A along first parents
   --benchmark NAME      the benchmark to follow (default: the first that changed from A to B)
   --budget S            seconds of sampling per comparison (default: runs.budget_s)
-  --json FILE           every probe, the commit found and its comparison with its parent
+  --json                print one object: culprit (full SHA, or null with the reason), every probe,
+                        and the culprit's comparison with its parent
   --config FILE, --sandbox MODE, --quiet   as for compare
+
+dashboard options:
+  --out DIR             where index.html and dashboard.json go (required)
+  --history DIR, --config FILE, --seed N   as for history
+  --repo-url URL        commit links go to URL/commit/SHA (default: from the origin remote)
 
 Exit codes: 0 pass, 1 regression or failure (REGRESSED, CRASH, TIMEOUT, BAD_OUTPUT,
 BUDGET_EXCEEDED, BUILD_FAILED), 2 usage or config error, 3 infrastructure error
@@ -133,12 +125,6 @@ function progressPrinter(io: Io): (e: ProgressEvent) => void {
     else if (e.type === 'syscalls') io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}\n`);
     else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}\n`);
   };
-}
-
-function writeOut(cwd: string, file: string, text: string): void {
-  const path = isAbsolute(file) ? file : resolve(cwd, file);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
 }
 
 async function cmdCompare(args: string[], io: Io): Promise<number> {
@@ -195,29 +181,6 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
   return result.cancelled ? signalExitCode(result.cancelled) : exitCodeFor(result.outcome);
 }
 
-async function readConfig(io: Io, file: string | undefined): Promise<Config> {
-  const root = await repoRoot(io.cwd);
-  const configFile = file ? resolve(io.cwd, file) : join(root, 'perfgate.yml');
-  if (!existsSync(configFile))
-    throw new ConfigError(configFile, '', 'not found: create it (see the configuration reference in README.md) or pass --config FILE');
-  return loadConfig(configFile);
-}
-
-function intArg(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-    throw new UsageError(
-      `--${name} takes a whole number of at least ${min}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ''}, got '${v}'`,
-    );
-  return Number(v);
-}
-
-function sandboxArg(v: string | undefined): SandboxMode | undefined {
-  if (v === undefined) return undefined;
-  if (!(SANDBOX_MODES as readonly string[]).includes(v)) throw new UsageError(`--sandbox takes ${SANDBOX_MODES.join(', ')}, got '${v}'`);
-  return v as SandboxMode;
-}
-
 async function cmdCalibrate(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -265,155 +228,6 @@ async function cmdDoctor(io: Io): Promise<number> {
   return EXIT.pass;
 }
 
-function historyDir(root: string, dir: string | undefined, cwd: string): string {
-  return dir ? resolve(cwd, dir) : join(root, '.perfgate', 'history');
-}
-
-async function cmdRecord(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ref: { type: 'string' },
-      history: { type: 'string' },
-      allocators: { type: 'string' },
-      rounds: { type: 'string' },
-      config: { type: 'string' },
-      sandbox: { type: 'string' },
-      quiet: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const config = await readConfig(io, values.config);
-  const card = await rebase({
-    cwd: io.cwd,
-    config,
-    ref: values.ref ?? 'HEAD',
-    allocators: values.allocators ? values.allocators.split(',').filter(Boolean) : [...DEFAULT_ALLOCATORS],
-    rounds: intArg('rounds', values.rounds, 2, MAX_PAIRS),
-    sandbox: sandboxArg(values.sandbox),
-    onProgress: values.quiet ? undefined : (m) => io.err(`${m}\n`),
-  });
-  const path = writeRecord(historyDir(await repoRoot(io.cwd), values.history, io.cwd), card);
-  io.out(`${renderScorecard(card)}\n\nrecorded ${card.sha.slice(0, 12)} in ${path}\n`);
-  return EXIT.pass;
-}
-
-async function cmdHistory(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      history: { type: 'string' },
-      config: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
-      confirm: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const root = await repoRoot(io.cwd).catch(() => io.cwd);
-  const dir = historyDir(root, values.history, io.cwd);
-  if (!existsSync(dir)) throw new UsageError(`no history at ${dir}: perfgate record writes one, or pass --history DIR`);
-  const configFile = values.config ? resolve(io.cwd, values.config) : join(root, 'perfgate.yml');
-  const config = values.config || existsSync(configFile) ? loadConfig(configFile) : undefined;
-  const { cards, unreadable } = readRecords(dir);
-  const steps: (Step & { paired?: Verdict })[] = findSteps(cards, { config, rng: seededRng(intArg('seed', values.seed, 0) ?? 1) });
-  if (values.confirm) {
-    if (!config) throw new UsageError(`--confirm compares commits, which needs a config: ${configFile} not found (pass --config FILE)`);
-    for (const s of steps) {
-      const spec = config.benchmarks.find((b) => b.name === s.benchmark);
-      if (!spec) continue;
-      if (!values.quiet) io.err(`[history] comparing ${s.before.sha.slice(0, 12)} with ${s.after.sha.slice(0, 12)} (${s.benchmark})\n`);
-      const r = await compare({ cwd: io.cwd, config: { ...config, benchmarks: [spec] }, base: s.before.sha, head: s.after.sha });
-      s.paired = r.benchmarks[0]!.verdict;
-    }
-  }
-  if (values.json) {
-    io.out(`${JSON.stringify({ records: cards.length, unreadable, steps }, null, 2)}\n`);
-    return EXIT.pass;
-  }
-  const machines = new Set(cards.map(machineOf));
-  io.out(
-    `${dir}: ${cards.length} record(s) on ${machines.size} machine(s)${unreadable ? `, ${unreadable} unreadable` : ''}; ${steps.length} step(s)\n`,
-  );
-  if (steps.length) {
-    const rows = steps.map((s) => [
-      s.benchmark,
-      s.allocator,
-      `${s.changePct > 0 ? '+' : ''}${s.changePct.toFixed(2)} %`,
-      `${s.before.sha.slice(0, 12)}..${s.after.sha.slice(0, 12)}`,
-      (s.after.subject ?? '').slice(0, 50),
-      `${s.pointsBefore} | ${s.pointsAfter}`,
-      s.pValue.toFixed(3),
-      ...(values.confirm ? [s.paired ?? 'not in config'] : []),
-      s.machine,
-    ]);
-    const header = [
-      'benchmark',
-      'allocator',
-      'change',
-      'commits',
-      'first at the new level',
-      'records',
-      'p',
-      ...(values.confirm ? ['paired'] : []),
-      'machine',
-    ];
-    io.out(`${textTable([header, ...rows]).join('\n')}\n`);
-  }
-  return EXIT.pass;
-}
-
-async function cmdBisect(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      good: { type: 'string' },
-      bad: { type: 'string' },
-      benchmark: { type: 'string' },
-      budget: { type: 'string' },
-      json: { type: 'string' },
-      config: { type: 'string' },
-      sandbox: { type: 'string' },
-      quiet: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (!values.good || !values.bad) throw new UsageError('perfgate bisect needs --good REF and --bad REF');
-  const r = await bisect({
-    cwd: io.cwd,
-    config: await readConfig(io, values.config),
-    good: values.good,
-    bad: values.bad,
-    benchmark: values.benchmark,
-    budgetSeconds: intArg('budget', values.budget, 1, 86400),
-    sandbox: sandboxArg(values.sandbox),
-    say: values.quiet ? undefined : (line) => io.err(`[bisect] ${line}\n`),
-  });
-  if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(r, null, 2)}\n`);
-  const probes = r.probes.map((p) => [
-    p.sha.slice(0, 12),
-    (p.subject ?? '').slice(0, 50),
-    p.verdict,
-    p.changePct === undefined ? '–' : fmtPct(p.changePct),
-  ]);
-  io.out(`${r.benchmark}: good ${r.good.slice(0, 12)}, bad ${r.bad.slice(0, 12)} (${r.change})\n`);
-  io.out(`${textTable([['compared with good', 'subject', 'verdict', 'change'], ...probes]).join('\n')}\n`);
-  if (!r.culprit || !r.confirmation) {
-    io.out(`\nundecided: ${r.undecided}\n`);
-    return EXIT.inconclusive;
-  }
-  io.out(
-    `\nfirst commit with the change: ${r.culprit.sha} ${r.culprit.subject ?? ''}\n` +
-      `${r.confirmed ? 'its comparison with its parent shows it too:' : `its comparison with its parent does not show ${r.change} (a gradual change, or noise misled a step):`}\n\n` +
-      `${renderTerminal(r.confirmation)}\n`,
-  );
-  return r.confirmed ? EXIT.pass : EXIT.inconclusive;
-}
-
 async function cmdCache(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { keep: { type: 'string' } }, strict: true, allowPositionals: true });
   const [action = 'list', ...extra] = positionals;
@@ -439,8 +253,6 @@ async function cmdCache(args: string[], io: Io): Promise<number> {
   return EXIT.pass;
 }
 
-class UsageError extends Error {}
-
 export async function runCli(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -462,9 +274,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     if (command === 'record') return await cmdRecord(rest, io);
     if (command === 'history') return await cmdHistory(rest, io);
     if (command === 'bisect') return await cmdBisect(rest, io);
+    if (command === 'dashboard') return await cmdDashboard(rest, io);
     if (command === 'calibrate') return await cmdCalibrate(rest, io);
     throw new UsageError(
-      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, bisect, cache; see perfgate --help)`,
+      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, bisect, dashboard, cache; see perfgate --help)`,
     );
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {

@@ -178,14 +178,13 @@ export class GitHubApi {
   }
 
   /** Creates `branch` as an orphan branch with a README, unless it exists. */
-  private async ensureBranch(branch: string): Promise<void> {
+  private async ensureBranch(branch: string, readme: string): Promise<void> {
     try {
       await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` });
       return;
     } catch (e) {
       if (statusOf(e) !== 404) throw e;
     }
-    const readme = `# ${branch}\n\nperfgate's history: one JSON file per record under scorecards/, never rewritten.\nWritten by the perfgate action; do not merge this branch.\n`;
     const tree = await this.octokit.rest.git.createTree({
       ...this.repo,
       tree: [{ path: 'README.md', mode: '100644', type: 'blob', content: readme }],
@@ -208,7 +207,10 @@ export class GitHubApi {
    * writer moving the branch (409) is retried with jittered back-off. */
   async addDataRecord(branch: string, dir: string, name: string, text: string): Promise<void> {
     try {
-      await this.ensureBranch(branch);
+      await this.ensureBranch(
+        branch,
+        `# ${branch}\n\nperfgate's history: one JSON file per record under ${dir}/, never rewritten.\nWritten by the perfgate action; do not merge this branch.\n`,
+      );
       await withBackoff(
         () =>
           this.octokit.rest.repos.createOrUpdateFileContents({
@@ -231,26 +233,82 @@ export class GitHubApi {
    * git data API: no size limit on the directory or the file. */
   async latestRecord(branch: string, dir: string, legacyFile: string): Promise<string | undefined> {
     try {
-      const ref = await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` }).catch((e: unknown) => {
-        if (statusOf(e) === 404) return undefined;
-        throw e;
-      });
-      if (!ref) return undefined;
-      const commit = await this.octokit.rest.git.getCommit({ ...this.repo, commit_sha: ref.data.object.sha });
-      const root = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: commit.data.tree.sha });
-      const dirEntry = root.data.tree.find((e) => e.path === dir && e.type === 'tree');
-      if (dirEntry?.sha) {
-        const records = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: dirEntry.sha });
-        const newest = records.data.tree
-          .filter((e) => e.type === 'blob' && e.path?.endsWith('.json'))
-          .sort((a, b) => (a.path ?? '').localeCompare(b.path ?? ''))
-          .at(-1);
-        if (newest?.sha) return await this.blob(newest.sha);
-      }
-      const legacy = root.data.tree.find((e) => e.path === legacyFile && e.type === 'blob');
-      return legacy?.sha ? (await this.blob(legacy.sha)).trim().split('\n').at(-1) : undefined;
+      const h = await this.historyTree(branch, dir, legacyFile);
+      if (!h) return undefined;
+      const newest = h.records.at(-1);
+      if (newest) return await this.blob(newest.sha);
+      return h.legacy ? (await this.blob(h.legacy)).trim().split('\n').at(-1) : undefined;
     } catch (e) {
       throw explain(e, `read the history on branch ${branch}`, 'contents: read');
+    }
+  }
+
+  /** Every record on the data branch: `dir/NAME` → text, and the 0.2 file's text. */
+  async allRecords(branch: string, dir: string, legacyFile: string): Promise<{ records: Map<string, string>; legacy?: string }> {
+    try {
+      const h = await this.historyTree(branch, dir, legacyFile);
+      const records = new Map<string, string>();
+      if (!h) return { records };
+      // A few blobs at a time: a long history is many requests, and the API limits concurrency.
+      for (let i = 0; i < h.records.length; i += 8)
+        await Promise.all(h.records.slice(i, i + 8).map(async (r) => records.set(r.name, await this.blob(r.sha))));
+      return { records, legacy: h.legacy ? await this.blob(h.legacy) : undefined };
+    } catch (e) {
+      throw explain(e, `read the history on branch ${branch}`, 'contents: read');
+    }
+  }
+
+  /** The record files of the data branch, by name (oldest first), and the 0.2 file's blob; undefined without the branch. */
+  private async historyTree(
+    branch: string,
+    dir: string,
+    legacyFile: string,
+  ): Promise<{ records: { name: string; sha: string }[]; legacy?: string } | undefined> {
+    const ref = await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` }).catch((e: unknown) => {
+      if (statusOf(e) === 404) return undefined;
+      throw e;
+    });
+    if (!ref) return undefined;
+    const commit = await this.octokit.rest.git.getCommit({ ...this.repo, commit_sha: ref.data.object.sha });
+    const root = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: commit.data.tree.sha });
+    const dirEntry = root.data.tree.find((e) => e.path === dir && e.type === 'tree');
+    const records = dirEntry?.sha
+      ? (await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: dirEntry.sha })).data.tree
+          .filter((e) => e.type === 'blob' && e.path?.endsWith('.json') && e.sha)
+          .map((e) => ({ name: e.path, sha: e.sha }))
+          .sort((a, b) => a.name.localeCompare(b.name))
+      : [];
+    return { records, legacy: root.data.tree.find((e) => e.path === legacyFile && e.type === 'blob')?.sha };
+  }
+
+  /** Writes generated files (the dashboard) to `branch`, each replacing what is there; creates the branch if absent. */
+  async putSiteFiles(branch: string, files: { path: string; text: string }[]): Promise<void> {
+    try {
+      await this.ensureBranch(
+        branch,
+        `# ${branch}\n\nThe perfgate history dashboard, rewritten by the perfgate action after each record.\n`,
+      );
+      for (const f of files)
+        await withBackoff(
+          async () => {
+            const current = await this.octokit.rest.repos.getContent({ ...this.repo, path: f.path, ref: branch }).catch((e: unknown) => {
+              if (statusOf(e) === 404) return undefined;
+              throw e;
+            });
+            const sha = current && !Array.isArray(current.data) ? current.data.sha : undefined;
+            await this.octokit.rest.repos.createOrUpdateFileContents({
+              ...this.repo,
+              path: f.path,
+              branch,
+              sha,
+              message: `perfgate: update ${f.path}`,
+              content: Buffer.from(f.text).toString('base64'),
+            });
+          },
+          (e) => statusOf(e) === 409,
+        );
+    } catch (e) {
+      throw explain(e, `publish the dashboard to branch ${branch}`, 'contents: write');
     }
   }
 

@@ -8,6 +8,8 @@ export interface ActionContext {
   event: ActionEvent;
   repo: Repo;
   apiUrl: string;
+  /** The web address of the GitHub server (links to commits). */
+  serverUrl: string;
   workspace: string;
   tempDir: string;
 }

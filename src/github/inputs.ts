@@ -25,6 +25,10 @@ export interface ActionInputs {
   sandbox: SandboxMode;
   /** Build a fork's head on pull_request_target (still only when approved). */
   allowPullRequestTarget: boolean;
+  /** Rebase mode publishes the dashboard here too, when set. */
+  pagesBranch?: string;
+  /** Where the dashboard is served; the comment links to it. */
+  dashboardUrl?: string;
 }
 
 export class InputError extends Error {}
@@ -47,6 +51,18 @@ function bool(name: string, raw: string, def: boolean): boolean {
   if (/^(true|on|yes)$/i.test(raw)) return true;
   if (/^(false|off|no)$/i.test(raw)) return false;
   throw new InputError(`input '${name}' must be true or false, got '${raw}'`);
+}
+
+function branchName(name: string, raw: string): string | undefined {
+  if (raw === '') return undefined;
+  if (!/^[\w.-]+(\/[\w.-]+)*$/.test(raw) || raw.includes('..')) throw new InputError(`input '${name}' must be a branch name, got '${raw}'`);
+  return raw;
+}
+
+function httpUrl(name: string, raw: string): string | undefined {
+  if (raw === '') return undefined;
+  if (!/^https?:\/\/[^\s"'<>()[\]]+$/.test(raw)) throw new InputError(`input '${name}' must be an http(s) address, got '${raw}'`);
+  return raw;
 }
 
 /** `get` returns the raw input ('' when unset), like core.getInput. */
@@ -73,7 +89,9 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     dataBranch: get('data-branch') || 'perfgate-data',
     rebaseOnPush: bool('rebase-on-push', get('rebase-on-push'), false),
     configSource: oneOf('config-source', get('config-source'), CONFIG_SOURCES, 'base'),
-    sandbox: oneOf('sandbox', get('sandbox'), SANDBOX_MODES, 'auto'),
+    sandbox: oneOf('sandbox', get('sandbox'), SANDBOX_MODES, 'require'),
     allowPullRequestTarget: bool('allow-pull-request-target', get('allow-pull-request-target'), false),
+    pagesBranch: branchName('pages-branch', get('pages-branch')),
+    dashboardUrl: httpUrl('dashboard-url', get('dashboard-url')),
   };
 }

@@ -96,7 +96,8 @@ export async function publishComparison(
 ): Promise<ActionResult> {
   const { inputs } = ctx;
   const marker = `<!-- perfgate:${inputs.checkName} -->`;
-  const markdown = renderMarkdown(result, { extra });
+  const link = inputs.dashboardUrl ? `History and charts: [dashboard](${inputs.dashboardUrl})` : undefined;
+  const markdown = renderMarkdown(result, { extra: [extra, link].filter(Boolean).join('\n\n') || undefined });
   const failing = failingBenchmarks(result, inputs.failOn);
   const { jsonPath, markdownPath } = writeReports(ctx, REPORT_NAME, result, markdown);
   await writeSummary(markdown);

@@ -26,14 +26,17 @@ export interface BisectResult {
   good: string;
   bad: string;
   probes: BisectProbe[];
-  /** The first commit that shows the change, when the search closed. */
-  culprit?: { sha: string; subject?: string; parent: string };
+  /** The first commit that shows the change (full SHA), or null with the `reason`. */
+  culprit: string | null;
+  subject?: string;
+  /** The culprit's predecessor on the chain, what its confirmation compared it with. */
+  parent?: string;
   /** The culprit compared with its parent. */
   confirmation?: ComparisonResult;
   /** True when that comparison shows the change as well. */
   confirmed?: boolean;
-  /** Why the search stopped short, with the range left. */
-  undecided?: string;
+  /** Why there is no culprit: nothing to bisect, or the range an undecided probe left open. */
+  reason?: string;
 }
 
 /** The changes a bisect can look for. */
@@ -84,9 +87,9 @@ export async function bisect(
   const name = opts.benchmark ?? shown?.name ?? config.benchmarks[0]!.name;
   config = { ...config, benchmarks: config.benchmarks.filter((b) => b.name === name) }; // the probes follow this one only
   const first = verdictOf(whole, name);
-  const result: BisectResult = { benchmark: name, change: first.verdict, good: good.sha!, bad: bad.sha!, probes: [first] };
+  const result: BisectResult = { benchmark: name, change: first.verdict, good: good.sha!, bad: bad.sha!, probes: [first], culprit: null };
   if (!CHANGES.includes(first.verdict)) {
-    result.undecided = `good against bad shows no change of ${name} (${first.verdict}): nothing to bisect`;
+    result.reason = `good against bad shows no change of ${name} (${first.verdict}): nothing to bisect`;
     return result;
   }
   // chain[i] is the i-th commit after good; chain.at(-1) is bad, known to show the change.
@@ -99,13 +102,13 @@ export async function bisect(
     result.probes.push(probe);
     if (probe.verdict === result.change) hi = mid;
     else if (probe.verdict === 'UNSTABLE') {
-      result.undecided = `the comparison with ${chain[mid]!.slice(0, 12)} was undecided: the change is after ${lo < 0 ? 'good' : chain[lo]!.slice(0, 12)} and at or before ${chain[hi]!.slice(0, 12)}`;
+      result.reason = `the comparison with ${chain[mid]!.slice(0, 12)} was undecided: the change is after ${lo < 0 ? 'good' : chain[lo]!.slice(0, 12)} and at or before ${chain[hi]!.slice(0, 12)}`;
       return result;
     } else lo = mid;
   }
   const parent = lo < 0 ? good.sha! : chain[lo]!;
   const culprit = await resolveTree(root, chain[hi]);
-  result.culprit = { sha: culprit.sha!, subject: culprit.subject, parent };
+  Object.assign(result, { culprit: culprit.sha!, subject: culprit.subject, parent });
   say(`first showing the change: ${culprit.sha!.slice(0, 12)}; comparing it with its parent`);
   result.confirmation = await run(culprit.sha!, parent);
   result.confirmed = verdictOf(result.confirmation, name).verdict === result.change;

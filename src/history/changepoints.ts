@@ -15,7 +15,17 @@
  * ((hits + 1) / (R + 1), an exact-level permutation p-value). Segments are
  * split recursively (binary segmentation) while splits stay significant.
  * No distribution is assumed, and one outlier moves Q little: what this VM's
- * heavy-tailed noise needs. Pure; the caller gives the random source. */
+ * heavy-tailed noise needs.
+ *
+ * A segment too short for any permutation test to reach α (3 records either
+ * side have C(6,3) = 20 arrangements, so p ≥ 0.1) is tested parametrically
+ * instead: the split with the largest two-sample Student t (pooled
+ * variance; the likelihood-ratio test for one shift in a normal mean,
+ * Worsley, Biometrika 66(1), 1979), its p-value times the number of
+ * candidate splits (Bonferroni, conservative for the maximum). Which test
+ * applies depends on the segment's length only, never on the data. Pure;
+ * the caller gives the random source. */
+import { studentTwoSidedP } from '../engine/decision/stats';
 import type { Rng } from '../engine/random';
 
 export interface ChangePoint {
@@ -77,19 +87,52 @@ function shuffled(xs: readonly number[], rng: Rng): number[] {
   return a;
 }
 
+/** Whether a permutation test on n points can give p <= alpha at all: its
+ * smallest p is about 2 / C(n, n/2) (the two labellings of the best balanced split). */
+export function permutationCanReach(n: number, alpha: number): boolean {
+  let c = 1;
+  for (let i = 1; i <= Math.floor(n / 2); i++) c = (c * (n - i + 1)) / i;
+  return 2 / c <= alpha;
+}
+
+function permutationSplit(seg: readonly number[], opts: ChangePointOptions): ChangePoint {
+  const best = bestSplit(seg, opts.minSize);
+  if (best.index < 0) return { index: -1, pValue: 1 };
+  let hits = 0;
+  for (let r = 0; r < opts.permutations; r++) if (bestSplit(shuffled(seg, opts.rng), opts.minSize).q >= best.q) hits++;
+  return { index: best.index, pValue: (hits + 1) / (opts.permutations + 1) };
+}
+
+/** The split of largest |t| (pooled two-sample Student t), with its Bonferroni p over the candidate splits. */
+export function tSplit(seg: readonly number[], minSize: number): ChangePoint {
+  const n = seg.length;
+  const candidates = n - 2 * minSize + 1;
+  let best: ChangePoint = { index: -1, pValue: 1 };
+  for (let m = minSize; m <= n - minSize; m++) {
+    const a = seg.slice(0, m);
+    const b = seg.slice(m);
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    const ss = (xs: number[], mu: number) => xs.reduce((s, x) => s + (x - mu) ** 2, 0);
+    const ma = mean(a);
+    const mb = mean(b);
+    const df = n - 2;
+    const se = Math.sqrt(((ss(a, ma) + ss(b, mb)) / df) * (1 / a.length + 1 / b.length));
+    const p = ma === mb ? 1 : se === 0 ? 0 : studentTwoSidedP((ma - mb) / se, df);
+    const pValue = Math.min(1, p * candidates);
+    if (pValue < best.pValue) best = { index: m, pValue };
+  }
+  return best;
+}
+
 /** The significant change points of `xs`, in order of position. */
 export function changePoints(xs: readonly number[], opts: ChangePointOptions): ChangePoint[] {
   const found: ChangePoint[] = [];
   const segment = (from: number, to: number): void => {
     const seg = xs.slice(from, to);
     if (seg.length < 2 * opts.minSize) return;
-    const best = bestSplit(seg, opts.minSize);
-    if (best.index < 0) return;
-    let hits = 0;
-    for (let r = 0; r < opts.permutations; r++) if (bestSplit(shuffled(seg, opts.rng), opts.minSize).q >= best.q) hits++;
-    const pValue = (hits + 1) / (opts.permutations + 1);
-    if (pValue > opts.alpha) return;
-    found.push({ index: from + best.index, pValue });
+    const best = permutationCanReach(seg.length, opts.alpha) ? permutationSplit(seg, opts) : tSplit(seg, opts.minSize);
+    if (best.index < 0 || best.pValue > opts.alpha) return;
+    found.push({ index: from + best.index, pValue: best.pValue });
     segment(from, from + best.index);
     segment(from + best.index, to);
   };

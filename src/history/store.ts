@@ -35,24 +35,27 @@ function parse(text: string): Scorecard | undefined {
 
 /** Every readable record of a history directory (and its 0.2 file), oldest first; unreadable ones are counted. */
 export function readRecords(dir: string): { cards: Scorecard[]; unreadable: number } {
-  const texts: string[] = [];
   const legacy = join(dir, LEGACY_HISTORY_FILE);
-  if (existsSync(legacy))
-    texts.push(
-      ...readFileSync(legacy, 'utf8')
-        .split('\n')
-        .filter((l) => l.trim() !== ''),
-    );
   const records = join(dir, HISTORY_DIR);
-  if (existsSync(records))
-    for (const f of readdirSync(records)
-      .filter((n) => n.endsWith('.json'))
-      .sort())
-      texts.push(readFileSync(join(records, f), 'utf8'));
+  const names = existsSync(records)
+    ? readdirSync(records)
+        .filter((n) => n.endsWith('.json'))
+        .sort()
+    : [];
+  return parseRecords(
+    names.map((f) => readFileSync(join(records, f), 'utf8')),
+    existsSync(legacy) ? readFileSync(legacy, 'utf8') : undefined,
+  );
+}
+
+/** Records from their texts (files of `scorecards/`, and the 0.2 file's lines), oldest first by commit date. */
+export function parseRecords(records: readonly string[], legacy?: string): { cards: Scorecard[]; unreadable: number } {
+  const texts = [...(legacy ?? '').split('\n').filter((l) => l.trim() !== ''), ...records];
   const cards = texts.map(parse);
   const ok = cards.filter((c): c is Scorecard => c !== undefined);
   return {
-    cards: ok.sort((a, b) => (a.committedAt ?? a.createdAt).localeCompare(b.committedAt ?? b.createdAt)),
+    // By time, not text: records from before 0.3 wrote committer dates with an offset (+02:00).
+    cards: ok.sort((a, b) => Date.parse(a.committedAt ?? a.createdAt) - Date.parse(b.committedAt ?? b.createdAt)),
     unreadable: cards.length - ok.length,
   };
 }

@@ -3,13 +3,18 @@
  * under identical conditions, then a scorecard. Comparing against numbers
  * stored from another day is unsound (machines drift by several percent), so
  * every allocator is measured again, here, together. */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { median } from 'simple-statistics';
 
 import type { BenchmarkSpec, Config } from '../engine/config';
 import { summarize } from '../engine/summary';
 import type { MachineInfo } from '../engine/host/machine';
 import type { SandboxMode } from '../engine/host/sandbox';
+import { defaultCalibrationFile } from '../engine/calibration';
+import { countInstructions, probeCounters, type CounterProbe } from '../engine/measure/counters';
 import { runChecked } from '../engine/measure/pairs';
+import { opsOf } from '../engine/measure/parse';
 import { runContext, sideCommand, type SideCommand } from '../engine/measure/setup';
 import { countSyscalls, syscallsPerOp } from '../engine/measure/syscalls';
 import type { Kibibytes, OpsPerSec, Percent, Ratio, RunRecord } from '../engine/types';
@@ -29,6 +34,8 @@ export interface ScoreEntry {
   syscallsPerOp?: number;
   /** Minor + major page faults per operation (median run), when the benchmark reports its operations. */
   faultsPerOp?: number;
+  /** User-space instructions per operation of one counted run, when the benchmark configures `instructions`. */
+  instructionsPerOp?: number;
   /** 1 = fastest among the allocators that ran. */
   rank?: number;
   failure?: string;
@@ -45,8 +52,11 @@ export interface Scorecard {
   committedAt?: string;
   rounds: number;
   machine: MachineInfo;
+  /** The calibration in effect when measured (sha256 of its file, 12 hex digits), if any. */
+  calibration?: string;
   allocators: ResolvedAllocator[];
-  benchmarks: { name: string; entries: ScoreEntry[] }[];
+  /** `metric`: the name of the primary metric, `higherIsBetter` its direction (absent before perfgate 0.3). */
+  benchmarks: { name: string; metric?: string; higherIsBetter?: boolean; entries: ScoreEntry[] }[];
 }
 
 export interface RebaseOptions {
@@ -59,6 +69,11 @@ export interface RebaseOptions {
   /** Build and run in a sandbox (engine/host/sandbox.ts); default 'off'. */
   sandbox?: SandboxMode;
   onProgress?: (message: string) => void;
+}
+
+/** A short id of the calibration file's content: which calibration a record was measured under. */
+function calibrationId(file: string): string | undefined {
+  return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12) : undefined;
 }
 
 const medianOr = (xs: number[]): number | undefined => (xs.length ? median(xs) : undefined);
@@ -109,6 +124,7 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
   const tree = requireBuilt(await buildRef(wb, ref, 'head'), ref.ref);
   const straceIssue = await syscallProblem(wb);
   const active = allocators.filter((a) => a.available);
+  let counters: CounterProbe | undefined;
 
   const card: Scorecard = {
     schema: SCORECARD_SCHEMA,
@@ -119,6 +135,7 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
     ...(opts.ref === undefined ? {} : await commitFacts(wb.root, ref.treeId)),
     rounds,
     machine: wb.machine,
+    calibration: calibrationId(defaultCalibrationFile(config)),
     allocators,
     benchmarks: [],
   };
@@ -146,7 +163,27 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
         if (s.count) syscalls.set(a.name, syscallsPerOp(s.count, config.budgets.syscalls));
       }
     }
-    card.benchmarks.push({ name: spec.name, entries: scoreBenchmark(spec, runs, syscalls, allocators) });
+    const entries = scoreBenchmark(spec, runs, syscalls, allocators);
+    if (spec.instructions) {
+      counters ??= await probeCounters(wb.setup.env);
+      if (!counters.tool) say(`[${spec.name}] instructions not counted: ${counters.note}`);
+      for (const e of entries) {
+        if (!counters.tool || e.failure) continue;
+        say(`[${spec.name}] counting instructions (${counters.tool}) ${e.allocator}`);
+        const a = active.find((x) => x.name === e.allocator)!;
+        const cmd = { argv: sideCommand(spec, tree, spec.instructions.argv ?? spec.argv).argv, preload: cmdOf(a).preload };
+        const r = await countInstructions(counters.tool, cmd.argv, {
+          ...wb.setup,
+          cwd: tree.dir,
+          preload: cmd.preload,
+          timeoutSeconds: spec.timeoutSeconds * 100,
+        });
+        const ops = r.ok ? opsOf(r.stdout, spec) : undefined;
+        if (r.instructions && ops) e.instructionsPerOp = r.instructions / ops;
+        else say(`[${spec.name}] ${e.allocator}: instructions not counted: ${r.error ?? 'the counted run reported no operation count'}`);
+      }
+    }
+    card.benchmarks.push({ name: spec.name, metric: spec.metric.name, higherIsBetter: spec.metric.higherIsBetter, entries });
   }
   return card;
 }

@@ -59,6 +59,12 @@ export async function defaultBranch(root: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** The URL of the `origin` remote, if there is one. */
+export async function originUrl(root: string): Promise<string | undefined> {
+  const r = await git(root, ['remote', 'get-url', 'origin'], true);
+  return r.ok && r.out ? r.out : undefined;
+}
+
 /** Merge-base of a and b; deepens a shallow clone once when it is missing. */
 export async function mergeBase(root: string, a: string, b: string): Promise<string | undefined> {
   let r = await git(root, ['merge-base', a, b], true);
@@ -152,11 +158,11 @@ export async function firstParentChain(root: string, from: string, to: string): 
   return parent === (await git(root, ['rev-parse', from])).out ? chain : [];
 }
 
-/** A commit's first parent and committer date (ISO 8601). */
+/** A commit's first parent (none for a root commit) and committer date (ISO 8601, UTC, as createdAt). */
 export async function commitFacts(root: string, sha: string): Promise<{ parent?: string; committedAt?: string }> {
-  const r = await git(root, ['log', '-1', '--format=%P%n%cI', sha], true);
-  const [parents = '', date = ''] = r.out.split('\n');
-  return { parent: parents.split(' ')[0] || undefined, committedAt: date || undefined };
+  const r = await git(root, ['log', '-1', '--format=%ct %P', sha], true);
+  const [seconds = '', parent] = r.out.split(' ');
+  return { parent: parent || undefined, committedAt: /^\d+$/.test(seconds) ? new Date(Number(seconds) * 1000).toISOString() : undefined };
 }
 
 export async function shortLog(root: string, sha: string): Promise<string> {
