@@ -2174,7 +2174,7 @@ var require_visit = __commonJS({
     "use strict";
     var identity3 = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
-    var SKIP = /* @__PURE__ */ Symbol("skip children");
+    var SKIP2 = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
     function visit(node, visitor) {
       const visitor_ = initVisitor(visitor);
@@ -2186,7 +2186,7 @@ var require_visit = __commonJS({
         visit_(null, node, visitor_, Object.freeze([]));
     }
     visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
+    visit.SKIP = SKIP2;
     visit.REMOVE = REMOVE;
     function visit_(key, node, visitor, path6) {
       const ctrl = callVisitor(key, node, visitor, path6);
@@ -2234,7 +2234,7 @@ var require_visit = __commonJS({
         await visitAsync_(null, node, visitor_, Object.freeze([]));
     }
     visitAsync.BREAK = BREAK;
-    visitAsync.SKIP = SKIP;
+    visitAsync.SKIP = SKIP2;
     visitAsync.REMOVE = REMOVE;
     async function visitAsync_(key, node, visitor, path6) {
       const ctrl = await callVisitor(key, node, visitor, path6);
@@ -7639,7 +7639,7 @@ var require_cst_visit = __commonJS({
   "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
-    var SKIP = /* @__PURE__ */ Symbol("skip children");
+    var SKIP2 = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
     function visit(cst, visitor) {
       if ("type" in cst && cst.type === "document")
@@ -7647,7 +7647,7 @@ var require_cst_visit = __commonJS({
       _visit(Object.freeze([]), cst, visitor);
     }
     visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
+    visit.SKIP = SKIP2;
     visit.REMOVE = REMOVE;
     visit.itemAtPath = (cst, path6) => {
       let item = cst;
@@ -9443,7 +9443,7 @@ var require_dist = __commonJS({
 
 // src/cli/main.ts
 import { resolve as resolve4 } from "node:path";
-import { parseArgs as parseArgs2 } from "node:util";
+import { parseArgs as parseArgs3 } from "node:util";
 
 // src/engine/calibration.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -10598,11 +10598,16 @@ function numberOf(v) {
   const n2 = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
   return Number.isFinite(n2) ? n2 : void 0;
 }
-function parseOutput(stdout, metrics) {
+function parseOutput(stdout, metrics, times) {
   const json = findJson(stdout);
   const values = {};
   for (const m of metrics) {
-    if (m.json !== void 0) {
+    if (m.time !== void 0) {
+      const v = m.time === "wall" ? times?.wallSeconds : times?.cpuSeconds;
+      if (v === void 0)
+        throw new OutputError(`metric '${m.name}' needs the ${m.time} time of the run, which GNU time did not give (apt-get install time)`);
+      values[m.name] = v;
+    } else if (m.json !== void 0) {
       if (json === void 0) throw new OutputError(`expected a JSON object on stdout for metric '${m.name}'`);
       const v = numberOf(jsonField(json, m.json));
       if (v === void 0) throw new OutputError(`JSON field '${m.json}' is missing or not a finite number`);
@@ -11028,7 +11033,8 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
         error: `left ${r.strays} process(es) running after it exited (runs.leftover_processes: fail)`
       };
     try {
-      const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics]);
+      const cpuSeconds = record.userSeconds !== void 0 && record.sysSeconds !== void 0 ? record.userSeconds + record.sysSeconds : void 0;
+      const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics], { wallSeconds: r.wallSeconds, cpuSeconds });
       const j = out.json;
       return {
         ...record,
@@ -18703,6 +18709,7 @@ function exitCodeFor(outcome) {
 // src/engine/config.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { readFileSync as readFileSync12 } from "node:fs";
+var METRIC_TIMES = ["wall", "cpu"];
 var ConfigError = class extends Error {
   constructor(file, path6, problem) {
     super(`${file || "config"}: ${path6 ? `${path6}: ` : ""}${problem}`);
@@ -18871,10 +18878,17 @@ var Reader = class _Reader {
 var ENV_ALLOW_DEFAULT = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER"];
 var MAX_PAIRS = 2e3;
 function readMetric(r, benchName, fallbackName) {
-  r.only(["name", "json", "regex", "higher_is_better", "unit"]);
+  r.only(["name", "json", "regex", "time", "higher_is_better", "unit"]);
   const json = r.optionalString("json");
   const regex = r.optionalString("regex");
-  if (json === void 0 === (regex === void 0)) r.fail("json", "give exactly one of json (a field name) or regex");
+  const time = r.has("time") ? r.enumOf("time", METRIC_TIMES, "wall") : void 0;
+  if ([json, regex, time].filter((x) => x !== void 0).length !== 1)
+    r.fail("json", `give exactly one of json (a field name), regex, or time (${METRIC_TIMES.join(" or ")})`);
+  if (time !== void 0) {
+    const name2 = r.string("name", `${time}_seconds`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(name2)) r.fail("name", `use letters, digits, '_', '.' or '-' (benchmark ${benchName})`);
+    return { name: name2, time, higherIsBetter: r.boolean("higher_is_better", false), unit: r.string("unit", "s") };
+  }
   if (regex !== void 0) {
     try {
       if (new RegExp(regex).exec("") === null && !/\(/.test(regex)) r.fail("regex", "needs a capture group around the number");
@@ -18900,8 +18914,48 @@ var RETIRED_DECISION = {
 var RETIRED_RUNS = {
   step: "looks are planned at runs.pairs x1.5 each up to runs.max_pairs; runs.budget_s bounds the time"
 };
-function readBenchmark(r, defaults) {
-  r.only(["name", "argv", "preload", "metric", "extra_metrics", "ops_field", "ops", "pin", "timeout_s", "instructions", "min_effect_pct"]);
+var GOOGLE_BENCHMARK_FIELDS = {
+  real_time: { higherIsBetter: false },
+  cpu_time: { higherIsBetter: false },
+  items_per_second: { higherIsBetter: true },
+  bytes_per_second: { higherIsBetter: true }
+};
+function readBenchmarks(r, defaults) {
+  if (!r.has("google_benchmark")) return [readBenchmark(r, defaults)];
+  if (r.has("metric") || r.has("extra_metrics") || r.has("ops_field") || r.has("ops"))
+    r.fail("google_benchmark", "sets the metric and operation count itself: drop metric, extra_metrics, ops_field and ops");
+  const g2 = r.section("google_benchmark");
+  g2.only(["names", "field", "unit"]);
+  const field = g2.enumOf("field", Object.keys(GOOGLE_BENCHMARK_FIELDS), "real_time");
+  const names = g2.stringList("names", []);
+  if (names.length === 0) g2.fail("names", "list the benchmarks to gate, as the binary names them (run it with --benchmark_list_tests)");
+  const unit = g2.string("unit", field.endsWith("_time") ? "ns" : field === "items_per_second" ? "items/s" : "B/s");
+  const base = readBenchmark(r, defaults, ["google_benchmark"]);
+  return names.map((bm) => ({
+    ...base,
+    name: `${base.name}.${bm.replace(/[^A-Za-z0-9_.-]/g, "_")}`,
+    argv: [...base.argv, `--benchmark_filter=^${bm.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}$`, "--benchmark_format=json"],
+    metric: { name: field, json: "benchmarks.0." + field, higherIsBetter: GOOGLE_BENCHMARK_FIELDS[field].higherIsBetter, unit },
+    extraMetrics: [],
+    opsField: "benchmarks.0.iterations",
+    ops: void 0
+  }));
+}
+function readBenchmark(r, defaults, alsoAllowed = []) {
+  r.only([
+    "name",
+    "argv",
+    "preload",
+    "metric",
+    "extra_metrics",
+    "ops_field",
+    "ops",
+    "pin",
+    "timeout_s",
+    "instructions",
+    "min_effect_pct",
+    ...alsoAllowed
+  ]);
   const name = r.string("name");
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail("name", "use letters, digits, '_', '.' or '-'");
   const metric = r.has("metric") ? readMetric(r.section("metric"), name, "metric") : defaultMetric();
@@ -18987,12 +19041,15 @@ function configFromObject(file, value) {
   const set = env.stringMap("set");
   for (const k of Object.keys(set))
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) env.section("set").fail(k, "is not a valid environment variable name");
-  const benchmarks = root.list("benchmarks").map((r) => readBenchmark(r, { timeoutSeconds: runTimeout }));
+  const entries = root.list("benchmarks").map((r) => readBenchmarks(r, { timeoutSeconds: runTimeout }));
+  const benchmarks = entries.flat();
   if (benchmarks.length === 0) root.fail("benchmarks", "list at least one benchmark (name, argv, metric)");
   const seen = /* @__PURE__ */ new Set();
-  benchmarks.forEach((bm, i2) => {
-    if (seen.has(bm.name)) root.fail(`benchmarks[${i2}].name`, `'${bm.name}' is used twice`);
-    seen.add(bm.name);
+  entries.forEach((specs, i2) => {
+    for (const bm of specs) {
+      if (seen.has(bm.name)) root.fail(`benchmarks[${i2}].name`, `'${bm.name}' is used twice`);
+      seen.add(bm.name);
+    }
   });
   if (d.raw("correction") === "holm")
     d.fail(
@@ -19243,10 +19300,21 @@ var OUTCOME_LINE = {
   fail: "\u274C **perfgate: FAIL**",
   inconclusive: "\u26A0\uFE0F **perfgate: INCONCLUSIVE**"
 };
+var HEADLINE_NAMES = 3;
+function verdictChange(b) {
+  const c3 = b.metrics.find((m) => m.verdict === b.verdict)?.comparison ?? b.metrics[0]?.comparison;
+  const moved = c3 && (b.verdict === "REGRESSED" || b.verdict === "IMPROVED");
+  return moved ? `${b.verdict} ${fmtPct(c3.changePct)} (${fmtPct(c3.ciLowPct)} \u2026 ${fmtPct(c3.ciHighPct)})` : b.verdict;
+}
+var verdictPhrase = (b) => `${escapeMarkdown(b.name)} ${verdictChange(b)}`;
 function headline(r) {
   if (r.cancelled) return `\u26A0\uFE0F **perfgate: CANCELLED** (${escapeMarkdown(r.cancelled)}) \u2014 nothing was decided`;
-  const counts = Object.entries(r.verdictCounts).map(([v, n2]) => `${n2} ${v}`).join(", ");
-  return `${OUTCOME_LINE[r.outcome]} \u2014 ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? "" : "s"}: ${counts}`;
+  const changed = r.benchmarks.filter((b) => b.verdict !== "UNCHANGED");
+  const unchanged = r.benchmarks.length - changed.length;
+  const named = changed.slice(0, HEADLINE_NAMES).map(verdictPhrase);
+  if (changed.length > HEADLINE_NAMES) named.push(`and ${changed.length - HEADLINE_NAMES} more`);
+  const rest = unchanged ? `${named.length ? "; " : ""}${unchanged} ${named.length ? "other" : `benchmark${unchanged === 1 ? "" : "s"}`} UNCHANGED` : "";
+  return `${OUTCOME_LINE[r.outcome]} \u2014 ${named.join(", ")}${rest}`;
 }
 function refLine(r) {
   const side = (s2) => {
@@ -19311,44 +19379,46 @@ function metricCells(m) {
     mde: Number.isFinite(c3.mdePct) ? `${c3.mdePct.toFixed(2)} %` : "\u2013"
   };
 }
-function verdictTable(benchmarks) {
-  const lines = [
-    "| benchmark | metric | base median | head median | change | interval | band | pairs | noise (robust SD) | MDE | verdict |",
-    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"
-  ];
-  for (const b of benchmarks) {
-    for (const m of b.metrics) {
-      const x = metricCells(m);
-      lines.push(
-        `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${x.change} | ${x.interval} | ${x.band} | ${x.pairs} | ${x.noise} | ${x.mde} | **${m.verdict}** |`
-      );
-    }
-    if (b.verdict === "BUDGET_EXCEEDED") lines.push(`| ${escapeMarkdown(b.name)} | budgets | | | | | | | | | **BUDGET_EXCEEDED** |`);
-  }
-  return lines;
+var withUnit = (x, unit) => x === void 0 ? "\u2013" : `${fmtValue(x)}${unit ? ` ${escapeMarkdown(unit)}` : ""}`;
+function metricRow(b, m) {
+  const x = metricCells(m);
+  return `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(m.metric)} | ${withUnit(m.base?.median, m.unit)} | ${withUnit(m.head?.median, m.unit)} | ${x.change} | ${x.interval} | ${x.band} | ${x.pairs} | ${x.noise} | ${x.mde} | **${m.verdict}** |`;
 }
+var TABLE_HEAD = [
+  "| benchmark | metric | base median | head median | change | interval | band | pairs | noise (robust SD) | MDE | verdict |",
+  "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+];
+function verdictTable(benchmarks, onlyChanged) {
+  const rows = [];
+  for (const b of benchmarks) {
+    for (const m of b.metrics) if (!onlyChanged || m.verdict !== "UNCHANGED") rows.push(metricRow(b, m));
+    if (b.verdict === "BUDGET_EXCEEDED") rows.push(`| ${escapeMarkdown(b.name)} | budgets | | | | | | | | | **BUDGET_EXCEEDED** |`);
+  }
+  return rows.length ? [...TABLE_HEAD, ...rows] : [];
+}
+function compactTable(benchmarks) {
+  return ["| benchmark | verdict |", "|---|---|", ...benchmarks.map((b) => `| ${escapeMarkdown(b.name)} | ${verdictChange(b)} |`)];
+}
+var folded = (summary, body) => body.length ? ["<details>", `<summary>${summary}</summary>`, "", ...body, "", "</details>"].join("\n") : "";
 function budgetTable(benchmarks) {
   const rows = benchmarks.flatMap((b) => b.budgets);
-  if (rows.length === 0) return [];
-  const lines = ["### Budgets", "", "| benchmark | budget | base | head | limit | status |", "|---|---|--:|--:|--:|---|"];
+  if (rows.length === 0) return "";
+  const exceeded = rows.filter((c3) => c3.status === "exceeded").length;
+  const unmeasured = rows.filter((c3) => c3.status === "not_measured").length;
+  const lines = ["| benchmark | budget | base | head | limit | status |", "|---|---|--:|--:|--:|---|"];
   for (const c3 of rows) {
-    const v = (x) => x === void 0 ? "\u2013" : fmtNum(x);
+    const v = (x) => x === void 0 ? "\u2013" : `${fmtNum(x)} ${escapeMarkdown(c3.unit)}`;
     lines.push(
       `| ${escapeMarkdown(c3.benchmark)} | ${escapeMarkdown(c3.budget)} | ${v(c3.base)} | ${v(c3.head)} | ${v(c3.limit)} | ${c3.status === "exceeded" ? "**exceeded**" : c3.status === "ok" ? "ok" : `not measured: ${escapeMarkdown(c3.reason)}`} |`
     );
   }
-  return lines;
+  return folded(`Budgets: ${rows.length} checks, ${exceeded} exceeded${unmeasured ? `, ${unmeasured} not measured` : ""}`, lines);
 }
 function syscallTable(benchmarks) {
   const measured = benchmarks.filter((b) => b.syscalls.measured);
   const lines = [];
   if (measured.length) {
-    lines.push(
-      "### Syscalls (one untimed run per side under strace)",
-      "",
-      "| benchmark | side | ops | mmap | munmap | madvise | mprotect | mremap | brk |",
-      "|---|---|--:|--:|--:|--:|--:|--:|--:|"
-    );
+    lines.push("| benchmark | side | ops | mmap | munmap | madvise | mprotect | mremap | brk |", "|---|---|--:|--:|--:|--:|--:|--:|--:|");
     for (const b of measured) {
       for (const side of ["base", "head"]) {
         const c3 = b.syscalls[side];
@@ -19362,7 +19432,7 @@ function syscallTable(benchmarks) {
   }
   const missing = benchmarks.find((b) => !b.syscalls.measured && b.runs.every((r) => r.status === "ok"));
   if (missing) lines.push("", `Syscalls not measured: ${escapeMarkdown(missing.syscalls.reason ?? "")}`);
-  return lines;
+  return folded("Syscalls: calls in one untimed run per side under strace", lines);
 }
 function failureDetails(r) {
   const out = [];
@@ -19392,28 +19462,50 @@ function reasons(benchmarks) {
   for (const n2 of leftoverNotes(benchmarks)) lines.push(`- **${escapeMarkdown(n2.name)}**: ${escapeMarkdown(n2.text)}`);
   return lines;
 }
+function linkLine(links) {
+  if (!links) return void 0;
+  const parts = [
+    links.job ? `[job log](${links.job})` : "",
+    links.artifacts ? `[JSON result (artifacts)](${links.artifacts})` : "",
+    links.dashboard ? `[history dashboard](${links.dashboard})` : ""
+  ].filter(Boolean);
+  return parts.length ? parts.join(" \xB7 ") : void 0;
+}
+function methodNote(r) {
+  return `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; ${r.config.decision.correction === "bonferroni" ? `all intervals of this report hold together with probability \u2265 ${1 - r.config.decision.alpha} (alpha split over every decision and spent over the looks). ` : `each metric's intervals hold with probability \u2265 ${1 - r.config.decision.alpha} (alpha spent over the looks, not split over the metrics: with several, some false alarm is more likely). `}REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.`;
+}
 function renderMarkdown(r, opts = {}) {
   const limit = opts.limit ?? MARKDOWN_LIMIT;
-  const essential = [
+  const changed = r.benchmarks.filter((b) => b.verdict !== "UNCHANGED");
+  const why = reasons(r.benchmarks);
+  const links = linkLine(opts.links);
+  const head = [
     headline(r),
     "",
     refLine(r),
     ...calibrationNote(r) ? [escapeMarkdown(calibrationNote(r))] : [],
     ...sandboxNote(r),
-    ...configNote(r).length ? ["", ...configNote(r)] : [],
-    "",
-    ...verdictTable(r.benchmarks),
-    "",
-    ...reasons(r.benchmarks),
-    "",
-    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; ${r.config.decision.correction === "bonferroni" ? `all intervals of this report hold together with probability \u2265 ${1 - r.config.decision.alpha} (alpha split over every decision and spent over the looks). ` : `each metric's intervals hold with probability \u2265 ${1 - r.config.decision.alpha} (alpha spent over the looks, not split over the metrics: with several, some false alarm is more likely). `}REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.`,
-    ...opts.extra ? ["", opts.extra] : []
-  ].join("\n");
-  const sections = [budgetTable(r.benchmarks).join("\n"), syscallTable(r.benchmarks).join("\n"), failureDetails(r).join("\n")];
-  let text = essential;
+    ...configNote(r).length ? ["", ...configNote(r)] : []
+  ];
+  const tail2 = [...opts.extra ? ["", opts.extra] : [], ...links ? ["", links] : []];
+  const counts = Object.entries(r.verdictCounts).map(([v, n2]) => `${n2} ${v}`).join(", ");
+  const summary = `All ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? "" : "s"}: ${counts || "none"}`;
+  const fullTable = folded(summary, [...verdictTable(r.benchmarks, false), "", methodNote(r)]);
+  const shortTable = folded(summary, [...compactTable(r.benchmarks), "", methodNote(r)]);
+  const changedRows = verdictTable(changed, true);
+  const block = (lines) => lines.length ? ["", ...lines] : [];
+  const layouts = [
+    [...head, ...block(changedRows), ...block(why), ...tail2, "", fullTable],
+    [...head, ...block(changedRows), ...block(why), ...tail2, "", shortTable],
+    [...head, ...block(changed.length ? compactTable(changed) : []), ...tail2, "", shortTable]
+  ].map((lines) => lines.join("\n"));
+  const fits = layouts.findIndex((t) => t.length <= limit);
+  let text = layouts[fits < 0 ? layouts.length - 1 : fits];
+  const last = fits < 0 || fits === layouts.length - 1;
+  const sections = [last ? folded("Why", why) : "", budgetTable(r.benchmarks), syscallTable(r.benchmarks), failureDetails(r).join("\n")];
   for (const s of sections) {
     if (!s) continue;
-    const note = "\n\n_(details truncated to stay within the size limit; see the JSON result)_";
+    const note = "\n\n_(details left out to stay within the size limit; see the JSON result)_";
     if (text.length + s.length + 2 + note.length > limit) {
       text += note;
       break;
@@ -19422,9 +19514,68 @@ function renderMarkdown(r, opts = {}) {
 
 ${s}`;
   }
-  return text.length > limit ? `${text.slice(0, limit - 20)}
+  return text;
+}
 
-_(truncated)_` : text;
+// src/report/progress.ts
+var LOOK_STATE = {
+  continue: "undecided, sampling on",
+  decided: "decided",
+  ceiling: "undecided at the ceiling (max_pairs)",
+  budget: "stopped undecided: the time budget has no room for the next look"
+};
+function progressPrinter(sink) {
+  let current;
+  let status = "";
+  const line = (s) => {
+    if (sink.tty && status) sink.write("\r\x1B[2K");
+    sink.write(`${s}
+`);
+    if (sink.tty && status) sink.write(status);
+  };
+  const show = (s) => {
+    if (!sink.tty) return;
+    status = s;
+    sink.write(`\r\x1B[2K${s}`);
+  };
+  const enter = (benchmark) => {
+    if (benchmark === current) return;
+    leave();
+    current = benchmark;
+    if (sink.groups) sink.write(`::group::${benchmark}
+`);
+    line(`[${benchmark}] measuring`);
+  };
+  const leave = () => {
+    if (current !== void 0 && sink.groups) sink.write("::endgroup::\n");
+    current = void 0;
+  };
+  const onProgress = (e) => {
+    if (e.type === "preflight") line("[preflight] probing machine noise");
+    else if (e.type === "build") {
+      if (e.state !== "start") line(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ""}`);
+      else show(`[build] ${e.side}: building`);
+    } else if (e.type === "run") {
+      enter(e.benchmark);
+      const left = e.budgetLeftSeconds !== void 0 ? ` \xB7 budget left ${Math.ceil(e.budgetLeftSeconds)} s` : "";
+      show(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${left}`);
+    } else if (e.type === "look") {
+      enter(e.benchmark);
+      if (e.state === "continue") show(`[${e.benchmark}] look at ${e.pairs} pairs: ${LOOK_STATE[e.state]}`);
+      else line(`[${e.benchmark}] ${LOOK_STATE[e.state]} at ${e.pairs} pairs`);
+    } else {
+      enter(e.benchmark);
+      show(
+        e.type === "syscalls" ? `[${e.benchmark}] syscall pass (strace) ${e.side}` : `[${e.benchmark}] instruction count (${e.tool}) ${e.side}`
+      );
+    }
+  };
+  const done = () => {
+    if (sink.tty && status) sink.write("\r\x1B[2K");
+    status = "";
+    leave();
+  };
+  return { onProgress, done };
 }
 
 // src/report/terminal.ts
@@ -20056,11 +20207,20 @@ function parseRecords(records, legacy) {
   const texts = [...(legacy ?? "").split("\n").filter((l) => l.trim() !== ""), ...records];
   const cards = texts.map(parse);
   const ok = cards.filter((c3) => c3 !== void 0);
-  return {
-    // By time, not text: records from before 0.3 wrote committer dates with an offset (+02:00).
-    cards: ok.sort((a2, b) => Date.parse(a2.committedAt ?? a2.createdAt) - Date.parse(b.committedAt ?? b.createdAt)),
-    unreadable: cards.length - ok.length
+  const bySha = new Map(ok.map((c3) => [c3.sha, c3]));
+  const depth = /* @__PURE__ */ new Map();
+  const depthOf = (c3) => {
+    let d = depth.get(c3.sha);
+    if (d === void 0) {
+      depth.set(c3.sha, 0);
+      const parent = c3.parent ? bySha.get(c3.parent) : void 0;
+      d = parent ? depthOf(parent) + 1 : 0;
+      depth.set(c3.sha, d);
+    }
+    return d;
   };
+  const time = (c3) => Date.parse(c3.committedAt ?? c3.createdAt);
+  return { cards: ok.sort((a2, b) => time(a2) - time(b) || depthOf(a2) - depthOf(b)), unreadable: cards.length - ok.length };
 }
 
 // src/scorecard/markdown.ts
@@ -20296,6 +20456,136 @@ async function cmdDashboard(args, io) {
   return EXIT.pass;
 }
 
+// src/cli/init/index.ts
+import { existsSync as existsSync10, mkdirSync as mkdirSync7, writeFileSync as writeFileSync7 } from "node:fs";
+import { dirname as dirname6, join as join15 } from "node:path";
+import { parseArgs as parseArgs2 } from "node:util";
+
+// src/cli/init/assets.ts
+function assets2() {
+  return { "perfYml": "# perfgate: compare every pull request with its merge-base on a self-hosted\n# Linux runner, and re-baseline the allocator on demand. A pull request from\n# a fork runs only on the labeled event of `perf-safe`, for the commit that\n# was its head then; its result is posted by perf-report.yml.\nname: perf\n\non:\n  pull_request:\n    types: [opened, synchronize, reopened, labeled]\n  workflow_dispatch:\n\n# One comparison per PR at a time; a new push cancels the old run.\nconcurrency:\n  group: perf-${{ github.event.pull_request.number || github.ref }}\n  cancel-in-progress: true\n\npermissions:\n  contents: read\n\njobs:\n  compare:\n    # Other labels do not re-run the comparison.\n    if: github.event_name == 'pull_request' && (github.event.action != 'labeled' || github.event.label.name == 'perf-safe')\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 60\n    permissions:\n      contents: read        # check out the code\n      pull-requests: write  # the sticky comment; remove a used approval label\n      checks: write         # the check run branch protection can require\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          fetch-depth: 0              # base and head must both be here\n          persist-credentials: false  # no token in .git/config for a build to find\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: pr\n\n  rebase:\n    if: github.event_name == 'workflow_dispatch'\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 120\n    permissions:\n      contents: write       # append the scorecard to the perfgate-data branch\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          persist-credentials: false  # perfgate writes through the API, not git\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: rebase\n", "perfReportYml": "# Posts the result of a fork's pull request, whose own run (perf.yml) had a\n# read-only token: the JSON result of that run's artifact, validated against\n# the result schema and re-rendered, as the PR's comment and check run. It\n# runs the default branch's workflow, checks out nothing and runs no PR code,\n# so it needs no self-hosted runner.\nname: perf-report\n\non:\n  workflow_run:\n    workflows: [perf]\n    types: [completed]\n\npermissions:\n  contents: read\n\njobs:\n  report:\n    if: github.event.workflow_run.event == 'pull_request' && github.event.workflow_run.head_repository.full_name != github.repository\n    runs-on: ubuntu-latest\n    permissions:\n      actions: read         # download the artifact of the perf run\n      pull-requests: write  # the sticky comment; remove the used approval label\n      checks: write         # the check run on the PR head\n    steps:\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: report\n" };
+}
+
+// src/cli/init/detect.ts
+import { existsSync as existsSync9, readdirSync as readdirSync5, readFileSync as readFileSync16, statSync as statSync4 } from "node:fs";
+import { basename, extname, join as join14, relative } from "node:path";
+var SKIP = /* @__PURE__ */ new Set([".git", "node_modules", "build", "dist", ".perfgate", "vendor", "third_party"]);
+var CXX = /* @__PURE__ */ new Set([".cc", ".cpp", ".cxx", ".c++"]);
+function sources(dir, depth) {
+  if (depth < 0) return [];
+  const out = [];
+  for (const entry of readdirSync5(dir)) {
+    if (SKIP.has(entry) || entry.startsWith(".")) continue;
+    const path6 = join14(dir, entry);
+    const st = statSync4(path6, { throwIfNoEntry: false });
+    if (st?.isDirectory()) out.push(...sources(path6, depth - 1));
+    else if (st?.isFile() && CXX.has(extname(entry)) && st.size < 1 << 20) out.push(path6);
+  }
+  return out;
+}
+function registeredBenchmarks(text) {
+  return [...new Set([...text.matchAll(/^\s*BENCHMARK\(\s*([A-Za-z_]\w*)\s*\)/gm)].map((m) => m[1]))];
+}
+function makeTargets(makefile) {
+  const targets = [...makefile.matchAll(/^([A-Za-z0-9_./-]*bench[A-Za-z0-9_./-]*)\s*:(?!=)/gim)].map((m) => m[1]);
+  return [...new Set(targets)].filter((t) => !t.startsWith(".") && !t.includes("%"));
+}
+function detect(root) {
+  const mk = ["Makefile", "makefile", "GNUmakefile"].map((f) => join14(root, f)).find((f) => existsSync9(f));
+  const googleBenchmarks = sources(root, 3).flatMap((path6) => {
+    const text = readFileSync16(path6, "utf8");
+    if (!text.includes("benchmark/benchmark.h")) return [];
+    const names = registeredBenchmarks(text);
+    return names.length ? [{ file: relative(root, path6), binary: basename(path6, extname(path6)), names }] : [];
+  });
+  const binaries = new Set(googleBenchmarks.map((g2) => g2.binary));
+  return {
+    makefile: mk !== void 0,
+    makeTargets: mk ? makeTargets(readFileSync16(mk, "utf8")).filter((t) => !binaries.has(t)) : [],
+    googleBenchmarks
+  };
+}
+
+// src/cli/init/index.ts
+var safeName = (s) => s.replace(/[^A-Za-z0-9_.-]/g, "_");
+var yamlList = (xs) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
+function starterConfig(found) {
+  const targets = [...found.makeTargets, ...found.googleBenchmarks.map((g2) => g2.binary)];
+  const lines = [
+    '# perfgate.yml: what perfgate builds and measures (reference: README.md, "Configuration").',
+    "# Written by perfgate init: check every line, then try it with: perfgate compare",
+    "build:",
+    `  command: ${yamlList(["make", ...targets])}   # run in a copy of each side's tree`,
+    "  output: .                # where the built programs are: {build} below",
+    "runs:",
+    "  pairs: 10                # pairs at the first look; sampling goes on up to max_pairs within budget_s",
+    "  max_pairs: 400",
+    "  budget_s: 180",
+    "decision:",
+    "  min_effect_pct: 1        # a change inside \xB11 % counts as unchanged",
+    "benchmarks:"
+  ];
+  for (const t of found.makeTargets)
+    lines.push(
+      `  # Makefile target '${t}'. Judged by its wall time; if it prints a JSON object with a`,
+      "  # throughput, use metric: { json: FIELD } (and ops_field) instead, which is steadier.",
+      `  - name: ${safeName(t)}`,
+      `    argv: ${yamlList([`{build}/${t}`])}`,
+      "    metric: { time: wall }"
+    );
+  for (const g2 of found.googleBenchmarks)
+    lines.push(
+      `  # Google Benchmark in ${g2.file}, built as '${g2.binary}' (check the name). One verdict per`,
+      "  # benchmark; parameterised ones are named with their arguments: list them with",
+      `  # ${g2.binary} --benchmark_list_tests`,
+      `  - name: ${safeName(g2.binary)}`,
+      `    argv: ${yamlList([`{build}/${g2.binary}`])}`,
+      `    google_benchmark: { names: ${yamlList(g2.names)}, field: real_time }`
+    );
+  if (!found.makeTargets.length && !found.googleBenchmarks.length)
+    lines.push(
+      "  # No benchmark found (no Makefile target named *bench*, no Google Benchmark source).",
+      "  # Replace this example with yours: a command that prints a JSON object with a",
+      "  # number to compare, or any command, judged by its own time.",
+      "  - name: example",
+      '    argv: ["{build}/bench"]',
+      "    metric: { time: wall }"
+    );
+  return `${lines.join("\n")}
+`;
+}
+async function cmdInit(args, io) {
+  parseArgs2({ args, options: {}, strict: true, allowPositionals: false });
+  const root = await repoRoot(io.cwd);
+  const found = detect(root);
+  const a2 = assets2();
+  const files = [
+    {
+      path: "perfgate.yml",
+      text: starterConfig(found),
+      what: `${found.makeTargets.length + found.googleBenchmarks.length} benchmark entr${found.makeTargets.length + found.googleBenchmarks.length === 1 ? "y" : "ies"}`
+    },
+    { path: join15(".github", "workflows", "perf.yml"), text: a2.perfYml, what: "pull requests and rebase on a self-hosted runner" },
+    { path: join15(".github", "workflows", "perf-report.yml"), text: a2.perfReportYml, what: "posts results of forks' pull requests" }
+  ];
+  parseConfigText(join15(root, "perfgate.yml"), files[0].text);
+  for (const f of files) {
+    const path6 = join15(root, f.path);
+    if (existsSync10(path6)) {
+      io.out(`kept ${f.path} (it exists; perfgate init never overwrites)
+`);
+      continue;
+    }
+    mkdirSync7(dirname6(path6), { recursive: true });
+    writeFileSync7(path6, f.text, { flag: "wx" });
+    io.out(`wrote ${f.path}: ${f.what}
+`);
+  }
+  if (!found.makeTargets.length && !found.googleBenchmarks.length) io.out("no benchmark found: edit the example in perfgate.yml\n");
+  io.out("next: check perfgate.yml, run perfgate doctor, then perfgate compare\n");
+  return EXIT.pass;
+}
+
 // src/version.ts
 var VERSION = "0.2.0";
 
@@ -20303,6 +20593,8 @@ var VERSION = "0.2.0";
 var HELP = `perfgate ${VERSION}: a performance-regression gate (paired A/B runs, noise-aware verdicts, budgets)
 
 Usage:
+  perfgate init                a starter perfgate.yml from the repository's benchmarks, and the
+                               workflows (never overwrites a file)
   perfgate compare [options]   build base and head, run paired benchmarks, decide
   perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
@@ -20385,30 +20677,8 @@ removed).
 perfgate never modifies your working tree, index, stash, branches or worktrees. It
 builds copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
 $XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate); see perfgate cache.`;
-var LOOK_STATE = {
-  continue: "undecided, sampling on",
-  decided: "decided",
-  ceiling: "undecided at the ceiling (max_pairs)",
-  budget: "stopped undecided: the time budget has no room for the next look"
-};
-function progressPrinter(io) {
-  return (e) => {
-    const eta = "budgetLeftSeconds" in e && e.budgetLeftSeconds !== void 0 ? `  (budget left ${Math.ceil(e.budgetLeftSeconds)} s)` : "";
-    if (e.type === "preflight") io.err("[preflight] probing machine noise\n");
-    else if (e.type === "build") io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ""}
-`);
-    else if (e.type === "run") io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}
-`);
-    else if (e.type === "look") io.err(`[${e.benchmark}] look at ${e.pairs} pairs: ${LOOK_STATE[e.state]}
-`);
-    else if (e.type === "syscalls") io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}
-`);
-    else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}
-`);
-  };
-}
 async function cmdCompare(args, io) {
-  const { values } = parseArgs2({
+  const { values } = parseArgs3({
     args,
     options: {
       base: { type: "string" },
@@ -20440,6 +20710,7 @@ async function cmdCompare(args, io) {
   const seed = intArg("seed", values.seed, 0);
   const budgetSeconds = intArg("budget", values.budget, 1, 86400);
   const config = await readConfig(io, values.config);
+  const progress = values.quiet ? void 0 : progressPrinter({ write: io.err, tty: io.isTty, groups: process.env.GITHUB_ACTIONS === "true" });
   const result = await compare2({
     cwd: io.cwd,
     config,
@@ -20454,8 +20725,8 @@ async function cmdCompare(args, io) {
     useCache: !values["no-cache"],
     calibrationFile: values["no-calibration"] ? null : values.calibration ? resolve4(io.cwd, values.calibration) : void 0,
     sandbox: sandboxArg(values.sandbox),
-    onProgress: values.quiet ? void 0 : progressPrinter(io)
-  });
+    onProgress: progress?.onProgress
+  }).finally(() => progress?.done());
   if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}
 `);
   if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(result)}
@@ -20465,7 +20736,7 @@ async function cmdCompare(args, io) {
   return result.cancelled ? signalExitCode(result.cancelled) : exitCodeFor(result.outcome);
 }
 async function cmdCalibrate(args, io) {
-  const { values } = parseArgs2({
+  const { values } = parseArgs3({
     args,
     options: {
       config: { type: "string" },
@@ -20517,7 +20788,7 @@ perfgate compare cannot run until ${missingRequired.map((c3) => c3.name).join(",
   return EXIT.pass;
 }
 async function cmdCache(args, io) {
-  const { values, positionals } = parseArgs2({ args, options: { keep: { type: "string" } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs3({ args, options: { keep: { type: "string" } }, strict: true, allowPositionals: true });
   const [action = "list", ...extra] = positionals;
   if (extra.length || !["list", "prune", "clear"].includes(action))
     throw new UsageError(`perfgate cache takes list, prune [--keep N] or clear, got '${positionals.join(" ")}'`);
@@ -20568,9 +20839,10 @@ async function runCli(argv, io) {
     if (command === "history") return await cmdHistory(rest, io);
     if (command === "bisect") return await cmdBisect(rest, io);
     if (command === "dashboard") return await cmdDashboard(rest, io);
+    if (command === "init") return await cmdInit(rest, io);
     if (command === "calibrate") return await cmdCalibrate(rest, io);
     throw new UsageError(
-      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, bisect, dashboard, cache; see perfgate --help)`
+      `unknown command '${command}' (commands: init, compare, calibrate, doctor, record, history, bisect, dashboard, cache; see perfgate --help)`
     );
   } catch (e) {
     if (e instanceof UsageError || e instanceof TypeError && e.code?.startsWith("ERR_PARSE_ARGS")) {

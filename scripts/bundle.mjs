@@ -3,21 +3,23 @@
 // entry point, ESM, for Node 20 and later.
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 const outdir = process.argv[2] ?? 'dist';
 const entries = { cli: 'src/cli.ts', index: 'src/index.ts' };
 
-// The dashboard's inlined files (uPlot, the page script) are read at build
-// time, by the module that reads them in development, and put in the bundle.
-const { assets } = await tsImport('../src/history/dashboard/assets.ts', import.meta.url);
+// Files the code reads at run time (the dashboard's uPlot and page script,
+// the workflows perfgate init writes) come from modules named *assets.ts
+// that export assets(): the bundle calls it at build time, the same code
+// that reads them in development, and inlines the result.
 const inlineAssets = {
-  name: 'inline-dashboard-assets',
+  name: 'inline-assets',
   setup(b) {
-    b.onLoad({ filter: /src[\\/]history[\\/]dashboard[\\/]assets\.ts$/ }, () => ({
-      contents: `export function assets() { return ${JSON.stringify(assets())}; }`,
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /[\\/]src[\\/].*assets\.ts$/ }, async (args) => {
+      const { assets } = await tsImport(pathToFileURL(args.path).href, import.meta.url);
+      return { contents: `export function assets() { return ${JSON.stringify(assets())}; }`, loader: 'js' };
+    });
   },
 };
 

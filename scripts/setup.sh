@@ -9,10 +9,10 @@ cd "$(dirname "$0")/.."
 declare -A NEED=(
   [gcc]=gcc [make]=make [git]=git [strace]=strace [/usr/bin/time]=time
   [taskset]=util-linux [valgrind]=valgrind [python3]=python3 [sort]=coreutils
-  [bwrap]=bubblewrap [chromium]=chromium
+  [bwrap]=bubblewrap [chromium]=chromium [g++]=g++
 )
-# allocators the rebaseline and bench:native compare against
-LIBS=(libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4)
+# allocators the rebaseline and bench:native compare against; Google Benchmark for its tests
+LIBS=(libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4 libbenchmark-dev)
 
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -24,6 +24,7 @@ export async function run(): Promise<void> {
       repo: context.repo,
       apiUrl: context.apiUrl,
       serverUrl: context.serverUrl,
+      runUrl: context.runId ? `${context.serverUrl}/${repository}/actions/runs/${context.runId}` : undefined,
       workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(),
       tempDir: process.env.RUNNER_TEMP ?? tmpdir(),
     });

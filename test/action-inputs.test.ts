@@ -15,7 +15,7 @@ describe('action inputs', () => {
     assert.equal(i.mode, 'auto');
     assert.equal(i.config, 'perfgate.yml');
     assert.equal(i.runs, undefined);
-    assert.equal(i.comment, true);
+    assert.equal(i.comment, 'always');
     assert.equal(i.checkName, 'perfgate');
     assert.deepEqual(i.failOn, FAILING_VERDICTS);
     assert.deepEqual(i.allocators, DEFAULT_ALLOCATORS);
@@ -33,7 +33,9 @@ describe('action inputs', () => {
     });
     assert.deepEqual(i.failOn, ['REGRESSED', 'UNSTABLE', 'CRASH']);
     assert.deepEqual(i.allocators, ['ours', 'glibc']);
-    assert.equal(i.comment, false);
+    assert.equal(i.comment, 'never');
+    assert.equal(inputs({ comment: 'on-change' }).comment, 'on-change');
+    assert.equal(inputs({ comment: 'true' }).comment, 'always');
     assert.equal(i.rebaseOnPush, true);
     assert.equal(i.runs, 12);
   });
@@ -44,7 +46,7 @@ describe('action inputs', () => {
     );
     assert.throws(() => inputs({ runs: '1' }), /'runs' must be a whole number of at least 2/);
     assert.throws(() => inputs({ 'fail-on': 'REGRESED' }), /'REGRESED' is not a verdict \(verdicts: BUILD_FAILED, /);
-    assert.throws(() => inputs({ comment: 'maybe' }), /'comment' must be true or false/);
+    assert.throws(() => inputs({ comment: 'maybe' }), /'comment' must be always, on-change, never; got 'maybe'/);
   });
 });
 

@@ -163,6 +163,7 @@ describe('the action, run as a runner runs it', () => {
       GITHUB_REF: eventName.startsWith('pull_request') ? 'refs/pull/1/merge' : 'refs/heads/main',
       GITHUB_API_URL: api,
       GITHUB_SERVER_URL: 'https://github.com', // links only; every request goes to GITHUB_API_URL
+      GITHUB_RUN_ID: '4242',
       GITHUB_WORKSPACE: workspace,
       GITHUB_OUTPUT: files.output,
       GITHUB_STEP_SUMMARY: files.summary,
@@ -269,16 +270,27 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(gh.fileText('perfgate-pages', '.nojekyll'), '');
   });
 
-  it('second run on the same PR updates the one comment, now with the last rebase for context and a link to the dashboard', async () => {
+  it('second run on the same PR updates the one comment (on-change still updates), with the last rebase, the job and the dashboard', async () => {
     gh.faults = [];
     const r = await runAction('pull_request', prPayload(1, shas.same!, 'same'), checkout('same'), {
       'dashboard-url': 'https://o.github.io/r/',
+      comment: 'on-change',
     });
     assert.equal(r.code, 0, r.stdout);
     assert.equal(gh.comments.length, 1, 'a second comment was created');
-    assert.equal(gh.count('PATCH', /\/issues\/comments\/\d+$/), 1);
-    assert.match(gh.comments[0]!.body, /Last rebase \(\d{4}-\d\d-\d\d/);
-    assert.match(gh.comments[0]!.body, /History and charts: \[dashboard\]\(https:\/\/o\.github\.io\/r\/\)/);
+    assert.equal(gh.count('PATCH', /\/issues\/comments\/\d+$/), 1, 'on-change left the comment stale');
+    const body = gh.comments[0]!.body;
+    assert.match(body, /Last rebase \(\d{4}-\d\d-\d\d/);
+    assert.match(body, /\[job log\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/4242\)/);
+    assert.match(body, /\[history dashboard\]\(https:\/\/o\.github\.io\/r\/\)/);
+  });
+
+  it('comment: on-change creates no comment while every verdict is UNCHANGED, and one when something is not', async () => {
+    const r = await runAction('pull_request', prPayload(8, shas.same!, 'same'), checkout('same'), { comment: 'on-change' });
+    assert.equal(r.code, 0, r.stdout);
+    const quiet = resultOf(r).benchmarks.every((b) => b.verdict === 'UNCHANGED'); // an A/A on a busy host may be UNSTABLE
+    assert.equal(gh.comments.filter((c) => c.issue === 8).length, quiet ? 0 : 1);
+    assert.equal(gh.checkRuns.at(-1)!.head_sha, shas.same, 'the check run is posted either way');
   });
 
   it('a regression fails the check run and the step; a marker planted in a comment by someone else is not ours', async () => {

@@ -2,7 +2,7 @@
  * benchmark, and commits that change nothing, slow it down, crash it, hang
  * it, add syscalls, or break the build. Real gcc, make, strace, processes. */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 
@@ -45,9 +45,9 @@ describe('perfgate compare on a temporary repository', () => {
     git(repo, 'checkout', '-q', 'main');
   });
 
-  function compareTo(name: string): { code: number; result: ComparisonResult; stdout: string; stderr: string } {
+  function compareTo(name: string, extra: string[] = []): { code: number; result: ComparisonResult; stdout: string; stderr: string } {
     const out = join(tempDir('perfgate-out-'), 'result.json');
-    const r = runCli(repo, ['compare', '--base', shas.base as string, '--head', shas[name] as string, '--json', out, '--quiet'], {
+    const r = runCli(repo, ['compare', '--base', shas.base as string, '--head', shas[name] as string, '--json', out, '--quiet', ...extra], {
       PERFGATE_CACHE_DIR: cache,
       GITHUB_TOKEN: 'sekrit-token',
     });
@@ -85,6 +85,25 @@ describe('perfgate compare on a temporary repository', () => {
     assert.equal(m?.verdict, 'REGRESSED', m?.reason);
     assert.ok((m?.comparison?.changePct ?? 0) < -10, `change ${m?.comparison?.changePct}`);
     assert.equal(result.outcome, 'fail');
+    assert.equal(code, 1);
+  });
+
+  it("(b') a command that prints nothing is judged by its own time: wall and CPU seconds", () => {
+    const cfg = join(tempDir('perfgate-cfg-'), 'time.yml');
+    writeFileSync(
+      cfg,
+      TINY_CONFIG.replace(
+        /argv: .*\n {4}metric: .*\n/,
+        'argv: ["sh", "-c", "exec {build}/bench 1000000 >/dev/null 2>&1"]\n    metric: { time: wall }\n    extra_metrics: [{ time: cpu }]\n',
+      ),
+    );
+    const { code, result } = compareTo('slower', ['--config', cfg]);
+    const [wall, cpu] = result.benchmarks[0]!.metrics;
+    assert.deepEqual([wall?.metric, wall?.unit, wall?.higherIsBetter, cpu?.metric], ['wall_seconds', 's', false, 'cpu_seconds']);
+    const run = result.benchmarks[0]!.runs.find((r) => r.kind === 'pair' && r.status === 'ok')!;
+    assert.ok(run.metrics.wall_seconds! > 0.05 && run.metrics.cpu_seconds! > 0.05, JSON.stringify(run.metrics));
+    assert.equal(wall?.verdict, 'REGRESSED', wall?.reason);
+    assert.ok((wall?.comparison?.changePct ?? 0) < -10, `change ${wall?.comparison?.changePct}`);
     assert.equal(code, 1);
   });
 

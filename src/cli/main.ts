@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 
 import { calibrate } from '../engine/calibrate';
 import { defaultCalibrationFile, saveCalibration } from '../engine/calibration';
-import { compare, exitCodeFor, type ProgressEvent } from '../engine/compare';
+import { compare, exitCodeFor } from '../engine/compare';
 import { ConfigError, MAX_PAIRS } from '../engine/config';
 import { runDoctor } from '../engine/doctor';
 import { cancelReason, CancelledError, signalExitCode } from '../engine/host/cancel';
@@ -16,15 +16,19 @@ import { GitError } from '../engine/repo/git';
 import { InfrastructureError } from '../engine/workbench';
 import { renderCalibration } from '../report/calibration';
 import { renderMarkdown } from '../report/markdown';
+import { progressPrinter } from '../report/progress';
 import { renderTerminal } from '../report/terminal';
 import { textTable } from '../report/text-table';
 import { EXIT, intArg, readConfig, sandboxArg, UsageError, writeOut, type Io } from './args';
 import { cmdBisect, cmdDashboard, cmdHistory, cmdRecord } from './history';
+import { cmdInit } from './init';
 import { VERSION } from '../version';
 
 const HELP = `perfgate ${VERSION}: a performance-regression gate (paired A/B runs, noise-aware verdicts, budgets)
 
 Usage:
+  perfgate init                a starter perfgate.yml from the repository's benchmarks, and the
+                               workflows (never overwrites a file)
   perfgate compare [options]   build base and head, run paired benchmarks, decide
   perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
@@ -108,25 +112,6 @@ perfgate never modifies your working tree, index, stash, branches or worktrees. 
 builds copies of base and head under its cache ($PERFGATE_CACHE_DIR, else
 $XDG_CACHE_HOME/perfgate, else ~/.cache/perfgate); see perfgate cache.`;
 
-const LOOK_STATE = {
-  continue: 'undecided, sampling on',
-  decided: 'decided',
-  ceiling: 'undecided at the ceiling (max_pairs)',
-  budget: 'stopped undecided: the time budget has no room for the next look',
-} as const;
-
-function progressPrinter(io: Io): (e: ProgressEvent) => void {
-  return (e) => {
-    const eta = 'budgetLeftSeconds' in e && e.budgetLeftSeconds !== undefined ? `  (budget left ${Math.ceil(e.budgetLeftSeconds)} s)` : '';
-    if (e.type === 'preflight') io.err('[preflight] probing machine noise\n');
-    else if (e.type === 'build') io.err(`[build] ${e.side}: ${e.state}${e.seconds ? ` (${e.seconds.toFixed(1)} s)` : ''}\n`);
-    else if (e.type === 'run') io.err(`[${e.benchmark}] ${e.kind} ${e.index}/${e.of} ${e.side}${eta}\n`);
-    else if (e.type === 'look') io.err(`[${e.benchmark}] look at ${e.pairs} pairs: ${LOOK_STATE[e.state]}\n`);
-    else if (e.type === 'syscalls') io.err(`[${e.benchmark}] syscall pass (strace) ${e.side}\n`);
-    else io.err(`[${e.benchmark}] instruction count (${e.tool}) ${e.side}\n`);
-  };
-}
-
 async function cmdCompare(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -160,6 +145,9 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
   const seed = intArg('seed', values.seed, 0);
   const budgetSeconds = intArg('budget', values.budget, 1, 86400);
   const config = await readConfig(io, values.config);
+  const progress = values.quiet
+    ? undefined
+    : progressPrinter({ write: io.err, tty: io.isTty, groups: process.env.GITHUB_ACTIONS === 'true' });
   const result = await compare({
     cwd: io.cwd,
     config,
@@ -173,8 +161,8 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
     useCache: !values['no-cache'],
     calibrationFile: values['no-calibration'] ? null : values.calibration ? resolve(io.cwd, values.calibration) : undefined,
     sandbox: sandboxArg(values.sandbox),
-    onProgress: values.quiet ? undefined : progressPrinter(io),
-  });
+    onProgress: progress?.onProgress,
+  }).finally(() => progress?.done());
   if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}\n`);
   if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(result)}\n`);
   io.out(`${renderTerminal(result)}\n`);
@@ -275,9 +263,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     if (command === 'history') return await cmdHistory(rest, io);
     if (command === 'bisect') return await cmdBisect(rest, io);
     if (command === 'dashboard') return await cmdDashboard(rest, io);
+    if (command === 'init') return await cmdInit(rest, io);
     if (command === 'calibrate') return await cmdCalibrate(rest, io);
     throw new UsageError(
-      `unknown command '${command}' (commands: compare, calibrate, doctor, record, history, bisect, dashboard, cache; see perfgate --help)`,
+      `unknown command '${command}' (commands: init, compare, calibrate, doctor, record, history, bisect, dashboard, cache; see perfgate --help)`,
     );
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {

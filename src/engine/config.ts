@@ -9,11 +9,17 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { PreflightSpec } from './measure/preflight';
 import { SYSCALLS, type SyscallName } from './types';
 
+export const METRIC_TIMES = ['wall', 'cpu'] as const;
+export type MetricTime = (typeof METRIC_TIMES)[number];
+
 export interface MetricSpec {
   name: string;
-  /** Field of the benchmark's JSON output, or a regex whose first group is the number. */
+  /** Field of the benchmark's JSON output, or a regex whose first group is the number, or the
+   * process's own time as perfgate measured it (for commands that print nothing): `wall` (seconds,
+   * perfgate's monotonic clock around the process), `cpu` (user + system seconds, GNU time). */
   json?: string;
   regex?: string;
+  time?: MetricTime;
   higherIsBetter: boolean;
   unit: string;
 }
@@ -288,10 +294,17 @@ const ENV_ALLOW_DEFAULT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'US
 export const MAX_PAIRS = 2000;
 
 function readMetric(r: Reader, benchName: string, fallbackName: string): MetricSpec {
-  r.only(['name', 'json', 'regex', 'higher_is_better', 'unit']);
+  r.only(['name', 'json', 'regex', 'time', 'higher_is_better', 'unit']);
   const json = r.optionalString('json');
   const regex = r.optionalString('regex');
-  if ((json === undefined) === (regex === undefined)) r.fail('json', 'give exactly one of json (a field name) or regex');
+  const time = r.has('time') ? r.enumOf('time', METRIC_TIMES, 'wall') : undefined;
+  if ([json, regex, time].filter((x) => x !== undefined).length !== 1)
+    r.fail('json', `give exactly one of json (a field name), regex, or time (${METRIC_TIMES.join(' or ')})`);
+  if (time !== undefined) {
+    const name = r.string('name', `${time}_seconds`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail('name', `use letters, digits, '_', '.' or '-' (benchmark ${benchName})`);
+    return { name, time, higherIsBetter: r.boolean('higher_is_better', false), unit: r.string('unit', 's') };
+  }
   if (regex !== undefined) {
     try {
       if (new RegExp(regex).exec('') === null && !/\(/.test(regex)) r.fail('regex', 'needs a capture group around the number');
@@ -320,8 +333,57 @@ const RETIRED_RUNS: Readonly<Record<string, string>> = {
   step: 'looks are planned at runs.pairs x1.5 each up to runs.max_pairs; runs.budget_s bounds the time',
 };
 
-function readBenchmark(r: Reader, defaults: { timeoutSeconds: number }): BenchmarkSpec {
-  r.only(['name', 'argv', 'preload', 'metric', 'extra_metrics', 'ops_field', 'ops', 'pin', 'timeout_s', 'instructions', 'min_effect_pct']);
+/** What a Google Benchmark row can be judged by: its JSON field, and which way is better. */
+export const GOOGLE_BENCHMARK_FIELDS = {
+  real_time: { higherIsBetter: false },
+  cpu_time: { higherIsBetter: false },
+  items_per_second: { higherIsBetter: true },
+  bytes_per_second: { higherIsBetter: true },
+} as const;
+type GoogleBenchmarkField = keyof typeof GOOGLE_BENCHMARK_FIELDS;
+
+/** A benchmark entry: one benchmark, or with `google_benchmark` one per
+ * named benchmark of a Google Benchmark binary. Each of those runs the
+ * binary alone on its benchmark (`--benchmark_filter=^NAME$`, JSON output),
+ * so its pairs interleave base and head of that one benchmark, and each gets
+ * its own verdict. */
+function readBenchmarks(r: Reader, defaults: { timeoutSeconds: number }): BenchmarkSpec[] {
+  if (!r.has('google_benchmark')) return [readBenchmark(r, defaults)];
+  if (r.has('metric') || r.has('extra_metrics') || r.has('ops_field') || r.has('ops'))
+    r.fail('google_benchmark', 'sets the metric and operation count itself: drop metric, extra_metrics, ops_field and ops');
+  const g = r.section('google_benchmark');
+  g.only(['names', 'field', 'unit']);
+  const field: GoogleBenchmarkField = g.enumOf('field', Object.keys(GOOGLE_BENCHMARK_FIELDS) as GoogleBenchmarkField[], 'real_time');
+  const names = g.stringList('names', []);
+  if (names.length === 0) g.fail('names', 'list the benchmarks to gate, as the binary names them (run it with --benchmark_list_tests)');
+  const unit = g.string('unit', field.endsWith('_time') ? 'ns' : field === 'items_per_second' ? 'items/s' : 'B/s');
+  const base = readBenchmark(r, defaults, ['google_benchmark']);
+  return names.map((bm) => ({
+    ...base,
+    name: `${base.name}.${bm.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+    argv: [...base.argv, `--benchmark_filter=^${bm.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}$`, '--benchmark_format=json'],
+    metric: { name: field, json: 'benchmarks.0.' + field, higherIsBetter: GOOGLE_BENCHMARK_FIELDS[field].higherIsBetter, unit },
+    extraMetrics: [],
+    opsField: 'benchmarks.0.iterations',
+    ops: undefined,
+  }));
+}
+
+function readBenchmark(r: Reader, defaults: { timeoutSeconds: number }, alsoAllowed: string[] = []): BenchmarkSpec {
+  r.only([
+    'name',
+    'argv',
+    'preload',
+    'metric',
+    'extra_metrics',
+    'ops_field',
+    'ops',
+    'pin',
+    'timeout_s',
+    'instructions',
+    'min_effect_pct',
+    ...alsoAllowed,
+  ]);
   const name = r.string('name');
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) r.fail('name', "use letters, digits, '_', '.' or '-'");
   const metric = r.has('metric') ? readMetric(r.section('metric'), name, 'metric') : defaultMetric();
@@ -414,12 +476,15 @@ export function configFromObject(file: string, value: unknown): Config {
   for (const k of Object.keys(set))
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) env.section('set').fail(k, 'is not a valid environment variable name');
 
-  const benchmarks = root.list('benchmarks').map((r) => readBenchmark(r, { timeoutSeconds: runTimeout }));
+  const entries = root.list('benchmarks').map((r) => readBenchmarks(r, { timeoutSeconds: runTimeout }));
+  const benchmarks = entries.flat();
   if (benchmarks.length === 0) root.fail('benchmarks', 'list at least one benchmark (name, argv, metric)');
   const seen = new Set<string>();
-  benchmarks.forEach((bm, i) => {
-    if (seen.has(bm.name)) root.fail(`benchmarks[${i}].name`, `'${bm.name}' is used twice`);
-    seen.add(bm.name);
+  entries.forEach((specs, i) => {
+    for (const bm of specs) {
+      if (seen.has(bm.name)) root.fail(`benchmarks[${i}].name`, `'${bm.name}' is used twice`);
+      seen.add(bm.name);
+    }
   });
 
   if (d.raw('correction') === 'holm')

@@ -138,10 +138,10 @@ export class GitHubApi {
     }
   }
 
-  /** Creates the PR comment carrying `marker`, or updates it if it exists.
+  /** Creates the PR comment carrying `marker` (unless `create` is false), or updates it if it exists.
    * Only a comment written by this token's own identity counts: anyone can
    * write the marker into a comment of their own. */
-  async upsertComment(issue: number, marker: string, body: string): Promise<'created' | 'updated'> {
+  async upsertComment(issue: number, marker: string, body: string, create = true): Promise<'created' | 'updated' | 'none'> {
     const me = await this.identity();
     try {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
@@ -154,6 +154,7 @@ export class GitHubApi {
         await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body });
         return 'updated';
       }
+      if (!create) return 'none';
       await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: issue, body });
       return 'created';
     } catch (e) {

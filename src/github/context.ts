@@ -10,6 +10,8 @@ export interface ActionContext {
   apiUrl: string;
   /** The web address of the GitHub server (links to commits). */
   serverUrl: string;
+  /** This workflow run's page (its log and artifacts), when running in Actions. */
+  runUrl?: string;
   workspace: string;
   tempDir: string;
 }

@@ -5,6 +5,9 @@ import { FAILING_VERDICTS, VERDICTS, isVerdict, type Verdict } from '../engine/v
 import { DEFAULT_ALLOCATORS } from '../scorecard/allocators';
 
 export const MODES = ['pr', 'rebase', 'report', 'auto'] as const;
+/** When the sticky comment is posted: always; on-change (only when a verdict is not UNCHANGED, but an existing comment is always updated); never. */
+export const COMMENT_MODES = ['always', 'on-change', 'never'] as const;
+export type CommentMode = (typeof COMMENT_MODES)[number];
 export type Mode = (typeof MODES)[number];
 const CONFIG_SOURCES: readonly ConfigSource[] = ['base', 'head'];
 
@@ -13,7 +16,7 @@ export interface ActionInputs {
   config: string;
   runs?: number;
   token: string;
-  comment: boolean;
+  comment: CommentMode;
   checkName: string;
   failOn: Verdict[];
   trustedLabel: string;
@@ -53,6 +56,13 @@ function bool(name: string, raw: string, def: boolean): boolean {
   throw new InputError(`input '${name}' must be true or false, got '${raw}'`);
 }
 
+/** true and false (perfgate 0.2's values) mean always and never. */
+function commentMode(raw: string): CommentMode {
+  if (/^(true|on|yes)$/i.test(raw)) return 'always';
+  if (/^(false|off|no)$/i.test(raw)) return 'never';
+  return oneOf('comment', raw, COMMENT_MODES, 'always');
+}
+
 function branchName(name: string, raw: string): string | undefined {
   if (raw === '') return undefined;
   if (!/^[\w.-]+(\/[\w.-]+)*$/.test(raw) || raw.includes('..')) throw new InputError(`input '${name}' must be a branch name, got '${raw}'`);
@@ -81,7 +91,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     config: get('config') || 'perfgate.yml',
     runs: runsRaw === '' ? undefined : Number(runsRaw),
     token: get('github-token'),
-    comment: bool('comment', get('comment'), true),
+    comment: commentMode(get('comment')),
     checkName,
     failOn: failOn as Verdict[],
     trustedLabel: get('trusted-label') || 'perf-safe',

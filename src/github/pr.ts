@@ -8,6 +8,7 @@ import { compare } from '../engine/compare';
 import { gateConfig, MissingConfigError } from '../engine/config-source';
 import { mergeBase, repoRoot, resolveCommit } from '../engine/repo/git';
 import { InfrastructureError, resolveTree } from '../engine/workbench';
+import { progressPrinter } from '../report/progress';
 import { scorecardContext } from '../scorecard/markdown';
 import type { ActionContext, ActionResult } from './context';
 import type { PrEvent } from './event';
@@ -53,6 +54,8 @@ export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionR
     base: await resolveTree(root, base, `merge-base(${event.baseRef || 'base'})`),
     head: await resolveTree(root, head, event.headRef ? `#${event.number} ${event.headRef}` : `#${event.number}`),
   };
+  // The job log: two lines a benchmark, in a group each.
+  const progress = progressPrinter({ write: (s) => process.stdout.write(s), tty: false, groups: true });
   const result = await compare({
     cwd: root,
     config,
@@ -61,11 +64,8 @@ export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionR
     pairs: inputs.runs,
     sandbox: inputs.sandbox,
     untrusted: true,
-    onProgress: (e) => {
-      if (e.type === 'build') core.info(`[build] ${e.side}: ${e.state}`);
-      else if (e.type === 'run' && e.index === e.of && e.side === 'head') core.info(`[${e.benchmark}] ${e.kind}s done`);
-    },
-  });
+    onProgress: progress.onProgress,
+  }).finally(progress.done);
   if (admission.fork && gh && !result.cancelled)
     // The approval is used up; a token that may not remove labels (a fork's) leaves it, and it still covers only this commit.
     await gh

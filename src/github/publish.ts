@@ -96,8 +96,8 @@ export async function publishComparison(
 ): Promise<ActionResult> {
   const { inputs } = ctx;
   const marker = `<!-- perfgate:${inputs.checkName} -->`;
-  const link = inputs.dashboardUrl ? `History and charts: [dashboard](${inputs.dashboardUrl})` : undefined;
-  const markdown = renderMarkdown(result, { extra: [extra, link].filter(Boolean).join('\n\n') || undefined });
+  const links = { job: ctx.runUrl, artifacts: ctx.runUrl && `${ctx.runUrl}#artifacts`, dashboard: inputs.dashboardUrl };
+  const markdown = renderMarkdown(result, { extra, links });
   const failing = failingBenchmarks(result, inputs.failOn);
   const { jsonPath, markdownPath } = writeReports(ctx, REPORT_NAME, result, markdown);
   await writeSummary(markdown);
@@ -107,8 +107,10 @@ export async function publishComparison(
   const conclusion: Conclusion = failing.length ? 'failure' : result.outcome === 'pass' ? 'success' : 'neutral';
   const title = markdown.split('\n')[0]!.replace(/\*\*/g, '');
   if (gh) {
-    if (inputs.comment)
-      for (const pr of target.prs) await post('post the comment', () => gh.upsertComment(pr, marker, `${markdown}\n\n${marker}`));
+    // on-change: quiet while everything is UNCHANGED, but a comment already there is updated, so it never goes stale.
+    const create = inputs.comment === 'always' || result.benchmarks.some((b) => b.verdict !== 'UNCHANGED');
+    if (inputs.comment !== 'never')
+      for (const pr of target.prs) await post('post the comment', () => gh.upsertComment(pr, marker, `${markdown}\n\n${marker}`, create));
     await post('create the check run', () => gh.createCheckRun(inputs.checkName, target.headSha, conclusion, title, markdown));
   }
   await uploadArtifact(reportArtifact(inputs.checkName), [jsonPath, markdownPath], reportDir(ctx));

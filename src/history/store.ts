@@ -53,9 +53,19 @@ export function parseRecords(records: readonly string[], legacy?: string): { car
   const texts = [...(legacy ?? '').split('\n').filter((l) => l.trim() !== ''), ...records];
   const cards = texts.map(parse);
   const ok = cards.filter((c): c is Scorecard => c !== undefined);
-  return {
-    // By time, not text: records from before 0.3 wrote committer dates with an offset (+02:00).
-    cards: ok.sort((a, b) => Date.parse(a.committedAt ?? a.createdAt) - Date.parse(b.committedAt ?? b.createdAt)),
-    unreadable: cards.length - ok.length,
+  // Commits of one second (scripted, or rebased) are ordered by ancestry: a record after the record of its parent.
+  const bySha = new Map(ok.map((c) => [c.sha, c]));
+  const depth = new Map<string, number>();
+  const depthOf = (c: Scorecard): number => {
+    let d = depth.get(c.sha);
+    if (d === undefined) {
+      depth.set(c.sha, 0); // a cycle (bad data) ends here
+      const parent = c.parent ? bySha.get(c.parent) : undefined;
+      d = parent ? depthOf(parent) + 1 : 0;
+      depth.set(c.sha, d);
+    }
+    return d;
   };
+  const time = (c: Scorecard) => Date.parse(c.committedAt ?? c.createdAt); // by time, not text: 0.2 wrote offsets (+02:00)
+  return { cards: ok.sort((a, b) => time(a) - time(b) || depthOf(a) - depthOf(b)), unreadable: cards.length - ok.length };
 }

@@ -1,6 +1,9 @@
-/** The Markdown report: verdict first, then the table, budgets, and the
- * details of failures. Everything that came from a benchmark or a ref is
- * escaped. Stays under a size limit by dropping details, never verdicts. */
+/** The Markdown report, for the people on the pull request: the verdict
+ * and what changed on the first line, then only the rows that are not
+ * UNCHANGED and why, links, and everything else (the full table, budgets,
+ * syscall counts, failure logs) folded in <details>. Everything that came
+ * from a benchmark or a ref is escaped. Stays under a size limit by folding
+ * and then dropping details, never verdicts. */
 import type { ComparisonResult } from '../engine/compare';
 import type { BenchmarkResult, MetricResult, Outcome } from '../engine/types';
 import { shownChanges } from '../engine/config-source';
@@ -16,12 +19,29 @@ const OUTCOME_LINE: Record<Outcome, string> = {
   inconclusive: '⚠️ **perfgate: INCONCLUSIVE**',
 };
 
+/** How many changed benchmarks the first line names before "and N more". */
+const HEADLINE_NAMES = 3;
+
+/** A benchmark's verdict with its primary change and interval: "REGRESSED −3.10 % (−3.90 … −2.30 %)". */
+function verdictChange(b: BenchmarkResult): string {
+  const c = b.metrics.find((m) => m.verdict === b.verdict)?.comparison ?? b.metrics[0]?.comparison;
+  const moved = c && (b.verdict === 'REGRESSED' || b.verdict === 'IMPROVED');
+  return moved ? `${b.verdict} ${fmtPct(c.changePct)} (${fmtPct(c.ciLowPct)} … ${fmtPct(c.ciHighPct)})` : b.verdict;
+}
+
+const verdictPhrase = (b: BenchmarkResult): string => `${esc(b.name)} ${verdictChange(b)}`;
+
+/** The first line: the outcome, then what changed (or that nothing did). */
 export function headline(r: ComparisonResult): string {
   if (r.cancelled) return `⚠️ **perfgate: CANCELLED** (${esc(r.cancelled)}) — nothing was decided`;
-  const counts = Object.entries(r.verdictCounts)
-    .map(([v, n]) => `${n} ${v}`)
-    .join(', ');
-  return `${OUTCOME_LINE[r.outcome]} — ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? '' : 's'}: ${counts}`;
+  const changed = r.benchmarks.filter((b) => b.verdict !== 'UNCHANGED');
+  const unchanged = r.benchmarks.length - changed.length;
+  const named = changed.slice(0, HEADLINE_NAMES).map(verdictPhrase);
+  if (changed.length > HEADLINE_NAMES) named.push(`and ${changed.length - HEADLINE_NAMES} more`);
+  const rest = unchanged
+    ? `${named.length ? '; ' : ''}${unchanged} ${named.length ? 'other' : `benchmark${unchanged === 1 ? '' : 's'}`} UNCHANGED`
+    : '';
+  return `${OUTCOME_LINE[r.outcome]} — ${named.join(', ')}${rest}`;
 }
 
 function refLine(r: ComparisonResult): string {
@@ -109,46 +129,56 @@ export function metricCells(m: MetricResult): {
   };
 }
 
-function verdictTable(benchmarks: readonly BenchmarkResult[]): string[] {
-  const lines = [
-    '| benchmark | metric | base median | head median | change | interval | band | pairs | noise (robust SD) | MDE | verdict |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
-  ];
-  for (const b of benchmarks) {
-    for (const m of b.metrics) {
-      const x = metricCells(m);
-      lines.push(
-        `| ${esc(b.name)} | ${esc(m.metric)} | ${fmtValue(m.base?.median)} | ${fmtValue(m.head?.median)} | ${x.change} | ${x.interval} | ${x.band} | ${x.pairs} | ${x.noise} | ${x.mde} | **${m.verdict}** |`,
-      );
-    }
-    if (b.verdict === 'BUDGET_EXCEEDED') lines.push(`| ${esc(b.name)} | budgets | | | | | | | | | **BUDGET_EXCEEDED** |`);
-  }
-  return lines;
+const withUnit = (x: number | undefined, unit: string): string => (x === undefined ? '–' : `${fmtValue(x)}${unit ? ` ${esc(unit)}` : ''}`);
+
+function metricRow(b: BenchmarkResult, m: MetricResult): string {
+  const x = metricCells(m);
+  return `| ${esc(b.name)} | ${esc(m.metric)} | ${withUnit(m.base?.median, m.unit)} | ${withUnit(m.head?.median, m.unit)} | ${x.change} | ${x.interval} | ${x.band} | ${x.pairs} | ${x.noise} | ${x.mde} | **${m.verdict}** |`;
 }
 
-function budgetTable(benchmarks: readonly BenchmarkResult[]): string[] {
+const TABLE_HEAD = [
+  '| benchmark | metric | base median | head median | change | interval | band | pairs | noise (robust SD) | MDE | verdict |',
+  '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+];
+
+/** Every metric of `benchmarks` (and a row for an exceeded budget), or of only the rows that are not UNCHANGED. */
+function verdictTable(benchmarks: readonly BenchmarkResult[], onlyChanged: boolean): string[] {
+  const rows: string[] = [];
+  for (const b of benchmarks) {
+    for (const m of b.metrics) if (!onlyChanged || m.verdict !== 'UNCHANGED') rows.push(metricRow(b, m));
+    if (b.verdict === 'BUDGET_EXCEEDED') rows.push(`| ${esc(b.name)} | budgets | | | | | | | | | **BUDGET_EXCEEDED** |`);
+  }
+  return rows.length ? [...TABLE_HEAD, ...rows] : [];
+}
+
+/** The same verdicts in two columns: what the full table folds to when it does not fit. */
+function compactTable(benchmarks: readonly BenchmarkResult[]): string[] {
+  return ['| benchmark | verdict |', '|---|---|', ...benchmarks.map((b) => `| ${esc(b.name)} | ${verdictChange(b)} |`)];
+}
+
+const folded = (summary: string, body: readonly string[]): string =>
+  body.length ? ['<details>', `<summary>${summary}</summary>`, '', ...body, '', '</details>'].join('\n') : '';
+
+function budgetTable(benchmarks: readonly BenchmarkResult[]): string {
   const rows = benchmarks.flatMap((b) => b.budgets);
-  if (rows.length === 0) return [];
-  const lines = ['### Budgets', '', '| benchmark | budget | base | head | limit | status |', '|---|---|--:|--:|--:|---|'];
+  if (rows.length === 0) return '';
+  const exceeded = rows.filter((c) => c.status === 'exceeded').length;
+  const unmeasured = rows.filter((c) => c.status === 'not_measured').length;
+  const lines = ['| benchmark | budget | base | head | limit | status |', '|---|---|--:|--:|--:|---|'];
   for (const c of rows) {
-    const v = (x: number | undefined) => (x === undefined ? '–' : fmtNum(x));
+    const v = (x: number | undefined) => (x === undefined ? '–' : `${fmtNum(x)} ${esc(c.unit)}`);
     lines.push(
       `| ${esc(c.benchmark)} | ${esc(c.budget)} | ${v(c.base)} | ${v(c.head)} | ${v(c.limit)} | ${c.status === 'exceeded' ? '**exceeded**' : c.status === 'ok' ? 'ok' : `not measured: ${esc(c.reason)}`} |`,
     );
   }
-  return lines;
+  return folded(`Budgets: ${rows.length} checks, ${exceeded} exceeded${unmeasured ? `, ${unmeasured} not measured` : ''}`, lines);
 }
 
-function syscallTable(benchmarks: readonly BenchmarkResult[]): string[] {
+function syscallTable(benchmarks: readonly BenchmarkResult[]): string {
   const measured = benchmarks.filter((b) => b.syscalls.measured);
   const lines: string[] = [];
   if (measured.length) {
-    lines.push(
-      '### Syscalls (one untimed run per side under strace)',
-      '',
-      '| benchmark | side | ops | mmap | munmap | madvise | mprotect | mremap | brk |',
-      '|---|---|--:|--:|--:|--:|--:|--:|--:|',
-    );
+    lines.push('| benchmark | side | ops | mmap | munmap | madvise | mprotect | mremap | brk |', '|---|---|--:|--:|--:|--:|--:|--:|--:|');
     for (const b of measured) {
       for (const side of ['base', 'head'] as const) {
         const c = b.syscalls[side];
@@ -162,7 +192,7 @@ function syscallTable(benchmarks: readonly BenchmarkResult[]): string[] {
   }
   const missing = benchmarks.find((b) => !b.syscalls.measured && b.runs.every((r) => r.status === 'ok'));
   if (missing) lines.push('', `Syscalls not measured: ${esc(missing.syscalls.reason ?? '')}`);
-  return lines;
+  return folded('Syscalls: calls in one untimed run per side under strace', lines);
 }
 
 function failureDetails(r: ComparisonResult): string[] {
@@ -195,41 +225,77 @@ function reasons(benchmarks: readonly BenchmarkResult[]): string[] {
   return lines;
 }
 
+/** Links under the verdicts: the job, its artifacts, the dashboard (trusted addresses, not escaped). */
+export interface ReportLinks {
+  job?: string;
+  artifacts?: string;
+  dashboard?: string;
+}
+
+function linkLine(links: ReportLinks | undefined): string | undefined {
+  if (!links) return undefined;
+  const parts = [
+    links.job ? `[job log](${links.job})` : '',
+    links.artifacts ? `[JSON result (artifacts)](${links.artifacts})` : '',
+    links.dashboard ? `[history dashboard](${links.dashboard})` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(' · ') : undefined;
+}
+
+function methodNote(r: ComparisonResult): string {
+  return (
+    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; ${
+      r.config.decision.correction === 'bonferroni'
+        ? `all intervals of this report hold together with probability ≥ ${1 - r.config.decision.alpha} (alpha split over every decision and spent over the looks). `
+        : `each metric's intervals hold with probability ≥ ${1 - r.config.decision.alpha} (alpha spent over the looks, not split over the metrics: with several, some false alarm is more likely). `
+    }` +
+    'REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; ' +
+    'UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.'
+  );
+}
+
 /** Renders the report; `extra` (e.g. the last rebase's context, already
- * escaped) follows the verdicts, before the details. */
-export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; extra?: string } = {}): string {
+ * escaped) follows the verdicts, before the folded details. */
+export function renderMarkdown(r: ComparisonResult, opts: { limit?: number; extra?: string; links?: ReportLinks } = {}): string {
   const limit = opts.limit ?? MARKDOWN_LIMIT;
-  const essential = [
+  const changed = r.benchmarks.filter((b) => b.verdict !== 'UNCHANGED');
+  const why = reasons(r.benchmarks);
+  const links = linkLine(opts.links);
+  const head = [
     headline(r),
     '',
     refLine(r),
     ...(calibrationNote(r) ? [esc(calibrationNote(r)!)] : []),
     ...sandboxNote(r),
     ...(configNote(r).length ? ['', ...configNote(r)] : []),
-    '',
-    ...verdictTable(r.benchmarks),
-    '',
-    ...reasons(r.benchmarks),
-    '',
-    `Change: Hodges-Lehmann shift of the paired log ratios, + is better. Interval: signed-rank interval; ${
-      r.config.decision.correction === 'bonferroni'
-        ? `all intervals of this report hold together with probability ≥ ${1 - r.config.decision.alpha} (alpha split over every decision and spent over the looks). `
-        : `each metric's intervals hold with probability ≥ ${1 - r.config.decision.alpha} (alpha spent over the looks, not split over the metrics: with several, some false alarm is more likely). `
-    }` +
-      'REGRESSED/IMPROVED: the interval excludes 0 and the change is beyond the band; UNCHANGED: the whole interval lies inside the band; ' +
-      'UNSTABLE: neither within the time budget. MDE: the smallest change detectable at the ceiling (80 % power) for the noise seen.',
-    ...(opts.extra ? ['', opts.extra] : []),
-  ].join('\n');
-  const sections = [budgetTable(r.benchmarks).join('\n'), syscallTable(r.benchmarks).join('\n'), failureDetails(r).join('\n')];
-  let text = essential;
+  ];
+  const tail = [...(opts.extra ? ['', opts.extra] : []), ...(links ? ['', links] : [])];
+  const counts = Object.entries(r.verdictCounts)
+    .map(([v, n]) => `${n} ${v}`)
+    .join(', ');
+  const summary = `All ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? '' : 's'}: ${counts || 'none'}`;
+  const fullTable = folded(summary, [...verdictTable(r.benchmarks, false), '', methodNote(r)]);
+  const shortTable = folded(summary, [...compactTable(r.benchmarks), '', methodNote(r)]);
+  const changedRows = verdictTable(changed, true);
+  const block = (lines: readonly string[]) => (lines.length ? ['', ...lines] : []);
+  // From most to least detail; every layout keeps every verdict. What the last one leaves out goes below, folded, if it fits.
+  const layouts = [
+    [...head, ...block(changedRows), ...block(why), ...tail, '', fullTable],
+    [...head, ...block(changedRows), ...block(why), ...tail, '', shortTable],
+    [...head, ...block(changed.length ? compactTable(changed) : []), ...tail, '', shortTable],
+  ].map((lines) => lines.join('\n'));
+  const fits = layouts.findIndex((t) => t.length <= limit);
+  let text = layouts[fits < 0 ? layouts.length - 1 : fits]!;
+  const last = fits < 0 || fits === layouts.length - 1;
+  const sections = [last ? folded('Why', why) : '', budgetTable(r.benchmarks), syscallTable(r.benchmarks), failureDetails(r).join('\n')];
   for (const s of sections) {
     if (!s) continue;
-    const note = '\n\n_(details truncated to stay within the size limit; see the JSON result)_';
+    const note = '\n\n_(details left out to stay within the size limit; see the JSON result)_';
     if (text.length + s.length + 2 + note.length > limit) {
       text += note;
       break;
     }
     text += `\n\n${s}`;
   }
-  return text.length > limit ? `${text.slice(0, limit - 20)}\n\n_(truncated)_` : text;
+  return text;
 }

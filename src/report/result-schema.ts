@@ -124,6 +124,7 @@ const metricSpec = z.object({
   name,
   json: text().optional(),
   regex: text().optional(),
+  time: z.enum(['wall', 'cpu']).optional(),
   higherIsBetter: z.boolean(),
   unit: name,
 });

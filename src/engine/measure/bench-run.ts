@@ -131,7 +131,10 @@ export async function runBenchmark(
         error: `left ${r.strays} process(es) running after it exited (runs.leftover_processes: fail)`,
       };
     try {
-      const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics]);
+      const cpuSeconds =
+        record.userSeconds !== undefined && record.sysSeconds !== undefined ? record.userSeconds + record.sysSeconds : undefined;
+      // Wall time from perfgate's own monotonic clock (GNU time's is in 10 ms steps).
+      const out = parseOutput(r.stdout, [spec.metric, ...spec.extraMetrics], { wallSeconds: r.wallSeconds, cpuSeconds });
       const j = out.json;
       // Resources come from GNU time, never from what the benchmark says of
       // itself: budgets must not rest on figures the code under test prints.

@@ -38,12 +38,24 @@ function numberOf(v: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** The process's own times, as perfgate measured them. */
+export interface ProcessTimes {
+  wallSeconds: number;
+  /** User + system, when GNU time measured them. */
+  cpuSeconds?: number;
+}
+
 /** Extracts every metric; throws OutputError naming what was missing. */
-export function parseOutput(stdout: string, metrics: readonly MetricSpec[]): ParsedOutput {
+export function parseOutput(stdout: string, metrics: readonly MetricSpec[], times?: ProcessTimes): ParsedOutput {
   const json = findJson(stdout);
   const values: Record<string, number> = {};
   for (const m of metrics) {
-    if (m.json !== undefined) {
+    if (m.time !== undefined) {
+      const v = m.time === 'wall' ? times?.wallSeconds : times?.cpuSeconds;
+      if (v === undefined)
+        throw new OutputError(`metric '${m.name}' needs the ${m.time} time of the run, which GNU time did not give (apt-get install time)`);
+      values[m.name] = v;
+    } else if (m.json !== undefined) {
       if (json === undefined) throw new OutputError(`expected a JSON object on stdout for metric '${m.name}'`);
       const v = numberOf(jsonField(json, m.json));
       if (v === undefined) throw new OutputError(`JSON field '${m.json}' is missing or not a finite number`);
