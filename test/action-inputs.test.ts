@@ -42,10 +42,14 @@ describe('action inputs', () => {
   it('bad values are InputErrors naming the input and what is allowed', () => {
     assert.throws(
       () => inputs({ mode: 'fast' }),
-      (e) => e instanceof InputError && /'mode' must be pr, rebase, report, auto/.test(e.message),
+      (e) => e instanceof InputError && /'mode' must be pr, rebase, report, merge, auto/.test(e.message),
     );
     assert.throws(() => inputs({ runs: '1' }), /'runs' must be a whole number of at least 2/);
     assert.throws(() => inputs({ 'fail-on': 'REGRESED' }), /'REGRESED' is not a verdict \(verdicts: BUILD_FAILED, /);
+    assert.throws(() => inputs({ shard: '3/2' }), /input 'shard': a shard is I\/N with 1 <= I <= N/);
+    assert.deepEqual(inputs({ shard: '2/3' }).shard, { index: 2, count: 3 });
+    assert.throws(() => inputs({ 'dashboard-url': 'javascript:alert(1)' }), /'dashboard-url' must be an http\(s\) address/);
+    assert.throws(() => inputs({ 'pages-branch': '../x' }), /'pages-branch' must be a branch name/);
     assert.throws(() => inputs({ comment: 'maybe' }), /'comment' must be always, on-change, never; got 'maybe'/);
   });
 });

@@ -6,7 +6,7 @@
  * and the report mode that posts a fork's result. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -283,6 +283,26 @@ describe('the action, run as a runner runs it', () => {
     assert.match(body, /Last rebase \(\d{4}-\d\d-\d\d/);
     assert.match(body, /\[job log\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/4242\)/);
     assert.match(body, /\[history dashboard\]\(https:\/\/o\.github\.io\/r\/\)/);
+  });
+
+  it('shards of a matrix post nothing; merge mode posts their one result: one comment, one check run', async () => {
+    const before = { checks: gh.checkRuns.length, comments: gh.comments.length };
+    const results = tempDir('perfgate-shards-');
+    for (const s of ['1/2', '2/2']) {
+      const r = await runAction('pull_request', prPayload(9, shas.slow!, 'slow'), checkout('slow'), { shard: s });
+      assert.equal(r.outputs.verdict === 'error', false, r.stdout);
+      mkdirSync(join(results, `perfgate-report-shard-${s[0]}`));
+      copyFileSync(r.outputs['report-json']!, join(results, `perfgate-report-shard-${s[0]}`, 'perfgate-report.json'));
+    }
+    assert.deepEqual({ checks: gh.checkRuns.length, comments: gh.comments.length }, before, 'a shard posted');
+    const merged = await runAction('pull_request', prPayload(9, shas.slow!, 'slow'), checkout('slow'), { mode: 'merge', results });
+    assert.equal(merged.code, 1, merged.stdout);
+    assert.equal(merged.outputs.verdict, 'fail');
+    assert.equal(gh.checkRuns.length, before.checks + 1);
+    assert.equal(gh.checkRuns.at(-1)!.conclusion, 'failure');
+    const comment = gh.comments.filter((c) => c.issue === 9);
+    assert.equal(comment.length, 1);
+    assert.match(comment[0]!.body, /perfgate: FAIL\*\* — tiny REGRESSED/);
   });
 
   it('comment: on-change creates no comment while every verdict is UNCHANGED, and one when something is not', async () => {

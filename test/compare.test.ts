@@ -107,6 +107,57 @@ describe('perfgate compare on a temporary repository', () => {
     assert.equal(code, 1);
   });
 
+  it('two shards on their own measure half the suite each, with alpha split over all of it; merge makes one result, and refuses a stranger', () => {
+    const cfg = join(tempDir('perfgate-cfg-'), 'two.yml');
+    writeFileSync(cfg, `${TINY_CONFIG}  - name: tiny2\n    argv: ["{build}/bench", "150000"]\n    metric: { json: ops_per_sec }\n`);
+    const dir = tempDir('perfgate-shards-');
+    const shard = (name: string, s: string) => {
+      const out = join(dir, `${name}-${s.replace('/', 'of')}.json`);
+      const r = runCli(
+        repo,
+        ['compare', '--base', shas.base!, '--head', shas[name]!, '--config', cfg, '--shard', s, '--json', out, '--quiet'],
+        {
+          PERFGATE_CACHE_DIR: cache,
+        },
+      );
+      return { ...r, out, result: JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult };
+    };
+    const one = shard('slower', '1/2');
+    const two = shard('slower', '2/2');
+    assert.deepEqual(
+      one.result.benchmarks.map((b) => b.name),
+      ['tiny'],
+    );
+    assert.deepEqual(
+      two.result.benchmarks.map((b) => b.name),
+      ['tiny2'],
+    );
+    assert.equal(one.result.sampling!.decisions, 2, 'alpha must be split over the whole suite');
+    const merged = join(dir, 'merged.json');
+    const m = runCli(repo, ['merge', two.out, one.out, '--json', merged]);
+    const result = JSON.parse(readFileSync(merged, 'utf8')) as ComparisonResult;
+    assert.deepEqual(
+      result.benchmarks.map((b) => [b.name, b.verdict]),
+      [
+        ['tiny', 'REGRESSED'],
+        ['tiny2', 'REGRESSED'],
+      ],
+    );
+    assert.deepEqual(
+      result.shards?.map((s) => s.index),
+      [1, 2],
+    );
+    assert.equal(result.outcome, 'fail');
+    assert.equal(m.code, 1, m.stderr);
+    // A shard of another comparison, and a missing shard, are refused.
+    const stranger = shard('nothing', '2/2');
+    const bad = runCli(repo, ['merge', one.out, stranger.out]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /cannot merge: the shards compared different commits: head/);
+    const alone = runCli(repo, ['merge', one.out]);
+    assert.match(alone.stderr, /cannot merge: the shards of 1\.\.2 must each be there once: missing 2/);
+  });
+
   it('(c) a SIGSEGV is CRASH with the signal and the stderr tail', () => {
     const { code, result, stdout } = compareTo('segv');
     const b = result.benchmarks[0];

@@ -183,7 +183,7 @@ describe('perfgate compare, end to end', () => {
     const cache = tempDir('perfgate-cache-');
     const out = join(tempDir('perfgate-out-'), 'r.json');
     const run = startCompare(shas.docs!, { TMPDIR: tmp, PERFGATE_CACHE_DIR: cache }, out);
-    while (!/\[tiny\] pair \d+/.test(run.stderr())) {
+    while (!/\[tiny\] measuring/.test(run.stderr())) {
       assert.equal(run.child.exitCode, null, `compare ended before it ran:\n${run.stderr()}`);
       await new Promise((ok) => setTimeout(ok, 50));
     }

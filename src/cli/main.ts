@@ -2,6 +2,7 @@
  * Takes its I/O as a parameter (src/cli.ts passes the process's). Exit codes: 0
  * pass, 1 regression or failure, 2 usage or config error, 3 infrastructure
  * error, 4 inconclusive (a decision could not be made), 130/143 cancelled. */
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -19,6 +20,8 @@ import { renderMarkdown } from '../report/markdown';
 import { progressPrinter } from '../report/progress';
 import { renderTerminal } from '../report/terminal';
 import { textTable } from '../report/text-table';
+import { parseResult } from '../report/result-schema';
+import { mergeResults, parseShard, ShardError, type Shard } from '../engine/shard';
 import { EXIT, intArg, readConfig, sandboxArg, UsageError, writeOut, type Io } from './args';
 import { cmdBisect, cmdDashboard, cmdHistory, cmdRecord } from './history';
 import { cmdInit } from './init';
@@ -30,6 +33,8 @@ Usage:
   perfgate init                a starter perfgate.yml from the repository's benchmarks, and the
                                workflows (never overwrites a file)
   perfgate compare [options]   build base and head, run paired benchmarks, decide
+  perfgate merge RESULT.json...
+                               one result of the shards of a comparison (compare --shard I/N)
   perfgate calibrate [options] A/A comparisons to learn this machine's noise (saved for compare)
   perfgate doctor              check the tools perfgate uses and how to install missing ones
   perfgate record [options]    measure one commit (the suite under each allocator) and add it to a history
@@ -62,6 +67,8 @@ compare options:
   --no-cache            rebuild both sides even if a cached build exists
   --sandbox MODE        build and run in a bubblewrap sandbox: auto (when it works here), require, or
                         off (the default here; the action defaults to require)
+  --shard I/N           measure only shard I of N: every N-th benchmark from the I-th, with alpha split
+                        over all of them; perfgate merge puts the N results together
   --quiet               no progress on stderr
 
 calibrate options:
@@ -131,6 +138,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
       calibration: { type: 'string' },
       'no-calibration': { type: 'boolean' },
       sandbox: { type: 'string' },
+      shard: { type: 'string' },
       quiet: { type: 'boolean' },
     },
     strict: true,
@@ -161,12 +169,52 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
     useCache: !values['no-cache'],
     calibrationFile: values['no-calibration'] ? null : values.calibration ? resolve(io.cwd, values.calibration) : undefined,
     sandbox: sandboxArg(values.sandbox),
+    shard: values.shard === undefined ? undefined : shardArg(values.shard),
     onProgress: progress?.onProgress,
   }).finally(() => progress?.done());
   if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(result, null, 2)}\n`);
   if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(result)}\n`);
   io.out(`${renderTerminal(result)}\n`);
   return result.cancelled ? signalExitCode(result.cancelled) : exitCodeFor(result.outcome);
+}
+
+function shardArg(v: string): Shard {
+  try {
+    return parseShard(v);
+  } catch (e) {
+    throw new UsageError(`--shard: ${(e as Error).message}`);
+  }
+}
+
+function cmdMerge(args: string[], io: Io): number {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: 'string' }, markdown: { type: 'string' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length === 0)
+    throw new UsageError('perfgate merge takes the JSON results of every shard: perfgate merge 1.json 2.json ...');
+  const results = positionals.map((f) => {
+    const path = resolve(io.cwd, f);
+    if (!existsSync(path)) throw new UsageError(`${f}: no such file`);
+    try {
+      return parseResult(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`${f}: ${(e as Error).message}`);
+    }
+  });
+  let merged;
+  try {
+    merged = mergeResults(results);
+  } catch (e) {
+    if (e instanceof ShardError) throw new UsageError(`cannot merge: ${e.message}`);
+    throw e;
+  }
+  if (values.json) writeOut(io.cwd, values.json, `${JSON.stringify(merged, null, 2)}\n`);
+  if (values.markdown) writeOut(io.cwd, values.markdown, `${renderMarkdown(merged)}\n`);
+  io.out(`${renderTerminal(merged)}\n`);
+  return merged.cancelled ? signalExitCode(merged.cancelled) : exitCodeFor(merged.outcome);
 }
 
 async function cmdCalibrate(args: string[], io: Io): Promise<number> {
@@ -264,9 +312,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     if (command === 'bisect') return await cmdBisect(rest, io);
     if (command === 'dashboard') return await cmdDashboard(rest, io);
     if (command === 'init') return await cmdInit(rest, io);
+    if (command === 'merge') return cmdMerge(rest, io);
     if (command === 'calibrate') return await cmdCalibrate(rest, io);
     throw new UsageError(
-      `unknown command '${command}' (commands: init, compare, calibrate, doctor, record, history, bisect, dashboard, cache; see perfgate --help)`,
+      `unknown command '${command}' (commands: init, compare, merge, calibrate, doctor, record, history, bisect, dashboard, cache; see perfgate --help)`,
     );
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {

@@ -24,6 +24,7 @@ import type { ProgressEvent } from './measure/progress';
 import { runContext, sideCommand } from './measure/setup';
 import { syscallPass } from './measure/syscalls';
 import { randomSeed, seededRng, type Rng } from './random';
+import { shardOf, type Shard } from './shard';
 import type { BuildOutcome } from './repo/build';
 import type { BenchmarkResult, Outcome, RunRecord, Side, SyscallPass, Verdict } from './types';
 import {
@@ -69,6 +70,8 @@ export interface CompareOptions {
   untrusted?: boolean;
   /** Where `config` came from, when a caller chose it between base and head (config-source.ts). */
   configOrigin?: ConfigOrigin;
+  /** Measure only this shard's benchmarks (shard.ts), with alpha split over the whole config's. */
+  shard?: Shard;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -108,6 +111,10 @@ export interface ComparisonResult {
   verdictCounts: Partial<Record<Verdict, number>>;
   /** Set when perfgate was cancelled: the signal. Nothing was decided. */
   cancelled?: string;
+  /** Which shard this result is (compare --shard); its benchmarks are only that shard's. */
+  shard?: Shard;
+  /** A merged result: the shards it was made of, each measured on its own machine. */
+  shards?: { index: number; count: number; seed: number; machine: MachineInfo; samplingSeconds?: number }[];
 }
 
 function summarizeBuild(b: BuildOutcome): BuildSummary {
@@ -150,14 +157,16 @@ export async function compare(opts: CompareOptions): Promise<ComparisonResult> {
   } catch (e) {
     if (!(e instanceof CancelledError) || !partial) throw e;
     const why = 'cancelled before it was decided';
-    return finish({ ...partial, cancelled: cancelReason() }, undecided(partial.config, 'UNSTABLE', why, `not run: ${why}`));
+    const measured = partial.shard ? { ...partial.config, benchmarks: shardOf(partial.config.benchmarks, partial.shard) } : partial.config;
+    return finish({ ...partial, cancelled: cancelReason() }, undecided(measured, 'UNSTABLE', why, `not run: ${why}`));
   }
 }
 
 const NOT_BUILT: BuildSummary = { ok: false, cached: false, seconds: 0, logTail: ['not built'] };
 
 async function runComparison(opts: CompareOptions, seen: (partial: ComparisonResult) => void): Promise<ComparisonResult> {
-  const { config } = opts;
+  // A shard measures its part of the suite; the result keeps the whole config, and alpha is split over all of it.
+  const config = opts.shard ? { ...opts.config, benchmarks: shardOf(opts.config.benchmarks, opts.shard) } : opts.config;
   const progress = opts.onProgress ?? (() => {});
   const wb = await openWorkbench(opts.cwd, config, { sandbox: opts.sandbox, untrusted: opts.untrusted });
   const refs = opts.refs ?? (await resolveRefs(wb.root, opts.base, opts.head));
@@ -168,8 +177,9 @@ async function runComparison(opts: CompareOptions, seen: (partial: ComparisonRes
     createdAt: new Date().toISOString(),
     seed,
     pairs,
-    config,
+    config: opts.config,
     configOrigin: opts.configOrigin,
+    shard: opts.shard,
     sandbox: wb.sandbox,
     refs,
     machine: wb.machine,
@@ -208,7 +218,7 @@ async function runComparison(opts: CompareOptions, seen: (partial: ComparisonRes
       `syscalls must be counted (${opts.requireSyscalls ? '--require-syscalls' : 'syscall_pass.require'}): ${straceIssue}`,
     );
 
-  const plan = samplingPlan(config, { pairs, maxPairs: opts.maxPairs, budgetSeconds: opts.budgetSeconds });
+  const plan = samplingPlan(opts.config, { pairs, maxPairs: opts.maxPairs, budgetSeconds: opts.budgetSeconds });
   result.sampling = plan;
   const calFile = opts.calibrationFile === null ? undefined : (opts.calibrationFile ?? defaultCalibrationFile(config));
   const loaded = calFile ? loadCalibration(calFile) : {};

@@ -3,8 +3,9 @@ import type { ConfigSource } from '../engine/config-source';
 import { SANDBOX_MODES, type SandboxMode } from '../engine/host/sandbox';
 import { FAILING_VERDICTS, VERDICTS, isVerdict, type Verdict } from '../engine/verdicts';
 import { DEFAULT_ALLOCATORS } from '../scorecard/allocators';
+import { parseShard, type Shard } from '../engine/shard';
 
-export const MODES = ['pr', 'rebase', 'report', 'auto'] as const;
+export const MODES = ['pr', 'rebase', 'report', 'merge', 'auto'] as const;
 /** When the sticky comment is posted: always; on-change (only when a verdict is not UNCHANGED, but an existing comment is always updated); never. */
 export const COMMENT_MODES = ['always', 'on-change', 'never'] as const;
 export type CommentMode = (typeof COMMENT_MODES)[number];
@@ -32,6 +33,10 @@ export interface ActionInputs {
   pagesBranch?: string;
   /** Where the dashboard is served; the comment links to it. */
   dashboardUrl?: string;
+  /** PR mode: measure only this shard (its result is an artifact for merge mode, nothing is posted). */
+  shard?: Shard;
+  /** Merge mode: the directory holding the shards' results. */
+  results?: string;
 }
 
 export class InputError extends Error {}
@@ -61,6 +66,15 @@ function commentMode(raw: string): CommentMode {
   if (/^(true|on|yes)$/i.test(raw)) return 'always';
   if (/^(false|off|no)$/i.test(raw)) return 'never';
   return oneOf('comment', raw, COMMENT_MODES, 'always');
+}
+
+function shardInput(raw: string): Shard | undefined {
+  if (raw === '') return undefined;
+  try {
+    return parseShard(raw);
+  } catch (e) {
+    throw new InputError(`input 'shard': ${(e as Error).message}`);
+  }
 }
 
 function branchName(name: string, raw: string): string | undefined {
@@ -103,5 +117,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     allowPullRequestTarget: bool('allow-pull-request-target', get('allow-pull-request-target'), false),
     pagesBranch: branchName('pages-branch', get('pages-branch')),
     dashboardUrl: httpUrl('dashboard-url', get('dashboard-url')),
+    shard: shardInput(get('shard')),
+    results: get('results') || undefined,
   };
 }

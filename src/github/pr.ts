@@ -64,6 +64,7 @@ export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionR
     pairs: inputs.runs,
     sandbox: inputs.sandbox,
     untrusted: true,
+    shard: inputs.shard,
     onProgress: progress.onProgress,
   }).finally(progress.done);
   if (admission.fork && gh && !result.cancelled)

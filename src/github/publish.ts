@@ -101,6 +101,11 @@ export async function publishComparison(
   const failing = failingBenchmarks(result, inputs.failOn);
   const { jsonPath, markdownPath } = writeReports(ctx, REPORT_NAME, result, markdown);
   await writeSummary(markdown);
+  if (result.shard) {
+    // One shard of several: the merge job posts the comment and the check run for all of them.
+    await uploadArtifact(`${reportArtifact(inputs.checkName)}-shard-${result.shard.index}`, [jsonPath, markdownPath], reportDir(ctx));
+    return { verdict: result.outcome, regressions: 0, jsonPath, markdownPath };
+  }
   if (result.cancelled)
     // The job is being cancelled: no check run (a required check stays missing, so the PR waits for a real run).
     return { verdict: 'error', regressions: 0, jsonPath, markdownPath, failure: `perfgate was cancelled (${result.cancelled})` };

@@ -6,6 +6,7 @@ import * as core from '@actions/core';
 import { escapeMarkdown as esc } from '../report/escape';
 import type { ActionContext, ActionResult } from './context';
 import { InputError, type Mode } from './inputs';
+import { runMerge } from './merge';
 import { runPr } from './pr';
 import { api, post, writeSummary } from './publish';
 import { runRebase } from './rebase';
@@ -51,7 +52,8 @@ export async function runAction(ctx: ActionContext): Promise<ActionResult> {
       throw e;
     }
   }
-  if (event.kind !== 'pr') throw new InputError("mode 'pr' needs a pull_request or pull_request_target event");
+  if (event.kind !== 'pr') throw new InputError(`mode '${mode}' needs a pull_request or pull_request_target event`);
+  if (mode === 'merge') return runMerge(ctx, event);
   try {
     return await runPr(ctx, event);
   } catch (e) {

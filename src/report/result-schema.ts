@@ -120,6 +120,18 @@ const benchmarkResult = z.object({
   runs: z.array(runRecord).max(20000),
 });
 
+const machine = z.object({
+  cpuModel: text(200),
+  cores: count,
+  kernel: text(200),
+  compiler: text(200).optional(),
+  loadAverage: z.tuple([real, real, real]),
+  cpuGovernor: text(200).optional(),
+  node: text(200),
+});
+
+const shard = z.object({ index: count, count });
+
 const metricSpec = z.object({
   name,
   json: text().optional(),
@@ -234,15 +246,7 @@ const resultSchema = z.object({
     .optional(),
   sandbox: z.object({ mode: z.enum(['auto', 'require', 'off']), active: z.boolean(), problem: text().optional() }),
   refs: z.object({ base: refInfo, head: refInfo }),
-  machine: z.object({
-    cpuModel: text(200),
-    cores: count,
-    kernel: text(200),
-    compiler: text(200).optional(),
-    loadAverage: z.tuple([real, real, real]),
-    cpuGovernor: text(200).optional(),
-    node: text(200),
-  }),
+  machine,
   pinnedCpu: count.optional(),
   tools: z.object({ strace: text().optional(), taskset: text().optional(), gnuTime: text().optional() }),
   build: z.object({ base: buildSummary, head: buildSummary }),
@@ -250,6 +254,11 @@ const resultSchema = z.object({
   outcome: z.enum(['pass', 'fail', 'inconclusive']),
   verdictCounts: z.partialRecord(verdict, count),
   cancelled: text(40).optional(),
+  shard: shard.optional(),
+  shards: z
+    .array(z.object({ index: count, count, seed: count, machine, samplingSeconds: real.optional() }))
+    .max(1000)
+    .optional(),
 }) satisfies z.ZodType<ComparisonResult, unknown>;
 
 /** Parses and validates a result; the error names the first bad fields. */
