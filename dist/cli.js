@@ -10413,6 +10413,7 @@ var VERDICTS = [
   "BASE_FAILED",
   "UNSTABLE",
   "NOT_MEASURED",
+  "ACCEPTED",
   "IMPROVED",
   "UNCHANGED"
 ];
@@ -19372,7 +19373,7 @@ var OUTCOME_LINE = {
 var HEADLINE_NAMES = 3;
 function verdictChange(b) {
   const c3 = b.metrics.find((m) => m.verdict === b.verdict)?.comparison ?? b.metrics[0]?.comparison;
-  const moved = c3 && (b.verdict === "REGRESSED" || b.verdict === "IMPROVED");
+  const moved = c3 && (b.verdict === "REGRESSED" || b.verdict === "IMPROVED" || b.acceptance?.accepted === "REGRESSED");
   return moved ? `${b.verdict} ${fmtPct(c3.changePct)} (${fmtPct(c3.ciLowPct)} \u2026 ${fmtPct(c3.ciHighPct)})` : b.verdict;
 }
 var verdictPhrase = (b) => `${escapeMarkdown(b.name)} ${verdictChange(b)}`;
@@ -19529,6 +19530,11 @@ function reasons(benchmarks) {
   for (const b of benchmarks)
     for (const c3 of b.budgets) if (c3.status === "exceeded") lines2.push(`- **${escapeMarkdown(b.name)}** budget: ${escapeMarkdown(c3.reason)}`);
   for (const n2 of leftoverNotes(benchmarks)) lines2.push(`- **${escapeMarkdown(n2.name)}**: ${escapeMarkdown(n2.text)}`);
+  for (const b of benchmarks)
+    if (b.acceptance)
+      lines2.push(
+        `- **${escapeMarkdown(b.name)}** ACCEPTED (was ${b.acceptance.accepted}) by ${escapeMarkdown(b.acceptance.by)} for \`${b.acceptance.sha.slice(0, 12)}\` (${b.acceptance.via}): ${escapeMarkdown(b.acceptance.reason)}`
+      );
   return lines2;
 }
 function linkLine(links) {
@@ -39508,7 +39514,15 @@ var benchmarkResult = external_exports.object({
     base: syscallCount.optional(),
     head: syscallCount.optional()
   }),
-  runs: external_exports.array(runRecord).max(2e4)
+  runs: external_exports.array(runRecord).max(2e4),
+  acceptance: external_exports.object({
+    benchmark: text(200),
+    by: text(100),
+    reason: text(),
+    sha: external_exports.string().regex(/^[0-9a-f]{40}$/),
+    via: external_exports.enum(["comment", "label"]),
+    accepted: verdict
+  }).optional()
 });
 var machine = external_exports.object({
   cpuModel: text(200),
@@ -40483,7 +40497,7 @@ import { parseArgs as parseArgs2 } from "node:util";
 
 // src/cli/init/assets.ts
 function assets2() {
-  return { "perfYml": "# perfgate: compare every pull request with its merge-base on a self-hosted\n# Linux runner, and re-baseline the allocator on demand. A pull request from\n# a fork runs only on the labeled event of `perf-safe`, for the commit that\n# was its head then; its result is posted by perf-report.yml.\nname: perf\n\non:\n  pull_request:\n    types: [opened, synchronize, reopened, labeled]\n  workflow_dispatch:\n\n# One comparison per PR at a time; a new push cancels the old run.\nconcurrency:\n  group: perf-${{ github.event.pull_request.number || github.ref }}\n  cancel-in-progress: true\n\npermissions:\n  contents: read\n\njobs:\n  compare:\n    # Other labels do not re-run the comparison.\n    if: github.event_name == 'pull_request' && (github.event.action != 'labeled' || github.event.label.name == 'perf-safe')\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 60\n    permissions:\n      contents: read        # check out the code\n      pull-requests: write  # the sticky comment; remove a used approval label\n      checks: write         # the check run branch protection can require\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          fetch-depth: 0              # base and head must both be here\n          persist-credentials: false  # no token in .git/config for a build to find\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: pr\n\n  rebase:\n    if: github.event_name == 'workflow_dispatch'\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 120\n    permissions:\n      contents: write       # append the scorecard to the perfgate-data branch\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          persist-credentials: false  # perfgate writes through the API, not git\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: rebase\n", "perfReportYml": "# Posts the result of a fork's pull request, whose own run (perf.yml) had a\n# read-only token: the JSON result of that run's artifact, validated against\n# the result schema and re-rendered, as the PR's comment and check run. It\n# runs the default branch's workflow, checks out nothing and runs no PR code,\n# so it needs no self-hosted runner.\nname: perf-report\n\non:\n  workflow_run:\n    workflows: [perf]\n    types: [completed]\n\npermissions:\n  contents: read\n\njobs:\n  report:\n    if: github.event.workflow_run.event == 'pull_request' && github.event.workflow_run.head_repository.full_name != github.repository\n    runs-on: ubuntu-latest\n    permissions:\n      actions: read         # download the artifact of the perf run\n      pull-requests: write  # the sticky comment; remove the used approval label\n      checks: write         # the check run on the PR head\n    steps:\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: report\n" };
+  return { "perfYml": "# perfgate: compare every pull request with its merge-base on a self-hosted\n# Linux runner, and re-baseline the allocator on demand. A pull request from\n# a fork runs only on the labeled event of `perf-safe`, for the commit that\n# was its head then; its result is posted by perf-report.yml.\nname: perf\n\non:\n  pull_request:\n    types: [opened, synchronize, reopened, labeled]\n  workflow_dispatch:\n\n# One comparison per PR at a time; a new push cancels the old run.\nconcurrency:\n  group: perf-${{ github.event.pull_request.number || github.ref }}\n  cancel-in-progress: true\n\npermissions:\n  contents: read\n\njobs:\n  compare:\n    # Other labels do not re-run the comparison; perf-accepted re-runs it with the maintainer's acceptance.\n    if: github.event_name == 'pull_request' && (github.event.action != 'labeled' || github.event.label.name == 'perf-safe' || github.event.label.name == 'perf-accepted')\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 60\n    permissions:\n      contents: read        # check out the code\n      pull-requests: write  # the sticky comment; remove a used approval label\n      checks: write         # the check run branch protection can require\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          fetch-depth: 0              # base and head must both be here\n          persist-credentials: false  # no token in .git/config for a build to find\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: pr\n\n  rebase:\n    if: github.event_name == 'workflow_dispatch'\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 120\n    permissions:\n      contents: write       # append the scorecard to the perfgate-data branch\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          persist-credentials: false  # perfgate writes through the API, not git\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: rebase\n", "perfReportYml": "# Posts the result of a fork's pull request, whose own run (perf.yml) had a\n# read-only token: the JSON result of that run's artifact, validated against\n# the result schema and re-rendered, as the PR's comment and check run. It\n# runs the default branch's workflow, checks out nothing and runs no PR code,\n# so it needs no self-hosted runner.\nname: perf-report\n\non:\n  workflow_run:\n    workflows: [perf]\n    types: [completed]\n\npermissions:\n  contents: read\n\njobs:\n  report:\n    if: github.event.workflow_run.event == 'pull_request' && github.event.workflow_run.head_repository.full_name != github.repository\n    runs-on: ubuntu-latest\n    permissions:\n      actions: read         # download the artifact of the perf run\n      pull-requests: write  # the sticky comment; remove the used approval label\n      checks: write         # the check run on the PR head\n    steps:\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: report\n" };
 }
 
 // src/cli/init/detect.ts

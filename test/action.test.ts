@@ -332,6 +332,43 @@ describe('the action, run as a runner runs it', () => {
     );
     assert.equal(onPr.filter((c) => c.login === BOT).length, 1);
     assert.match(onPr.find((c) => c.login === BOT)!.body, /perfgate: FAIL/);
+    assert.ok(
+      onPr.find((c) => c.login === BOT)!.body.includes(`\`/perfgate accept ${shas.slow!.slice(0, 12)} tiny REASON\``),
+      'no hint how to accept',
+    );
+  });
+
+  it("a maintainer's acceptance for this head makes the regression ACCEPTED; a reader's, or one for another commit, is ignored", async () => {
+    gh.permissions.set('maint', 'write');
+    gh.permissions.set('mallory', 'read');
+    let id = 500;
+    const say = (login: string, body: string) => gh.comments.push({ id: id++, issue: 2, login, body });
+    say('mallory', `/perfgate accept ${shas.slow!.slice(0, 7)} all it is fine`);
+    say('maint', `/perfgate accept ${shas.base!.slice(0, 10)} tiny for the old head`);
+    say('maint', `thanks!\n/perfgate accept ${shas.slow!.slice(0, 9)} tiny the new bounds check costs this, by design`);
+    const r = await runAction('pull_request', prPayload(2, shas.slow!, 'slow'), checkout('slow'));
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(r.outputs.verdict, 'pass');
+    assert.equal(gh.checkRuns.at(-1)!.conclusion, 'success');
+    const b = resultOf(r).benchmarks[0]!;
+    assert.equal(b.verdict, 'ACCEPTED');
+    assert.equal(b.metrics[0]!.verdict, 'REGRESSED', 'the evidence keeps its verdict');
+    assert.deepEqual(b.acceptance, {
+      benchmark: 'tiny',
+      by: 'maint',
+      reason: 'the new bounds check costs this, by design',
+      sha: shas.slow,
+      via: 'comment',
+      accepted: 'REGRESSED',
+    });
+    const body = gh.comments.find((c) => c.issue === 2 && c.login === BOT)!.body;
+    assert.match(body, /tiny\*\* ACCEPTED \(was REGRESSED\) by maint for `[0-9a-f]{12}` \(comment\): the new bounds check/);
+    assert.match(body, /Ignored: mallory cannot write to this repository/);
+    assert.match(body, /Ignored: maint's acceptance of tiny is for [0-9a-f]+, not this head/);
+    gh.comments.splice(
+      gh.comments.findIndex((c) => c.id === 500),
+      3,
+    );
   });
 
   it('a PR that slows down and loosens its own gate in the same commit fails by the base config, and the comment shows the change', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { sampleSuite } from '../src/engine/compare';
-import { decideBenchmark, overallOutcome, samplingPlan, type SamplingPlan } from '../src/engine/decision';
+import { applyAcceptances, decideBenchmark, overallOutcome, samplingPlan, type SamplingPlan } from '../src/engine/decision';
 import { checkBudgets } from '../src/engine/decision/budgets';
 import { evidenceOf, type Band } from '../src/engine/decision/evidence';
 import { bandFloors } from '../src/engine/decision/floor';
@@ -18,7 +18,7 @@ import type { Calibration } from '../src/engine/calibration';
 import { benchmarkDefinition } from '../src/engine/calibration';
 import type { MetricResult, RunRecord, SyscallPass } from '../src/engine/types';
 import { worstVerdict } from '../src/engine/verdicts';
-import { normal, syntheticConfig, syntheticRun, syntheticRunner } from './synthetic';
+import { normal, syntheticConfig, syntheticResult, syntheticRun, syntheticRunner } from './synthetic';
 
 const CONFIG = syntheticConfig();
 const BAND: Band = { pct: 1, source: 'min_effect' };
@@ -284,5 +284,27 @@ describe('budgets', () => {
     assert.match(none[0]!.reason, /strace is not installed/);
     const noOps: SyscallPass = { ...pass(1, 1), base: { calls: { mmap: 1 } } };
     assert.match(checkBudgets('b', [run('base', 1, 1), run('head', 1, 1)], noOps, spec)[0]!.reason, /ops_field/);
+  });
+});
+
+describe('acknowledged regressions', () => {
+  it('an acceptance for this head turns REGRESSED and BUDGET_EXCEEDED into ACCEPTED, never a crash, and never for another commit', () => {
+    const base = syntheticResult(4);
+    const verdicts = ['REGRESSED', 'CRASH', 'BUDGET_EXCEEDED', 'UNCHANGED'] as const;
+    const r = { ...base, benchmarks: base.benchmarks.map((b, i) => ({ ...b, verdict: verdicts[i]! })) };
+    const sha = r.refs.head.sha!;
+    const by = { by: 'maint', reason: 'intended', via: 'comment' as const };
+    const all = applyAcceptances(r, [{ ...by, benchmark: 'all', sha }]);
+    assert.deepEqual(
+      all.benchmarks.map((b) => b.verdict),
+      ['ACCEPTED', 'CRASH', 'ACCEPTED', 'UNCHANGED'],
+    );
+    assert.equal(all.outcome, 'fail', 'the crash still fails');
+    assert.equal(all.benchmarks[2]!.acceptance?.accepted, 'BUDGET_EXCEEDED');
+    const one = applyAcceptances({ ...r, benchmarks: [r.benchmarks[0]!, r.benchmarks[3]!] }, [{ ...by, benchmark: 'bench_0', sha }]);
+    assert.equal(one.outcome, 'pass');
+    assert.deepEqual(one.verdictCounts, { ACCEPTED: 1, UNCHANGED: 1 });
+    const stale = applyAcceptances(r, [{ ...by, benchmark: 'all', sha: 'f'.repeat(40) }]);
+    assert.equal(stale.benchmarks[0]!.verdict, 'REGRESSED', 'an acceptance for another commit counted');
   });
 });

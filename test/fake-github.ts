@@ -44,6 +44,8 @@ export class FakeGitHub {
   /** Who each token is (GraphQL viewer, comment authors). */
   readonly logins = new Map<string, string>();
   readonly checkRuns: CheckRun[] = [];
+  /** Repository permission by login (admin, maintain, write, triage, read); others are not collaborators (404). */
+  readonly permissions = new Map<string, string>();
   readonly refs = new Map<string, string>();
   /** The branch each commit made here belongs to. */
   private readonly commitBranch = new Map<string, string>();
@@ -151,6 +153,10 @@ export class FakeGitHub {
         this.comments.push(c);
         return send(201, { id: c.id, body: c.body });
       }
+    }
+    if ((m = /^\/collaborators\/([^/]+)\/permission$/.exec(p)) && method === 'GET') {
+      const permission = this.permissions.get(m[1]!);
+      return permission ? send(200, { permission, user: { login: m[1] } }) : send(404, { message: 'Not a collaborator' });
     }
     if ((m = /^\/issues\/comments\/(\d+)$/.exec(p)) && method === 'PATCH') {
       const c = this.comments.find((x) => x.id === Number(m![1]));

@@ -132,10 +132,24 @@ export interface BudgetCheck {
   reason: string;
 }
 
+/** A maintainer's acknowledgement of an intended regression, for one head commit. */
+export interface Acceptance {
+  /** The benchmark, or 'all'. */
+  benchmark: string;
+  /** Login of the user who accepted (write access checked). */
+  by: string;
+  reason: string;
+  /** The head commit it was given for. */
+  sha: string;
+  via: 'comment' | 'label';
+}
+
 export interface BenchmarkResult {
   name: string;
-  /** The worst verdict among its metrics and budgets. */
+  /** The worst verdict among its metrics and budgets; ACCEPTED when a maintainer accepted it. */
   verdict: Verdict;
+  /** Who accepted this benchmark's REGRESSED or BUDGET_EXCEEDED, and why; its metrics keep their verdicts. */
+  acceptance?: Acceptance & { accepted: Verdict };
   metrics: MetricResult[];
   budgets: BudgetCheck[];
   syscalls: SyscallPass;

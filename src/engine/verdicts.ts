@@ -14,6 +14,7 @@ export const VERDICTS = [
   'BASE_FAILED',
   'UNSTABLE',
   'NOT_MEASURED',
+  'ACCEPTED',
   'IMPROVED',
   'UNCHANGED',
 ] as const;
@@ -22,6 +23,10 @@ export type Verdict = (typeof VERDICTS)[number];
 
 /** Verdicts that fail a comparison (exit 1; the action's default `fail-on`). */
 export const FAILING_VERDICTS: readonly Verdict[] = ['REGRESSED', 'CRASH', 'TIMEOUT', 'BAD_OUTPUT', 'BUDGET_EXCEEDED', 'BUILD_FAILED'];
+
+/** Verdicts a maintainer can accept for one commit (the change is intended); the benchmark is then ACCEPTED.
+ * A crash, a hang or unreadable output is never accepted: those are bugs, not costs. */
+export const ACCEPTABLE_VERDICTS: readonly Verdict[] = ['REGRESSED', 'BUDGET_EXCEEDED'];
 
 /** Verdicts that leave a comparison undecided (exit 4): never a pass. */
 export const INCONCLUSIVE_VERDICTS: readonly Verdict[] = ['UNSTABLE', 'BASE_FAILED', 'NOT_MEASURED'];

@@ -162,6 +162,27 @@ export class GitHubApi {
     }
   }
 
+  /** The comments of an issue or pull request, oldest first, with their authors. */
+  async comments(issue: number): Promise<{ login: string; body: string }[]> {
+    try {
+      const all = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: issue, per_page: 100 });
+      return all.map((c) => ({ login: c.user?.login ?? '', body: c.body ?? '' }));
+    } catch (e) {
+      throw explain(e, 'read the pull-request comments', 'pull-requests: read');
+    }
+  }
+
+  /** Whether `login` may push to this repository (admin, maintain or write), as the API says now. */
+  async canWrite(login: string): Promise<boolean> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.repo, username: login });
+      return ['admin', 'maintain', 'write'].includes(data.permission);
+    } catch (e) {
+      if (statusOf(e) === 404) return false; // not a collaborator
+      throw explain(e, `read ${login}'s permission`, 'metadata: read');
+    }
+  }
+
   async createCheckRun(name: string, headSha: string, conclusion: Conclusion, title: string, summary: string): Promise<void> {
     try {
       await this.octokit.rest.checks.create({

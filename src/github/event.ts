@@ -7,8 +7,9 @@ export interface PrEvent {
   eventName: 'pull_request' | 'pull_request_target';
   /** opened, synchronize, labeled, ... */
   action: string;
-  /** The label just added, on a `labeled` event. */
+  /** The label just added, on a `labeled` event, and who added it. */
   label?: string;
+  sender?: string;
   number: number;
   headSha: string;
   baseSha: string;
@@ -70,6 +71,7 @@ export function readEvent(eventName: string, payload: Json, repository: string, 
       eventName,
       action: str(payload.action),
       label: str(obj(payload.label).name) || undefined,
+      sender: str(obj(payload.sender).login) || undefined,
       number: pr.number,
       headSha: str(head.sha),
       baseSha: str(base.sha),

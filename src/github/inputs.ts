@@ -33,6 +33,8 @@ export interface ActionInputs {
   pagesBranch?: string;
   /** Where the dashboard is served; the comment links to it. */
   dashboardUrl?: string;
+  /** The label a maintainer adds to accept this head's regressions (on its `labeled` event). */
+  acceptLabel: string;
   /** PR mode: measure only this shard (its result is an artifact for merge mode, nothing is posted). */
   shard?: Shard;
   /** Merge mode: the directory holding the shards' results. */
@@ -118,6 +120,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     pagesBranch: branchName('pages-branch', get('pages-branch')),
     dashboardUrl: httpUrl('dashboard-url', get('dashboard-url')),
     shard: shardInput(get('shard')),
+    acceptLabel: get('accept-label') || 'perf-accepted',
     results: get('results') || undefined,
   };
 }

@@ -4,7 +4,13 @@
  * touched is used by a trusted job. */
 import * as core from '@actions/core';
 
-import { compare } from '../engine/compare';
+import { compare, type ComparisonResult } from '../engine/compare';
+import { applyAcceptances } from '../engine/decision';
+import { ACCEPTABLE_VERDICTS } from '../engine/verdicts';
+import { escapeMarkdown as esc } from '../report/escape';
+import { readAcceptances, type Acceptances } from './accept';
+import type { GitHubApi } from './api';
+import type { ActionInputs } from './inputs';
 import { gateConfig, MissingConfigError } from '../engine/config-source';
 import { mergeBase, repoRoot, resolveCommit } from '../engine/repo/git';
 import { InfrastructureError, resolveTree } from '../engine/workbench';
@@ -15,6 +21,30 @@ import type { PrEvent } from './event';
 import { HISTORY_DIR, LEGACY_HISTORY_FILE } from '../history/store';
 import { api, post, publishComparison, skip } from './publish';
 import { admitPr } from './trust';
+
+/** Regressions a maintainer accepted for this head become ACCEPTED; what was ignored is said. A used label is removed. */
+async function acceptRegressions(
+  gh: GitHubApi,
+  inputs: ActionInputs,
+  event: PrEvent,
+  result: ComparisonResult,
+): Promise<{ result: ComparisonResult; note?: string }> {
+  if (!result.benchmarks.some((b) => ACCEPTABLE_VERDICTS.includes(b.verdict))) return { result };
+  let found: Acceptances | undefined;
+  await post('read acceptances', async () => {
+    found = await readAcceptances(gh, inputs, event);
+  });
+  if (!found) return { result };
+  if (found.labelUsed) await post(`remove the '${found.labelUsed}' label`, () => gh.removeLabel(event.number, found!.labelUsed!));
+  const accepted = applyAcceptances(result, found.acceptances);
+  const open = accepted.benchmarks.filter((b) => ACCEPTABLE_VERDICTS.includes(b.verdict)).map((b) => b.name);
+  const lines = found.ignored.map((i) => `- Ignored: ${esc(i)}.`);
+  if (open.length)
+    lines.push(
+      `If this is intended, a maintainer can accept it for this commit: comment \`/perfgate accept ${event.headSha.slice(0, 12)} ${open.length === 1 ? open[0]! : 'all'} REASON\` and re-run the job, or add the label \`${inputs.acceptLabel}\`.`,
+    );
+  return { result: accepted, note: lines.length ? lines.join('\n') : undefined };
+}
 
 export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionResult> {
   const { inputs } = ctx;
@@ -67,6 +97,7 @@ export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionR
     shard: inputs.shard,
     onProgress: progress.onProgress,
   }).finally(progress.done);
+  const accepted = gh && !result.cancelled ? await acceptRegressions(gh, inputs, event, result) : { result };
   if (admission.fork && gh && !result.cancelled)
     // The approval is used up; a token that may not remove labels (a fork's) leaves it, and it still covers only this commit.
     await gh
@@ -78,5 +109,11 @@ export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionR
     await post('read the last rebase scorecard', async () => {
       context = scorecardContext(await gh.latestRecord(inputs.dataBranch, HISTORY_DIR, LEGACY_HISTORY_FILE));
     });
-  return publishComparison(ctx, gh, { prs: [event.number], headSha: event.headSha }, result, context);
+  return publishComparison(
+    ctx,
+    gh,
+    { prs: [event.number], headSha: event.headSha },
+    accepted.result,
+    [accepted.note, context].filter(Boolean).join('\n\n') || undefined,
+  );
 }

@@ -81,8 +81,11 @@ export async function skip(
   return { verdict: 'skipped', regressions: 0 };
 }
 
+/** Benchmarks whose verdict, or a metric's, is in fail-on; an ACCEPTED benchmark's metrics keep REGRESSED but it does not fail. */
 function failingBenchmarks(r: ComparisonResult, failOn: readonly Verdict[]): string[] {
-  return r.benchmarks.filter((b) => failOn.includes(b.verdict) || b.metrics.some((m) => failOn.includes(m.verdict))).map((b) => b.name);
+  return r.benchmarks
+    .filter((b) => failOn.includes(b.verdict) || (b.verdict !== 'ACCEPTED' && b.metrics.some((m) => failOn.includes(m.verdict))))
+    .map((b) => b.name);
 }
 
 /** The comparison's Markdown on every channel: report files and artifact,

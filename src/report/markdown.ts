@@ -25,7 +25,7 @@ const HEADLINE_NAMES = 3;
 /** A benchmark's verdict with its primary change and interval: "REGRESSED −3.10 % (−3.90 … −2.30 %)". */
 function verdictChange(b: BenchmarkResult): string {
   const c = b.metrics.find((m) => m.verdict === b.verdict)?.comparison ?? b.metrics[0]?.comparison;
-  const moved = c && (b.verdict === 'REGRESSED' || b.verdict === 'IMPROVED');
+  const moved = c && (b.verdict === 'REGRESSED' || b.verdict === 'IMPROVED' || b.acceptance?.accepted === 'REGRESSED');
   return moved ? `${b.verdict} ${fmtPct(c.changePct)} (${fmtPct(c.ciLowPct)} … ${fmtPct(c.ciHighPct)})` : b.verdict;
 }
 
@@ -222,6 +222,11 @@ function reasons(benchmarks: readonly BenchmarkResult[]): string[] {
   for (const b of benchmarks)
     for (const c of b.budgets) if (c.status === 'exceeded') lines.push(`- **${esc(b.name)}** budget: ${esc(c.reason)}`);
   for (const n of leftoverNotes(benchmarks)) lines.push(`- **${esc(n.name)}**: ${esc(n.text)}`);
+  for (const b of benchmarks)
+    if (b.acceptance)
+      lines.push(
+        `- **${esc(b.name)}** ACCEPTED (was ${b.acceptance.accepted}) by ${esc(b.acceptance.by)} for \`${b.acceptance.sha.slice(0, 12)}\` (${b.acceptance.via}): ${esc(b.acceptance.reason)}`,
+      );
   return lines;
 }
 

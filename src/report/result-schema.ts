@@ -118,6 +118,16 @@ const benchmarkResult = z.object({
     head: syscallCount.optional(),
   }),
   runs: z.array(runRecord).max(20000),
+  acceptance: z
+    .object({
+      benchmark: text(200),
+      by: text(100),
+      reason: text(),
+      sha: z.string().regex(/^[0-9a-f]{40}$/),
+      via: z.enum(['comment', 'label']),
+      accepted: verdict,
+    })
+    .optional(),
 });
 
 const machine = z.object({

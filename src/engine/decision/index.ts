@@ -31,4 +31,5 @@ export { samples, type BandOf } from './evidence';
 export { bandFloors } from './floor';
 export { decideBenchmark, type Measured } from './decide';
 export { countVerdicts, overallOutcome } from './outcome';
+export { applyAcceptances } from './accept';
 export { SequentialDecider, lookLevel, samplingPlan, type SamplingPlan } from './sequential';
