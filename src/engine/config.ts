@@ -126,13 +126,19 @@ class Reader {
     private readonly file: string,
     private readonly path: string,
     private readonly obj: Obj,
+    /** Told what each read expects, to derive the JSON Schema from this very code (config-schema.ts). */
+    private readonly rec?: SchemaRecorder,
   ) {}
 
-  static root(file: string, value: unknown): Reader {
-    if (value === null || value === undefined) return new Reader(file, '', {});
+  static root(file: string, value: unknown, rec?: SchemaRecorder): Reader {
+    if (value === null || value === undefined) return new Reader(file, '', {}, rec);
     if (typeof value !== 'object' || Array.isArray(value))
       throw new ConfigError(file, '', 'the top level must be a mapping of keys to values');
-    return new Reader(file, '', value as Obj);
+    return new Reader(file, '', value as Obj, rec);
+  }
+
+  private note(key: string, schema: JsonSchema): void {
+    this.rec?.key(this.path, key, schema);
   }
 
   private at(key: string): string {
@@ -145,6 +151,7 @@ class Reader {
 
   /** Rejects keys outside `allowed`; a key in `retired` gets its own explanation. */
   only(allowed: string[], retired: Readonly<Record<string, string>> = {}): void {
+    this.rec?.only(this.path, allowed);
     for (const key of Object.keys(this.obj)) {
       if (retired[key] !== undefined) this.fail(key, `was removed in perfgate 0.2: ${retired[key]}`);
       if (!allowed.includes(key)) this.fail(key, `unknown key (allowed here: ${allowed.join(', ')})`);
@@ -160,13 +167,24 @@ class Reader {
   }
 
   section(key: string): Reader {
+    this.note(key, { type: 'object' });
+    return this.sub(key);
+  }
+
+  private sub(key: string): Reader {
     const v = this.obj[key];
-    if (v === undefined || v === null) return new Reader(this.file, this.at(key), {});
+    if (v === undefined || v === null) return new Reader(this.file, this.at(key), {}, this.rec);
     if (typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'expected a mapping of keys to values');
-    return new Reader(this.file, this.at(key), v as Obj);
+    return new Reader(this.file, this.at(key), v as Obj, this.rec);
   }
 
   number(key: string, def: number, opts: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {}): number {
+    this.note(key, {
+      type: opts.integer ? 'integer' : 'number',
+      ...(opts.min === undefined ? {} : opts.exclusiveMin ? { exclusiveMinimum: opts.min } : { minimum: opts.min }),
+      ...(opts.max === undefined ? {} : { maximum: opts.max }),
+      default: def,
+    });
     const v = this.obj[key];
     if (v === undefined || v === null) return def;
     const { min, max, integer, exclusiveMin } = opts;
@@ -182,10 +200,16 @@ class Reader {
   }
 
   optionalNumber(key: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+    this.note(key, {
+      type: opts.integer ? 'integer' : 'number',
+      ...(opts.min === undefined ? {} : { minimum: opts.min }),
+      ...(opts.max === undefined ? {} : { maximum: opts.max }),
+    });
     return this.has(key) ? this.number(key, 0, opts) : undefined;
   }
 
   string(key: string, def?: string): string {
+    this.note(key, { type: 'string', minLength: 1, ...(def === undefined ? {} : { default: def }) });
     const v = this.obj[key];
     if (v === undefined || v === null) {
       if (def === undefined) this.fail(key, 'is required (a string)');
@@ -204,6 +228,7 @@ class Reader {
   }
 
   optionalText(key: string): string | undefined {
+    this.note(key, { type: 'string', minLength: 1 });
     return this.has(key) ? this.text(key) : undefined;
   }
 
@@ -213,10 +238,12 @@ class Reader {
   }
 
   optionalString(key: string): string | undefined {
+    this.note(key, { type: 'string', minLength: 1 });
     return this.has(key) ? this.string(key) : undefined;
   }
 
   boolean(key: string, def: boolean): boolean {
+    this.note(key, { type: 'boolean', default: def });
     const v = this.obj[key];
     if (v === undefined || v === null) return def;
     if (typeof v !== 'boolean') this.fail(key, `expected true or false, got ${JSON.stringify(v)}`);
@@ -224,6 +251,7 @@ class Reader {
   }
 
   enumOf<T extends string>(key: string, allowed: readonly T[], def: T): T {
+    this.note(key, { enum: [...allowed], default: def });
     const v = this.obj[key];
     if (v === undefined || v === null) return def;
     if (typeof v !== 'string' || !allowed.includes(v as T))
@@ -233,6 +261,13 @@ class Reader {
 
   /** A command: an argument array, or a string split on white space. */
   argv(key: string, def?: string[]): string[] {
+    this.note(key, {
+      anyOf: [
+        { type: 'array', items: { type: ['string', 'number'] }, minItems: 1 },
+        { type: 'string', minLength: 1 },
+      ],
+      ...(def === undefined ? {} : { default: def }),
+    });
     const v = this.obj[key];
     if (v === undefined || v === null) {
       if (def === undefined) this.fail(key, 'is required (a list of arguments, e.g. ["{build}/bench", "100"])');
@@ -254,6 +289,7 @@ class Reader {
   }
 
   stringList(key: string, def: string[]): string[] {
+    this.note(key, { type: 'array', items: { type: 'string', minLength: 1 }, default: def });
     const v = this.obj[key];
     if (v === undefined || v === null) return def;
     if (!Array.isArray(v)) this.fail(key, 'expected a list of strings');
@@ -265,7 +301,8 @@ class Reader {
   }
 
   stringMap(key: string): Record<string, string> {
-    const r = this.section(key);
+    this.note(key, { type: 'object', additionalProperties: { type: ['string', 'number'] } });
+    const r = this.sub(key);
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.obj)) {
       if (typeof v !== 'string' && typeof v !== 'number') r.fail(k, `expected a string value, got ${JSON.stringify(v)}`);
@@ -276,6 +313,7 @@ class Reader {
   }
 
   list(key: string): Reader[] {
+    this.note(key, { type: 'array', items: { type: 'object' } });
     const v = this.obj[key];
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v)) this.fail(key, 'expected a list');
@@ -283,12 +321,21 @@ class Reader {
       const p = `${this.at(key)}[${i}]`;
       if (typeof item !== 'object' || item === null || Array.isArray(item))
         throw new ConfigError(this.file, p, 'expected a mapping of keys to values');
-      return new Reader(this.file, p, item as Obj);
+      return new Reader(this.file, p, item as Obj, this.rec);
     });
   }
 }
 
 const ENV_ALLOW_DEFAULT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'];
+
+/** A JSON Schema fragment (draft 2020-12), as the Reader's reads describe them. */
+export type JsonSchema = { [key: string]: unknown };
+
+/** Receives what each read expects: the keys of each path (`benchmarks[].metric`) and their schemas. */
+export interface SchemaRecorder {
+  only(path: string, allowed: readonly string[]): void;
+  key(path: string, key: string, schema: JsonSchema): void;
+}
 
 /** The most pairs a benchmark may take (its signed-rank interval sorts n^2 / 2 Walsh averages). */
 export const MAX_PAIRS = 2000;
@@ -421,8 +468,8 @@ function defaultMetric(): MetricSpec {
 }
 
 /** Builds a Config from parsed YAML; `file` is used in error messages. */
-export function configFromObject(file: string, value: unknown): Config {
-  const root = Reader.root(file, value);
+export function configFromObject(file: string, value: unknown, rec?: SchemaRecorder): Config {
+  const root = Reader.root(file, value, rec);
   root.only([
     'version',
     'build',

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { parseConfigText } from '../../engine/config';
+import { CONFIG_SCHEMA_URL } from '../../engine/config-schema';
 import { repoRoot } from '../../engine/repo/git';
 import { EXIT, type Io } from '../args';
 import { assets } from './assets';
@@ -18,6 +19,7 @@ const yamlList = (xs: readonly string[]): string => `[${xs.map((x) => JSON.strin
 export function starterConfig(found: Detected): string {
   const targets = [...found.makeTargets, ...found.googleBenchmarks.map((g) => g.binary)];
   const lines = [
+    `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}`,
     '# perfgate.yml: what perfgate builds and measures (reference: README.md, "Configuration").',
     '# Written by perfgate init: check every line, then try it with: perfgate compare',
     'build:',
