@@ -18197,6 +18197,18 @@ async function originUrl(root) {
   const r = await git(root, ["remote", "get-url", "origin"], true);
   return r.ok && r.out ? r.out : void 0;
 }
+function webUrlOfRemote(remote) {
+  const scp = /^[\w.-]+@([\w.-]+):([\w./-]+?)(?:\.git)?\/?$/.exec(remote.trim());
+  if (scp) return `https://${scp[1]}/${scp[2]}`;
+  try {
+    const u2 = new URL(remote.trim());
+    if (!["https:", "http:", "ssh:", "git:"].includes(u2.protocol) || !u2.hostname) return void 0;
+    const host = u2.protocol.startsWith("http") ? u2.host : u2.hostname;
+    return `https://${host}${u2.pathname.replace(/\.git$/, "").replace(/\/$/, "")}`;
+  } catch {
+    return void 0;
+  }
+}
 async function mergeBase(root, a2, b) {
   let r = await git(root, ["merge-base", a2, b], true);
   if (!r.ok && (await git(root, ["rev-parse", "--is-shallow-repository"], true)).out === "true" && await hasRemote(root)) {
@@ -18481,24 +18493,26 @@ async function countInstructions(tool2, argv, opts) {
     rmSync7(dir, { recursive: true, force: true });
   }
 }
+async function instructionsPerOp(tool2, spec, tree, where, preload) {
+  const cmd = sideCommand(spec, tree, spec.instructions?.argv ?? spec.argv);
+  const r = await countInstructions(tool2, cmd.argv, {
+    cwd: tree.dir,
+    env: where.env,
+    sandbox: where.sandbox,
+    preload,
+    timeoutSeconds: spec.timeoutSeconds * 100
+  });
+  const ops = r.ok ? opsOf(r.stdout, spec) : void 0;
+  return r.ok && r.instructions && ops ? { perOp: r.instructions / ops } : { error: r.error ?? "the counted run reported no operation count" };
+}
 async function instructionPass(spec, trees, where, probe, progress) {
   if (!probe.tool) return { error: probe.note };
   const out = { tool: probe.tool };
   for (const side of ["base", "head"]) {
     progress({ type: "counters", benchmark: spec.name, side, tool: probe.tool });
-    const tree = trees[side];
-    const cmd = sideCommand(spec, tree, spec.instructions?.argv ?? spec.argv);
-    const r = await countInstructions(probe.tool, cmd.argv, {
-      cwd: tree.dir,
-      env: where.env,
-      sandbox: where.sandbox,
-      preload: cmd.preload,
-      timeoutSeconds: spec.timeoutSeconds * 100
-    });
-    const ops = r.ok ? opsOf(r.stdout, spec) : void 0;
-    if (!r.ok || !r.instructions || !ops)
-      return { tool: probe.tool, error: `${side}: ${r.error ?? "the counted run reported no operation count"}` };
-    out[side] = r.instructions / ops;
+    const r = await instructionsPerOp(probe.tool, spec, trees[side], where, sideCommand(spec, trees[side]).preload);
+    if (r.perOp === void 0) return { tool: probe.tool, error: `${side}: ${r.error}` };
+    out[side] = r.perOp;
   }
   return out;
 }
@@ -19649,13 +19663,15 @@ function progressPrinter(sink) {
     status = s;
     sink.write(`\r\x1B[2K${s}`);
   };
+  const started = /* @__PURE__ */ new Set();
   const enter = (benchmark) => {
     if (benchmark === current) return;
     leave();
     current = benchmark;
     if (sink.groups) sink.write(`::group::${benchmark}
 `);
-    line(`[${benchmark}] measuring`);
+    if (!started.has(benchmark)) line(`[${benchmark}] measuring`);
+    started.add(benchmark);
   };
   const leave = () => {
     if (current !== void 0 && sink.groups) sink.write("::endgroup::\n");
@@ -39701,6 +39717,11 @@ function parseResult(json2) {
 import { existsSync as existsSync4, mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname5, isAbsolute as isAbsolute2, join as join10, resolve as resolve2 } from "node:path";
 var EXIT = { pass: 0, fail: 1, usage: 2, infra: 3, inconclusive: 4 };
+var RUN_OPTIONS = {
+  config: { type: "string" },
+  sandbox: { type: "string" },
+  quiet: { type: "boolean" }
+};
 var UsageError = class extends Error {
 };
 function writeOut(cwd, file2, text2) {
@@ -39967,12 +39988,13 @@ var dateOf = (c3) => c3.committedAt ?? c3.createdAt;
 function chartsOf(cards, steps) {
   const charts = /* @__PURE__ */ new Map();
   const benchmarks = [...new Set(cards.flatMap((c3) => c3.benchmarks.map((b) => b.name)))];
+  const rowsOf = new Map(benchmarks.map((name2) => [name2, cards.filter((c3) => c3.benchmarks.some((b) => b.name === name2))]));
   for (const s of seriesOf(cards)) {
     const key = JSON.stringify([s.benchmark, s.kind]);
+    const rows = rowsOf.get(s.benchmark);
     let chart = charts.get(key);
     if (!chart) {
-      const withBenchmark = cards.filter((c3) => c3.benchmarks.some((b) => b.name === s.benchmark));
-      const spec = withBenchmark.at(-1).benchmarks.find((b) => b.name === s.benchmark);
+      const spec = rows.at(-1).benchmarks.find((b) => b.name === s.benchmark);
       chart = {
         machine: s.machine,
         benchmark: s.benchmark,
@@ -39980,13 +40002,12 @@ function chartsOf(cards, steps) {
         metric: s.metric,
         unit: HISTORY_METRICS.find((m) => m.key === s.kind).unit,
         higherIsBetter: s.kind === "result" ? spec.higherIsBetter : false,
-        commits: withBenchmark.map((c3) => ({ sha: c3.sha, subject: c3.subject, date: dateOf(c3) })),
+        commits: rows.map((c3) => ({ sha: c3.sha, subject: c3.subject, date: dateOf(c3) })),
         series: [],
         changePoints: []
       };
       charts.set(key, chart);
     }
-    const rows = cards.filter((c3) => c3.benchmarks.some((b) => b.name === s.benchmark));
     const at = new Map(s.points.map((p) => [p.card, p]));
     chart.series.push({
       allocator: s.allocator,
@@ -40085,18 +40106,6 @@ function writeDashboard(dir, d) {
   const index = join11(dir, "index.html");
   writeFileSync5(index, renderDashboard(d));
   return index;
-}
-function webUrlOfRemote(remote) {
-  const scp = /^[\w.-]+@([\w.-]+):([\w./-]+?)(?:\.git)?\/?$/.exec(remote.trim());
-  if (scp) return `https://${scp[1]}/${scp[2]}`;
-  try {
-    const u2 = new URL(remote.trim());
-    if (!["https:", "http:", "ssh:", "git:"].includes(u2.protocol) || !u2.hostname) return void 0;
-    const host = u2.protocol.startsWith("http") ? u2.host : u2.hostname;
-    return `https://${host}${u2.pathname.replace(/\.git$/, "").replace(/\/$/, "")}`;
-  } catch {
-    return void 0;
-  }
 }
 
 // src/history/store.ts
@@ -40226,16 +40235,9 @@ async function rebase(opts) {
         if (!counters.tool || e.failure) continue;
         say(`[${spec.name}] counting instructions (${counters.tool}) ${e.allocator}`);
         const a2 = active.find((x) => x.name === e.allocator);
-        const cmd = { argv: sideCommand(spec, tree, spec.instructions.argv ?? spec.argv).argv, preload: cmdOf(a2).preload };
-        const r = await countInstructions(counters.tool, cmd.argv, {
-          ...wb.setup,
-          cwd: tree.dir,
-          preload: cmd.preload,
-          timeoutSeconds: spec.timeoutSeconds * 100
-        });
-        const ops = r.ok ? opsOf(r.stdout, spec) : void 0;
-        if (r.instructions && ops) e.instructionsPerOp = r.instructions / ops;
-        else say(`[${spec.name}] ${e.allocator}: instructions not counted: ${r.error ?? "the counted run reported no operation count"}`);
+        const r = await instructionsPerOp(counters.tool, spec, tree, wb.setup, cmdOf(a2).preload);
+        if (r.perOp !== void 0) e.instructionsPerOp = r.perOp;
+        else say(`[${spec.name}] ${e.allocator}: instructions not counted: ${r.error}`);
       }
     }
     card.benchmarks.push({ name: spec.name, metric: spec.metric.name, higherIsBetter: spec.metric.higherIsBetter, entries });
@@ -40340,13 +40342,11 @@ async function cmdRecord(args, io) {
   const { values } = parseArgs({
     args,
     options: {
+      ...RUN_OPTIONS,
       ref: { type: "string" },
       history: { type: "string" },
       allocators: { type: "string" },
-      rounds: { type: "string" },
-      config: { type: "string" },
-      sandbox: { type: "string" },
-      quiet: { type: "boolean" }
+      rounds: { type: "string" }
     },
     strict: true,
     allowPositionals: false
@@ -40445,14 +40445,12 @@ async function cmdBisect(args, io) {
   const { values } = parseArgs({
     args,
     options: {
+      ...RUN_OPTIONS,
       good: { type: "string" },
       bad: { type: "string" },
       benchmark: { type: "string" },
       budget: { type: "string" },
-      json: { type: "boolean" },
-      config: { type: "string" },
-      sandbox: { type: "string" },
-      quiet: { type: "boolean" }
+      json: { type: "boolean" }
     },
     strict: true,
     allowPositionals: false
@@ -40469,7 +40467,7 @@ async function cmdBisect(args, io) {
     say: values.quiet ? void 0 : (line) => io.err(`[bisect] ${line}
 `)
   });
-  const code2 = !r.culprit ? EXIT.inconclusive : r.confirmed ? EXIT.pass : EXIT.inconclusive;
+  const code2 = r.culprit && r.confirmed ? EXIT.pass : EXIT.inconclusive;
   if (values.json) {
     io.out(`${JSON.stringify(r, null, 2)}
 `);
@@ -40536,7 +40534,7 @@ var CONFIG_SCHEMA_URL = "https://raw.githubusercontent.com/perfgate/perfgate/v0/
 
 // src/cli/init/assets.ts
 function assets2() {
-  return { "perfYml": "# perfgate: compare every pull request with its merge-base on a self-hosted\n# Linux runner, and re-baseline the allocator on demand. A pull request from\n# a fork runs only on the labeled event of `perf-safe`, for the commit that\n# was its head then; its result is posted by perf-report.yml.\nname: perf\n\non:\n  pull_request:\n    types: [opened, synchronize, reopened, labeled]\n  workflow_dispatch:\n\n# One comparison per PR at a time; a new push cancels the old run.\nconcurrency:\n  group: perf-${{ github.event.pull_request.number || github.ref }}\n  cancel-in-progress: true\n\npermissions:\n  contents: read\n\njobs:\n  compare:\n    # Other labels do not re-run the comparison; perf-accepted re-runs it with the maintainer's acceptance.\n    if: github.event_name == 'pull_request' && (github.event.action != 'labeled' || github.event.label.name == 'perf-safe' || github.event.label.name == 'perf-accepted')\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 60\n    permissions:\n      contents: read        # check out the code\n      pull-requests: write  # the sticky comment; remove a used approval label\n      checks: write         # the check run branch protection can require\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          fetch-depth: 0              # base and head must both be here\n          persist-credentials: false  # no token in .git/config for a build to find\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: pr\n\n  rebase:\n    if: github.event_name == 'workflow_dispatch'\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 120\n    permissions:\n      contents: write       # append the scorecard to the perfgate-data branch\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          persist-credentials: false  # perfgate writes through the API, not git\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: rebase\n", "perfReportYml": "# Posts the result of a fork's pull request, whose own run (perf.yml) had a\n# read-only token: the JSON result of that run's artifact, validated against\n# the result schema and re-rendered, as the PR's comment and check run. It\n# runs the default branch's workflow, checks out nothing and runs no PR code,\n# so it needs no self-hosted runner.\nname: perf-report\n\non:\n  workflow_run:\n    workflows: [perf]\n    types: [completed]\n\npermissions:\n  contents: read\n\njobs:\n  report:\n    if: github.event.workflow_run.event == 'pull_request' && github.event.workflow_run.head_repository.full_name != github.repository\n    runs-on: ubuntu-latest\n    permissions:\n      actions: read         # download the artifact of the perf run\n      pull-requests: write  # the sticky comment; remove the used approval label\n      checks: write         # the check run on the PR head\n    steps:\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: report\n" };
+  return { "perfYml": "# perfgate: compare every pull request with its merge-base on a self-hosted\n# Linux runner, and re-baseline the allocator on demand. A pull request from\n# a fork runs only on the labeled event of `perf-safe`, for the commit that\n# was its head then; its result is posted by perf-report.yml.\nname: perf\n\non:\n  pull_request:\n    types: [opened, synchronize, reopened, labeled]\n  workflow_dispatch:\n\n# One comparison per PR at a time; a new push cancels the old run.\nconcurrency:\n  group: perf-${{ github.event.pull_request.number || github.ref }}\n  cancel-in-progress: true\n\npermissions:\n  contents: read\n\njobs:\n  compare:\n    # Other labels do not re-run the comparison; perf-accepted re-runs a same-repository PR with the acceptance.\n    if: >-\n      github.event_name == 'pull_request' && (github.event.action != 'labeled' || github.event.label.name == 'perf-safe' ||\n      (github.event.label.name == 'perf-accepted' && github.event.pull_request.head.repo.full_name == github.repository))\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 60\n    permissions:\n      contents: read        # check out the code\n      pull-requests: write  # the sticky comment; remove a used approval label\n      checks: write         # the check run branch protection can require\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          fetch-depth: 0              # base and head must both be here\n          persist-credentials: false  # no token in .git/config for a build to find\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: pr\n\n  rebase:\n    if: github.event_name == 'workflow_dispatch'\n    runs-on: [self-hosted, linux]\n    timeout-minutes: 120\n    permissions:\n      contents: write       # append the scorecard to the perfgate-data branch\n    steps:\n      - uses: actions/checkout@v5\n        with:\n          persist-credentials: false  # perfgate writes through the API, not git\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: rebase\n", "perfReportYml": "# Posts the result of a fork's pull request, whose own run (perf.yml) had a\n# read-only token: the JSON result of that run's artifact, validated against\n# the result schema and re-rendered, as the PR's comment and check run. It\n# runs the default branch's workflow, checks out nothing and runs no PR code,\n# so it needs no self-hosted runner.\nname: perf-report\n\non:\n  workflow_run:\n    workflows: [perf]\n    types: [completed]\n\npermissions:\n  contents: read\n\njobs:\n  report:\n    if: github.event.workflow_run.event == 'pull_request' && github.event.workflow_run.head_repository.full_name != github.repository\n    runs-on: ubuntu-latest\n    permissions:\n      actions: read         # download the artifact of the perf run\n      pull-requests: write  # the sticky comment; remove the used approval label\n      checks: write         # the check run on the PR head\n    steps:\n      - uses: perfgate/perfgate@v0\n        with:\n          mode: report\n" };
 }
 
 // src/cli/init/detect.ts
@@ -40759,10 +40757,10 @@ async function cmdCompare(args, io) {
   const { values } = parseArgs3({
     args,
     options: {
+      ...RUN_OPTIONS,
       base: { type: "string" },
       head: { type: "string" },
       worktree: { type: "boolean" },
-      config: { type: "string" },
       runs: { type: "string" },
       "max-runs": { type: "string" },
       budget: { type: "string" },
@@ -40773,9 +40771,7 @@ async function cmdCompare(args, io) {
       "no-cache": { type: "boolean" },
       calibration: { type: "string" },
       "no-calibration": { type: "boolean" },
-      sandbox: { type: "string" },
-      shard: { type: "string" },
-      quiet: { type: "boolean" }
+      shard: { type: "string" }
     },
     strict: true,
     allowPositionals: false
@@ -40859,14 +40855,12 @@ async function cmdCalibrate(args, io) {
   const { values } = parseArgs3({
     args,
     options: {
-      config: { type: "string" },
+      ...RUN_OPTIONS,
       runs: { type: "string" },
       seed: { type: "string" },
       comparisons: { type: "string" },
       ref: { type: "string" },
-      out: { type: "string" },
-      sandbox: { type: "string" },
-      quiet: { type: "boolean" }
+      out: { type: "string" }
     },
     strict: true,
     allowPositionals: false

@@ -434,6 +434,21 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(gh.checkRuns.at(-1)!.conclusion, 'neutral');
     assert.equal(gh.comments.filter((c) => c.issue === 3).length, 0);
 
+    // The accept label on a fork runs nothing and posts no check run that could stand over a verdict.
+    forkPull(3, shas.same!, ['perf-accepted']);
+    const checks = gh.checkRuns.length;
+    const accept = await runAction(
+      'pull_request',
+      prPayload(3, shas.same!, 'same', { fork: true, action: 'labeled', label: 'perf-accepted', labels: ['perf-accepted'] }),
+      checkout('same'),
+      {},
+      tempDir('perfgate-fork-'),
+    );
+    assert.equal(accept.outputs.verdict, 'skipped', accept.stdout);
+    assertNothingBuilt(accept);
+    assert.equal(gh.checkRuns.length, checks, 'a check run was posted for an accept label on a fork');
+    assert.match(accept.stdout, /accepts regressions of same-repository pull requests only/);
+
     const rebase = await runAction(
       'pull_request',
       prPayload(3, shas.same!, 'same', { fork: true }),

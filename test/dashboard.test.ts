@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 import { seededRng } from '../src/engine/random';
-import { webUrlOfRemote } from '../src/history/dashboard/page';
+import { webUrlOfRemote } from '../src/engine/repo/git';
 import { writeRecord } from '../src/history/store';
 import type { Scorecard, ScoreEntry } from '../src/scorecard/rebase';
 import { newRepo, ROOT, tempDir } from './helpers';

@@ -108,18 +108,22 @@ describe('progress', () => {
       { type: 'build', side: 'base', state: 'done', seconds: 1.24 },
       { type: 'build', side: 'head', state: 'cached' },
     ];
-    for (const benchmark of ['larson', 'xthread']) {
-      for (let i = 1; i <= 100; i++)
-        for (const side of ['base', 'head'] as const)
-          out.push({ type: 'run', benchmark, kind: 'pair', index: i, of: 400, side, budgetLeftSeconds: 300 - i });
-      out.push({ type: 'look', benchmark, pairs: 50, state: 'continue' });
-      out.push({ type: 'look', benchmark, pairs: 100, state: 'decided' });
-      out.push({ type: 'syscalls', benchmark, side: 'base' });
-    }
+    // Round robin, as sampleSuite runs them: a stretch of each benchmark per look.
+    for (const [from, state] of [
+      [1, 'continue'],
+      [51, 'decided'],
+    ] as const)
+      for (const benchmark of ['larson', 'xthread']) {
+        for (let i = from; i < from + 50; i++)
+          for (const side of ['base', 'head'] as const)
+            out.push({ type: 'run', benchmark, kind: 'pair', index: i, of: 400, side, budgetLeftSeconds: 300 - i });
+        out.push({ type: 'look', benchmark, pairs: from + 49, state });
+        if (state === 'decided') out.push({ type: 'syscalls', benchmark, side: 'base' });
+      }
     return out;
   };
 
-  it('in a log: two lines a benchmark, grouped for GitHub Actions, however many runs', () => {
+  it('in a log: two lines a benchmark (started, decided), grouped for GitHub Actions, however many runs and looks', () => {
     let text = '';
     const p = progressPrinter({ write: (s) => (text += s), tty: false, groups: true });
     for (const e of events()) p.onProgress(e);
@@ -129,10 +133,14 @@ describe('progress', () => {
       '[build] head: cached',
       '::group::larson',
       '[larson] measuring',
-      '[larson] decided at 100 pairs',
       '::endgroup::',
       '::group::xthread',
       '[xthread] measuring',
+      '::endgroup::',
+      '::group::larson',
+      '[larson] decided at 100 pairs',
+      '::endgroup::',
+      '::group::xthread',
       '[xthread] decided at 100 pairs',
       '::endgroup::',
       '',
@@ -149,8 +157,8 @@ describe('progress', () => {
       '[build] base: done (1.2 s)',
       '[build] head: cached',
       '[larson] measuring',
-      '[larson] decided at 100 pairs',
       '[xthread] measuring',
+      '[larson] decided at 100 pairs',
       '[xthread] decided at 100 pairs',
     ]);
     assert.ok(text.includes('\r\x1b[2K[xthread] pair 100/400 head · budget left 200 s'), 'no status line');

@@ -15,6 +15,13 @@ export interface Io {
   isTty: boolean;
 }
 
+/** The options of every command that builds and runs benchmarks: --config FILE, --sandbox MODE, --quiet. */
+export const RUN_OPTIONS = {
+  config: { type: 'string' },
+  sandbox: { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const;
+
 /** A mistake in the command line: exit 2 with the message. */
 export class UsageError extends Error {}
 

@@ -6,11 +6,11 @@ import { parseArgs } from 'node:util';
 import { compare } from '../engine/compare';
 import { loadConfig, MAX_PAIRS, type Config } from '../engine/config';
 import { seededRng } from '../engine/random';
-import { originUrl, repoRoot } from '../engine/repo/git';
+import { originUrl, repoRoot, webUrlOfRemote } from '../engine/repo/git';
 import type { Verdict } from '../engine/verdicts';
 import { bisect } from '../history/bisect';
 import { buildDashboard } from '../history/dashboard/model';
-import { webUrlOfRemote, writeDashboard } from '../history/dashboard/page';
+import { writeDashboard } from '../history/dashboard/page';
 import { DEFAULT_STEP_SEED, findSteps, machineOf, type Step } from '../history/steps';
 import { readRecords, writeRecord } from '../history/store';
 import { fmtPct } from '../report/format';
@@ -19,7 +19,7 @@ import { textTable } from '../report/text-table';
 import { DEFAULT_ALLOCATORS } from '../scorecard/allocators';
 import { renderScorecard } from '../scorecard/markdown';
 import { rebase, type Scorecard } from '../scorecard/rebase';
-import { EXIT, intArg, readConfig, sandboxArg, UsageError, type Io } from './args';
+import { EXIT, intArg, readConfig, RUN_OPTIONS, sandboxArg, UsageError, type Io } from './args';
 
 function historyDir(root: string, dir: string | undefined, cwd: string): string {
   return dir ? resolve(cwd, dir) : join(root, '.perfgate', 'history');
@@ -44,13 +44,11 @@ export async function cmdRecord(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      ...RUN_OPTIONS,
       ref: { type: 'string' },
       history: { type: 'string' },
       allocators: { type: 'string' },
       rounds: { type: 'string' },
-      config: { type: 'string' },
-      sandbox: { type: 'string' },
-      quiet: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -144,14 +142,12 @@ export async function cmdBisect(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      ...RUN_OPTIONS,
       good: { type: 'string' },
       bad: { type: 'string' },
       benchmark: { type: 'string' },
       budget: { type: 'string' },
       json: { type: 'boolean' },
-      config: { type: 'string' },
-      sandbox: { type: 'string' },
-      quiet: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -167,7 +163,7 @@ export async function cmdBisect(args: string[], io: Io): Promise<number> {
     sandbox: sandboxArg(values.sandbox),
     say: values.quiet ? undefined : (line) => io.err(`[bisect] ${line}\n`),
   });
-  const code = !r.culprit ? EXIT.inconclusive : r.confirmed ? EXIT.pass : EXIT.inconclusive;
+  const code = r.culprit && r.confirmed ? EXIT.pass : EXIT.inconclusive;
   if (values.json) {
     io.out(`${JSON.stringify(r, null, 2)}\n`);
     return code;

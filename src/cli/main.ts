@@ -22,7 +22,7 @@ import { renderTerminal } from '../report/terminal';
 import { textTable } from '../report/text-table';
 import { parseResult } from '../report/result-schema';
 import { mergeResults, parseShard, ShardError, type Shard } from '../engine/shard';
-import { EXIT, intArg, readConfig, sandboxArg, UsageError, writeOut, type Io } from './args';
+import { EXIT, intArg, readConfig, RUN_OPTIONS, sandboxArg, UsageError, writeOut, type Io } from './args';
 import { cmdBisect, cmdDashboard, cmdHistory, cmdRecord } from './history';
 import { cmdInit } from './init';
 import { VERSION } from '../version';
@@ -123,10 +123,10 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      ...RUN_OPTIONS,
       base: { type: 'string' },
       head: { type: 'string' },
       worktree: { type: 'boolean' },
-      config: { type: 'string' },
       runs: { type: 'string' },
       'max-runs': { type: 'string' },
       budget: { type: 'string' },
@@ -137,9 +137,7 @@ async function cmdCompare(args: string[], io: Io): Promise<number> {
       'no-cache': { type: 'boolean' },
       calibration: { type: 'string' },
       'no-calibration': { type: 'boolean' },
-      sandbox: { type: 'string' },
       shard: { type: 'string' },
-      quiet: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -221,14 +219,12 @@ async function cmdCalibrate(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      config: { type: 'string' },
+      ...RUN_OPTIONS,
       runs: { type: 'string' },
       seed: { type: 'string' },
       comparisons: { type: 'string' },
       ref: { type: 'string' },
       out: { type: 'string' },
-      sandbox: { type: 'string' },
-      quiet: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,

@@ -28,7 +28,7 @@ export async function readAcceptances(gh: GitHubApi, inputs: ActionInputs, event
   };
   for (const c of await gh.comments(event.number))
     for (const m of c.body.matchAll(COMMAND)) {
-      const [, sha, benchmark, reason] = m as unknown as [string, string, string, string];
+      const [sha, benchmark, reason] = [m[1]!, m[2]!, m[3]!];
       if (!event.headSha.startsWith(sha.toLowerCase())) {
         out.ignored.push(
           `${c.login}'s acceptance of ${benchmark} is for ${sha.slice(0, 12)}, not this head (${event.headSha.slice(0, 12)})`,

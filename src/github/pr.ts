@@ -50,6 +50,11 @@ export async function runPr(ctx: ActionContext, event: PrEvent): Promise<ActionR
   const { inputs } = ctx;
   const gh = api(ctx);
   const admission = await admitPr(inputs, event, gh);
+  // The accept label on a fork is no approval to run: say so, and post no check run that could stand over the verdict.
+  if (!admission.run && event.action === 'labeled' && event.label === inputs.acceptLabel) {
+    core.notice(`perfgate: the '${inputs.acceptLabel}' label accepts regressions of same-repository pull requests only; nothing was run`);
+    return { verdict: 'skipped', regressions: 0 };
+  }
   if (!admission.run)
     return skip(
       ctx,

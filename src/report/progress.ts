@@ -34,12 +34,15 @@ export function progressPrinter(sink: ProgressSink): { onProgress: (e: ProgressE
     status = s;
     sink.write(`\r\x1b[2K${s}`);
   };
+  const started = new Set<string>();
+  // Benchmarks are sampled round robin, look by look: a group per stretch, the start said once.
   const enter = (benchmark: string) => {
     if (benchmark === current) return;
     leave();
     current = benchmark;
     if (sink.groups) sink.write(`::group::${benchmark}\n`);
-    line(`[${benchmark}] measuring`);
+    if (!started.has(benchmark)) line(`[${benchmark}] measuring`);
+    started.add(benchmark);
   };
   const leave = () => {
     if (current !== undefined && sink.groups) sink.write('::endgroup::\n');

@@ -12,9 +12,8 @@ import { summarize } from '../engine/summary';
 import type { MachineInfo } from '../engine/host/machine';
 import type { SandboxMode } from '../engine/host/sandbox';
 import { defaultCalibrationFile } from '../engine/calibration';
-import { countInstructions, probeCounters, type CounterProbe } from '../engine/measure/counters';
+import { instructionsPerOp, probeCounters, type CounterProbe } from '../engine/measure/counters';
 import { runChecked } from '../engine/measure/pairs';
-import { opsOf } from '../engine/measure/parse';
 import { runContext, sideCommand, type SideCommand } from '../engine/measure/setup';
 import { countSyscalls, syscallsPerOp } from '../engine/measure/syscalls';
 import type { Kibibytes, OpsPerSec, Percent, Ratio, RunRecord } from '../engine/types';
@@ -171,16 +170,9 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
         if (!counters.tool || e.failure) continue;
         say(`[${spec.name}] counting instructions (${counters.tool}) ${e.allocator}`);
         const a = active.find((x) => x.name === e.allocator)!;
-        const cmd = { argv: sideCommand(spec, tree, spec.instructions.argv ?? spec.argv).argv, preload: cmdOf(a).preload };
-        const r = await countInstructions(counters.tool, cmd.argv, {
-          ...wb.setup,
-          cwd: tree.dir,
-          preload: cmd.preload,
-          timeoutSeconds: spec.timeoutSeconds * 100,
-        });
-        const ops = r.ok ? opsOf(r.stdout, spec) : undefined;
-        if (r.instructions && ops) e.instructionsPerOp = r.instructions / ops;
-        else say(`[${spec.name}] ${e.allocator}: instructions not counted: ${r.error ?? 'the counted run reported no operation count'}`);
+        const r = await instructionsPerOp(counters.tool, spec, tree, wb.setup, cmdOf(a).preload);
+        if (r.perOp !== undefined) e.instructionsPerOp = r.perOp;
+        else say(`[${spec.name}] ${e.allocator}: instructions not counted: ${r.error}`);
       }
     }
     card.benchmarks.push({ name: spec.name, metric: spec.metric.name, higherIsBetter: spec.metric.higherIsBetter, entries });

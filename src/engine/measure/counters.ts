@@ -104,6 +104,29 @@ export interface InstructionCounts {
   error?: string;
 }
 
+/** Instructions per op of one counted run of the benchmark's reduced command (`instructions.argv`,
+ * else its argv) in `tree` with `preload` (the benchmark's own, or an allocator's; none for glibc), or why not. */
+export async function instructionsPerOp(
+  tool: CounterTool,
+  spec: BenchmarkSpec,
+  tree: BuiltTree,
+  where: Launch,
+  preload: string | undefined,
+): Promise<{ perOp?: number; error?: string }> {
+  const cmd = sideCommand(spec, tree, spec.instructions?.argv ?? spec.argv);
+  const r = await countInstructions(tool, cmd.argv, {
+    cwd: tree.dir,
+    env: where.env,
+    sandbox: where.sandbox,
+    preload,
+    timeoutSeconds: spec.timeoutSeconds * 100,
+  });
+  const ops = r.ok ? opsOf(r.stdout, spec) : undefined;
+  return r.ok && r.instructions && ops
+    ? { perOp: r.instructions / ops }
+    : { error: r.error ?? 'the counted run reported no operation count' };
+}
+
 /** One counted run per side of the benchmark's reduced command. */
 export async function instructionPass(
   spec: BenchmarkSpec,
@@ -116,19 +139,9 @@ export async function instructionPass(
   const out: InstructionCounts = { tool: probe.tool };
   for (const side of ['base', 'head'] as const) {
     progress({ type: 'counters', benchmark: spec.name, side, tool: probe.tool });
-    const tree = trees[side];
-    const cmd = sideCommand(spec, tree, spec.instructions?.argv ?? spec.argv);
-    const r = await countInstructions(probe.tool, cmd.argv, {
-      cwd: tree.dir,
-      env: where.env,
-      sandbox: where.sandbox,
-      preload: cmd.preload,
-      timeoutSeconds: spec.timeoutSeconds * 100,
-    });
-    const ops = r.ok ? opsOf(r.stdout, spec) : undefined;
-    if (!r.ok || !r.instructions || !ops)
-      return { tool: probe.tool, error: `${side}: ${r.error ?? 'the counted run reported no operation count'}` };
-    out[side] = r.instructions / ops;
+    const r = await instructionsPerOp(probe.tool, spec, trees[side], where, sideCommand(spec, trees[side]).preload);
+    if (r.perOp === undefined) return { tool: probe.tool, error: `${side}: ${r.error}` };
+    out[side] = r.perOp;
   }
   return out;
 }

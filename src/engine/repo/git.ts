@@ -65,6 +65,20 @@ export async function originUrl(root: string): Promise<string | undefined> {
   return r.ok && r.out ? r.out : undefined;
 }
 
+/** The https address of a repository from a git remote URL (scp-like or URL, credentials dropped), for commit links. */
+export function webUrlOfRemote(remote: string): string | undefined {
+  const scp = /^[\w.-]+@([\w.-]+):([\w./-]+?)(?:\.git)?\/?$/.exec(remote.trim());
+  if (scp) return `https://${scp[1]}/${scp[2]}`;
+  try {
+    const u = new URL(remote.trim());
+    if (!['https:', 'http:', 'ssh:', 'git:'].includes(u.protocol) || !u.hostname) return undefined;
+    const host = u.protocol.startsWith('http') ? u.host : u.hostname; // an ssh port is not the web server's
+    return `https://${host}${u.pathname.replace(/\.git$/, '').replace(/\/$/, '')}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Merge-base of a and b; deepens a shallow clone once when it is missing. */
 export async function mergeBase(root: string, a: string, b: string): Promise<string | undefined> {
   let r = await git(root, ['merge-base', a, b], true);

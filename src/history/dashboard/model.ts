@@ -52,12 +52,14 @@ const dateOf = (c: Scorecard): string => c.committedAt ?? c.createdAt;
 function chartsOf(cards: readonly Scorecard[], steps: readonly Step[]): Chart[] {
   const charts = new Map<string, Chart>();
   const benchmarks = [...new Set(cards.flatMap((c) => c.benchmarks.map((b) => b.name)))];
+  // The x axis of a benchmark's charts: the records that have it.
+  const rowsOf = new Map(benchmarks.map((name) => [name, cards.filter((c) => c.benchmarks.some((b) => b.name === name))]));
   for (const s of seriesOf(cards)) {
     const key = JSON.stringify([s.benchmark, s.kind]);
+    const rows = rowsOf.get(s.benchmark)!;
     let chart = charts.get(key);
     if (!chart) {
-      const withBenchmark = cards.filter((c) => c.benchmarks.some((b) => b.name === s.benchmark));
-      const spec = withBenchmark.at(-1)!.benchmarks.find((b) => b.name === s.benchmark)!;
+      const spec = rows.at(-1)!.benchmarks.find((b) => b.name === s.benchmark)!;
       chart = {
         machine: s.machine,
         benchmark: s.benchmark,
@@ -65,13 +67,12 @@ function chartsOf(cards: readonly Scorecard[], steps: readonly Step[]): Chart[] 
         metric: s.metric,
         unit: HISTORY_METRICS.find((m) => m.key === s.kind)!.unit,
         higherIsBetter: s.kind === 'result' ? spec.higherIsBetter : false,
-        commits: withBenchmark.map((c) => ({ sha: c.sha, subject: c.subject, date: dateOf(c) })),
+        commits: rows.map((c) => ({ sha: c.sha, subject: c.subject, date: dateOf(c) })),
         series: [],
         changePoints: [],
       };
       charts.set(key, chart);
     }
-    const rows = cards.filter((c) => c.benchmarks.some((b) => b.name === s.benchmark));
     const at = new Map(s.points.map((p) => [p.card, p] as const));
     chart.series.push({
       allocator: s.allocator,

@@ -55,17 +55,3 @@ export function writeDashboard(dir: string, d: Dashboard): string {
   writeFileSync(index, renderDashboard(d));
   return index;
 }
-
-/** The https address of a repository from a git remote URL (scp-like or URL, credentials dropped), for commit links. */
-export function webUrlOfRemote(remote: string): string | undefined {
-  const scp = /^[\w.-]+@([\w.-]+):([\w./-]+?)(?:\.git)?\/?$/.exec(remote.trim());
-  if (scp) return `https://${scp[1]}/${scp[2]}`;
-  try {
-    const u = new URL(remote.trim());
-    if (!['https:', 'http:', 'ssh:', 'git:'].includes(u.protocol) || !u.hostname) return undefined;
-    const host = u.protocol.startsWith('http') ? u.host : u.hostname; // an ssh port is not the web server's
-    return `https://${host}${u.pathname.replace(/\.git$/, '').replace(/\/$/, '')}`;
-  } catch {
-    return undefined;
-  }
-}
