@@ -40152,6 +40152,7 @@ function calibrationId(file2) {
   return existsSync6(file2) ? createHash4("sha256").update(readFileSync14(file2)).digest("hex").slice(0, 12) : void 0;
 }
 var medianOr = (xs) => xs.length ? median(xs) : void 0;
+var medianOf3 = (rs, f) => medianOr(rs.flatMap((r) => f(r) === void 0 ? [] : [f(r)]));
 function scoreBenchmark(spec, runs, syscalls, allocators) {
   const entries = allocators.filter((a2) => a2.available).map((a2) => {
     const rs = runs.get(a2.name) ?? [];
@@ -40165,9 +40166,13 @@ function scoreBenchmark(spec, runs, syscalls, allocators) {
       cvPct: s.cvPct,
       maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
       syscallsPerOp: syscalls.get(a2.name),
-      faultsPerOp: medianOr(
-        rs.flatMap((r) => r.minorFaults !== void 0 && r.ops ? [(r.minorFaults + (r.majorFaults ?? 0)) / r.ops] : [])
-      )
+      faultsPerOp: medianOf3(
+        rs,
+        (r) => r.minorFaults !== void 0 && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : void 0
+      ),
+      faults: medianOf3(rs, (r) => r.minorFaults !== void 0 ? r.minorFaults + (r.majorFaults ?? 0) : void 0),
+      userSeconds: medianOf3(rs, (r) => r.userSeconds),
+      sysSeconds: medianOf3(rs, (r) => r.sysSeconds)
     };
   });
   const ref = entries.find((e) => e.allocator === REFERENCE_ALLOCATOR)?.medianOpsPerSec;
@@ -40240,7 +40245,13 @@ async function rebase(opts) {
         else say(`[${spec.name}] ${e.allocator}: instructions not counted: ${r.error}`);
       }
     }
-    card.benchmarks.push({ name: spec.name, metric: spec.metric.name, higherIsBetter: spec.metric.higherIsBetter, entries });
+    card.benchmarks.push({
+      name: spec.name,
+      metric: spec.metric.name,
+      higherIsBetter: spec.metric.higherIsBetter,
+      unit: spec.metric.unit,
+      entries
+    });
   }
   return card;
 }
@@ -40307,17 +40318,19 @@ function renderScorecard(card) {
   for (const a2 of skipped) lines2.push(`- ${escapeMarkdown(a2.name)} not measured: ${escapeMarkdown(a2.reason ?? "")}`);
   if (skipped.length) lines2.push("");
   lines2.push(
-    `| benchmark | allocator | median ops/s | CV | ratio to ${REFERENCE_ALLOCATOR} | peak RSS | syscalls/op | rank |`,
-    "|---|---|--:|--:|--:|--:|--:|--:|"
+    `| benchmark | allocator | median | CV | ratio to ${REFERENCE_ALLOCATOR} | peak RSS | page faults | user / sys s | syscalls/op | rank |`,
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"
   );
+  const secs = (x) => x === void 0 ? "\u2013" : x.toFixed(2);
   for (const b of card.benchmarks) {
+    const unit = b.unit ?? "ops/s";
     for (const e of b.entries) {
       if (e.failure) {
-        lines2.push(`| ${escapeMarkdown(b.name)} | ${escapeMarkdown(e.allocator)} | failed: ${escapeMarkdown(e.failure)} | | | | | |`);
+        lines2.push(`| ${escapeMarkdown(b.name)} | ${escapeMarkdown(e.allocator)} | failed: ${escapeMarkdown(e.failure)} | | | | | | | |`);
         continue;
       }
       lines2.push(
-        `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(e.allocator)} | ${fmtValue(e.medianOpsPerSec)} | ${e.cvPct?.toFixed(1) ?? "\u2013"} % | ${e.ratioToMimalloc?.toFixed(3) ?? "\u2013"} | ${e.maxRssKb !== void 0 ? `${(e.maxRssKb / 1024).toFixed(1)} MiB` : "\u2013"} | ${e.syscallsPerOp !== void 0 ? e.syscallsPerOp.toExponential(2) : "\u2013"} | ${e.rank ?? "\u2013"} |`
+        `| ${escapeMarkdown(b.name)} | ${escapeMarkdown(e.allocator)} | ${fmtValue(e.medianOpsPerSec)} ${escapeMarkdown(unit)} | ${e.cvPct?.toFixed(1) ?? "\u2013"} % | ${e.ratioToMimalloc?.toFixed(3) ?? "\u2013"} | ${e.maxRssKb !== void 0 ? `${(e.maxRssKb / 1024).toFixed(1)} MiB` : "\u2013"} | ${fmtValue(e.faults)} | ${secs(e.userSeconds)} / ${secs(e.sysSeconds)} | ${e.syscallsPerOp !== void 0 ? e.syscallsPerOp.toExponential(2) : "\u2013"} | ${e.rank ?? "\u2013"} |`
       );
     }
   }

@@ -53,6 +53,10 @@ const SUITE: { name: string; argv: string[]; long: string[]; threaded: boolean }
   { name: 'xthread', argv: ['1', '1', '2000', '1000'], long: ['1', '1', '8000', '1000'], threaded: true },
   { name: 'burst', argv: ['50000', '5'], long: ['50000', '20'], threaded: false },
   { name: 'large', argv: ['300', '8'], long: ['1200', '8'], threaded: false },
+  { name: 'xmalloc', argv: ['4', '300', '500'], long: ['4', '1200', '500'], threaded: true },
+  { name: 'mstress', argv: ['4', '2', '20000'], long: ['4', '8', '20000'], threaded: true },
+  { name: 'fragment', argv: ['6', '20000', '50'], long: ['6', '80000', '50'], threaded: false },
+  { name: 'cache_scratch', argv: ['2', '200', '8', '4000'], long: ['2', '800', '8', '4000'], threaded: true },
 ];
 const binary = (name: string) => join(BUILD, name === 'mid_mixed' ? 'random_mixed' : name);
 

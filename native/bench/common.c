@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static void bench_print_usage(FILE *f, const char *bench, const bench_param_t *params, size_t n) {
     fprintf(f, "usage: %s", bench);
@@ -84,8 +85,22 @@ static void bench_json_string(const char *s) {
     putchar('"');
 }
 
+uint64_t bench_rss_kb(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    if (f == NULL) return 0;
+    int got = fscanf(f, "%llu %llu", &size, &resident);
+    fclose(f);
+    return got == 2 ? resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024 : 0;
+}
+
 void bench_report(const char *bench, const bench_param_t *params, size_t n, uint64_t ops,
                   double seconds, uint64_t checksum) {
+    bench_report_extra(bench, params, n, ops, seconds, checksum, NULL);
+}
+
+void bench_report_extra(const char *bench, const bench_param_t *params, size_t n, uint64_t ops,
+                        double seconds, uint64_t checksum, const char *extra) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"bench\":\"%s\",\"params\":{", bench);
@@ -94,6 +109,7 @@ void bench_report(const char *bench, const bench_param_t *params, size_t n, uint
     printf("},\"ops\":%llu,\"seconds\":%.6f,\"ops_per_sec\":%.6e,\"checksum\":\"%016llx\",",
            (unsigned long long)ops, seconds, seconds > 0 ? (double)ops / seconds : 0.0,
            (unsigned long long)checksum);
+    if (extra != NULL) printf("%s,", extra);
     printf("\"malloc_provider\":");
     bench_json_string(bench_malloc_provider());
     printf(",\"maxrss_kb\":%ld,\"minflt\":%ld,\"majflt\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,"

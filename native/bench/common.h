@@ -60,5 +60,12 @@ double bench_now(void);
 /* Print the single JSON result object on stdout. */
 void bench_report(const char *bench, const bench_param_t *params, size_t n, uint64_t ops,
                   double seconds, uint64_t checksum);
+/* The same, with `extra`: more members of the object, already JSON
+ * (`"key":value,...`), for figures only one benchmark has. */
+void bench_report_extra(const char *bench, const bench_param_t *params, size_t n, uint64_t ops,
+                        double seconds, uint64_t checksum, const char *extra);
+
+/* The process's resident set now, in KiB (/proc/self/statm); 0 if unknown. */
+uint64_t bench_rss_kb(void);
 
 #endif

@@ -6,19 +6,28 @@
 #include "inject.h"
 #include "size_class.h"
 
+/* Pop a block of `page`, or take the slow path when its `free` list is dry. */
+static inline void *pg_page_pop(pg_heap_t *heap, pg_page_t *page, size_t size) {
+    pg_block_t *block = page->free;
+    if (PG_UNLIKELY(block == NULL)) return pg_malloc_generic(heap, size);
+    pg_block_t *next = pg_block_next(page, block);
+    __builtin_prefetch(next, 1);
+    page->free = next;
+    page->used++;
+    /* Hardened build: the caller never sees an encoded link; the block is
+     * no longer free. */
+#if PG_SECURE
+    block->next = NULL;
+    pg_freemap_set(block, false);
+#endif
+    return block;
+}
+
 static inline void *pg_malloc(size_t size) {
     pg_inject_malloc();
-    if (PG_LIKELY(size <= PG_MEDIUM_MAX)) {
-        pg_heap_t *heap = pg_tl_heap;
-        pg_page_t *page = heap->pages[pg_size_class(size)];
-        pg_block_t *block = page->free;
-        if (PG_LIKELY(block != NULL)) {
-            page->free = block->next;
-            page->used++;
-            return block;
-        }
-        return pg_malloc_generic(heap, size);
-    }
+    pg_heap_t *heap = pg_tl_heap;
+    if (PG_LIKELY(size <= PG_DIRECT_MAX)) return pg_page_pop(heap, heap->direct[(size + 15) >> 4], size);
+    if (PG_LIKELY(size <= PG_MEDIUM_MAX)) return pg_page_pop(heap, heap->pages[pg_size_class_calc(size)], size);
     return pg_huge_alloc(size, false);
 }
 
@@ -26,14 +35,13 @@ static inline void *pg_malloc(size_t size) {
 static inline void pg_free(void *p) {
     pg_segment_t *seg = pg_ptr_segment(p);
     if (PG_UNLIKELY(seg == NULL) || pg_inject_free(p)) return;
+    if (PG_SECURE) pg_secure_check_free(seg, p);
     pg_page_t *page = pg_segment_page_of(seg, p);
-    pg_heap_t *heap = pg_tl_heap;
-    if (PG_LIKELY(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap &&
-                  !page->has_aligned)) {
-        pg_free_local(heap, page, p);
+    if (PG_LIKELY(atomic_load_explicit(&page->fast_tid, memory_order_relaxed) == pg_thread_id())) {
+        pg_free_local(page, p);
         return;
     }
-    pg_free_generic(seg, page, p);
+    pg_free_generic(seg, p);
 }
 
 static size_t pg_usable_size(const void *p) {
@@ -62,7 +70,11 @@ static void *pg_malloc_aligned(size_t align, size_t size) {
     if (p == NULL) return NULL;
     uint8_t *q = (uint8_t *)pg_align_up((uintptr_t)p, align);
     pg_segment_t *seg = pg_ptr_segment(p);
-    if (q != p && seg->kind != PG_KIND_HUGE) pg_segment_page_of(seg, p)->has_aligned = true;
+    if (q != p && seg->kind != PG_KIND_HUGE) {
+        pg_page_t *page = pg_segment_page_of(seg, p);
+        page->has_aligned = true;
+        pg_page_set_fast(page, 0);
+    }
     return q;
 }
 
@@ -84,6 +96,7 @@ PG_API void *calloc(size_t n, size_t size) {
 
 PG_API void *realloc(void *p, size_t size) {
     if (p == NULL) return pg_malloc(size);
+    if (PG_SECURE) pg_secure_check_free(pg_ptr_segment(p), p);
     if (size == 0) { /* glibc's behaviour: free and return NULL */
         pg_free(p);
         return NULL;
@@ -92,9 +105,13 @@ PG_API void *realloc(void *p, size_t size) {
     /* Stay in place unless that would waste more than half the block. */
     if (size <= usable && size >= usable / 2) return p;
     pg_segment_t *seg = pg_ptr_segment(p);
-    if (seg->kind == PG_KIND_HUGE && size > usable) {
-        void *moved = pg_huge_grow(seg, p, size); /* remaps pages instead of copying them */
-        if (moved != NULL) return moved;
+    if (seg->kind == PG_KIND_HUGE) { /* remap or trim pages instead of copying them */
+        if (size > usable) {
+            void *moved = pg_huge_grow(seg, p, size);
+            if (moved != NULL) return moved;
+        } else if (pg_huge_shrink(seg, p, size)) {
+            return p;
+        }
     }
     void *q = pg_malloc(size);
     if (q == NULL) return NULL; /* p stays valid, errno is ENOMEM */

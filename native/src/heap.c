@@ -10,7 +10,8 @@
 #include "size_class.h"
 
 pg_page_t pg_page_empty;
-pg_heap_t pg_heap_empty = {.pages = {[0 ... PG_CLASSES - 1] = &pg_page_empty}};
+pg_heap_t pg_heap_empty = {.direct = {[0 ... PG_DIRECT_SLOTS - 1] = &pg_page_empty},
+                            .pages = {[0 ... PG_CLASSES - 1] = &pg_page_empty}};
 __thread pg_heap_t *pg_tl_heap __attribute__((tls_model("initial-exec"))) = &pg_heap_empty;
 
 /* How many full pages one search may step over before taking a fresh page.
@@ -38,6 +39,12 @@ void pg_heap_process_init(void) {
     if (pg_tl_heap != &pg_heap_empty) pg_heap_register(pg_tl_heap);
 }
 
+/* Point every size at the shared empty page: the fast path's miss. */
+static void pg_heap_clear_pages(pg_heap_t *heap) {
+    for (size_t i = 0; i < PG_DIRECT_SLOTS; i++) heap->direct[i] = &pg_page_empty;
+    for (size_t c = 0; c < PG_CLASSES; c++) heap->pages[c] = &pg_page_empty;
+}
+
 static pg_heap_t *pg_heap_new(void) {
     pg_lock(&pg_heap_lock);
     pg_heap_t *heap = pg_heap_pool;
@@ -56,13 +63,14 @@ static pg_heap_t *pg_heap_new(void) {
         heap = &chunk[0];
     }
     memset(heap, 0, sizeof *heap);
-    for (size_t c = 0; c < PG_CLASSES; c++) heap->pages[c] = &pg_page_empty;
+    pg_heap_clear_pages(heap);
     return heap;
 }
 
 static pg_heap_t *pg_heap_init_thread(void) {
     pg_heap_t *heap = pg_heap_new();
     if (heap == NULL) return NULL;
+    heap->tid = pg_thread_id();
     pg_tl_heap = heap;
     pg_heap_register(heap);
     return heap;
@@ -76,14 +84,14 @@ static void pg_heap_destroy(void *arg) {
         pg_page_t *page = heap->queues[c].first;
         while (page != NULL) {
             pg_page_t *next = page->next;
-            pg_page_collect_all(page);
+            pg_page_collect(page);
             page->next = page->prev = NULL;
             if (page->used == 0) pg_segment_page_free(heap, page);
             page = next;
         }
         heap->queues[c].first = heap->queues[c].last = NULL;
-        heap->pages[c] = &pg_page_empty;
     }
+    pg_heap_clear_pages(heap);
     pg_segment_abandon_all(heap);
     if (pg_tl_heap == heap) pg_tl_heap = &pg_heap_empty;
     pg_lock(&pg_heap_lock);
@@ -95,7 +103,7 @@ static void pg_heap_destroy(void *arg) {
 static pg_page_t *pg_page_fresh(pg_heap_t *heap, size_t cls) {
     pg_page_t *page = pg_segment_page_alloc(heap, pg_class_kind(cls));
     if (page == NULL) return NULL;
-    pg_page_init(page, cls, pg_class_size(cls));
+    pg_page_init(page, heap, cls, pg_class_size(cls));
     pg_page_extend(page);
     pg_queue_push_front(heap, cls, page);
     return page;
@@ -143,8 +151,12 @@ void *pg_malloc_generic(pg_heap_t *heap, size_t size) {
     }
     pg_assert(page->cls == cls && page->block_size >= size && heap->pages[cls] == page);
     pg_block_t *block = page->free;
-    page->free = block->next;
+    page->free = pg_block_next(page, block);
     page->used++;
+#if PG_SECURE /* as in pg_page_pop */
+    block->next = NULL;
+    pg_freemap_set(block, false);
+#endif
     return block;
 }
 
@@ -162,23 +174,26 @@ void pg_page_retire(pg_heap_t *heap, pg_page_t *page) {
 
 /* Free of a huge block, of an interior (aligned) pointer, or from a thread
  * that does not own the block's segment. */
-void pg_free_generic(pg_segment_t *seg, pg_page_t *page, void *p) {
+void pg_free_generic(pg_segment_t *seg, void *p) {
     if (seg->kind == PG_KIND_HUGE) {
         pg_huge_free(seg);
         return;
     }
+    pg_page_t *page = pg_segment_page_of(seg, p);
     pg_block_t *block = page->has_aligned ? (pg_block_t *)pg_page_block_start(page, p) : p;
     pg_assert(pg_page_is_block(page, block));
     pg_heap_t *heap = pg_tl_heap;
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap) {
-        pg_free_local(heap, page, block);
+        pg_free_local(page, block);
         return;
     }
-    pg_block_t *head = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    pg_remote_t *remote = &seg->remote[page - seg->pages];
+    pg_block_t *head = atomic_load_explicit(&remote->head, memory_order_relaxed);
     do {
-        block->next = head;
-    } while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &head, block,
+        pg_block_set_next(page, block, head);
+    } while (!atomic_compare_exchange_weak_explicit(&remote->head, &head, block,
                                                     memory_order_release, memory_order_relaxed));
+    if (!PG_SECURE) atomic_fetch_add_explicit(&remote->count, 1, memory_order_release); /* after the push: see pg_page_collect */
 }
 
 void pg_heap_atfork_prepare(void) { pg_lock(&pg_heap_lock); }

@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-#define PG_HUGE_CACHE_MAX 8
+#define PG_HUGE_CACHE_MAX 64
 #define PG_HUGE_CACHE_BYTES (64UL << 20)
 #define PG_HUGE_CACHE_ENTRY_MAX (32UL << 20)
 #define PG_HUGE_EXPIRE_NS (1000u * 1000u * 1000u)
@@ -28,7 +28,7 @@ static void pg_huge_cache_drop(size_t i) {
     pg_huge_bytes -= seg->size;
     memmove(&pg_huge_cache[i], &pg_huge_cache[i + 1], (pg_huge_count - i - 1) * sizeof seg);
     pg_huge_count--;
-    pg_os_free(seg, seg->size);
+    pg_os_segment_free(seg, seg->size);
 }
 
 static void pg_huge_cache_expire(uint64_t now) {
@@ -65,11 +65,11 @@ void *pg_huge_alloc(size_t size, bool zero) {
         errno = ENOMEM;
         return NULL;
     }
-    size_t need = pg_align_up(header + size, PG_OS_PAGE);
+    size_t need = pg_align_up(header + size, PG_OS_PAGE) + PG_GUARD_SIZE;
     pg_segment_t *seg = pg_huge_cache_take(need);
     bool fresh = seg == NULL;
     if (fresh) {
-        seg = pg_os_alloc_aligned(need, PG_SEGMENT_SIZE);
+        seg = pg_os_segment_alloc(need);
         if (seg == NULL) return NULL; /* errno is ENOMEM */
         seg->size = need;
     }
@@ -82,16 +82,18 @@ void *pg_huge_alloc(size_t size, bool zero) {
     pg_page_t *page = &seg->pages[0];
     page->in_use = true;
     page->has_aligned = false;
-    page->start = (uint8_t *)seg + header;
-    if (zero && !fresh) memset(page->start, 0, size);
-    return page->start;
+    page->start_off = (uint32_t)header;
+    pg_page_set_fast(page, 0);
+    uint8_t *start = (uint8_t *)seg + header;
+    if (zero && !fresh) memset(start, 0, size);
+    return start;
 }
 
 void pg_huge_free(pg_segment_t *seg) {
     pg_assert(seg->kind == PG_KIND_HUGE && seg->pages[0].in_use); /* not freed twice */
     seg->pages[0].in_use = false;
     if (seg->size > PG_HUGE_CACHE_ENTRY_MAX) {
-        pg_os_free(seg, seg->size);
+        pg_os_segment_free(seg, seg->size);
         return;
     }
     uint64_t now = pg_os_now_ns();
@@ -106,20 +108,34 @@ void pg_huge_free(pg_segment_t *seg) {
     pg_unlock(&pg_huge_lock);
 }
 
-/* realloc of a huge block to a larger size: remap rather than copy. */
+/* realloc of a huge block to a larger size: remap rather than copy. Not in
+ * the hardened build, whose guard page would end up inside the block. */
 void *pg_huge_grow(pg_segment_t *seg, void *p, size_t size) {
+    if (PG_SECURE) return NULL;
     size_t offset = (size_t)((uint8_t *)p - (uint8_t *)seg);
     if (size > (size_t)PTRDIFF_MAX - offset - PG_SEGMENT_SIZE) return NULL;
     size_t need = pg_align_up(offset + size, PG_OS_PAGE);
     pg_segment_t *moved = pg_os_grow(seg, seg->size, need, PG_SEGMENT_SIZE);
     if (moved == NULL) return NULL;
     moved->size = need;
-    moved->pages[0].start = (uint8_t *)moved + pg_huge_header();
     return (uint8_t *)moved + offset;
 }
 
+/* realloc of a huge block to under half its size, still huge: give the
+ * tail back instead of copying the head into a new mapping (a copy faults
+ * in every page it writes). Not in the hardened build (the guard page). */
+bool pg_huge_shrink(pg_segment_t *seg, void *p, size_t size) {
+    if (PG_SECURE || size <= PG_MEDIUM_MAX) return false;
+    size_t offset = (size_t)((uint8_t *)p - (uint8_t *)seg);
+    size_t need = pg_align_up(offset + size, PG_OS_PAGE);
+    if (need >= seg->size) return false;
+    pg_os_free((uint8_t *)seg + need, seg->size - need);
+    seg->size = need;
+    return true;
+}
+
 size_t pg_huge_usable(const pg_segment_t *seg, const void *p) {
-    return seg->size - (size_t)((const uint8_t *)p - (const uint8_t *)seg);
+    return seg->size - PG_GUARD_SIZE - (size_t)((const uint8_t *)p - (const uint8_t *)seg);
 }
 
 void pg_huge_atfork_prepare(void) { pg_lock(&pg_huge_lock); }

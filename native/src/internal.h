@@ -7,8 +7,8 @@
  * A segment is cut into pages of one kind (64 KiB small pages or 512 KiB
  * medium pages); each page holds blocks of a single size class. A segment
  * belongs to one thread's heap: that thread allocates and frees in it without
- * atomics. Other threads push frees onto the page's atomic `thread_free` list,
- * which the owner collects when its local lists run dry.
+ * atomics. Other threads push frees onto the page's atomic remote list,
+ * which the owner collects when its `free` list runs dry.
  * Blocks above PG_MEDIUM_MAX get a "huge" segment of their own.
  */
 #ifndef PG_INTERNAL_H
@@ -22,6 +22,11 @@
 #ifndef PG_DEBUG
 #define PG_DEBUG 0
 #endif
+/* The hardened build (make SECURE=1, secure.c): encoded free lists, checked
+ * frees, guard pages. */
+#ifndef PG_SECURE
+#define PG_SECURE 0
+#endif
 
 #define PG_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PG_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -32,11 +37,11 @@
 #define PG_SEGMENT_SHIFT 22
 #define PG_SEGMENT_SIZE (1UL << PG_SEGMENT_SHIFT)
 #define PG_SEGMENT_MASK (PG_SEGMENT_SIZE - 1)
-#define PG_SMALL_PAGE_SHIFT 16  /* 64 KiB pages: at least 8 blocks of 8 KiB */
+#define PG_SMALL_PAGE_SHIFT 16  /* 64 KiB pages: at least 32 blocks of 2 KiB */
 #define PG_MEDIUM_PAGE_SHIFT 19 /* 512 KiB pages: at least 4 blocks of 128 KiB */
 #define PG_MAX_PAGES (PG_SEGMENT_SIZE >> PG_SMALL_PAGE_SHIFT)
 
-#define PG_SMALL_MAX 8192UL    /* largest block in a small page */
+#define PG_SMALL_MAX 2048UL    /* largest block in a small page */
 #define PG_MEDIUM_MAX 131072UL /* largest block in a medium page */
 #define PG_ALIGN 16UL          /* every block is at least this aligned */
 /* Largest alignment we can honour: an aligned pointer must stay in the first
@@ -46,6 +51,8 @@
 /* Size classes (size_class.h): 16-byte steps to 128 bytes, then four per doubling. */
 #define PG_CLASS_LADDER_LAST 8 /* last class of the 16-byte ladder (128 bytes) */
 #define PG_CLASSES 49         /* class 48 holds 128 KiB */
+#define PG_DIRECT_MAX 1024UL  /* malloc finds the page of sizes up to this in one load */
+#define PG_DIRECT_SLOTS ((PG_DIRECT_MAX >> 4) + 1)
 
 typedef struct pg_block_s {
     struct pg_block_s *next;
@@ -56,20 +63,38 @@ typedef enum { PG_KIND_SMALL = 0, PG_KIND_MEDIUM = 1, PG_KIND_HUGE = 2 } pg_kind
 struct pg_heap_s;
 
 typedef struct pg_page_s {
-    pg_block_t *free;       /* blocks ready to hand out (owner only) */
+    pg_block_t *free;       /* blocks ready to hand out; the owner's frees push here (owner only) */
     uint16_t used;          /* blocks out and not yet returned to the owner */
     uint16_t capacity;      /* blocks carved out of the page so far */
     uint16_t reserved;      /* blocks the page can hold (at most 64 KiB / 16) */
     uint8_t cls;            /* size class */
-    bool in_use;            /* page is assigned to a size class */
-    bool has_aligned;       /* interior pointers exist: free must find block start */
+    uint8_t in_use : 1;     /* page is assigned to a size class */
+    uint8_t has_aligned : 1; /* interior pointers exist: free must find block start */
     uint32_t block_size;
-    pg_block_t *local_free; /* owner's frees, swapped into `free` in bulk */
-    _Atomic(pg_block_t *) thread_free; /* frees from other threads */
-    uint8_t *start;         /* first block */
+    uint32_t start_off;     /* first block, as an offset from the segment */
+    uintptr_t key;          /* hardened build: this page's free-list encoding key */
+    /* The thread (pg_thread_id) that may free into this page on the fast
+     * path: the owner, or 0 while the page has interior pointers, is free or
+     * abandoned. One compare in free() instead of the segment's owner and a
+     * flag, and no TLS lookup. */
+    _Atomic(uintptr_t) fast_tid;
     struct pg_page_s *next; /* heap queue for this size class */
     struct pg_page_s *prev;
+    uint32_t shift;         /* the segment's page_shift: pages are 2^shift-aligned regions */
+    uint32_t unused_;
 } pg_page_t;
+
+/* A page's frees from other threads, kept off the page's own cache line:
+ * the owner writes that line on every malloc and free, and a remote CAS on
+ * it made the two cores pass the line back and forth on every operation
+ * (`xmalloc`, `xthread`). Four pages' remote lists share a line instead. */
+typedef struct pg_remote_s {
+    _Atomic(pg_block_t *) head; /* pushed with CAS, taken over with one exchange */
+    /* Blocks pushed and not yet subtracted from the page's `used` (release
+     * builds: the owner takes the list over without walking it; the hardened
+     * build walks it, to bound a double free's cycle). */
+    _Atomic uint32_t count;
+} pg_remote_t;
 
 typedef struct pg_segment_s {
     _Atomic(struct pg_heap_s *) heap; /* owner; NULL when abandoned or huge */
@@ -83,6 +108,7 @@ typedef struct pg_segment_s {
     uint64_t cached_ns;     /* when it entered a cache */
     struct pg_segment_s *next; /* heap list, cache or abandoned list */
     struct pg_segment_s *prev;
+    pg_remote_t remote[PG_MAX_PAGES]; /* remote[i] belongs to pages[i] */
     pg_page_t pages[];      /* small: PG_MAX_PAGES, medium: 8, huge: 1 */
 } pg_segment_t;
 
@@ -93,11 +119,15 @@ typedef struct pg_queue_s {
 
 typedef struct pg_heap_s {
     /* pages[c] is the first page of queue c, or the shared empty page, so the
-     * fast path needs no NULL test. */
+     * fast path needs no NULL test. direct[(size + 15) / 16] is the same
+     * pointer for sizes up to PG_DIRECT_MAX: no class lookup on the fast path
+     * (mimalloc's pages_free_direct). */
+    pg_page_t *direct[PG_DIRECT_SLOTS];
     pg_page_t *pages[PG_CLASSES];
     pg_queue_t queues[PG_CLASSES];
     pg_segment_t *avail[2]; /* owned segments with a free page, per kind */
     pg_segment_t *full[2];  /* owned segments with no free page, per kind */
+    uintptr_t tid;          /* pg_thread_id() of the owning thread */
     struct pg_heap_s *next_free;
 } pg_heap_t;
 
@@ -118,6 +148,12 @@ PG_HIDDEN extern pg_page_t pg_page_empty;
 PG_HIDDEN extern pg_heap_t pg_heap_empty;
 extern __thread pg_heap_t *pg_tl_heap __attribute__((tls_model("initial-exec")));
 
+/* The calling thread's identity: the thread pointer (%fs:0 on x86-64), one
+ * instruction, as mimalloc's _mi_prim_thread_id. Unique among live threads;
+ * a thread's pages drop it (fast_tid = 0) before its heap is torn down, so a
+ * later thread at the same address never matches a stale page. */
+static inline uintptr_t pg_thread_id(void) { return (uintptr_t)__builtin_thread_pointer(); }
+
 /* ---- pointer arithmetic ---- */
 static inline pg_segment_t *pg_ptr_segment(const void *p) {
     return (pg_segment_t *)((uintptr_t)p & ~PG_SEGMENT_MASK);
@@ -132,31 +168,130 @@ static inline pg_segment_t *pg_page_segment(const pg_page_t *page) {
     return pg_ptr_segment(page);
 }
 
+static inline pg_remote_t *pg_page_remote(pg_page_t *page) {
+    pg_segment_t *seg = pg_page_segment(page);
+    return &seg->remote[page - seg->pages];
+}
+
+static inline uint8_t *pg_page_start(const pg_page_t *page) {
+    return (uint8_t *)pg_page_segment(page) + page->start_off;
+}
+
+/* A small or medium segment's header: the segment, every page's metadata,
+ * and in the hardened build the free map (one bit per 16 bytes: is the block
+ * starting there free). One layout for both kinds, so a cached segment can
+ * become either. */
+#define PG_SEGMENT_META ((sizeof(pg_segment_t) + PG_MAX_PAGES * sizeof(pg_page_t) + 63) & ~(size_t)63)
+#define PG_FREEMAP_BYTES (PG_SECURE ? PG_SEGMENT_SIZE / PG_ALIGN / 8 : 0)
+#define PG_SEGMENT_HEADER (PG_SEGMENT_META + PG_FREEMAP_BYTES)
+
 /* 64 bytes, so finding a page's metadata is a shift, not a multiply. */
 _Static_assert(sizeof(pg_page_t) == 64, "page metadata should stay one cache line");
 
 static inline size_t pg_align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
-/* Whether `p` is the start of a block of `page` (a debug-build check). */
-static inline bool pg_page_is_block(const pg_page_t *page, const void *p) {
-    const uint8_t *b = p;
-    return page->in_use && b >= page->start && b < page->start + (size_t)page->capacity * page->block_size &&
-           (size_t)(b - page->start) % page->block_size == 0;
+/* Whether `p` lies among the blocks carved from `page` so far. */
+static inline bool pg_page_contains(const pg_page_t *page, const void *p) {
+    const uint8_t *b = p, *start = pg_page_start(page);
+    return b >= start && b < start + (size_t)page->capacity * page->block_size;
 }
 
-/* The owner's free: push on `local_free`; an emptied page is retired. */
+/* Whether `p` is the start of a block of `page` (debug and hardened checks). */
+static inline bool pg_page_is_block(const pg_page_t *page, const void *p) {
+    return page->in_use && pg_page_contains(page, p) &&
+           (size_t)((const uint8_t *)p - pg_page_start(page)) % page->block_size == 0;
+}
+
+/* ---- secure.c: the hardened build ----
+ * Free-list links are stored encoded with the page's key (mimalloc's
+ * MI_ENCODE_FREELIST: rotate and add), so a use-after-free or overflow that
+ * writes a freed block cannot steer malloc to an address of its choice: a
+ * link that does not decode to a block of the same page aborts. */
+PG_HIDDEN _Noreturn void pg_secure_fail(const char *what, const void *p);
+PG_HIDDEN uintptr_t pg_secure_page_key(const pg_page_t *page);
+PG_HIDDEN void pg_secure_check_free(pg_segment_t *seg, void *p);
+PG_HIDDEN void pg_secure_map(pg_segment_t *seg, bool mapped);
+
+static inline uintptr_t pg_rotl(uintptr_t x, unsigned r) {
+    r &= 63;
+    return r ? (x << r) | (x >> (64 - r)) : x;
+}
+
+#if PG_SECURE
+static inline pg_block_t *pg_block_decode(const pg_page_t *page, uintptr_t stored) {
+    uintptr_t k = page->key;
+    return (pg_block_t *)(pg_rotl(stored - k, 64 - (unsigned)(k >> 58)) ^ k);
+}
+#endif
+
+static inline pg_block_t *pg_block_next(const pg_page_t *page, const pg_block_t *block) {
+#if PG_SECURE
+    pg_block_t *next = pg_block_decode(page, (uintptr_t)block->next);
+    /* The link must stay in the block's page region: one xor and a shift. */
+    if (PG_UNLIKELY(next != NULL && ((uintptr_t)next ^ (uintptr_t)block) >> page->shift != 0))
+        pg_secure_fail("corrupted free list (a freed block was written) at", block);
+    return next;
+#else
+    (void)page;
+    return block->next;
+#endif
+}
+
+static inline void pg_block_set_next(const pg_page_t *page, pg_block_t *block, pg_block_t *next) {
+#if PG_SECURE
+    uintptr_t k = page->key;
+    block->next = (pg_block_t *)(pg_rotl((uintptr_t)next ^ k, (unsigned)(k >> 58)) + k);
+#else
+    (void)page;
+    block->next = next;
+#endif
+}
+
+#if PG_SECURE
+/* The free map's word for `block` and its bit in it. A block is marked when
+ * it joins its page's `free` list (freed by the owner, carved, or taken over
+ * from the remote list) and cleared when malloc hands it out, so the owner's
+ * double free is one bit test, without reading the block. Owner only: other
+ * threads' frees are marked when the owner takes them over. */
+static inline uint64_t *pg_freemap_word(const void *block, uint64_t *bit) {
+    size_t i = ((uintptr_t)block & PG_SEGMENT_MASK) / PG_ALIGN;
+    *bit = 1ULL << (i % 64);
+    return (uint64_t *)((uint8_t *)pg_ptr_segment(block) + PG_SEGMENT_META) + i / 64;
+}
+
+static inline void pg_freemap_set(const void *block, bool free) {
+    uint64_t bit, *w = pg_freemap_word(block, &bit);
+    *w = free ? *w | bit : *w & ~bit;
+}
+#endif
+
+/* The owner's free: push on `free` (last freed, first reused: its lines are
+ * still in cache); an emptied page is retired. */
 PG_HIDDEN void pg_page_retire(pg_heap_t *heap, pg_page_t *page);
-static inline void pg_free_local(pg_heap_t *heap, pg_page_t *page, pg_block_t *block) {
+static inline void pg_free_local(pg_page_t *page, pg_block_t *block) {
     pg_assert(pg_page_is_block(page, block));
     pg_assert(page->used > 0);
-    block->next = page->local_free;
-    page->local_free = block;
-    if (PG_UNLIKELY(--page->used == 0)) pg_page_retire(heap, page);
+    pg_block_set_next(page, block, page->free);
+    page->free = block;
+#if PG_SECURE
+    pg_freemap_set(block, true);
+#endif
+    if (PG_UNLIKELY(--page->used == 0)) pg_page_retire(pg_tl_heap, page);
+}
+
+
+static inline void pg_page_set_fast(pg_page_t *page, uintptr_t tid) {
+    atomic_store_explicit(&page->fast_tid, tid, memory_order_relaxed);
 }
 
 /* ---- os.c ---- */
 PG_HIDDEN void *pg_os_alloc_aligned(size_t size, size_t align);
 PG_HIDDEN void pg_os_free(void *p, size_t size);
+PG_HIDDEN void *pg_os_segment_alloc(size_t size);
+PG_HIDDEN void pg_os_segment_free(pg_segment_t *seg, size_t size);
+/* The hardened build keeps this many bytes at the end of every segment and
+ * huge mapping inaccessible (PROT_NONE): an overflow off the end faults. */
+#define PG_GUARD_SIZE (PG_SECURE ? PG_OS_PAGE : 0)
 PG_HIDDEN void pg_os_purge(void *p, size_t size);
 PG_HIDDEN void *pg_os_grow(void *p, size_t old_size, size_t new_size, size_t align);
 PG_HIDDEN uint64_t pg_os_now_ns(void);
@@ -176,10 +311,9 @@ PG_HIDDEN void pg_unlock(pg_lock_t *l);
 static inline void pg_lock_reset(pg_lock_t *l) { atomic_flag_clear(&l->flag); }
 
 /* ---- page.c ---- */
-PG_HIDDEN void pg_page_init(pg_page_t *page, size_t cls, size_t block_size);
+PG_HIDDEN void pg_page_init(pg_page_t *page, struct pg_heap_s *heap, size_t cls, size_t block_size);
 PG_HIDDEN void pg_page_extend(pg_page_t *page);
 PG_HIDDEN void pg_page_collect(pg_page_t *page);
-PG_HIDDEN void pg_page_collect_all(pg_page_t *page);
 PG_HIDDEN uint8_t *pg_page_block_start(const pg_page_t *page, const void *p);
 #if PG_DEBUG
 PG_HIDDEN void pg_page_check(const pg_page_t *page);
@@ -203,13 +337,14 @@ PG_HIDDEN void *pg_huge_alloc(size_t size, bool zero);
 PG_HIDDEN void pg_huge_free(pg_segment_t *seg);
 PG_HIDDEN size_t pg_huge_usable(const pg_segment_t *seg, const void *p);
 PG_HIDDEN void *pg_huge_grow(pg_segment_t *seg, void *p, size_t size);
+PG_HIDDEN bool pg_huge_shrink(pg_segment_t *seg, void *p, size_t size);
 PG_HIDDEN void pg_huge_atfork_prepare(void);
 PG_HIDDEN void pg_huge_atfork_parent(void);
 PG_HIDDEN void pg_huge_atfork_child(void);
 
 /* ---- heap.c ---- */
 PG_HIDDEN void *pg_malloc_generic(pg_heap_t *heap, size_t size);
-PG_HIDDEN void pg_free_generic(pg_segment_t *seg, pg_page_t *page, void *p);
+PG_HIDDEN void pg_free_generic(pg_segment_t *seg, void *p);
 PG_HIDDEN void pg_heap_process_init(void);
 PG_HIDDEN void pg_heap_atfork_prepare(void);
 PG_HIDDEN void pg_heap_atfork_parent(void);

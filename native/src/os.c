@@ -62,6 +62,30 @@ void *pg_os_alloc_aligned(size_t size, size_t align) {
     return p;
 }
 
+/* A segment or huge mapping, aligned to PG_SEGMENT_SIZE. The hardened build
+ * makes its last PG_GUARD_SIZE bytes inaccessible and registers it, so free()
+ * can tell our pointers from others (secure.c). */
+void *pg_os_segment_alloc(size_t size) {
+    void *p = pg_os_alloc_aligned(size, PG_SEGMENT_SIZE);
+#if PG_SECURE
+    if (p == NULL) return NULL;
+    int saved = errno;
+    if (mprotect((uint8_t *)p + size - PG_GUARD_SIZE, PG_GUARD_SIZE, PROT_NONE) != 0) {
+        pg_os_free(p, size);
+        errno = ENOMEM;
+        return NULL;
+    }
+    errno = saved;
+    pg_secure_map(p, true);
+#endif
+    return p;
+}
+
+void pg_os_segment_free(pg_segment_t *seg, size_t size) {
+    if (PG_SECURE) pg_secure_map(seg, false);
+    pg_os_free(seg, size);
+}
+
 void pg_os_free(void *p, size_t size) {
     int saved = errno;
     pg_munmap(p, size);

@@ -21,10 +21,6 @@ static size_t pg_cache_count;
 static pg_lock_t pg_abandoned_lock = PG_LOCK_INIT;
 static pg_segment_t *pg_abandoned;
 
-/* One header layout for both kinds, so a cached segment can become either. */
-static size_t pg_segment_header_size(void) {
-    return pg_align_up(sizeof(pg_segment_t) + PG_MAX_PAGES * sizeof(pg_page_t), 64);
-}
 
 static void pg_list_push(pg_segment_t **head, pg_segment_t *seg) {
     seg->prev = NULL;
@@ -64,9 +60,11 @@ static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) 
         pg_page_t *page = &seg->pages[i];
         page->in_use = false;
         page->cls = 0;
-        page->start = (uint8_t *)seg + ((size_t)i << seg->page_shift);
+        page->start_off = (uint32_t)((size_t)i << seg->page_shift);
+        page->shift = seg->page_shift;
+        pg_page_set_fast(page, 0);
     }
-    seg->pages[0].start += pg_segment_header_size();
+    seg->pages[0].start_off += (uint32_t)PG_SEGMENT_HEADER;
     atomic_store_explicit(&seg->heap, heap, memory_order_release);
 }
 
@@ -75,11 +73,11 @@ static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) 
 /* Called with the cache lock held: purge what has idled long enough, unmap
  * what exceeds the bound. Oldest entries are at the tail. */
 static void pg_cache_trim(uint64_t now) {
-    size_t header = pg_align_up(pg_segment_header_size(), PG_OS_PAGE);
+    size_t header = pg_align_up(PG_SEGMENT_HEADER, PG_OS_PAGE);
     for (pg_segment_t *s = pg_cache_last; s != NULL; s = s->prev) {
         if (now - s->cached_ns < PG_PURGE_DELAY_NS) break;
         if (!s->purged) {
-            pg_os_purge((uint8_t *)s + header, PG_SEGMENT_SIZE - header);
+            pg_os_purge((uint8_t *)s + header, PG_SEGMENT_SIZE - header - PG_GUARD_SIZE);
             s->purged = true;
         }
     }
@@ -88,7 +86,7 @@ static void pg_cache_trim(uint64_t now) {
         pg_cache_last = s->prev;
         pg_cache_last->next = NULL;
         pg_cache_count--;
-        pg_os_free(s, PG_SEGMENT_SIZE);
+        pg_os_segment_free(s, PG_SEGMENT_SIZE);
     }
 }
 
@@ -133,6 +131,8 @@ void pg_segment_abandon_all(pg_heap_t *heap) {
             while (*lists[l] != NULL) {
                 pg_segment_t *seg = *lists[l];
                 pg_list_remove(lists[l], seg);
+                for (uint32_t i = 0; i < seg->page_count; i++)
+                    pg_page_set_fast(&seg->pages[i], 0);
                 /* Release: other threads that see heap == NULL must also see
                  * every write this thread made to the pages. */
                 atomic_store_explicit(&seg->heap, NULL, memory_order_release);
@@ -148,12 +148,13 @@ static void pg_segment_adopt_pages(pg_heap_t *heap, pg_segment_t *seg) {
     for (uint32_t i = 0; i < seg->page_count; i++) {
         pg_page_t *page = &seg->pages[i];
         if (!page->in_use) continue;
-        pg_page_collect_all(page);
+        pg_page_collect(page);
         if (page->used == 0) {
             page->in_use = false;
             page->cls = 0;
             seg->used_pages--;
         } else {
+            if (!page->has_aligned) pg_page_set_fast(page, heap->tid);
             pg_queue_push_back(heap, page->cls, page);
         }
     }
@@ -183,7 +184,7 @@ static pg_segment_t *pg_segment_acquire(pg_heap_t *heap, pg_kind_t kind) {
     }
     if (heap->avail[kind] != NULL) return heap->avail[kind];
     pg_segment_t *seg = pg_cache_take();
-    if (seg == NULL) seg = pg_os_alloc_aligned(PG_SEGMENT_SIZE, PG_SEGMENT_SIZE);
+    if (seg == NULL) seg = pg_os_segment_alloc(PG_SEGMENT_SIZE);
     if (seg == NULL) return NULL;
     pg_inject_segments(+1);
     pg_segment_init(seg, heap, kind);
@@ -216,6 +217,7 @@ void pg_segment_page_free(pg_heap_t *heap, pg_page_t *page) {
     pg_segment_check(seg);
     page->in_use = false;
     page->cls = 0;
+    pg_page_set_fast(page, 0);
     if (seg->used_pages-- == seg->page_count) {
         pg_list_remove(&heap->full[seg->kind], seg);
         pg_list_push(&heap->avail[seg->kind], seg);

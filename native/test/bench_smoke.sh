@@ -40,8 +40,14 @@ smoke larson 2 8 1000 500 4 1 20000
 smoke xthread 1 1 200 500
 smoke burst 20000 3
 smoke large 200 4
+smoke cache_scratch 2 50 8 100
+smoke xmalloc 3 50 100
+smoke mstress 3 3 2000
+smoke fragment 4 5000 50
+smoke pair 32 10000
 
-for bad in "random_mixed x" "random_mixed 10 0" "random_mixed 10 10 1 5" "larson 1 2 3 4 5 6 7 8" "burst -1" "large 1 1 10 5"; do
+for bad in "random_mixed x" "random_mixed 10 0" "random_mixed 10 10 1 5" "larson 1 2 3 4 5 6 7 8" "burst -1" "large 1 1 10 5" \
+    "cache_scratch 0" "xmalloc 2 1 1 9 3" "mstress 1 1 1 1 1" "fragment 65" "pair 0"; do
     # shellcheck disable=SC2086
     "$B"/$bad >/dev/null 2>&1
     rc=$?

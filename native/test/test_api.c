@@ -8,6 +8,10 @@
 
 #include "check.h"
 
+#ifndef PG_SECURE
+#define PG_SECURE 0
+#endif
+
 static void fill(uint8_t *p, size_t n, uint8_t seed) {
     for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(seed + i * 7);
 }
@@ -101,6 +105,15 @@ static void test_realloc(void) {
     uint8_t *q = reallocarray(NULL, 10, 10);
     CHECK(q != NULL && malloc_usable_size(q) >= 100, "reallocarray(NULL, 10, 10)");
     free(q);
+
+    /* A huge block shrunk to under half (still huge) keeps its address and
+     * gives its tail back, except in the hardened build (guard page: copied). */
+    uint8_t *h = malloc(8 << 20);
+    fill(h, 8 << 20, 7);
+    uint8_t *h2 = realloc(h, 1 << 20);
+    CHECK(h2 != NULL && verify(h2, 1 << 20, 7), "huge shrink lost contents");
+    CHECK(PG_SECURE || (h2 == h && malloc_usable_size(h2) < (2 << 20)), "huge shrink did not trim in place");
+    free(h2);
 }
 
 static void test_alignment(void) {

@@ -3,11 +3,6 @@
  * double free of a huge block each abort with "pgalloc: assertion failed"
  * instead of corrupting a free list. Release builds compile the checks out,
  * so there this test only says so. */
-#include <signal.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "check.h"
 
 #ifndef PG_DEBUG
@@ -34,28 +29,8 @@ static void huge_double_free(void) {
     free(p);
 }
 
-/* Runs `bad` in a child and returns what it printed on stderr; the child must die of SIGABRT. */
 static void expect_abort(const char *name, void (*bad)(void)) {
-    int fds[2];
-    CHECK(pipe(fds) == 0, "pipe");
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork");
-    if (pid == 0) {
-        dup2(fds[1], STDERR_FILENO);
-        bad();
-        _exit(0);
-    }
-    close(fds[1]);
-    char buf[512] = {0};
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0) n += (size_t)r;
-    close(fds[0]);
-    int status;
-    CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
-    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "%s: the child was not aborted (status %d)", name, status);
-    CHECK(strstr(buf, "pgalloc: assertion failed: ") != NULL, "%s: no assertion message, stderr was: %s", name, buf);
-    printf("test_debug: %s caught: %s", name, buf);
+    check_dies(name, bad, SIGABRT, "pgalloc: assertion failed: ");
 }
 
 int main(void) {

@@ -1,6 +1,6 @@
 /** The rebase scorecard as Markdown: per benchmark, every allocator's median,
- * noise, ratio to the reference allocator, peak RSS, syscalls per op and
- * rank; and the one line a PR comment quotes from the last scorecard. */
+ * noise, ratio to the reference allocator, peak RSS, page faults, user and
+ * system time, syscalls per op and rank; and the one line a PR comment quotes from the last scorecard. */
 import { escapeMarkdown as esc } from '../report/escape';
 import { fmtValue } from '../report/format';
 import { REFERENCE_ALLOCATOR } from './allocators';
@@ -17,17 +17,20 @@ export function renderScorecard(card: Scorecard): string {
   for (const a of skipped) lines.push(`- ${esc(a.name)} not measured: ${esc(a.reason ?? '')}`);
   if (skipped.length) lines.push('');
   lines.push(
-    `| benchmark | allocator | median ops/s | CV | ratio to ${REFERENCE_ALLOCATOR} | peak RSS | syscalls/op | rank |`,
-    '|---|---|--:|--:|--:|--:|--:|--:|',
+    `| benchmark | allocator | median | CV | ratio to ${REFERENCE_ALLOCATOR} | peak RSS | page faults | user / sys s | syscalls/op | rank |`,
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
+  const secs = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(2));
   for (const b of card.benchmarks) {
+    // Records before perfgate 0.3 have no unit; their metric was ops/s.
+    const unit = b.unit ?? 'ops/s';
     for (const e of b.entries) {
       if (e.failure) {
-        lines.push(`| ${esc(b.name)} | ${esc(e.allocator)} | failed: ${esc(e.failure)} | | | | | |`);
+        lines.push(`| ${esc(b.name)} | ${esc(e.allocator)} | failed: ${esc(e.failure)} | | | | | | | |`);
         continue;
       }
       lines.push(
-        `| ${esc(b.name)} | ${esc(e.allocator)} | ${fmtValue(e.medianOpsPerSec)} | ${e.cvPct?.toFixed(1) ?? '–'} % | ${e.ratioToMimalloc?.toFixed(3) ?? '–'} | ${e.maxRssKb !== undefined ? `${(e.maxRssKb / 1024).toFixed(1)} MiB` : '–'} | ${e.syscallsPerOp !== undefined ? e.syscallsPerOp.toExponential(2) : '–'} | ${e.rank ?? '–'} |`,
+        `| ${esc(b.name)} | ${esc(e.allocator)} | ${fmtValue(e.medianOpsPerSec)} ${esc(unit)} | ${e.cvPct?.toFixed(1) ?? '–'} % | ${e.ratioToMimalloc?.toFixed(3) ?? '–'} | ${e.maxRssKb !== undefined ? `${(e.maxRssKb / 1024).toFixed(1)} MiB` : '–'} | ${fmtValue(e.faults)} | ${secs(e.userSeconds)} / ${secs(e.sysSeconds)} | ${e.syscallsPerOp !== undefined ? e.syscallsPerOp.toExponential(2) : '–'} | ${e.rank ?? '–'} |`,
       );
     }
   }

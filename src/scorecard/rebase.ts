@@ -16,7 +16,7 @@ import { instructionsPerOp, probeCounters, type CounterProbe } from '../engine/m
 import { runChecked } from '../engine/measure/pairs';
 import { runContext, sideCommand, type SideCommand } from '../engine/measure/setup';
 import { countSyscalls, syscallsPerOp } from '../engine/measure/syscalls';
-import type { Kibibytes, OpsPerSec, Percent, Ratio, RunRecord } from '../engine/types';
+import type { Kibibytes, OpsPerSec, Percent, Ratio, RunRecord, Seconds } from '../engine/types';
 import { commitFacts } from '../engine/repo/git';
 import { buildRef, openWorkbench, requireBuilt, resolveTree, syscallProblem } from '../engine/workbench';
 import { REFERENCE_ALLOCATOR, resolveAllocators, type ResolvedAllocator } from './allocators';
@@ -33,6 +33,10 @@ export interface ScoreEntry {
   syscallsPerOp?: number;
   /** Minor + major page faults per operation (median run), when the benchmark reports its operations. */
   faultsPerOp?: number;
+  /** Minor + major page faults of a run (median), user and system CPU seconds of a run (medians). */
+  faults?: number;
+  userSeconds?: Seconds;
+  sysSeconds?: Seconds;
   /** User-space instructions per operation of one counted run, when the benchmark configures `instructions`. */
   instructionsPerOp?: number;
   /** 1 = fastest among the allocators that ran. */
@@ -55,7 +59,7 @@ export interface Scorecard {
   calibration?: string;
   allocators: ResolvedAllocator[];
   /** `metric`: the name of the primary metric, `higherIsBetter` its direction (absent before perfgate 0.3). */
-  benchmarks: { name: string; metric?: string; higherIsBetter?: boolean; entries: ScoreEntry[] }[];
+  benchmarks: { name: string; metric?: string; higherIsBetter?: boolean; unit?: string; entries: ScoreEntry[] }[];
 }
 
 export interface RebaseOptions {
@@ -76,6 +80,8 @@ function calibrationId(file: string): string | undefined {
 }
 
 const medianOr = (xs: number[]): number | undefined => (xs.length ? median(xs) : undefined);
+const medianOf = (rs: RunRecord[], f: (r: RunRecord) => number | undefined): number | undefined =>
+  medianOr(rs.flatMap((r) => (f(r) === undefined ? [] : [f(r)!])));
 
 function scoreBenchmark(
   spec: BenchmarkSpec,
@@ -97,9 +103,12 @@ function scoreBenchmark(
         cvPct: s.cvPct,
         maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
         syscallsPerOp: syscalls.get(a.name),
-        faultsPerOp: medianOr(
-          rs.flatMap((r) => (r.minorFaults !== undefined && r.ops ? [(r.minorFaults + (r.majorFaults ?? 0)) / r.ops] : [])),
+        faultsPerOp: medianOf(rs, (r) =>
+          r.minorFaults !== undefined && r.ops ? (r.minorFaults + (r.majorFaults ?? 0)) / r.ops : undefined,
         ),
+        faults: medianOf(rs, (r) => (r.minorFaults !== undefined ? r.minorFaults + (r.majorFaults ?? 0) : undefined)),
+        userSeconds: medianOf(rs, (r) => r.userSeconds),
+        sysSeconds: medianOf(rs, (r) => r.sysSeconds),
       };
     });
   const ref = entries.find((e) => e.allocator === REFERENCE_ALLOCATOR)?.medianOpsPerSec;
@@ -175,7 +184,13 @@ export async function rebase(opts: RebaseOptions): Promise<Scorecard> {
         else say(`[${spec.name}] ${e.allocator}: instructions not counted: ${r.error}`);
       }
     }
-    card.benchmarks.push({ name: spec.name, metric: spec.metric.name, higherIsBetter: spec.metric.higherIsBetter, entries });
+    card.benchmarks.push({
+      name: spec.name,
+      metric: spec.metric.name,
+      higherIsBetter: spec.metric.higherIsBetter,
+      unit: spec.metric.unit,
+      entries,
+    });
   }
   return card;
 }

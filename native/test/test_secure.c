@@ -1,0 +1,104 @@
+/* The hardened build (make SECURE=1) turns heap misuse into a one-line
+ * message and an abort instead of silent corruption: double frees (by the
+ * owner, of huge blocks, and by other threads), frees of pointers pgalloc
+ * never returned (another mapping, the stack, the inside of a block), a
+ * write to a freed block that corrupts its free-list link, and an overflow
+ * off the end of a huge block into its guard page. Other builds say so and
+ * check nothing. */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "check.h"
+
+#ifndef PG_SECURE
+#define PG_SECURE 0
+#endif
+
+static void owner_double_free(void) {
+    void *keep = malloc(48); /* keeps the page in use */
+    void *a = malloc(48);
+    free(a);
+    free(a);
+    free(keep);
+}
+
+static void huge_double_free(void) {
+    void *p = malloc(1 << 20);
+    free(p);
+    free(p);
+}
+
+static void *free_arg(void *p) {
+    free(p);
+    return NULL;
+}
+
+static void remote_double_free(void) {
+    void *keep = malloc(48);
+    void *a = malloc(48);
+    for (int i = 0; i < 2; i++) { /* another thread frees `a`, twice */
+        pthread_t t;
+        pthread_create(&t, NULL, free_arg, a);
+        pthread_join(t, NULL);
+    }
+    for (int i = 0; i < 5000; i++) (void)malloc(48); /* the page runs dry: the owner collects the remote frees */
+    free(keep);
+}
+
+static void foreign_free(void) {
+    void *m = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    free((char *)m + (4 << 20) - ((uintptr_t)m & ((4 << 20) - 1)) + 64); /* a 4 MiB-aligned foreign mapping */
+}
+
+static void stack_free(void) {
+    char buf[64];
+    free(buf);
+}
+
+static void interior_free(void) {
+    char *p = malloc(64);
+    free(p + 16);
+}
+
+static void write_after_free(void) {
+    void *keep = malloc(32);
+    uint64_t *a = malloc(32);
+    void *b = malloc(32);
+    free(b);
+    free(a);                              /* a's link points at b, encoded */
+    a[0] = (uint64_t)(uintptr_t)&keep;    /* the bug: a use after free aims the link at the stack */
+    void *x = malloc(32);                 /* takes a, follows the link: must abort */
+    void *y = malloc(32);
+    printf("%p %p\n", x, y);
+}
+
+static void huge_overflow(void) {
+    char *p = malloc(300000);
+    size_t n = malloc_usable_size(p);
+    for (size_t i = 0; i <= n; i++) p[i] = 1; /* one byte past the end lands on the guard page */
+}
+
+int main(void) {
+    if (!PG_SECURE) {
+        printf("test_secure: not the hardened build (make SECURE=1), nothing to check\n");
+        return check_done("test_secure");
+    }
+    check_dies("owner double free", owner_double_free, SIGABRT, "pgalloc: free(): double free of 0x");
+    check_dies("huge double free", huge_double_free, SIGABRT, "pgalloc: free(): double free of 0x");
+    check_dies("remote double free", remote_double_free, SIGABRT, "pgalloc: double free (freed twice by other threads)");
+    check_dies("free of a foreign mapping", foreign_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
+    check_dies("free of a stack address", stack_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
+    check_dies("interior free", interior_free, SIGABRT, "pgalloc: free(): invalid pointer (not the start of a block) 0x");
+    check_dies("write after free", write_after_free, SIGABRT, "pgalloc: corrupted free list (a freed block was written) at 0x");
+    check_dies("huge overflow", huge_overflow, SIGSEGV, NULL);
+
+    /* Freed blocks do not hold plain pointers. */
+    void *keep = malloc(32), *a = malloc(32), *b = malloc(32);
+    free(b);
+    free(a);
+    CHECK(*(void *volatile *)a != b, "a freed block's link is stored in the clear");
+    free(keep);
+    return check_done("test_secure");
+}
