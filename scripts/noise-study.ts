@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 
 import { median, sampleStandardDeviation } from 'simple-statistics';
 
-import { configFromObject, type BenchmarkSpec } from '../src/engine/config';
+import { configFromObject, loadConfig, type BenchmarkSpec } from '../src/engine/config';
 import { robustSd } from '../src/engine/decision/ranks';
 import { probeSandbox } from '../src/engine/host/sandbox';
 import { findGnuTime, which } from '../src/engine/host/tools';
@@ -40,25 +40,32 @@ const { values } = parseArgs({
 const PAIRS = Number(values.pairs);
 const only = values.only?.split(',');
 
-/** The shipped benchmarks (perfgate.yml) and a 4x longer run of each. */
-const SUITE: { name: string; argv: string[]; long: string[]; threaded: boolean }[] = [
-  { name: 'random_mixed', argv: ['2000000', '400', '1'], long: ['8000000', '400', '1'], threaded: false },
-  { name: 'mid_mixed', argv: ['1000000', '400', '1', '2048', '32768'], long: ['4000000', '400', '1', '2048', '32768'], threaded: false },
-  {
-    name: 'larson',
-    argv: ['2', '8', '1000', '1000', '5', '1', '200000'],
-    long: ['2', '8', '1000', '1000', '5', '1', '800000'],
-    threaded: true,
-  },
-  { name: 'xthread', argv: ['1', '1', '2000', '1000'], long: ['1', '1', '8000', '1000'], threaded: true },
-  { name: 'burst', argv: ['50000', '5'], long: ['50000', '20'], threaded: false },
-  { name: 'large', argv: ['300', '8'], long: ['1200', '8'], threaded: false },
-  { name: 'xmalloc', argv: ['4', '300', '500'], long: ['4', '1200', '500'], threaded: true },
-  { name: 'mstress', argv: ['4', '2', '20000'], long: ['4', '8', '20000'], threaded: true },
-  { name: 'fragment', argv: ['6', '20000', '50'], long: ['6', '80000', '50'], threaded: false },
-  { name: 'cache_scratch', argv: ['2', '200', '8', '4000'], long: ['2', '800', '8', '4000'], threaded: true },
-];
-const binary = (name: string) => join(BUILD, name === 'mid_mixed' ? 'random_mixed' : name);
+/** Which argument sets each shipped benchmark's length (after the binary):
+ * the "4x longer" variant multiplies it. */
+const LENGTH_ARG: Record<string, number> = {
+  random_mixed: 0,
+  mid_mixed: 0,
+  larson: 6,
+  xthread: 2,
+  burst: 1,
+  large: 0,
+  xmalloc: 1,
+  fragment: 1,
+};
+
+/** The shipped benchmarks, as perfgate.yml runs them. */
+const SUITE = loadConfig(join(ROOT, 'perfgate.yml')).benchmarks.map((b) => {
+  const argv = b.argv.slice(1);
+  const at = LENGTH_ARG[b.name];
+  if (at === undefined) throw new Error(`noise study: no length argument known for ${b.name}: add it to LENGTH_ARG`);
+  return {
+    name: b.name,
+    binary: b.argv[0]!.replace('{build}', BUILD),
+    argv,
+    long: argv.map((a, i) => (i === at ? String(Number(a) * 4) : a)),
+    pin: b.pin,
+  };
+});
 
 interface Variant {
   name: string;
@@ -69,9 +76,9 @@ interface Variant {
   /** Short name for --variants. */
   key: string;
 }
-const shippedPin = (b: (typeof SUITE)[number]) => !b.threaded || b.name === 'xthread';
+const shippedPin = (b: (typeof SUITE)[number]) => b.pin;
 const VARIANTS: Variant[] = [
-  { key: 'shipped', name: 'shipped (single-threaded pinned)', argv: (b) => b.argv, pin: shippedPin },
+  { key: 'shipped', name: 'shipped (pinned as perfgate.yml says)', argv: (b) => b.argv, pin: shippedPin },
   { key: 'allpinned', name: 'all pinned to one CPU', argv: (b) => b.argv, pin: () => true },
   { key: 'nonepinned', name: 'none pinned', argv: (b) => b.argv, pin: () => false },
   { key: 'long', name: '4x longer runs, shipped pinning', argv: (b) => b.long, pin: shippedPin },
@@ -92,7 +99,7 @@ for (const b of SUITE.filter((x) => !only || only.includes(x.name))) {
     (v) => (!v.noAslr || setarch) && (!v.sandbox || sandbox.sandbox) && (!wanted || wanted.includes(v.key)),
   ).map((v) => ({
     v,
-    cmd: { argv: [...(v.noAslr ? [setarch!, '-R'] : []), binary(b.name), ...v.argv(b)], preload: join(BUILD, 'libpgalloc.so') },
+    cmd: { argv: [...(v.noAslr ? [setarch!, '-R'] : []), b.binary, ...v.argv(b)], preload: join(BUILD, 'libpgalloc.so') },
     ctx: {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '' },
