@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { configFromObject } from '../src/engine/config';
-import { DEFAULT_ALLOCATORS, resolveAllocators } from '../src/scorecard/allocators';
+import { DEFAULT_ALLOCATORS, REFERENCE_ALLOCATOR, resolveAllocators } from '../src/scorecard/allocators';
 import { renderScorecard } from '../src/scorecard/markdown';
 import { rebase, type Scorecard } from '../src/scorecard/rebase';
 
@@ -130,11 +130,11 @@ function versusPeers(c: Scorecard): string {
   ];
   for (const b of c.benchmarks) {
     const ours = b.entries.find((e) => e.allocator === 'ours');
-    const peers = b.entries.filter((e) => ['glibc', 'mimalloc', 'jemalloc', 'tcmalloc'].includes(e.allocator) && e.medianOpsPerSec);
+    const peers = b.entries.filter((e) => e.allocator !== 'ours' && DEFAULT_ALLOCATORS.includes(e.allocator) && e.medianOpsPerSec);
     if (!ours?.medianOpsPerSec || peers.length === 0) continue;
     const speed = (v: number): number => (b.higherIsBetter === false ? 1 / v : v);
     const best = peers.reduce((a, x) => (speed(x.medianOpsPerSec!) > speed(a.medianOpsPerSec!) ? x : a));
-    const mi = peers.find((e) => e.allocator === 'mimalloc');
+    const mi = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
     const ratio = (x?: number): string => (x === undefined ? '–' : x.toFixed(3));
     const sec = b.entries.find((e) => e.allocator === 'pgalloc-secure')?.medianOpsPerSec;
     out.push(

@@ -76,14 +76,13 @@ interface Variant {
   /** Short name for --variants. */
   key: string;
 }
-const shippedPin = (b: (typeof SUITE)[number]) => b.pin;
 const VARIANTS: Variant[] = [
-  { key: 'shipped', name: 'shipped (pinned as perfgate.yml says)', argv: (b) => b.argv, pin: shippedPin },
+  { key: 'shipped', name: 'shipped (pinned as perfgate.yml says)', argv: (b) => b.argv, pin: (b) => b.pin },
   { key: 'allpinned', name: 'all pinned to one CPU', argv: (b) => b.argv, pin: () => true },
   { key: 'nonepinned', name: 'none pinned', argv: (b) => b.argv, pin: () => false },
-  { key: 'long', name: '4x longer runs, shipped pinning', argv: (b) => b.long, pin: shippedPin },
-  { key: 'noaslr', name: 'ASLR off, shipped pinning', argv: (b) => b.argv, pin: shippedPin, noAslr: true },
-  { key: 'sandbox', name: 'shipped, in the bubblewrap sandbox', argv: (b) => b.argv, pin: shippedPin, sandbox: true },
+  { key: 'long', name: '4x longer runs, shipped pinning', argv: (b) => b.long, pin: (b) => b.pin },
+  { key: 'noaslr', name: 'ASLR off, shipped pinning', argv: (b) => b.argv, pin: (b) => b.pin, noAslr: true },
+  { key: 'sandbox', name: 'shipped, in the bubblewrap sandbox', argv: (b) => b.argv, pin: (b) => b.pin, sandbox: true },
 ];
 const wanted = values.variants?.split(',');
 const sandbox = probeSandbox('auto');

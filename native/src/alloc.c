@@ -6,21 +6,10 @@
 #include "inject.h"
 #include "size_class.h"
 
-/* Pop a block of `page`, or take the slow path when its `free` list is dry. */
+/* A block of `page`, or the slow path when its `free` list is dry. */
 static inline void *pg_page_pop(pg_heap_t *heap, pg_page_t *page, size_t size) {
-    pg_block_t *block = page->free;
-    if (PG_UNLIKELY(block == NULL)) return pg_malloc_generic(heap, size);
-    pg_block_t *next = pg_block_next(page, block);
-    __builtin_prefetch(next, 1);
-    page->free = next;
-    page->used++;
-    /* Hardened build: the caller never sees an encoded link; the block is
-     * no longer free. */
-#if PG_SECURE
-    block->next = NULL;
-    pg_freemap_set(block, false);
-#endif
-    return block;
+    if (PG_UNLIKELY(page->free == NULL)) return pg_malloc_generic(heap, size);
+    return pg_page_take(page);
 }
 
 static inline void *pg_malloc(size_t size) {

@@ -150,14 +150,7 @@ void *pg_malloc_generic(pg_heap_t *heap, size_t size) {
         return NULL;
     }
     pg_assert(page->cls == cls && page->block_size >= size && heap->pages[cls] == page);
-    pg_block_t *block = page->free;
-    page->free = pg_block_next(page, block);
-    page->used++;
-#if PG_SECURE /* as in pg_page_pop */
-    block->next = NULL;
-    pg_freemap_set(block, false);
-#endif
-    return block;
+    return pg_page_take(page);
 }
 
 /* The owner freed the last block of `page`. Keep it if it is the only page
@@ -187,7 +180,7 @@ void pg_free_generic(pg_segment_t *seg, void *p) {
         pg_free_local(page, block);
         return;
     }
-    pg_remote_t *remote = &seg->remote[page - seg->pages];
+    pg_remote_t *remote = pg_page_remote(page);
     pg_block_t *head = atomic_load_explicit(&remote->head, memory_order_relaxed);
     do {
         pg_block_set_next(page, block, head);

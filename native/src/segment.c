@@ -61,7 +61,6 @@ static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) 
         page->in_use = false;
         page->cls = 0;
         page->start_off = (uint32_t)((size_t)i << seg->page_shift);
-        page->shift = seg->page_shift;
         pg_page_set_fast(page, 0);
     }
     seg->pages[0].start_off += (uint32_t)PG_SEGMENT_HEADER;
