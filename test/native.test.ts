@@ -11,19 +11,21 @@ import { it } from 'node:test';
 
 import { ROOT } from './helpers';
 
+const MAKEFILE = readFileSync(join(ROOT, 'native', 'Makefile'), 'utf8');
+
+/** A word list assigned in native/Makefile (`NAME := a b c`). */
+function makeList(name: string): string[] {
+  return new RegExp(`^${name} := (.+)$`, 'm').exec(MAKEFILE)?.[1]?.trim().split(/\s+/) ?? [];
+}
+
 function makeTest(...vars: string[]): string {
   const r = spawnSync('make', ['-C', join(ROOT, 'native'), ...vars, 'test'], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, out.slice(-4000));
   // Each part must have run, not been skipped.
-  for (const part of [
-    'test_api:',
-    'test_stress:',
-    'test_fork:',
-    'test_thread_exit:',
-    'real_programs: 4 passed, 0 failed',
-    'bench_smoke: 22 passed, 0 failed',
-  ])
+  const tests = makeList('TESTS');
+  assert.ok(tests.length >= 8, `TESTS not found in native/Makefile: ${tests.join(' ')}`);
+  for (const part of [...tests.map((t) => `${t}:`), 'real_programs: 4 passed, 0 failed', 'bench_smoke: 22 passed, 0 failed'])
     assert.ok(out.includes(part), `missing from the output: ${part}`);
   return out;
 }
@@ -57,8 +59,7 @@ it('make -C native SECURE=1 test passes, and the hardened build catches double a
 });
 
 it('every benchmark the Makefile builds is documented in native/README.md and smoke-run by bench_smoke.sh', () => {
-  const makefile = readFileSync(join(ROOT, 'native', 'Makefile'), 'utf8');
-  const benches = /^BENCHES := (.+)$/m.exec(makefile)?.[1]?.trim().split(/\s+/) ?? [];
+  const benches = makeList('BENCHES');
   assert.ok(benches.length >= 10, `BENCHES not found in native/Makefile: ${benches.join(' ')}`);
   const readme = readFileSync(join(ROOT, 'native', 'README.md'), 'utf8');
   const smoke = readFileSync(join(ROOT, 'native', 'test', 'bench_smoke.sh'), 'utf8');
@@ -66,4 +67,10 @@ it('every benchmark the Makefile builds is documented in native/README.md and sm
     assert.match(readme, new RegExp(`^\\| \`${b}\` \\|`, 'm'), `${b} has no row in native/README.md's benchmark table`);
     assert.match(smoke, new RegExp(`^smoke ${b} `, 'm'), `${b} is not smoke-run by native/test/bench_smoke.sh`);
   }
+});
+
+it('every C test the Makefile runs is described in native/README.md', () => {
+  const readme = readFileSync(join(ROOT, 'native', 'README.md'), 'utf8');
+  const section = /^## Tests\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+  for (const t of makeList('TESTS')) assert.match(section, new RegExp(`\`${t}\``), `${t} is not described under "## Tests"`);
 });

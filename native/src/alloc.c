@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "inject.h"
+#include "foreign.h"
 #include "size_class.h"
 
 /* A block of `page`, or the slow path when its `free` list is dry. */
@@ -25,9 +26,21 @@ static inline void pg_free(void *p) {
     pg_segment_t *seg = pg_ptr_segment(p);
     if (PG_UNLIKELY(seg == NULL) || pg_inject_free(p)) return;
     if (PG_SECURE) pg_secure_check_free(seg, p);
-    pg_page_t *page = pg_segment_page_of(seg, p);
-    if (PG_LIKELY(atomic_load_explicit(&page->fast_tid, memory_order_relaxed) == pg_thread_id())) {
-        pg_free_local(page, p);
+    size_t idx = pg_segment_page_index(seg, p);
+    uintptr_t owner = atomic_load_explicit(&seg->fast_tid[idx], memory_order_relaxed);
+    if (PG_LIKELY(owner == pg_thread_id())) {
+        pg_free_local(&seg->pages[idx], p);
+        return;
+    }
+    /* A plain block of another live thread's page (a huge block's page, or
+     * one with interior pointers, has owner 0), handled without reading the
+     * page's line: kept for this thread's mallocs, or pushed on the page's
+     * remote list. */
+    if (!PG_SECURE && owner != 0) {
+        pg_heap_t *heap = pg_tl_heap;
+        size_t cls = seg->page_cls[idx];
+        if (pg_foreign_keeps(cls) && heap != &pg_heap_empty) pg_foreign_free(heap, cls, p);
+        else pg_remote_push(&seg->pages[idx], p, p, 1);
         return;
     }
     pg_free_generic(seg, p);

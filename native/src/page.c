@@ -21,6 +21,7 @@ void pg_page_init(pg_page_t *page, pg_heap_t *heap, size_t cls, size_t block_siz
     size_t end = (idx + 1) << seg->page_shift;
     if (idx + 1 == seg->page_count) end -= PG_GUARD_SIZE;
     page->cls = (uint8_t)cls;
+    seg->page_cls[idx] = (uint8_t)cls;
     page->block_size = (uint32_t)block_size;
     page->in_use = true;
     page->has_aligned = false;

@@ -109,7 +109,7 @@ void pg_secure_check_free(pg_segment_t *seg, void *p) {
     if (off >= (size_t)page->capacity * page->block_size) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
     uint32_t rem = (uint32_t)off % page->block_size; /* 32-bit: offsets stay below 4 MiB, and it is the faster divide */
     if (rem != 0 && !page->has_aligned) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-    if (atomic_load_explicit(&page->fast_tid, memory_order_relaxed) == pg_thread_id() ||
+    if (atomic_load_explicit(&seg->fast_tid[page - seg->pages], memory_order_relaxed) == pg_thread_id() ||
         atomic_load_explicit(&seg->heap, memory_order_relaxed) == pg_tl_heap)
         pg_secure_check_owner(page, (pg_block_t *)((uint8_t *)p - rem), p);
 }

@@ -1,6 +1,7 @@
 /* The size-class table and formula agree, and every class fits its requests
  * tightly: a block is never smaller than the request, nor is the previous
  * class big enough. Compiled against the allocator's sources directly. */
+#include "../src/foreign.h"
 #include "../src/size_class.h"
 #include "check.h"
 
@@ -14,5 +15,7 @@ int main(void) {
         CHECK(pg_class_size(c) % PG_ALIGN == 0, "class size %zu not 16-aligned", pg_class_size(c));
     }
     CHECK(pg_size_class(PG_MEDIUM_MAX) == PG_CLASSES - 1, "last class");
+    CHECK(pg_class_size(PG_FOREIGN_MIN_CLASS) == 64 && pg_class_size(PG_FOREIGN_MIN_CLASS - 1) < 64,
+          "foreign blocks start at one cache line, not %zu bytes", pg_class_size(PG_FOREIGN_MIN_CLASS));
     return check_done("test_size_class");
 }
