@@ -13,6 +13,13 @@
 #define PG_HUGE_CACHE_BYTES (64UL << 20)
 #define PG_HUGE_CACHE_ENTRY_MAX (32UL << 20)
 #define PG_HUGE_EXPIRE_NS (1000u * 1000u * 1000u)
+/* A cached mapping of PG_HUGE_PURGE_MIN bytes or more that has waited
+ * PG_HUGE_PURGE_NS gives its pages back (mimalloc's purge delay is 10 ms):
+ * python3's dict tables held 3.5 MiB of peak RSS above mimalloc's in the
+ * cache. Smaller ones stay resident: `git log -p` reuses its buffers of a
+ * few MiB, and purging from 1 MiB took it from 37k page faults to 180k. */
+#define PG_HUGE_PURGE_MIN (4UL << 20)
+#define PG_HUGE_PURGE_NS (10u * 1000u * 1000u)
 
 static pg_lock_t pg_huge_lock = PG_LOCK_INIT;
 static pg_segment_t *pg_huge_cache[PG_HUGE_CACHE_MAX]; /* oldest first */
@@ -31,9 +38,21 @@ static void pg_huge_cache_drop(size_t i) {
     pg_os_segment_free(seg, seg->size);
 }
 
+/* Called with the lock held: unmap what has waited PG_HUGE_EXPIRE_NS, give
+ * back the pages of what has waited PG_HUGE_PURGE_NS (the mapping stays, so
+ * its reuse still saves the mmap and munmap, not the page faults). */
 static void pg_huge_cache_expire(uint64_t now) {
     while (pg_huge_count > 0 && now - pg_huge_cache[0]->cached_ns > PG_HUGE_EXPIRE_NS)
         pg_huge_cache_drop(0);
+    size_t keep = pg_align_up(pg_huge_header(), PG_OS_PAGE);
+    for (size_t i = 0; i < pg_huge_count; i++) {
+        pg_segment_t *seg = pg_huge_cache[i];
+        if (now - seg->cached_ns <= PG_HUGE_PURGE_NS) break; /* oldest first */
+        if (!seg->purged && seg->size >= PG_HUGE_PURGE_MIN) {
+            pg_os_purge((uint8_t *)seg + keep, seg->size - keep - PG_GUARD_SIZE);
+            seg->purged = true;
+        }
+    }
 }
 
 /* Best fit among cached mappings of `need` to 2 * `need` bytes. */
@@ -98,6 +117,7 @@ void pg_huge_free(pg_segment_t *seg) {
     }
     uint64_t now = pg_os_now_ns();
     seg->cached_ns = now;
+    seg->purged = false;
     pg_lock(&pg_huge_lock);
     pg_huge_cache_expire(now);
     while (pg_huge_count > 0 &&

@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -171,6 +172,38 @@ static void test_free_keeps_errno(void) {
     CHECK(errno == 4242, "free(NULL) changed errno");
 }
 
+/* Resident KiB of this process. */
+static long resident_kib(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, resident = 0;
+    CHECK(f != NULL && fscanf(f, "%ld %ld", &size, &resident) == 2, "reading /proc/self/statm");
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* A freed huge block waits in a cache, resident, for a request it fits;
+ * from 4 MiB up its pages go back to the OS once it has waited 10 ms (at
+ * the next huge malloc or free), and the mapping is still reused. */
+static void test_huge_cache_purge(void) {
+    const size_t n = 16 << 20;
+    uint8_t *p = malloc(n);
+    CHECK(p != NULL, "malloc(16 MiB)");
+    memset(p, 1, n);
+    long used = resident_kib();
+    free(p);
+    long cached = resident_kib();
+    CHECK(used - cached < 1024, "a freed 16 MiB block left the cache at once (%ld KiB back)", used - cached);
+    nanosleep(&(struct timespec){0, 30 * 1000 * 1000}, NULL);
+    free(malloc(200 << 10)); /* a huge malloc and free: the purge runs */
+    long purged = resident_kib();
+    CHECK(cached - purged > 12 * 1024, "a 16 MiB block cached for 30 ms still holds %ld of its %zu KiB", 16 * 1024 - (cached - purged),
+          n >> 10);
+    uint8_t *q = malloc(n);
+    CHECK(q == p, "the purged mapping was not reused (%p, then %p)", (void *)p, (void *)q);
+    CHECK(q[n / 2] == 0 && q[n - 1] == 0, "purged pages did not come back zero");
+    free(q);
+}
+
 int main(void) {
     test_provider();
     test_sizes();
@@ -179,5 +212,6 @@ int main(void) {
     test_realloc();
     test_alignment();
     test_free_keeps_errno();
+    test_huge_cache_purge();
     return check_done("test_api");
 }
