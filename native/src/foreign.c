@@ -1,22 +1,26 @@
 /* Foreign blocks: a thread's frees of blocks that live in other threads'
- * pages, kept for the thread's own mallocs of the same class (what
- * tcmalloc's thread caches do for every block, done here only for blocks
- * that crossed threads).
+ * pages. Each class has a run: blocks of one page, at most PG_FOREIGN_MAX,
+ * linked through the blocks, first and last known. A free adds its block to
+ * the run; a block of another page, or a full run, first sends the run to
+ * its page's remote list in one CAS. Nothing is walked and no freed block is
+ * read, so a thread freeing a batch of another thread's blocks has their
+ * cache misses in flight together; a CAS per block made it wait for each
+ * (`xthread`, where every free is remote: 1.39x).
  *
- * Pages belong to threads, so such a block used to go straight back to its
- * page's remote list: a CAS on a line the owner reads too, and later the
- * owner's malloc of it a cache miss, since the freeing core wrote it last.
- * Kept here, the thread that freed it reuses it while its lines are still
- * in that thread's cache (`xmalloc`: producers that are also consumers).
+ * A thread's malloc of a class takes from that class's run (blocks of 64
+ * bytes or more only, see foreign.h) before making a block from its own
+ * pages: the freeing core wrote the block last, so reusing it there is a
+ * cache hit where the owner's reuse was a miss (`xmalloc`, producers that
+ * are also consumers). tcmalloc's thread caches do this for every block.
  *
- * A waiting block stays counted in its page's `used`: as far as the page
+ * A block in a run stays counted in its page's `used`: as far as the page
  * knows it is still out, so no page accounting changes and a page cannot be
- * retired under a cached block. The cache is bounded per class; past the
- * bound, and at thread exit, blocks go back to their pages' remote lists,
- * a run of blocks of one page in one CAS.
+ * retired under it. Thread exit sends every run home.
  *
  * Not in the hardened build: its free map must see every free as it
- * happens, and a cached block would hide a double free. */
+ * happens, and a held block would hide a double free. */
+#include <errno.h>
+
 #include "foreign.h"
 
 /* Push the chain first..last (n blocks of `page`) onto its remote list. */
@@ -31,47 +35,36 @@ void pg_remote_push(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32
     if (!PG_SECURE) atomic_fetch_add_explicit(&remote->count, n, memory_order_release);
 }
 
-static pg_page_t *pg_block_page(const pg_block_t *block) {
-    return pg_segment_page_of(pg_ptr_segment(block), block);
-}
-
-/* Give the chain `block` back to its blocks' pages, one CAS per page: each
- * page's blocks are gathered first (the CAS on a remote list other threads
- * push to was most of the flush's time on `xmalloc`). */
-static void pg_foreign_return(pg_block_t *block) {
-    while (block != NULL) {
-        pg_page_t *page = pg_block_page(block);
-        pg_block_t *last = block, *rest = NULL, **rest_tail = &rest;
-        uint32_t n = 1;
-        for (pg_block_t *b = block->next, *next; b != NULL; b = next) {
-            next = b->next;
-            if (pg_block_page(b) == page) {
-                last->next = b;
-                last = b;
-                n++;
-            } else {
-                *rest_tail = b;
-                rest_tail = &b->next;
-            }
-        }
-        *rest_tail = NULL;
-        pg_remote_push(page, block, last, n);
-        block = rest;
-    }
-}
-
-/* Send all but the newest `keep` blocks of class `cls` back to their pages. */
-void pg_foreign_flush(pg_heap_t *heap, size_t cls, size_t keep) {
-    pg_block_t **link = &heap->foreign[cls];
-    size_t kept = 0;
-    for (; kept < keep && *link != NULL; kept++) link = &(*link)->next;
-    pg_block_t *block = *link;
-    *link = NULL;
-    heap->foreign_count[cls] = (uint8_t)kept;
-    pg_foreign_return(block);
+/* Send class `cls`'s run back to its page, in one CAS. */
+void pg_foreign_flush(pg_heap_t *heap, size_t cls) {
+    pg_block_t *first = heap->foreign[cls];
+    pg_assert(first != NULL && heap->foreign_count[cls] > 0);
+    pg_remote_push(pg_segment_page_of(pg_ptr_segment(first), first), first, heap->foreign_last[cls],
+                   heap->foreign_count[cls]);
+    heap->foreign[cls] = NULL;
+    heap->foreign_count[cls] = 0;
 }
 
 void pg_foreign_flush_all(pg_heap_t *heap) {
     for (size_t c = 0; c < PG_CLASSES; c++)
-        if (heap->foreign[c] != NULL) pg_foreign_flush(heap, c, 0);
+        if (heap->foreign[c] != NULL) pg_foreign_flush(heap, c);
+}
+
+/* free() of `p`, in pages[idx] of `seg`, owned by another live thread: into
+ * this thread's run for the class, without reading the page's line. A
+ * thread whose first call is such a free gets a heap for it (without
+ * touching errno, which free preserves). Out of line, so free's own fast
+ * path saves no registers. */
+void pg_free_foreign(pg_segment_t *seg, size_t idx, void *p) {
+    pg_heap_t *heap = pg_tl_heap;
+    if (PG_UNLIKELY(heap == &pg_heap_empty)) {
+        int saved = errno;
+        heap = pg_heap_init_thread();
+        errno = saved;
+        if (heap == NULL) {
+            pg_remote_push(&seg->pages[idx], p, p, 1);
+            return;
+        }
+    }
+    pg_foreign_free(heap, seg->page_cls[idx], seg->page_shift, p);
 }

@@ -68,7 +68,7 @@ static pg_heap_t *pg_heap_new(void) {
     return heap;
 }
 
-static pg_heap_t *pg_heap_init_thread(void) {
+pg_heap_t *pg_heap_init_thread(void) {
     pg_heap_t *heap = pg_heap_new();
     if (heap == NULL) return NULL;
     heap->tid = pg_thread_id();

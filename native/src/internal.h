@@ -7,9 +7,10 @@
  * A segment is cut into pages of one kind (64 KiB small pages or 512 KiB
  * medium pages); each page holds blocks of a single size class. A segment
  * belongs to one thread's heap: that thread allocates and frees in it without
- * atomics. Other threads keep a few of the blocks they free for their own
- * mallocs (foreign.c) and push the rest onto the page's atomic remote list,
- * which the owner collects when its `free` list runs dry.
+ * atomics. Other threads gather the blocks they free in runs of one page
+ * (foreign.c), reusing them meanwhile, and push each run onto the page's
+ * atomic remote list, which the owner collects when its `free` list runs
+ * dry.
  * Blocks above PG_MEDIUM_MAX get a "huge" segment of their own.
  */
 #ifndef PG_INTERNAL_H
@@ -137,9 +138,11 @@ typedef struct pg_heap_s {
     pg_segment_t *full[2];  /* owned segments with no free page, per kind */
     uintptr_t tid;          /* pg_thread_id() of the owning thread */
     struct pg_heap_s *next_free;
-    /* Blocks of other threads' pages this thread freed, per class, kept for
-     * its own mallocs (foreign.c); always empty in the hardened build. */
+    /* Per class, a run of blocks of one other thread's page that this
+     * thread freed (foreign.c): first, last and length. Always empty in the
+     * hardened build. */
     pg_block_t *foreign[PG_CLASSES];
+    pg_block_t *foreign_last[PG_CLASSES];
     uint8_t foreign_count[PG_CLASSES];
 } pg_heap_t;
 
@@ -377,6 +380,7 @@ PG_HIDDEN void pg_huge_atfork_child(void);
 
 /* ---- heap.c ---- */
 PG_HIDDEN void *pg_malloc_generic(pg_heap_t *heap, size_t size);
+PG_HIDDEN pg_heap_t *pg_heap_init_thread(void);
 PG_HIDDEN void pg_free_generic(pg_segment_t *seg, void *p);
 PG_HIDDEN void pg_heap_process_init(void);
 PG_HIDDEN void pg_heap_atfork_prepare(void);
