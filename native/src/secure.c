@@ -103,13 +103,14 @@ void pg_secure_check_free(pg_segment_t *seg, void *p) {
         pg_secure_check_huge(seg, p);
         return;
     }
-    pg_page_t *page = pg_segment_page_of(seg, p);
+    size_t idx = pg_segment_page_index(seg, p);
+    pg_page_t *page = &seg->pages[idx];
     if (!page->in_use) pg_secure_fail("free(): double free (its page holds no blocks) of", p);
     size_t off = (size_t)((uint8_t *)p - pg_page_start(page));
     if (off >= (size_t)page->capacity * page->block_size) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
     uint32_t rem = (uint32_t)off % page->block_size; /* 32-bit: offsets stay below 4 MiB, and it is the faster divide */
     if (rem != 0 && !page->has_aligned) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-    if (atomic_load_explicit(&seg->fast_tid[page - seg->pages], memory_order_relaxed) == pg_thread_id() ||
+    if (atomic_load_explicit(&seg->fast_tid[idx], memory_order_relaxed) == pg_thread_id() ||
         atomic_load_explicit(&seg->heap, memory_order_relaxed) == pg_tl_heap)
         pg_secure_check_owner(page, (pg_block_t *)((uint8_t *)p - rem), p);
 }
