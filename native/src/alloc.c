@@ -37,7 +37,7 @@ static inline void pg_free(void *p) {
     }
     /* A plain block of another live thread's page (a huge block's page, or
      * one with interior pointers, has owner 0). */
-    if (!PG_SECURE && owner != 0) {
+    if (owner != 0) {
         pg_free_foreign(seg, idx, p);
         return;
     }

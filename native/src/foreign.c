@@ -17,8 +17,11 @@
  * knows it is still out, so no page accounting changes and a page cannot be
  * retired under it. Thread exit sends every run home.
  *
- * Not in the hardened build: its free map must see every free as it
- * happens, and a held block would hide a double free. */
+ * The hardened build batches in runs but never reuses from them (its free
+ * map learns of a remote free only when the owner collects it, so a block
+ * freed twice could be handed out twice), and each free first checks that
+ * its block is not in the run already: freed twice into one run, a block
+ * would reach its owner once and the double free would go unseen. */
 #include <errno.h>
 
 #include "foreign.h"
@@ -50,6 +53,30 @@ void pg_foreign_flush_all(pg_heap_t *heap) {
         if (heap->foreign[c] != NULL) pg_foreign_flush(heap, c);
 }
 
+/* Add `block`, of class `cls` and `page` of another thread (its segment's
+ * pages are 1 << `page_shift` bytes), to the class's run. A block of
+ * another page, or a full run, sends the run home first: no list is ever
+ * walked (but in the hardened build) and the blocks' lines are written,
+ * never read, so the frees of a batch overlap their cache misses instead of
+ * waiting for each one at a CAS (`xthread`). */
+static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsigned page_shift, pg_block_t *block) {
+    pg_assert(heap != &pg_heap_empty);
+    pg_block_t *first = heap->foreign[cls];
+    if (first != NULL &&
+        ((((uintptr_t)first ^ (uintptr_t)block) >> page_shift) != 0 || heap->foreign_count[cls] == PG_FOREIGN_MAX)) {
+        pg_foreign_flush(heap, cls);
+        first = NULL;
+    }
+#if PG_SECURE /* freed twice into one run, the block would reach its owner once */
+    for (pg_block_t *b = first; b != NULL; b = pg_block_next(page, b))
+        if (PG_UNLIKELY(b == block)) pg_secure_fail("free(): double free of", block);
+#endif
+    if (first == NULL) heap->foreign_last[cls] = block;
+    pg_block_set_next(page, block, first);
+    heap->foreign[cls] = block;
+    heap->foreign_count[cls]++;
+}
+
 /* free() of `p`, in pages[idx] of `seg`, owned by another live thread: into
  * this thread's run for the class, without reading the page's line. A
  * thread whose first call is such a free gets a heap for it (without
@@ -66,5 +93,5 @@ void pg_free_foreign(pg_segment_t *seg, size_t idx, void *p) {
             return;
         }
     }
-    pg_foreign_free(heap, seg->page_cls[idx], seg->page_shift, p);
+    pg_foreign_free(heap, &seg->pages[idx], seg->page_cls[idx], seg->page_shift, p);
 }

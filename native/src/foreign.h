@@ -23,26 +23,6 @@ PG_HIDDEN void pg_free_foreign(pg_segment_t *seg, size_t idx, void *p);
 #define PG_FOREIGN_MIN_CLASS 4
 static inline bool pg_foreign_keeps(size_t cls) { return cls >= PG_FOREIGN_MIN_CLASS; }
 
-/* Add `block`, of class `cls` and another thread's page (its segment's
- * pages are 1 << `page_shift` bytes), to the class's run. A block of
- * another page, or a full run, sends the run home first: no list is ever
- * walked, and the blocks' lines are written, never read, so the frees of a
- * batch overlap their cache misses instead of waiting for each one at a
- * CAS (`xthread`). */
-static inline void pg_foreign_free(pg_heap_t *heap, size_t cls, unsigned page_shift, pg_block_t *block) {
-    pg_assert(!PG_SECURE && heap != &pg_heap_empty);
-    pg_block_t *first = heap->foreign[cls];
-    if (first != NULL &&
-        ((((uintptr_t)first ^ (uintptr_t)block) >> page_shift) != 0 || heap->foreign_count[cls] == PG_FOREIGN_MAX)) {
-        pg_foreign_flush(heap, cls);
-        first = NULL;
-    }
-    if (first == NULL) heap->foreign_last[cls] = block;
-    block->next = first;
-    heap->foreign[cls] = block;
-    heap->foreign_count[cls]++;
-}
-
 /* The block this thread freed last into class `cls`'s run, or NULL. */
 static inline pg_block_t *pg_foreign_take(pg_heap_t *heap, size_t cls) {
     pg_block_t *block = heap->foreign[cls];

@@ -47,6 +47,23 @@ static void remote_double_free(void) {
     free(keep);
 }
 
+static void *free_twice(void *p) {
+    free(p);
+    free(p);
+    return NULL;
+}
+
+/* The same thread frees another thread's block twice in a row: both frees
+ * would join one run on the way to the owner. */
+static void remote_double_free_one_thread(void) {
+    void *keep = malloc(48);
+    void *a = malloc(48);
+    pthread_t t;
+    pthread_create(&t, NULL, free_twice, a);
+    pthread_join(t, NULL);
+    free(keep);
+}
+
 static void foreign_free(void) {
     void *m = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     free((char *)m + (4 << 20) - ((uintptr_t)m & ((4 << 20) - 1)) + 64); /* a 4 MiB-aligned foreign mapping */
@@ -88,6 +105,7 @@ int main(void) {
     check_dies("owner double free", owner_double_free, SIGABRT, "pgalloc: free(): double free of 0x");
     check_dies("huge double free", huge_double_free, SIGABRT, "pgalloc: free(): double free of 0x");
     check_dies("remote double free", remote_double_free, SIGABRT, "pgalloc: double free (freed twice by other threads)");
+    check_dies("remote double free by one thread", remote_double_free_one_thread, SIGABRT, "pgalloc: free(): double free of 0x");
     check_dies("free of a foreign mapping", foreign_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
     check_dies("free of a stack address", stack_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
     check_dies("interior free", interior_free, SIGABRT, "pgalloc: free(): invalid pointer (not the start of a block) 0x");
