@@ -46,12 +46,7 @@ int main(int argc, char **argv) {
         w[i] = (worker_t){bench_xmalloc(p[2].value), p[1].value, p[2].value, p[3].value, BENCH_SUM_INIT};
 
     double t0 = bench_now();
-    for (uint64_t i = 0; i < nt; i++) {
-        if (pthread_create(&t[i], NULL, worker, &w[i]) != 0) {
-            fprintf(stderr, "cache_scratch: pthread_create failed\n");
-            return 1;
-        }
-    }
+    for (uint64_t i = 0; i < nt; i++) bench_thread("cache_scratch", &t[i], worker, &w[i]);
     for (uint64_t i = 0; i < nt; i++) pthread_join(t[i], NULL);
     double t1 = bench_now();
 

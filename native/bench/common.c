@@ -118,3 +118,11 @@ void bench_report_extra(const char *bench, const bench_param_t *params, size_t n
            (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6,
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6);
 }
+
+void bench_thread(const char *bench, pthread_t *thread, void *(*fn)(void *), void *arg) {
+    int err = pthread_create(thread, NULL, fn, arg);
+    if (err != 0) {
+        fprintf(stderr, "%s: pthread_create failed: %s\n", bench, strerror(err));
+        exit(1);
+    }
+}

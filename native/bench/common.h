@@ -4,6 +4,7 @@
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,8 @@ static inline void bench_touch(void *p, size_t size, uint8_t v) {
 }
 
 void *bench_xmalloc(size_t size);
+/* pthread_create, or a message naming the benchmark and exit status 1. */
+void bench_thread(const char *bench, pthread_t *thread, void *(*fn)(void *), void *arg);
 double bench_now(void);
 
 /* Print the single JSON result object on stdout. */

@@ -65,12 +65,7 @@ int main(int argc, char **argv) {
 
     double t0 = bench_now();
     for (uint64_t r = 0; r < rounds; r++) {
-        for (uint64_t i = 0; i < nt; i++) {
-            if (pthread_create(&threads[i], NULL, larson_worker, &tables[(i + r) % nt]) != 0) {
-                fprintf(stderr, "larson: pthread_create failed\n");
-                return 1;
-            }
-        }
+        for (uint64_t i = 0; i < nt; i++) bench_thread("larson", &threads[i], larson_worker, &tables[(i + r) % nt]);
         for (uint64_t i = 0; i < nt; i++) pthread_join(threads[i], NULL);
     }
     double t1 = bench_now();

@@ -85,10 +85,7 @@ int main(int argc, char **argv) {
     for (uint64_t r = 0; r < rounds; r++) {
         for (uint64_t i = 0; i < nt; i++) {
             w[i] = (worker_t){p[2].value, (p[3].value * 1000003 + r) * 1000003 + i, BENCH_SUM_INIT, 0};
-            if (pthread_create(&t[i], NULL, worker, &w[i]) != 0) {
-                fprintf(stderr, "mstress: pthread_create failed\n");
-                return 1;
-            }
+            bench_thread("mstress", &t[i], worker, &w[i]);
         }
         for (uint64_t i = 0; i < nt; i++) {
             pthread_join(t[i], NULL);

@@ -67,10 +67,7 @@ int main(int argc, char **argv) {
     double t0 = bench_now();
     for (uint64_t i = 0; i < nt; i++) {
         w[i] = (worker_t){p[1].value, p[2].value, p[3].value, p[4].value, p[5].value * 1000003 + i, BENCH_SUM_INIT};
-        if (pthread_create(&t[i], NULL, worker, &w[i]) != 0) {
-            fprintf(stderr, "xmalloc: pthread_create failed\n");
-            return 1;
-        }
+        bench_thread("xmalloc", &t[i], worker, &w[i]);
     }
     for (uint64_t i = 0; i < nt; i++) pthread_join(t[i], NULL);
     double t1 = bench_now();

@@ -93,14 +93,11 @@ int main(int argc, char **argv) {
     pthread_t *pt = bench_xmalloc(np_ * sizeof *pt), *ct = bench_xmalloc(nc * sizeof *ct);
 
     double t0 = bench_now();
-    for (uint64_t i = 0; i < nc; i++) pthread_create(&ct[i], NULL, consumer, &q);
+    for (uint64_t i = 0; i < nc; i++) bench_thread("xthread", &ct[i], consumer, &q);
     for (uint64_t i = 0; i < np_; i++) {
         prods[i] = (producer_t){&q, p[2].value, p[3].value, p[4].value, p[5].value,
                                 p[6].value * 1000003 + i, BENCH_SUM_INIT};
-        if (pthread_create(&pt[i], NULL, producer, &prods[i]) != 0) {
-            fprintf(stderr, "xthread: pthread_create failed\n");
-            return 1;
-        }
+        bench_thread("xthread", &pt[i], producer, &prods[i]);
     }
     for (uint64_t i = 0; i < np_; i++) pthread_join(pt[i], NULL);
     for (uint64_t i = 0; i < nc; i++) queue_push(&q, NULL);
