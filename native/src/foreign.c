@@ -17,11 +17,11 @@
  * knows it is still out, so no page accounting changes and a page cannot be
  * retired under it. Thread exit sends every run home.
  *
- * The hardened build batches in runs but never reuses from them (its free
- * map learns of a remote free only when the owner collects it, so a block
- * freed twice could be handed out twice), and each free first checks that
- * its block is not in the run already: freed twice into one run, a block
- * would reach its owner once and the double free would go unseen. */
+ * The hardened build batches in runs but never reuses from them (a run's
+ * blocks reach the remote map only when it goes home, so a block freed
+ * twice could be handed out twice). A block freed twice into one run is
+ * caught when the run goes home (secure.c): its chain no longer reaches
+ * the run's last block in as many steps as the run has blocks. */
 #include <errno.h>
 
 #include "foreign.h"
@@ -29,13 +29,16 @@
 /* Push the chain first..last (n blocks of `page`) onto its remote list. */
 void pg_remote_push(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n) {
     pg_remote_t *remote = pg_page_remote(page);
+#if PG_SECURE
+    pg_secure_remote_mark(page, first, last, n);
+#endif
+    uintptr_t key = pg_page_key_shared(page);
     pg_block_t *head = atomic_load_explicit(&remote->head, memory_order_relaxed);
     do {
-        pg_block_set_next(page, last, head);
+        pg_link_set(key, last, head);
     } while (!atomic_compare_exchange_weak_explicit(&remote->head, &head, first,
                                                     memory_order_release, memory_order_relaxed));
-    /* After the push: see pg_page_collect. The hardened build counts by walking. */
-    if (!PG_SECURE) atomic_fetch_add_explicit(&remote->count, n, memory_order_release);
+    atomic_fetch_add_explicit(&remote->count, n, memory_order_release); /* after the push: see pg_page_collect */
 }
 
 /* Send class `cls`'s run back to its page, in one CAS. */
@@ -56,7 +59,7 @@ void pg_foreign_flush_all(pg_heap_t *heap) {
 /* Add `block`, of class `cls` and `page` of another thread (its segment's
  * pages are 1 << `page_shift` bytes), to the class's run. A block of
  * another page, or a full run, sends the run home first: no list is ever
- * walked (but in the hardened build) and the blocks' lines are written,
+ * walked (but the run, in the hardened build) and the blocks' lines are written,
  * never read, so the frees of a batch overlap their cache misses instead of
  * waiting for each one at a CAS (`xthread`). */
 static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsigned page_shift, pg_block_t *block) {
@@ -67,12 +70,15 @@ static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsign
         pg_foreign_flush(heap, cls);
         first = NULL;
     }
-#if PG_SECURE /* freed twice into one run, the block would reach its owner once */
-    for (pg_block_t *b = first; b != NULL; b = pg_block_next(page, b))
-        if (PG_UNLIKELY(b == block)) pg_secure_fail("free(): double free of", block);
+#if PG_SECURE
+    /* The flush reads the free map and ORs into the remote map here: start
+     * the misses now, with the run's others. */
+    uint64_t bit;
+    __builtin_prefetch(pg_freemap_word(block, &bit), 0);
+    __builtin_prefetch(pg_remotemap_word(block, &bit), 1);
 #endif
     if (first == NULL) heap->foreign_last[cls] = block;
-    pg_block_set_next(page, block, first);
+    pg_link_set(pg_page_key_shared(page), block, first);
     heap->foreign[cls] = block;
     heap->foreign_count[cls]++;
 }

@@ -128,14 +128,26 @@ void pg_huge_free(pg_segment_t *seg) {
     pg_unlock(&pg_huge_lock);
 }
 
-/* realloc of a huge block to a larger size: remap rather than copy. Not in
- * the hardened build, whose guard page would end up inside the block. */
+/* realloc of a huge block to a larger size: remap rather than copy. The
+ * hardened build lifts its guard page first (mremap moves one mapping, and
+ * the guard is a mapping of its own) and guards the new end after, so a
+ * block that grows keeps its guard without a copy. */
 void *pg_huge_grow(pg_segment_t *seg, void *p, size_t size) {
-    if (PG_SECURE) return NULL;
     size_t offset = (size_t)((uint8_t *)p - (uint8_t *)seg);
     if (size > (size_t)PTRDIFF_MAX - offset - PG_SEGMENT_SIZE) return NULL;
-    size_t need = pg_align_up(offset + size, PG_OS_PAGE);
+    size_t need = pg_align_up(offset + size, PG_OS_PAGE) + PG_GUARD_SIZE;
+#if PG_SECURE
+    uint8_t *guard = (uint8_t *)seg + seg->size - PG_GUARD_SIZE;
+    if (!pg_os_guard(guard, false)) return NULL;
+    pg_secure_map(seg, false); /* before the range can go back to the OS */
+#endif
     pg_segment_t *moved = pg_os_grow(seg, seg->size, need, PG_SEGMENT_SIZE);
+#if PG_SECURE
+    if (moved == NULL && !pg_os_guard(guard, true)) pg_secure_fail("realloc(): cannot restore the guard page of", p);
+    if (moved != NULL && !pg_os_guard((uint8_t *)moved + need - PG_GUARD_SIZE, true))
+        pg_secure_fail("realloc(): cannot protect the guard page of", (uint8_t *)moved + offset);
+    pg_secure_map(moved != NULL ? moved : seg, true);
+#endif
     if (moved == NULL) return NULL;
     moved->size = need;
     return (uint8_t *)moved + offset;
@@ -143,12 +155,13 @@ void *pg_huge_grow(pg_segment_t *seg, void *p, size_t size) {
 
 /* realloc of a huge block to under half its size, still huge: give the
  * tail back instead of copying the head into a new mapping (a copy faults
- * in every page it writes). Not in the hardened build (the guard page). */
+ * in every page it writes). The hardened build guards the new end first. */
 bool pg_huge_shrink(pg_segment_t *seg, void *p, size_t size) {
-    if (PG_SECURE || size <= PG_MEDIUM_MAX) return false;
+    if (size <= PG_MEDIUM_MAX) return false;
     size_t offset = (size_t)((uint8_t *)p - (uint8_t *)seg);
-    size_t need = pg_align_up(offset + size, PG_OS_PAGE);
+    size_t need = pg_align_up(offset + size, PG_OS_PAGE) + PG_GUARD_SIZE;
     if (need >= seg->size) return false;
+    if (PG_SECURE && !pg_os_guard((uint8_t *)seg + need - PG_GUARD_SIZE, true)) return false;
     pg_os_free((uint8_t *)seg + need, seg->size - need);
     seg->size = need;
     return true;

@@ -91,10 +91,15 @@ typedef struct pg_page_s {
  * (`xmalloc`, `xthread`). Four pages' remote lists share a line instead. */
 typedef struct pg_remote_s {
     _Atomic(pg_block_t *) head; /* pushed with CAS, taken over with one exchange */
-    /* Blocks pushed and not yet subtracted from the page's `used` (release
-     * builds: the owner takes the list over without walking it; the hardened
-     * build walks it, to bound a double free's cycle). */
+    /* Blocks pushed and not yet subtracted from the page's `used`: the owner
+     * takes the list over without walking it. */
     _Atomic uint32_t count;
+#if PG_SECURE
+    /* Which groups of the page's remote-map words hold bits (bit j: words
+     * j * G to j * G + G - 1, G = the page's words / 64), so the owner
+     * reads only those. */
+    _Atomic uint64_t dirty;
+#endif
 } pg_remote_t;
 
 typedef struct pg_segment_s {
@@ -114,6 +119,14 @@ typedef struct pg_segment_s {
     uint32_t page_count;
     size_t size;            /* bytes mapped */
     uint8_t page_cls[PG_MAX_PAGES]; /* pages[i].cls, for other threads' frees: same reason as fast_tid */
+#if PG_SECURE
+    /* Where pages[i]'s blocks carved so far end, as an offset from the
+     * segment: the hardened build checks another thread's free against it,
+     * off the page's line (which was a cache miss per free, 53 % of that
+     * check's samples on `xthread`). */
+    uint32_t carved_end[PG_MAX_PAGES];
+    uintptr_t page_key[PG_MAX_PAGES]; /* pages[i].key, for other threads' frees */
+#endif
     /* The owner's bookkeeping, on lines of their own: written as pages come
      * and go, which other threads' frees must not wait for. */
     _Alignas(64) uint32_t used_pages;
@@ -225,6 +238,12 @@ static inline bool pg_page_is_block(const pg_page_t *page, const void *p) {
            (size_t)((const uint8_t *)p - pg_page_start(page)) % page->block_size == 0;
 }
 
+/* The hardened build keeps this many bytes at the end of every segment and
+ * huge mapping inaccessible (PROT_NONE): an overflow off the end faults. */
+#define PG_GUARD_SIZE (PG_SECURE ? PG_OS_PAGE : 0)
+/* What a small or medium segment's last page gives up at its end. */
+#define PG_SEGMENT_TAIL (PG_REMOTEMAP_BYTES + PG_GUARD_SIZE)
+
 /* ---- secure.c: the hardened build ----
  * Free-list links are stored encoded with the page's key (mimalloc's
  * MI_ENCODE_FREELIST: rotate and add), so a use-after-free or overflow that
@@ -240,34 +259,50 @@ static inline uintptr_t pg_rotl(uintptr_t x, unsigned r) {
     return r ? (x << r) | (x >> (64 - r)) : x;
 }
 
+/* `block`'s link, encoded with `key` (its page's: 0 in release builds). */
+static inline pg_block_t *pg_link_next(uintptr_t key, const pg_block_t *block) {
 #if PG_SECURE
-static inline pg_block_t *pg_block_decode(const pg_page_t *page, uintptr_t stored) {
-    uintptr_t k = page->key;
-    return (pg_block_t *)(pg_rotl(stored - k, 64 - (unsigned)(k >> 58)) ^ k);
-}
-#endif
-
-static inline pg_block_t *pg_block_next(const pg_page_t *page, const pg_block_t *block) {
-#if PG_SECURE
-    pg_block_t *next = pg_block_decode(page, (uintptr_t)block->next);
+    pg_block_t *next = (pg_block_t *)(pg_rotl((uintptr_t)block->next - key, 64 - (unsigned)(key >> 58)) ^ key);
     /* The link must stay in the block's page region (pages are aligned to
      * their size): one xor and a shift. */
-    if (PG_UNLIKELY(next != NULL && ((uintptr_t)next ^ (uintptr_t)block) >> pg_page_segment(page)->page_shift != 0))
+    if (PG_UNLIKELY(next != NULL && ((uintptr_t)next ^ (uintptr_t)block) >> pg_ptr_segment(block)->page_shift != 0))
         pg_secure_fail("corrupted free list (a freed block was written) at", block);
     return next;
 #else
-    (void)page;
+    (void)key;
     return block->next;
 #endif
 }
 
-static inline void pg_block_set_next(const pg_page_t *page, pg_block_t *block, pg_block_t *next) {
+static inline void pg_link_set(uintptr_t key, pg_block_t *block, pg_block_t *next) {
 #if PG_SECURE
-    uintptr_t k = page->key;
-    block->next = (pg_block_t *)(pg_rotl((uintptr_t)next ^ k, (unsigned)(k >> 58)) + k);
+    block->next = (pg_block_t *)(pg_rotl((uintptr_t)next ^ key, (unsigned)(key >> 58)) + key);
+#else
+    (void)key;
+    block->next = next;
+#endif
+}
+
+/* The owner's links: the key from the page's line, which the owner has in
+ * its cache. */
+static inline pg_block_t *pg_block_next(const pg_page_t *page, const pg_block_t *block) {
+    return pg_link_next(page->key, block);
+}
+
+static inline void pg_block_set_next(const pg_page_t *page, pg_block_t *block, pg_block_t *next) {
+    pg_link_set(page->key, block, next);
+}
+
+/* Other threads' links: the key from the segment's read-mostly copy, as
+ * page_cls (reading it from the page's line was a cache miss per remote
+ * free, 20 % of the hardened build's `xthread` consumer samples). */
+static inline uintptr_t pg_page_key_shared(const pg_page_t *page) {
+#if PG_SECURE
+    const pg_segment_t *seg = pg_page_segment(page);
+    return seg->page_key[page - seg->pages];
 #else
     (void)page;
-    block->next = next;
+    return 0;
 #endif
 }
 
@@ -275,8 +310,8 @@ static inline void pg_block_set_next(const pg_page_t *page, pg_block_t *block, p
 /* The free map's word for `block` and its bit in it. A block is marked when
  * it joins its page's `free` list (freed by the owner, carved, or taken over
  * from the remote list) and cleared when malloc hands it out, so the owner's
- * double free is one bit test, without reading the block. Owner only: other
- * threads' frees are marked when the owner takes them over. */
+ * double free is one bit test, without reading the block. Written by the
+ * owner only (relaxed atomics: other threads' frees read it). */
 static inline uint64_t *pg_freemap_word(const void *block, uint64_t *bit) {
     size_t i = ((uintptr_t)block & PG_SEGMENT_MASK) / PG_ALIGN;
     *bit = 1ULL << (i % 64);
@@ -284,9 +319,28 @@ static inline uint64_t *pg_freemap_word(const void *block, uint64_t *bit) {
 }
 
 static inline void pg_freemap_set(const void *block, bool free) {
-    uint64_t bit, *w = pg_freemap_word(block, &bit);
-    *w = free ? *w | bit : *w & ~bit;
+    uint64_t bit, *w = pg_freemap_word(block, &bit), v = __atomic_load_n(w, __ATOMIC_RELAXED);
+    __atomic_store_n(w, free ? v | bit : v & ~bit, __ATOMIC_RELAXED);
 }
+
+/* The remote map: the free map's layout again, at the segment's end (before
+ * its guard page), for blocks other threads freed and the owner has not yet
+ * taken over. Other threads set its bits atomically as they send a run
+ * home, so a block freed twice remotely is caught by the second free's
+ * thread; the owner moves the bits into its free map when it collects the
+ * remote list (page.c), without reading the blocks. */
+#define PG_REMOTEMAP_BYTES PG_FREEMAP_BYTES
+static inline _Atomic uint64_t *pg_remotemap_word(const void *block, uint64_t *bit) {
+    size_t i = ((uintptr_t)block & PG_SEGMENT_MASK) / PG_ALIGN;
+    *bit = 1ULL << (i % 64);
+    uint8_t *map = (uint8_t *)pg_ptr_segment(block) + PG_SEGMENT_SIZE - PG_GUARD_SIZE - PG_REMOTEMAP_BYTES;
+    return (_Atomic uint64_t *)map + i / 64;
+}
+PG_HIDDEN void pg_secure_remote_mark(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n);
+PG_HIDDEN void pg_secure_remote_take(pg_page_t *page);
+PG_HIDDEN void pg_secure_remote_clear(pg_page_t *page);
+#else
+#define PG_REMOTEMAP_BYTES 0
 #endif
 
 /* The owner's free: push on `free` (last freed, first reused: its lines are
@@ -330,11 +384,9 @@ PG_HIDDEN void *pg_os_alloc_aligned(size_t size, size_t align);
 PG_HIDDEN void pg_os_free(void *p, size_t size);
 PG_HIDDEN void *pg_os_segment_alloc(size_t size);
 PG_HIDDEN void pg_os_segment_free(pg_segment_t *seg, size_t size);
-/* The hardened build keeps this many bytes at the end of every segment and
- * huge mapping inaccessible (PROT_NONE): an overflow off the end faults. */
-#define PG_GUARD_SIZE (PG_SECURE ? PG_OS_PAGE : 0)
 PG_HIDDEN void pg_os_purge(void *p, size_t size);
 PG_HIDDEN void *pg_os_grow(void *p, size_t old_size, size_t new_size, size_t align);
+PG_HIDDEN bool pg_os_guard(void *p, bool guarded);
 PG_HIDDEN uint64_t pg_os_now_ns(void);
 
 /* ---- stats.c ---- */

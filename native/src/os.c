@@ -69,16 +69,22 @@ void *pg_os_segment_alloc(size_t size) {
     void *p = pg_os_alloc_aligned(size, PG_SEGMENT_SIZE);
 #if PG_SECURE
     if (p == NULL) return NULL;
-    int saved = errno;
-    if (mprotect((uint8_t *)p + size - PG_GUARD_SIZE, PG_GUARD_SIZE, PROT_NONE) != 0) {
+    if (!pg_os_guard((uint8_t *)p + size - PG_GUARD_SIZE, true)) {
         pg_os_free(p, size);
         errno = ENOMEM;
         return NULL;
     }
-    errno = saved;
     pg_secure_map(p, true);
 #endif
     return p;
+}
+
+/* Make the PG_GUARD_SIZE bytes at `p` inaccessible, or accessible again. */
+bool pg_os_guard(void *p, bool guarded) {
+    int saved = errno;
+    bool ok = mprotect(p, PG_GUARD_SIZE, guarded ? PROT_NONE : PROT_READ | PROT_WRITE) == 0;
+    errno = saved;
+    return ok;
 }
 
 void pg_os_segment_free(pg_segment_t *seg, size_t size) {

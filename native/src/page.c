@@ -19,7 +19,7 @@ void pg_page_init(pg_page_t *page, pg_heap_t *heap, size_t cls, size_t block_siz
     pg_segment_t *seg = pg_page_segment(page);
     size_t idx = (size_t)(page - seg->pages);
     size_t end = (idx + 1) << seg->page_shift;
-    if (idx + 1 == seg->page_count) end -= PG_GUARD_SIZE;
+    if (idx + 1 == seg->page_count) end -= PG_SEGMENT_TAIL;
     page->cls = (uint8_t)cls;
     seg->page_cls[idx] = (uint8_t)cls;
     page->block_size = (uint32_t)block_size;
@@ -33,6 +33,11 @@ void pg_page_init(pg_page_t *page, pg_heap_t *heap, size_t cls, size_t block_siz
     page->capacity = 0;
     page->reserved = (uint16_t)((end - page->start_off) / block_size);
     page->key = PG_SECURE ? pg_secure_page_key(page) : 0;
+#if PG_SECURE
+    seg->page_key[idx] = page->key;
+    __atomic_store_n(&seg->carved_end[idx], page->start_off, __ATOMIC_RELAXED);
+    pg_secure_remote_clear(page);
+#endif
     page->next = page->prev = NULL;
     pg_page_set_fast(page, heap->tid);
     pg_assert(block_size >= PG_ALIGN && block_size % PG_ALIGN == 0);
@@ -56,65 +61,47 @@ void pg_page_extend(pg_page_t *page) {
 #endif
     page->free = (pg_block_t *)first;
     page->capacity += (uint16_t)n;
-}
-
 #if PG_SECURE
-/* A block taken over from the remote list joins `free`: already marked
- * free, it was freed twice (by the owner too, or twice remotely). */
-static void pg_secure_take_remote(pg_block_t *block) {
-    uint64_t bit, *w = pg_freemap_word(block, &bit);
-    if (PG_UNLIKELY(*w & bit)) pg_secure_fail("double free (freed twice by other threads) of", block);
-    *w |= bit;
+    pg_segment_t *seg = pg_page_segment(page);
+    __atomic_store_n(&seg->carved_end[page - seg->pages], page->start_off + page->capacity * (uint32_t)bs,
+                     __ATOMIC_RELAXED);
+#endif
 }
 
-/* Prepend the frees other threads made to `free` and account for them,
- * walking the list: more remote frees than blocks out can only be a block
- * freed twice (and a cycle, which the count bounds). */
-void pg_page_collect(pg_page_t *page) {
-    pg_remote_t *remote = pg_page_remote(page);
-    if (atomic_load_explicit(&remote->head, memory_order_relaxed) == NULL) return;
-    pg_block_t *head = atomic_exchange_explicit(&remote->head, NULL, memory_order_acquire);
-    if (PG_UNLIKELY(page->used == 0)) pg_secure_fail("double free (freed twice by other threads) of", head);
-    uint16_t n = 1;
-    pg_block_t *tail = head, *next;
-    pg_secure_take_remote(head);
-    while ((next = pg_block_next(page, tail)) != NULL) {
-        tail = next;
-        if (PG_UNLIKELY(n == page->used)) pg_secure_fail("double free (freed twice by other threads) of", tail);
-        pg_secure_take_remote(tail);
-        n++;
-    }
-    pg_block_set_next(page, tail, page->free);
-    page->free = head;
-    page->used -= n;
-}
-#else
 /* Take the frees other threads made over and account for them. Each remote
  * free pushes its block and then counts it in `remote->count`, so the count
  * taken here never exceeds the blocks pushed: `used` may lag (a page looks
  * busy a little longer), never run ahead. When `free` is empty, as it is on
  * malloc's slow path, the list becomes `free` without a walk: the walk was a
  * cache miss per block, each block last written by another core
- * (`xmalloc`: 44 % of the run's samples, perf record -e cpu-clock). */
+ * (`xmalloc`: 44 % of the run's samples, perf record -e cpu-clock; the
+ * hardened build, which walked to mark its free map, 38 % of `xthread`'s).
+ * The hardened build marks the blocks from the remote map instead. */
 void pg_page_collect(pg_page_t *page) {
     pg_remote_t *remote = pg_page_remote(page);
     if (atomic_load_explicit(&remote->head, memory_order_relaxed) == NULL &&
         atomic_load_explicit(&remote->count, memory_order_relaxed) == 0)
         return;
     pg_block_t *head = atomic_exchange_explicit(&remote->head, NULL, memory_order_acquire);
+#if PG_SECURE
+    pg_secure_remote_take(page);
+#endif
     if (head != NULL) {
         if (page->free != NULL) { /* thread exit or reclaim: splice */
-            pg_block_t *tail = head;
-            while (tail->next != NULL) tail = tail->next;
-            tail->next = page->free;
+            pg_block_t *tail = head, *next;
+            for (size_t n = 1; (next = pg_block_next(page, tail)) != NULL; n++) {
+                if (PG_SECURE && PG_UNLIKELY(n == page->capacity)) pg_secure_fail("corrupted remote list at", tail);
+                tail = next;
+            }
+            pg_block_set_next(page, tail, page->free);
         }
         page->free = head;
     }
     uint32_t n = atomic_exchange_explicit(&remote->count, 0, memory_order_acquire);
+    if (PG_SECURE && PG_UNLIKELY(n > page->used)) pg_secure_fail("double free (more frees than blocks out) in the page of", head);
     pg_assert(page->used >= n);
     page->used -= (uint16_t)n;
 }
-#endif
 
 #if PG_DEBUG
 /* Blocks on a list of `page`, each a block of the page; a list longer than
@@ -130,13 +117,12 @@ static size_t pg_list_check(const pg_page_t *page, const pg_block_t *b) {
 
 /* The owner's invariant: every carved block is out (`used`), on `free`, or
  * on the remote list. `used` may run ahead of the blocks out by the remote
- * frees pushed and not yet counted (pg_page_collect), so it is bounded by
- * the capacity only in the hardened build, which counts by walking. */
+ * frees pushed and not yet counted (pg_page_collect), so only the list is
+ * bounded by the capacity. */
 void pg_page_check(const pg_page_t *page) {
     pg_assert(page->in_use && page->capacity <= page->reserved);
-    pg_assert(!PG_SECURE || page->used <= page->capacity);
     size_t listed = pg_list_check(page, page->free);
-    pg_assert(listed <= page->capacity && (!PG_SECURE || listed + page->used <= page->capacity));
+    pg_assert(listed <= page->capacity);
 }
 #endif
 

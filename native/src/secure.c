@@ -1,14 +1,19 @@
 /* The hardened build (make SECURE=1), after mimalloc's secure mode:
  *
  * - free-list links are encoded with a random key per page (internal.h,
- *   pg_block_set_next), and a link that does not decode to a block of its
+ *   pg_link_set), and a link that does not decode to a block of its
  *   page aborts malloc;
  * - free() checks its pointer: a segment of ours (a bitmap with one bit per
- *   4 MiB of address space), a page in use, the start of a block; a block
- *   marked free in its segment's free map (the owner's double free), or
- *   taken over from the remote list while marked or beyond the blocks out
- *   (page.c), is a double free;
- * - the last OS page of every segment and huge mapping is PROT_NONE (os.c).
+ *   4 MiB of address space), a page in use, the start of a carved block;
+ * - double frees are found in two bitmaps per segment, one bit per 16
+ *   bytes, without reading the block: the free map (internal.h), the
+ *   owner's, marks the blocks on its pages' `free` lists; the remote map,
+ *   which other threads set atomically as their runs go home, marks the
+ *   blocks they freed that the owner has not yet taken over. A free of a
+ *   block marked in either is a double free, caught by the thread making
+ *   it (for another thread's free, when its run goes home);
+ * - the last OS page of every segment and huge mapping is PROT_NONE (os.c),
+ *   and realloc moves it with the end of a huge block it trims or remaps.
  *
  * Every failure prints one line naming the pointer and aborts. Release builds
  * compile all of it out. */
@@ -17,7 +22,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "size_class.h"
 
 #if PG_SECURE
 static void pg_write_str(const char *s) {
@@ -80,6 +85,104 @@ static bool pg_secure_is_mapped(const pg_segment_t *seg) {
            (atomic_load_explicit(&pg_segment_map[i / 64], memory_order_acquire) >> (i % 64) & 1) != 0;
 }
 
+/* ---- the remote map (internal.h) ---- */
+
+/* The page's first byte (its region, header included), where its words of
+ * the free and remote maps start. */
+static uint8_t *pg_page_base(const pg_page_t *page) {
+    const pg_segment_t *seg = pg_page_segment(page);
+    return (uint8_t *)seg + ((size_t)(page - seg->pages) << seg->page_shift);
+}
+
+/* Remote-map words per dirty bit: a page's words over 64. */
+static size_t pg_dirty_group(const pg_page_t *page) {
+    return ((size_t)1 << pg_page_segment(page)->page_shift) / PG_ALIGN / 64 / 64;
+}
+
+/* Set `bits` in remote-map word `w` of the page at `start`: a bit already
+ * set is a block freed twice by other threads. */
+static void pg_remote_set(uint8_t *start, _Atomic uint64_t *base, _Atomic uint64_t *w, uint64_t bits) {
+    uint64_t twice = atomic_fetch_or_explicit(w, bits, memory_order_relaxed) & bits;
+    if (PG_UNLIKELY(twice != 0))
+        pg_secure_fail("double free (freed twice by other threads) of",
+                       start + ((size_t)(w - base) * 64 + (size_t)__builtin_ctzll(twice)) * PG_ALIGN);
+}
+
+/* Before a run of n blocks (first..last, linked) of `page` goes home: set
+ * their bits, one atomic OR per word they share (each a full barrier on
+ * x86, so one per block cost `xthread` a wait per block). A block marked
+ * free in its owner's free map is freed twice too, and so is a run whose
+ * chain does not reach `last` in n steps: a block freed again into its run
+ * became the run's first and its link now leads back into the run. */
+void pg_secure_remote_mark(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n) {
+    uintptr_t key = pg_page_key_shared(page);
+    pg_block_t *b = first;
+    uint32_t steps = 1;
+    for (; b != last && b != NULL && steps <= n; steps++) b = pg_link_next(key, b);
+    if (PG_UNLIKELY(b != last || steps != n)) pg_secure_fail("free(): double free of", first);
+    uint8_t *start = pg_page_base(page);
+    uint64_t bit, bits = 0, dirty = 0;
+    _Atomic uint64_t *base = pg_remotemap_word(start, &bit), *word = NULL;
+    size_t group = pg_dirty_group(page);
+    for (b = first;; b = pg_link_next(key, b)) {
+        uint64_t obit, *own = pg_freemap_word(b, &obit);
+        if (PG_UNLIKELY(__atomic_load_n(own, __ATOMIC_RELAXED) & obit)) pg_secure_fail("free(): double free of", b);
+        _Atomic uint64_t *w = pg_remotemap_word(b, &bit);
+        if (w != word) {
+            if (word != NULL) pg_remote_set(start, base, word, bits);
+            word = w;
+            bits = 0;
+            dirty |= 1ULL << ((size_t)(w - base) / group);
+        }
+        bits |= bit;
+        if (b == last) break;
+    }
+    pg_remote_set(start, base, word, bits);
+    /* The push that follows releases these writes; groups already dirty
+     * need no locked OR (the owner clears them only to read the words after). */
+    _Atomic uint64_t *d = &pg_page_remote(page)->dirty;
+    if ((atomic_load_explicit(d, memory_order_relaxed) & dirty) != dirty)
+        atomic_fetch_or_explicit(d, dirty, memory_order_release);
+}
+
+/* The owner, collecting: move the remote map's bits of `page` into the free
+ * map. A bit in both is a block freed by the owner and by another thread.
+ * Bits of blocks still on their way (marked, not yet pushed) move early:
+ * they are free either way. */
+void pg_secure_remote_take(pg_page_t *page) {
+    uint64_t dirty = atomic_exchange_explicit(&pg_page_remote(page)->dirty, 0, memory_order_acquire);
+    if (dirty == 0) return;
+    uint8_t *start = pg_page_base(page);
+    uint64_t bit, *own = pg_freemap_word(start, &bit);
+    _Atomic uint64_t *remote = pg_remotemap_word(start, &bit);
+    size_t group = pg_dirty_group(page);
+    for (; dirty != 0; dirty &= dirty - 1) {
+        size_t first = (size_t)__builtin_ctzll(dirty) * group;
+        for (size_t i = first; i < first + group; i++) {
+            if (atomic_load_explicit(&remote[i], memory_order_relaxed) == 0) continue;
+            uint64_t w = atomic_exchange_explicit(&remote[i], 0, memory_order_acquire), both = w & own[i];
+            if (PG_UNLIKELY(both != 0))
+                pg_secure_fail("double free (by its owner and another thread) of",
+                               start + (i * 64 + (size_t)__builtin_ctzll(both)) * PG_ALIGN);
+            __atomic_store_n(&own[i], own[i] | w, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+/* A page starting over (new class or owner) drops remote bits of its old
+ * blocks that no collect moved (a block pushed after the owner's last
+ * collect, whose count let the page retire without it). */
+void pg_secure_remote_clear(pg_page_t *page) {
+    uint64_t dirty = atomic_exchange_explicit(&pg_page_remote(page)->dirty, 0, memory_order_relaxed);
+    uint64_t bit;
+    _Atomic uint64_t *remote = pg_remotemap_word(pg_page_base(page), &bit);
+    size_t group = pg_dirty_group(page);
+    for (; dirty != 0; dirty &= dirty - 1) {
+        size_t first = (size_t)__builtin_ctzll(dirty) * group;
+        for (size_t i = first; i < first + group; i++) atomic_store_explicit(&remote[i], 0, memory_order_relaxed);
+    }
+}
+
 /* ---- checked free ---- */
 
 static void pg_secure_check_huge(pg_segment_t *seg, const void *p) {
@@ -91,10 +194,25 @@ static void pg_secure_check_huge(pg_segment_t *seg, const void *p) {
 }
 
 /* The owner's double free: the block is marked free in the segment's free
- * map (internal.h), which costs a bit test, not a read of the block. */
+ * map, or in its remote map (freed by another thread, not yet taken over),
+ * which costs two bit tests, not a read of the block. */
 static void pg_secure_check_owner(const pg_page_t *page, const pg_block_t *block, const void *p) {
     uint64_t bit, *w = pg_freemap_word(block, &bit);
     if (page->used == 0 || (*w & bit) != 0) pg_secure_fail("free(): double free of", p);
+    if (atomic_load_explicit(pg_remotemap_word(block, &bit), memory_order_relaxed) & bit)
+        pg_secure_fail("double free (by its owner and another thread) of", p);
+}
+
+/* A block of another live thread's page without interior pointers (its
+ * fast_tid): the start of a carved block, checked from the segment's
+ * read-mostly arrays, not the page's line, which its owner writes on every
+ * malloc and free. */
+static void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p) {
+    size_t off = (size_t)((const uint8_t *)p - (const uint8_t *)seg);
+    size_t start = idx == 0 ? PG_SEGMENT_HEADER : idx << seg->page_shift;
+    if (off < start || off >= __atomic_load_n(&seg->carved_end[idx], __ATOMIC_RELAXED) ||
+        (uint32_t)(off - start) % (uint32_t)pg_class_size(seg->page_cls[idx]) != 0)
+        pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
 }
 
 void pg_secure_check_free(pg_segment_t *seg, void *p) {
@@ -104,14 +222,18 @@ void pg_secure_check_free(pg_segment_t *seg, void *p) {
         return;
     }
     size_t idx = pg_segment_page_index(seg, p);
+    uintptr_t owner = atomic_load_explicit(&seg->fast_tid[idx], memory_order_relaxed);
+    if (owner != 0 && owner != pg_thread_id()) {
+        pg_secure_check_foreign(seg, idx, p);
+        return;
+    }
     pg_page_t *page = &seg->pages[idx];
     if (!page->in_use) pg_secure_fail("free(): double free (its page holds no blocks) of", p);
     size_t off = (size_t)((uint8_t *)p - pg_page_start(page));
     if (off >= (size_t)page->capacity * page->block_size) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
     uint32_t rem = (uint32_t)off % page->block_size; /* 32-bit: offsets stay below 4 MiB, and it is the faster divide */
     if (rem != 0 && !page->has_aligned) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-    if (atomic_load_explicit(&seg->fast_tid[idx], memory_order_relaxed) == pg_thread_id() ||
-        atomic_load_explicit(&seg->heap, memory_order_relaxed) == pg_tl_heap)
+    if (owner != 0 || atomic_load_explicit(&seg->heap, memory_order_relaxed) == pg_tl_heap)
         pg_secure_check_owner(page, (pg_block_t *)((uint8_t *)p - rem), p);
 }
 #endif

@@ -3,7 +3,8 @@
  * owner, of huge blocks, and by other threads), frees of pointers pgalloc
  * never returned (another mapping, the stack, the inside of a block), a
  * write to a freed block that corrupts its free-list link, and an overflow
- * off the end of a huge block into its guard page. Other builds say so and
+ * off the end of a huge block into its guard page, also after realloc has
+ * shrunk or grown it in place. Other builds say so and
  * check nothing. */
 #include <malloc.h>
 #include <pthread.h>
@@ -64,6 +65,38 @@ static void remote_double_free_one_thread(void) {
     free(keep);
 }
 
+static void *free_three_then_again(void *p) {
+    void **b = p;
+    free(b[0]);
+    free(b[1]);
+    free(b[2]);
+    free(b[1]); /* not the run's first nor its last */
+    return NULL;
+}
+
+/* Another thread frees a block again while its run is still on the way
+ * home, with other blocks freed in between. */
+static void remote_double_free_in_run(void) {
+    void *keep = malloc(48), *b[3] = {malloc(48), malloc(48), malloc(48)};
+    pthread_t t;
+    pthread_create(&t, NULL, free_three_then_again, b);
+    pthread_join(t, NULL);
+    free(keep);
+}
+
+/* The owner and another thread both free a block, in either order. */
+static void owner_and_remote_free(int owner_first) {
+    void *keep = malloc(48), *a = malloc(48);
+    if (owner_first) free(a);
+    pthread_t t;
+    pthread_create(&t, NULL, free_arg, a);
+    pthread_join(t, NULL);
+    if (!owner_first) free(a);
+    free(keep);
+}
+static void owner_then_remote_free(void) { owner_and_remote_free(1); }
+static void remote_then_owner_free(void) { owner_and_remote_free(0); }
+
 static void foreign_free(void) {
     void *m = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     free((char *)m + (4 << 20) - ((uintptr_t)m & ((4 << 20) - 1)) + 64); /* a 4 MiB-aligned foreign mapping */
@@ -97,6 +130,18 @@ static void huge_overflow(void) {
     for (size_t i = 0; i <= n; i++) p[i] = 1; /* one byte past the end lands on the guard page */
 }
 
+/* realloc moves the guard page with the block's end, shrinking in place and
+ * growing by remapping: one byte past the new end still faults. */
+static void huge_overflow_after_realloc(int grow) {
+    char *p = malloc(8 << 20);
+    p = realloc(p, 1 << 20); /* in place: the tail goes back to the OS */
+    if (grow) p = realloc(p, 3 << 20);
+    size_t n = malloc_usable_size(p);
+    for (size_t i = 0; i <= n; i++) p[i] = 1;
+}
+static void huge_overflow_after_shrink(void) { huge_overflow_after_realloc(0); }
+static void huge_overflow_after_grow(void) { huge_overflow_after_realloc(1); }
+
 int main(void) {
     if (!PG_SECURE) {
         printf("test_secure: not the hardened build (make SECURE=1), nothing to check\n");
@@ -106,11 +151,17 @@ int main(void) {
     check_dies("huge double free", huge_double_free, SIGABRT, "pgalloc: free(): double free of 0x");
     check_dies("remote double free", remote_double_free, SIGABRT, "pgalloc: double free (freed twice by other threads)");
     check_dies("remote double free by one thread", remote_double_free_one_thread, SIGABRT, "pgalloc: free(): double free of 0x");
+    check_dies("remote double free inside a run", remote_double_free_in_run, SIGABRT, "pgalloc: free(): double free of 0x");
+    check_dies("owner, then remote free", owner_then_remote_free, SIGABRT, "pgalloc: free(): double free of 0x");
+    check_dies("remote, then owner free", remote_then_owner_free, SIGABRT,
+               "pgalloc: double free (by its owner and another thread) of 0x");
     check_dies("free of a foreign mapping", foreign_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
     check_dies("free of a stack address", stack_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
     check_dies("interior free", interior_free, SIGABRT, "pgalloc: free(): invalid pointer (not the start of a block) 0x");
     check_dies("write after free", write_after_free, SIGABRT, "pgalloc: corrupted free list (a freed block was written) at 0x");
     check_dies("huge overflow", huge_overflow, SIGSEGV, NULL);
+    check_dies("huge overflow after shrink", huge_overflow_after_shrink, SIGSEGV, NULL);
+    check_dies("huge overflow after grow", huge_overflow_after_grow, SIGSEGV, NULL);
 
     /* Freed blocks do not hold plain pointers. */
     void *keep = malloc(32), *a = malloc(32), *b = malloc(32);
