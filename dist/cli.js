@@ -10731,10 +10731,11 @@ function hiddenDirs(env) {
   const unique = [...new Set(dirs)].sort();
   return unique.filter((d) => !unique.some((o2) => o2 !== d && d.startsWith(`${o2}/`)));
 }
-function sandboxArgv(sb, argv, cwd, writable2) {
+function sandboxArgv(sb, argv, cwd, writable2, readable2 = []) {
   const args = [sb.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"];
   args.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp");
   for (const d of sb.hidden) args.push("--tmpfs", d);
+  for (const f of new Set(readable2)) if (existsSync3(f)) args.push("--ro-bind", f, f);
   for (const d of /* @__PURE__ */ new Set([cwd, ...writable2])) args.push("--bind", d, d);
   args.push("--chdir", cwd, "--", ...argv);
   return args;
@@ -10862,7 +10863,7 @@ async function runProcess(req) {
   if (req.argv.length === 0) throw new Error("runProcess: empty argv");
   if (isCancelled()) throw new CancelledError();
   const marker = randomUUID();
-  const [file2, ...args] = req.sandbox ? sandboxArgv(req.sandbox, countingWrapper(req.argv), req.cwd, req.writable ?? []) : req.argv;
+  const [file2, ...args] = req.sandbox ? sandboxArgv(req.sandbox, countingWrapper(req.argv), req.cwd, req.writable ?? [], req.readable) : req.argv;
   const start = process.hrtime.bigint();
   const child = spawn(file2, args, {
     cwd: req.cwd,
@@ -10995,7 +10996,8 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
       env: ctx.env,
       timeoutSeconds: spec.timeoutSeconds,
       sandbox: ctx.sandbox,
-      writable: [dir]
+      writable: [dir],
+      readable: preload ? [preload] : []
     });
     const t = timeFile ? readTimeFile(timeFile) : {};
     const f = t.fields ?? [];
@@ -11031,6 +11033,8 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
       return { ...record2, status: "bad_output", error: `wrote more than ${STDOUT_CAP / 1024 / 1024} MiB to stdout; killed` };
     if (signal) return { ...record2, status: "crash", signal, error: `killed by ${signal}` };
     if (exitCode !== 0) return { ...record2, status: "crash", exitCode, error: `exited with status ${exitCode}` };
+    const ignored = preload ? /^.*from LD_PRELOAD cannot be preloaded.*$/m.exec(r.stderr)?.[0] : void 0;
+    if (ignored) return { ...record2, status: "bad_output", exitCode, error: `${preload} was not preloaded, nothing of it was measured (${ignored.trim()})` };
     if (r.strays && ctx.leftoverProcesses === "fail")
       return {
         ...record2,
@@ -40153,11 +40157,16 @@ function calibrationId(file2) {
 }
 var medianOr = (xs) => xs.length ? median(xs) : void 0;
 var medianOf3 = (rs, f) => medianOr(rs.flatMap((r) => f(r) === void 0 ? [] : [f(r)]));
+function describeFailure(r) {
+  const what = r.error ?? r.status;
+  const last = r.status === "crash" || r.status === "timeout" ? r.stderrTail.filter((l) => l.trim() !== "").at(-1) : void 0;
+  return last === void 0 ? what : `${what}: ${last.trim()}`;
+}
 function scoreBenchmark(spec, runs, syscalls, allocators) {
   const entries = allocators.filter((a2) => a2.available).map((a2) => {
     const rs = runs.get(a2.name) ?? [];
     const failed = rs.find((r) => r.status !== "ok");
-    if (failed) return { allocator: a2.name, failure: failed.error ?? failed.status };
+    if (failed) return { allocator: a2.name, failure: describeFailure(failed) };
     const values = rs.map((r) => r.metrics[spec.metric.name]);
     const s = summarize(values);
     return {

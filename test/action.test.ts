@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { parse as parseYaml } from 'yaml';
@@ -268,6 +268,33 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(site.repoUrl, 'https://github.com/o/r');
     assert.equal(site.machines[0]!.charts[0]!.series.length, 3, 'ours, glibc and mimalloc');
     assert.equal(gh.fileText('perfgate-pages', '.nojekyll'), '');
+  });
+
+  it('rebase: an allocator that aborts, or that ld.so cannot load, fails the job, and its row says why', async () => {
+    // An allocator that aborts as it loads, saying why: its row shows the signal and the message.
+    const broken = join(tempDir('perfgate-broken-'), 'broken.so');
+    const cc = spawnSync('gcc', ['-shared', '-fPIC', '-o', broken, '-x', 'c', '-'], {
+      input:
+        '#include <stdio.h>\n#include <stdlib.h>\n' +
+        '__attribute__((constructor)) static void refuse(void) { fputs("broken allocator refuses to load\\n", stderr); abort(); }\n',
+      encoding: 'utf8',
+    });
+    assert.equal(cc.status, 0, `gcc failed (install the Debian package 'gcc'): ${cc.stderr}`);
+    // One ld.so cannot load: it would skip it and run glibc under its name.
+    const ghost = join(dirname(broken), 'ghost.so');
+    writeFileSync(ghost, 'not a shared object\n');
+    const r = await runAction('workflow_dispatch', { repository: { full_name: 'o/r', default_branch: 'main' } }, checkout('main'), {
+      allocators: `ours,broken=${broken},ghost=${ghost}`,
+      runs: '2',
+    });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /runs failed for tiny\/broken, tiny\/ghost/);
+    assert.match(r.summary, /\| tiny \| ours \| [\d.]+[kM]? ops\/s \|/);
+    assert.match(r.summary, /\| broken \| failed: killed by SIGABRT: broken allocator refuses to load \|/);
+    assert.match(
+      r.summary,
+      /\| ghost \| failed: \S+ghost\.so was not preloaded, nothing of it was measured \\\(ERROR: ld\.so: [^|]*ignored\.\\\) \|/,
+    );
   });
 
   it('second run on the same PR updates the one comment (on-change still updates), with the last rebase, the job and the dashboard', async () => {

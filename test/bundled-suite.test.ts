@@ -2,6 +2,7 @@
  * shipped benchmarks build, run under the allocator under test (the provider
  * check passes), and produce a decision for every benchmark. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
@@ -76,5 +77,20 @@ it('compares the bundled allocator suite end to end', () => {
   const bad = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
   assert.equal(typo.code, 1);
   assert.equal(bad.benchmarks[0]?.verdict, 'BAD_OUTPUT');
-  assert.match(bad.benchmarks[0]?.runs[0]?.error ?? '', /the allocator under test was not active: malloc was served by .*libc/);
+  assert.match(
+    bad.benchmarks[0]?.runs[0]?.error ?? '',
+    /libpgaloc\.so was not preloaded, nothing of it was measured \(ERROR: ld\.so: .*cannot be preloaded/,
+  );
+
+  // A preload that loads but does not define malloc: the benchmark says glibc served it.
+  const inert = join(dir, 'inert.so');
+  const cc = spawnSync('gcc', ['-shared', '-fPIC', '-o', inert, '-x', 'c', '-'], { input: 'int perfgate_inert;\n', encoding: 'utf8' });
+  assert.equal(cc.status, 0, `gcc failed (install the Debian package 'gcc'): ${cc.stderr}`);
+  writeFiles(dir, { 'inert.yml': stringify({ ...shipped, benchmarks: [{ ...shipped.benchmarks[0], preload: inert }] }) });
+  runCli(ROOT, ['compare', '--config', join(dir, 'inert.yml'), '--runs', '2', '--max-runs', '2', '--json', out, '--quiet'], {
+    PERFGATE_CACHE_DIR: join(dir, 'cache'),
+  });
+  const inactive = JSON.parse(readFileSync(out, 'utf8')) as ComparisonResult;
+  assert.equal(inactive.benchmarks[0]?.verdict, 'BAD_OUTPUT');
+  assert.match(inactive.benchmarks[0]?.runs[0]?.error ?? '', /the allocator under test was not active: malloc was served by .*libc/);
 });

@@ -138,11 +138,8 @@ void pg_secure_remote_mark(pg_page_t *page, pg_block_t *first, pg_block_t *last,
         if (b == last) break;
     }
     pg_remote_set(start, base, word, bits);
-    /* The push that follows releases these writes; groups already dirty
-     * need no locked OR (the owner clears them only to read the words after). */
-    _Atomic uint64_t *d = &pg_page_remote(page)->dirty;
-    if ((atomic_load_explicit(d, memory_order_relaxed) & dirty) != dirty)
-        atomic_fetch_or_explicit(d, dirty, memory_order_release);
+    /* Release: the owner that takes these dirty bits reads the words after. */
+    atomic_fetch_or_explicit(&pg_page_remote(page)->dirty, dirty, memory_order_release);
 }
 
 /* The owner, collecting: move the remote map's bits of `page` into the free
@@ -169,18 +166,20 @@ void pg_secure_remote_take(pg_page_t *page) {
     }
 }
 
-/* A page starting over (new class or owner) drops remote bits of its old
- * blocks that no collect moved (a block pushed after the owner's last
- * collect, whose count let the page retire without it). */
+/* A page starting over (new class, owner or kind) clears its words of the
+ * remote map: bits no collect moved (a block pushed after the owner's last
+ * collect, whose count let the page retire without it) and, in a segment
+ * that changed kind, bits the old pages' dirty masks named in other
+ * groups. Read first, written only where set: untouched words stay
+ * unmapped. */
 void pg_secure_remote_clear(pg_page_t *page) {
-    uint64_t dirty = atomic_exchange_explicit(&pg_page_remote(page)->dirty, 0, memory_order_relaxed);
+    atomic_store_explicit(&pg_page_remote(page)->dirty, 0, memory_order_relaxed);
     uint64_t bit;
     _Atomic uint64_t *remote = pg_remotemap_word(pg_page_base(page), &bit);
-    size_t group = pg_dirty_group(page);
-    for (; dirty != 0; dirty &= dirty - 1) {
-        size_t first = (size_t)__builtin_ctzll(dirty) * group;
-        for (size_t i = first; i < first + group; i++) atomic_store_explicit(&remote[i], 0, memory_order_relaxed);
-    }
+    size_t words = pg_dirty_group(page) * 64;
+    for (size_t i = 0; i < words; i++)
+        if (atomic_load_explicit(&remote[i], memory_order_relaxed) != 0)
+            atomic_store_explicit(&remote[i], 0, memory_order_relaxed);
 }
 
 /* ---- checked free ---- */

@@ -83,6 +83,14 @@ const medianOr = (xs: number[]): number | undefined => (xs.length ? median(xs) :
 const medianOf = (rs: RunRecord[], f: (r: RunRecord) => number | undefined): number | undefined =>
   medianOr(rs.flatMap((r) => (f(r) === undefined ? [] : [f(r)!])));
 
+/** A failed run as the scorecard shows it: what happened and, for a process that died or hung,
+ * the last line it wrote to stderr (an allocator's abort message says more than the signal). */
+function describeFailure(r: RunRecord): string {
+  const what = r.error ?? r.status;
+  const last = r.status === 'crash' || r.status === 'timeout' ? r.stderrTail.filter((l) => l.trim() !== '').at(-1) : undefined;
+  return last === undefined ? what : `${what}: ${last.trim()}`;
+}
+
 function scoreBenchmark(
   spec: BenchmarkSpec,
   runs: Map<string, RunRecord[]>,
@@ -94,7 +102,7 @@ function scoreBenchmark(
     .map((a) => {
       const rs = runs.get(a.name) ?? [];
       const failed = rs.find((r) => r.status !== 'ok');
-      if (failed) return { allocator: a.name, failure: failed.error ?? failed.status };
+      if (failed) return { allocator: a.name, failure: describeFailure(failed) };
       const values = rs.map((r) => r.metrics[spec.metric.name] as number);
       const s = summarize(values);
       return {

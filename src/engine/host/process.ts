@@ -21,6 +21,8 @@ export interface ProcessRequest {
   /** Run inside this sandbox, with `cwd` and `writable` the only writable directories. */
   sandbox?: Sandbox;
   writable?: readonly string[];
+  /** Files the sandboxed process may read wherever they are (a preloaded allocator). */
+  readable?: readonly string[];
   /** 'capture': stdout whole, up to STDOUT_CAP (a benchmark's result);
    * 'tail': only its last bytes (a build log). Default 'capture'. */
   stdout?: 'capture' | 'tail';
@@ -178,7 +180,9 @@ export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
   if (req.argv.length === 0) throw new Error('runProcess: empty argv');
   if (isCancelled()) throw new CancelledError();
   const marker = randomUUID();
-  const [file, ...args] = req.sandbox ? sandboxArgv(req.sandbox, countingWrapper(req.argv), req.cwd, req.writable ?? []) : req.argv;
+  const [file, ...args] = req.sandbox
+    ? sandboxArgv(req.sandbox, countingWrapper(req.argv), req.cwd, req.writable ?? [], req.readable)
+    : req.argv;
   const start = process.hrtime.bigint();
   const child = spawn(file!, args, {
     cwd: req.cwd,

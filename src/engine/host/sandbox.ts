@@ -53,11 +53,19 @@ export function hiddenDirs(env: NodeJS.ProcessEnv): string[] {
   return unique.filter((d) => !unique.some((o) => o !== d && d.startsWith(`${o}/`)));
 }
 
-/** The command line that runs `argv` in the sandbox, with `cwd` and `writable` bound read-write. */
-export function sandboxArgv(sb: Sandbox, argv: readonly string[], cwd: string, writable: readonly string[]): string[] {
+/** The command line that runs `argv` in the sandbox, with `cwd` and `writable` bound read-write and
+ * the files `readable` (an allocator given by path, perhaps under a hidden directory) read-only. */
+export function sandboxArgv(
+  sb: Sandbox,
+  argv: readonly string[],
+  cwd: string,
+  writable: readonly string[],
+  readable: readonly string[] = [],
+): string[] {
   const args = [sb.bwrap, '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-ipc'];
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   for (const d of sb.hidden) args.push('--tmpfs', d);
+  for (const f of new Set(readable)) if (existsSync(f)) args.push('--ro-bind', f, f);
   for (const d of new Set([cwd, ...writable])) args.push('--bind', d, d);
   args.push('--chdir', cwd, '--', ...argv);
   return args;
