@@ -11034,7 +11034,13 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
     if (signal) return { ...record2, status: "crash", signal, error: `killed by ${signal}` };
     if (exitCode !== 0) return { ...record2, status: "crash", exitCode, error: `exited with status ${exitCode}` };
     const ignored = preload ? /^.*from LD_PRELOAD cannot be preloaded.*$/m.exec(r.stderr)?.[0] : void 0;
-    if (ignored) return { ...record2, status: "bad_output", exitCode, error: `${preload} was not preloaded, nothing of it was measured (${ignored.trim()})` };
+    if (ignored)
+      return {
+        ...record2,
+        status: "bad_output",
+        exitCode,
+        error: `${preload} was not preloaded, nothing of it was measured (${ignored.trim()})`
+      };
     if (r.strays && ctx.leftoverProcesses === "fail")
       return {
         ...record2,
