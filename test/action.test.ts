@@ -270,33 +270,6 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(gh.fileText('perfgate-pages', '.nojekyll'), '');
   });
 
-  it('rebase: an allocator that aborts, or that ld.so cannot load, fails the job, and its row says why', async () => {
-    // An allocator that aborts as it loads, saying why: its row shows the signal and the message.
-    const broken = join(tempDir('perfgate-broken-'), 'broken.so');
-    const cc = spawnSync('gcc', ['-shared', '-fPIC', '-o', broken, '-x', 'c', '-'], {
-      input:
-        '#include <stdio.h>\n#include <stdlib.h>\n' +
-        '__attribute__((constructor)) static void refuse(void) { fputs("broken allocator refuses to load\\n", stderr); abort(); }\n',
-      encoding: 'utf8',
-    });
-    assert.equal(cc.status, 0, `gcc failed (install the Debian package 'gcc'): ${cc.stderr}`);
-    // One ld.so cannot load: it would skip it and run glibc under its name.
-    const ghost = join(dirname(broken), 'ghost.so');
-    writeFileSync(ghost, 'not a shared object\n');
-    const r = await runAction('workflow_dispatch', { repository: { full_name: 'o/r', default_branch: 'main' } }, checkout('main'), {
-      allocators: `ours,broken=${broken},ghost=${ghost}`,
-      runs: '2',
-    });
-    assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stdout, /runs failed for tiny\/broken, tiny\/ghost/);
-    assert.match(r.summary, /\| tiny \| ours \| [\d.]+[kM]? ops\/s \|/);
-    assert.match(r.summary, /\| broken \| failed: killed by SIGABRT: broken allocator refuses to load \|/);
-    assert.match(
-      r.summary,
-      /\| ghost \| failed: \S+ghost\.so was not preloaded, nothing of it was measured \\\(ERROR: ld\.so: [^|]*ignored\.\\\) \|/,
-    );
-  });
-
   it('second run on the same PR updates the one comment (on-change still updates), with the last rebase, the job and the dashboard', async () => {
     gh.faults = [];
     const r = await runAction('pull_request', prPayload(1, shas.same!, 'same'), checkout('same'), {
@@ -602,5 +575,33 @@ describe('the action, run as a runner runs it', () => {
     assert.match(r.summary, /perfgate: FAIL/);
     assert.equal(gh.checkRuns.at(-1)!.conclusion, 'failure');
     gh.faults = [];
+  });
+
+  // Last: a failed rebase must not disturb the state the tests above build on.
+  it('rebase: an allocator that aborts, or that ld.so cannot load, fails the job, and its row says why', async () => {
+    // An allocator that aborts as it loads, saying why: its row shows the signal and the message.
+    const broken = join(tempDir('perfgate-broken-'), 'broken.so');
+    const cc = spawnSync('gcc', ['-shared', '-fPIC', '-o', broken, '-x', 'c', '-'], {
+      input:
+        '#include <stdio.h>\n#include <stdlib.h>\n' +
+        '__attribute__((constructor)) static void refuse(void) { fputs("broken allocator refuses to load\\n", stderr); abort(); }\n',
+      encoding: 'utf8',
+    });
+    assert.equal(cc.status, 0, `gcc failed (install the Debian package 'gcc'): ${cc.stderr}`);
+    // One ld.so cannot load: it would skip it and run glibc under its name.
+    const ghost = join(dirname(broken), 'ghost.so');
+    writeFileSync(ghost, 'not a shared object\n');
+    const r = await runAction('workflow_dispatch', { repository: { full_name: 'o/r', default_branch: 'main' } }, checkout('main'), {
+      allocators: `ours,broken=${broken},ghost=${ghost}`,
+      runs: '2',
+    });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /runs failed for tiny\/broken, tiny\/ghost/);
+    assert.match(r.summary, /\| tiny \| ours \| [\d.]+[kM]? ops\/s \|/);
+    assert.match(r.summary, /\| broken \| failed: killed by SIGABRT: broken allocator refuses to load \|/);
+    assert.match(
+      r.summary,
+      /\| ghost \| failed: \S+ghost\.so was not preloaded, nothing of it was measured \\\(ERROR: ld\.so: [^|]*ignored\.\\\) \|/,
+    );
   });
 });
