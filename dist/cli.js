@@ -10635,6 +10635,16 @@ function opsOf(stdout, spec) {
   return v !== void 0 && v > 0 ? v : void 0;
 }
 
+// src/engine/measure/preload.ts
+function preloadFiles(preload) {
+  return preload ? [preload] : [];
+}
+function preloadIgnored(stderr, preload) {
+  if (!preload) return void 0;
+  const line = /^.*from LD_PRELOAD cannot be preloaded.*$/m.exec(stderr)?.[0];
+  return line === void 0 ? void 0 : `${preload} was not preloaded, nothing of it was measured (${line.trim()})`;
+}
+
 // src/engine/host/process.ts
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -10997,7 +11007,7 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
       timeoutSeconds: spec.timeoutSeconds,
       sandbox: ctx.sandbox,
       writable: [dir],
-      readable: preload ? [preload] : []
+      readable: preloadFiles(preload)
     });
     const t = timeFile ? readTimeFile(timeFile) : {};
     const f = t.fields ?? [];
@@ -11033,14 +11043,8 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
       return { ...record2, status: "bad_output", error: `wrote more than ${STDOUT_CAP / 1024 / 1024} MiB to stdout; killed` };
     if (signal) return { ...record2, status: "crash", signal, error: `killed by ${signal}` };
     if (exitCode !== 0) return { ...record2, status: "crash", exitCode, error: `exited with status ${exitCode}` };
-    const ignored = preload ? /^.*from LD_PRELOAD cannot be preloaded.*$/m.exec(r.stderr)?.[0] : void 0;
-    if (ignored)
-      return {
-        ...record2,
-        status: "bad_output",
-        exitCode,
-        error: `${preload} was not preloaded, nothing of it was measured (${ignored.trim()})`
-      };
+    const ignored = preloadIgnored(r.stderr, preload);
+    if (ignored) return { ...record2, status: "bad_output", exitCode, error: ignored };
     if (r.strays && ctx.leftoverProcesses === "fail")
       return {
         ...record2,
@@ -18092,7 +18096,7 @@ async function straceRun(strace, argv, opts) {
     const cmd = [strace, "-f", "-c", "-U", "calls,name", "-o", out, "-e", `trace=${SYSCALLS.join(",")}`];
     if (opts.preload) cmd.push("-E", `LD_PRELOAD=${opts.preload}`);
     cmd.push("--", ...argv);
-    const r = await runProcess({ ...opts, argv: cmd, writable: [dir], tracer: strace });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir], readable: preloadFiles(opts.preload), tracer: strace });
     const err = r.stderr;
     if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
       return {
@@ -18109,6 +18113,8 @@ async function straceRun(strace, argv, opts) {
         reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(" | ")}`
       };
     }
+    const ignored = preloadIgnored(err, opts.preload);
+    if (ignored) return { ok: false, stdout: r.stdout, reason: ignored };
     let text2;
     try {
       text2 = readFileSync7(out, "utf8");
@@ -18482,7 +18488,7 @@ async function countInstructions(tool2, argv, opts) {
     ...target
   ];
   try {
-    const r = await runProcess({ ...opts, argv: cmd, writable: [dir] });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir], readable: preloadFiles(opts.preload) });
     if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
     if (r.exitCode !== 0 || r.signal)
       return {
@@ -18490,6 +18496,8 @@ async function countInstructions(tool2, argv, opts) {
         stdout: r.stdout,
         error: `the counted run failed (${r.signal ?? `exit ${r.exitCode}`}): ${tail(r.stderr, 2).join(" | ")}`
       };
+    const ignored = preloadIgnored(r.stderr, opts.preload);
+    if (ignored) return { ok: false, stdout: r.stdout, error: ignored };
     let text2 = "";
     try {
       text2 = readFileSync10(out, "utf8");

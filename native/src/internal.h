@@ -221,6 +221,12 @@ static inline uint8_t *pg_page_start(const pg_page_t *page) {
 #define PG_FREEMAP_BYTES (PG_SECURE ? PG_SEGMENT_SIZE / PG_ALIGN / 8 : 0)
 #define PG_SEGMENT_HEADER (PG_SEGMENT_META + PG_FREEMAP_BYTES)
 
+/* Where pages[idx]'s blocks start, as an offset from its small or medium
+ * segment: the page's region, after the header for page 0. */
+static inline uint32_t pg_page_first_off(const pg_segment_t *seg, size_t idx) {
+    return (uint32_t)(idx == 0 ? PG_SEGMENT_HEADER : idx << seg->page_shift);
+}
+
 /* 64 bytes, so finding a page's metadata is a shift, not a multiply. */
 _Static_assert(sizeof(pg_page_t) == 64, "page metadata should stay one cache line");
 

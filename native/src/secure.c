@@ -208,7 +208,7 @@ static void pg_secure_check_owner(const pg_page_t *page, const pg_block_t *block
  * malloc and free. */
 static void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p) {
     size_t off = (size_t)((const uint8_t *)p - (const uint8_t *)seg);
-    size_t start = idx == 0 ? PG_SEGMENT_HEADER : idx << seg->page_shift;
+    size_t start = pg_page_first_off(seg, idx);
     if (off < start || off >= __atomic_load_n(&seg->carved_end[idx], __ATOMIC_RELAXED) ||
         (uint32_t)(off - start) % (uint32_t)pg_class_size(seg->page_cls[idx]) != 0)
         pg_secure_fail("free(): invalid pointer (not the start of a block)", p);

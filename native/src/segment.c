@@ -60,10 +60,9 @@ static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) 
         pg_page_t *page = &seg->pages[i];
         page->in_use = false;
         page->cls = 0;
-        page->start_off = (uint32_t)((size_t)i << seg->page_shift);
+        page->start_off = pg_page_first_off(seg, i);
         pg_page_set_fast(page, 0);
     }
-    seg->pages[0].start_off += (uint32_t)PG_SEGMENT_HEADER;
     atomic_store_explicit(&seg->heap, heap, memory_order_release);
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import type { BenchmarkSpec } from '../config';
 import { OutputError, jsonField, parseOutput } from './parse';
+import { preloadFiles, preloadIgnored } from './preload';
 import { runProcess, STDOUT_CAP, tail } from '../host/process';
 import { scratchDir } from '../host/scratch';
 import type { Sandbox } from '../host/sandbox';
@@ -88,7 +89,7 @@ export async function runBenchmark(
       timeoutSeconds: spec.timeoutSeconds,
       sandbox: ctx.sandbox,
       writable: [dir],
-      readable: preload ? [preload] : [],
+      readable: preloadFiles(preload),
     });
     const t = timeFile ? readTimeFile(timeFile) : {};
     const f = t.fields ?? [];
@@ -124,16 +125,8 @@ export async function runBenchmark(
       return { ...record, status: 'bad_output', error: `wrote more than ${STDOUT_CAP / 1024 / 1024} MiB to stdout; killed` };
     if (signal) return { ...record, status: 'crash', signal, error: `killed by ${signal}` };
     if (exitCode !== 0) return { ...record, status: 'crash', exitCode, error: `exited with status ${exitCode}` };
-    // ld.so skips a preload it cannot load and runs the program on glibc: measured, that would be
-    // glibc under the allocator's name.
-    const ignored = preload ? /^.*from LD_PRELOAD cannot be preloaded.*$/m.exec(r.stderr)?.[0] : undefined;
-    if (ignored)
-      return {
-        ...record,
-        status: 'bad_output',
-        exitCode,
-        error: `${preload} was not preloaded, nothing of it was measured (${ignored.trim()})`,
-      };
+    const ignored = preloadIgnored(r.stderr, preload);
+    if (ignored) return { ...record, status: 'bad_output', exitCode, error: ignored };
     if (r.strays && ctx.leftoverProcesses === 'fail')
       return {
         ...record,

@@ -12,6 +12,7 @@ import { which } from '../host/tools';
 import type { BuiltTree } from '../repo/build';
 import type { Side } from '../types';
 import { opsOf } from './parse';
+import { preloadFiles, preloadIgnored } from './preload';
 import { runProcess, tail } from '../host/process';
 import { scratchDir } from '../host/scratch';
 import type { Progress } from './progress';
@@ -72,7 +73,7 @@ export async function countInstructions(tool: CounterTool, argv: readonly string
           ...target,
         ];
   try {
-    const r = await runProcess({ ...opts, argv: cmd, writable: [dir] });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir], readable: preloadFiles(opts.preload) });
     if (r.timedOut) return { ok: false, stdout: r.stdout, error: `the counted run did not finish within ${opts.timeoutSeconds} s` };
     if (r.exitCode !== 0 || r.signal)
       return {
@@ -80,6 +81,8 @@ export async function countInstructions(tool: CounterTool, argv: readonly string
         stdout: r.stdout,
         error: `the counted run failed (${r.signal ?? `exit ${r.exitCode}`}): ${tail(r.stderr, 2).join(' | ')}`,
       };
+    const ignored = preloadIgnored(r.stderr, opts.preload);
+    if (ignored) return { ok: false, stdout: r.stdout, error: ignored };
     let text = '';
     try {
       text = readFileSync(out, 'utf8');

@@ -8,6 +8,7 @@ import type { BenchmarkSpec } from '../config';
 import type { BuiltTree } from '../repo/build';
 import { SYSCALLS, type Side, type SyscallCount, type SyscallName, type SyscallPass } from '../types';
 import { opsOf } from './parse';
+import { preloadFiles, preloadIgnored } from './preload';
 import { runProcess, tail } from '../host/process';
 import { scratchDir } from '../host/scratch';
 import type { Progress } from './progress';
@@ -43,7 +44,7 @@ export async function straceRun(strace: string, argv: readonly string[], opts: P
     const cmd = [strace, '-f', '-c', '-U', 'calls,name', '-o', out, '-e', `trace=${SYSCALLS.join(',')}`];
     if (opts.preload) cmd.push('-E', `LD_PRELOAD=${opts.preload}`);
     cmd.push('--', ...argv);
-    const r = await runProcess({ ...opts, argv: cmd, writable: [dir], tracer: strace });
+    const r = await runProcess({ ...opts, argv: cmd, writable: [dir], readable: preloadFiles(opts.preload), tracer: strace });
     const err = r.stderr;
     if (/ptrace|Operation not permitted|PTRACE_TRACEME/i.test(err) && r.exitCode !== 0) {
       return {
@@ -60,6 +61,8 @@ export async function straceRun(strace: string, argv: readonly string[], opts: P
         reason: `the benchmark failed under strace (${r.signal ?? `exit ${r.exitCode}`}): ${tail(err, 2).join(' | ')}`,
       };
     }
+    const ignored = preloadIgnored(err, opts.preload);
+    if (ignored) return { ok: false, stdout: r.stdout, reason: ignored };
     let text: string;
     try {
       text = readFileSync(out, 'utf8');
