@@ -25,22 +25,32 @@ static inline void *pg_malloc(size_t size) {
 static inline void pg_free(void *p) {
     pg_segment_t *seg = pg_ptr_segment(p);
     if (PG_UNLIKELY(seg == NULL) || pg_inject_free(p)) return;
-    if (PG_SECURE) pg_secure_check_free(seg, p);
+#if PG_SECURE /* before reading the segment: is it one? */
+    if (PG_UNLIKELY(!pg_secure_is_mapped(seg))) pg_secure_fail("free(): invalid pointer (not allocated by pgalloc)", p);
+#endif
     size_t idx = pg_segment_page_index(seg, p);
     /* Written as byte offsets, the compiler shifts the index in place for
      * the page instead of copying it first: 45 instructions a pair, not 46. */
     size_t off8 = idx * sizeof seg->fast_tid[0];
     uintptr_t owner = atomic_load_explicit((_Atomic(uintptr_t) *)((uint8_t *)seg->fast_tid + off8), memory_order_relaxed);
     if (PG_LIKELY(owner == pg_thread_id())) {
-        pg_free_local((pg_page_t *)((uint8_t *)seg->pages + off8 * 8), p);
+        pg_page_t *page = (pg_page_t *)((uint8_t *)seg->pages + off8 * 8);
+#if PG_SECURE
+        pg_secure_check_local(page, p);
+#endif
+        pg_free_local(page, p);
         return;
     }
     /* A plain block of another live thread's page (a huge block's page, or
      * one with interior pointers, has owner 0). */
     if (owner != 0) {
+#if PG_SECURE
+        pg_secure_check_foreign(seg, idx, p);
+#endif
         pg_free_foreign(seg, idx, p);
         return;
     }
+    if (PG_SECURE) pg_secure_check_free(seg, p);
     pg_free_generic(seg, p);
 }
 

@@ -345,6 +345,42 @@ static inline _Atomic uint64_t *pg_remotemap_word(const void *block, uint64_t *b
 PG_HIDDEN void pg_secure_remote_mark(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n);
 PG_HIDDEN void pg_secure_remote_take(pg_page_t *page);
 PG_HIDDEN void pg_secure_remote_clear(pg_page_t *page);
+PG_HIDDEN void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p);
+
+/* The segment map (secure.c): one bit per 4 MiB of the 47-bit address space,
+ * set while a segment of ours lives there. */
+#define PG_MAP_BITS ((uintptr_t)1 << (47 - PG_SEGMENT_SHIFT))
+PG_HIDDEN extern _Atomic uint64_t pg_segment_map[PG_MAP_BITS / 64];
+
+static inline bool pg_secure_is_mapped(const pg_segment_t *seg) {
+    uintptr_t i = (uintptr_t)seg >> PG_SEGMENT_SHIFT;
+    return i < PG_MAP_BITS &&
+           (atomic_load_explicit(&pg_segment_map[i / 64], memory_order_acquire) >> (i % 64) & 1) != 0;
+}
+
+/* The owner's free of `block` (`p`, or the block an interior `p` points
+ * into) of its `page`: a double free if the block is marked in the free map,
+ * or in the remote map (freed by another thread, not yet taken over): two
+ * bit tests, not a read of the block. */
+static inline void pg_secure_check_owner(const pg_page_t *page, const pg_block_t *block, const void *p) {
+    uint64_t bit, *w = pg_freemap_word(block, &bit);
+    if (PG_UNLIKELY(page->used == 0 || (*w & bit) != 0)) pg_secure_fail("free(): double free of", p);
+    if (PG_UNLIKELY(atomic_load_explicit(pg_remotemap_word(block, &bit), memory_order_relaxed) & bit))
+        pg_secure_fail("double free (by its owner and another thread) of", p);
+}
+
+/* free()'s own path in the hardened build: `p` in this thread's `page`
+ * whose fast_tid is this thread (so it is in use and holds no interior
+ * pointers) must start a carved block and must not be free already.
+ * Inline, from the page's line, which its owner has in its cache: the
+ * general check (pg_secure_check_free) found the page again, out of line. */
+static inline void pg_secure_check_local(const pg_page_t *page, const void *p) {
+    size_t off = (size_t)((const uint8_t *)p - pg_page_start(page));
+    /* 32-bit: offsets stay below 4 MiB, and it is the faster divide. */
+    if (PG_UNLIKELY(off >= (size_t)page->capacity * page->block_size || (uint32_t)off % page->block_size != 0))
+        pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
+    pg_secure_check_owner(page, p, p);
+}
 #else
 #define PG_REMOTEMAP_BYTES 0
 #endif

@@ -68,8 +68,7 @@ uintptr_t pg_secure_page_key(const pg_page_t *page) {
 
 /* ---- the segment map ---- */
 
-#define PG_MAP_BITS ((uintptr_t)1 << (47 - PG_SEGMENT_SHIFT)) /* 47-bit user space */
-static _Atomic uint64_t pg_segment_map[PG_MAP_BITS / 64];      /* 4 MiB of bss, touched where segments live */
+_Atomic uint64_t pg_segment_map[PG_MAP_BITS / 64]; /* 4 MiB of bss, touched where segments live */
 
 void pg_secure_map(pg_segment_t *seg, bool mapped) {
     uintptr_t i = (uintptr_t)seg >> PG_SEGMENT_SHIFT;
@@ -77,12 +76,6 @@ void pg_secure_map(pg_segment_t *seg, bool mapped) {
     uint64_t bit = 1ULL << (i % 64);
     if (mapped) atomic_fetch_or_explicit(&pg_segment_map[i / 64], bit, memory_order_release);
     else atomic_fetch_and_explicit(&pg_segment_map[i / 64], ~bit, memory_order_release);
-}
-
-static bool pg_secure_is_mapped(const pg_segment_t *seg) {
-    uintptr_t i = (uintptr_t)seg >> PG_SEGMENT_SHIFT;
-    return i < PG_MAP_BITS &&
-           (atomic_load_explicit(&pg_segment_map[i / 64], memory_order_acquire) >> (i % 64) & 1) != 0;
 }
 
 /* ---- the remote map (internal.h) ---- */
@@ -192,21 +185,11 @@ static void pg_secure_check_huge(pg_segment_t *seg, const void *p) {
         pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
 }
 
-/* The owner's double free: the block is marked free in the segment's free
- * map, or in its remote map (freed by another thread, not yet taken over),
- * which costs two bit tests, not a read of the block. */
-static void pg_secure_check_owner(const pg_page_t *page, const pg_block_t *block, const void *p) {
-    uint64_t bit, *w = pg_freemap_word(block, &bit);
-    if (page->used == 0 || (*w & bit) != 0) pg_secure_fail("free(): double free of", p);
-    if (atomic_load_explicit(pg_remotemap_word(block, &bit), memory_order_relaxed) & bit)
-        pg_secure_fail("double free (by its owner and another thread) of", p);
-}
-
 /* A block of another live thread's page without interior pointers (its
  * fast_tid): the start of a carved block, checked from the segment's
  * read-mostly arrays, not the page's line, which its owner writes on every
  * malloc and free. */
-static void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p) {
+void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p) {
     size_t off = (size_t)((const uint8_t *)p - (const uint8_t *)seg);
     size_t start = pg_page_first_off(seg, idx);
     if (off < start || off >= __atomic_load_n(&seg->carved_end[idx], __ATOMIC_RELAXED) ||
@@ -230,9 +213,16 @@ void pg_secure_check_free(pg_segment_t *seg, void *p) {
     if (!page->in_use) pg_secure_fail("free(): double free (its page holds no blocks) of", p);
     size_t off = (size_t)((uint8_t *)p - pg_page_start(page));
     if (off >= (size_t)page->capacity * page->block_size) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-    uint32_t rem = (uint32_t)off % page->block_size; /* 32-bit: offsets stay below 4 MiB, and it is the faster divide */
-    if (rem != 0 && !page->has_aligned) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
+    /* 32-bit: offsets stay below 4 MiB, and it is the faster divide. Only an
+     * interior pointer's block depends on the remainder: the map tests of
+     * every other free do not wait for the divide. */
+    uint32_t rem = (uint32_t)off % page->block_size;
+    const pg_block_t *block = p;
+    if (PG_UNLIKELY(rem != 0)) {
+        if (!page->has_aligned) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
+        block = (const pg_block_t *)((uint8_t *)p - rem);
+    }
     if (owner != 0 || atomic_load_explicit(&seg->heap, memory_order_relaxed) == pg_tl_heap)
-        pg_secure_check_owner(page, (pg_block_t *)((uint8_t *)p - rem), p);
+        pg_secure_check_owner(page, block, p);
 }
 #endif
