@@ -40187,6 +40187,7 @@ function scoreBenchmark(spec, runs, syscalls, allocators) {
       allocator: a2.name,
       medianOpsPerSec: s.median,
       cvPct: s.cvPct,
+      values,
       maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
       syscallsPerOp: syscalls.get(a2.name),
       faultsPerOp: medianOf3(
@@ -40329,8 +40330,57 @@ function parseRecords(records, legacy) {
   return { cards: ok.sort((a2, b) => time3(a2) - time3(b) || depthOf(a2) - depthOf(b)), unreadable: cards.length - ok.length };
 }
 
+// src/scorecard/versus.ts
+var VERSUS_ALPHA = 0.05;
+function speedRatio(a2, b, higherIsBetter, alpha = VERSUS_ALPHA) {
+  if (!a2.values || !b.values) return void 0;
+  const d = logRatios(b.values, a2.values, higherIsBetter);
+  if (d === void 0) return void 0;
+  const est = shiftInterval(d, alpha);
+  const low = Math.exp(est.low);
+  const high = Math.exp(est.high);
+  const standing = low > 1 ? "ahead" : high < 1 ? "behind" : "within noise";
+  return { ratio: Math.exp(est.estimate), low, high, rounds: d.length, standing };
+}
+function ratioCell(a2, b, higherIsBetter) {
+  const r = speedRatio(a2, b, higherIsBetter);
+  if (r === void 0) {
+    const m = a2.medianOpsPerSec / b.medianOpsPerSec;
+    return (higherIsBetter ? m : 1 / m).toFixed(3);
+  }
+  const end = (x) => Number.isFinite(x) ? x.toFixed(2) : "\u221E";
+  return `${r.ratio.toFixed(3)} (${end(r.low)}\u2013${end(r.high)})`;
+}
+function versusTable(card, hardened) {
+  const withHardened = hardened !== void 0 && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === hardened));
+  const pct = `${Math.round((1 - VERSUS_ALPHA) * 100)} %`;
+  const head = [
+    `Speed ratios (above 1 is faster), with ${pct} intervals over the rounds; *ahead* and *behind* only where the whole interval is.`,
+    "",
+    `| benchmark | ours vs best peer | best peer | standing | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${withHardened ? ` ${escapeMarkdown(hardened)} vs ours |` : ""}`,
+    `|---|--:|---|---|--:|--:|${withHardened ? "--:|" : ""}`
+  ];
+  const rows = [];
+  for (const b of card.benchmarks) {
+    const up = b.higherIsBetter ?? true;
+    const ours = b.entries.find((e) => e.allocator === "ours");
+    const peers = b.entries.filter((e) => e.allocator !== "ours" && DEFAULT_ALLOCATORS.includes(e.allocator) && e.medianOpsPerSec);
+    if (!ours?.medianOpsPerSec || peers.length === 0) continue;
+    const speed = (e) => up ? e.medianOpsPerSec : 1 / e.medianOpsPerSec;
+    const best = peers.reduce((x, e) => speed(e) > speed(x) ? e : x);
+    const ref = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
+    const standing = speedRatio(ours, best, up)?.standing ?? "\u2013";
+    const sec = withHardened ? b.entries.find((e) => e.allocator === hardened && e.medianOpsPerSec) : void 0;
+    const rss = ref?.maxRssKb && ours.maxRssKb ? (ours.maxRssKb / ref.maxRssKb).toFixed(3) : "\u2013";
+    rows.push(
+      `| ${escapeMarkdown(b.name)} | ${ratioCell(ours, best, up)} | ${escapeMarkdown(best.allocator)} | ${standing} | ${ref ? ratioCell(ours, ref, up) : "\u2013"} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : "\u2013"} |` : ""}`
+    );
+  }
+  return rows.length ? [...head, ...rows].join("\n") : void 0;
+}
+
 // src/scorecard/markdown.ts
-function renderScorecard(card) {
+function renderScorecard(card, hardened) {
   const lines2 = [
     `## perfgate rebase: ${escapeMarkdown(card.ref)} \`${card.sha.slice(0, 12)}\``,
     "",
@@ -40357,6 +40407,8 @@ function renderScorecard(card) {
       );
     }
   }
+  const versus = versusTable(card, hardened);
+  if (versus) lines2.push("", versus);
   return lines2.join("\n");
 }
 

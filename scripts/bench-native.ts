@@ -16,11 +16,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { configFromObject } from '../src/engine/config';
-import { DEFAULT_ALLOCATORS, REFERENCE_ALLOCATOR, resolveAllocators } from '../src/scorecard/allocators';
+import { DEFAULT_ALLOCATORS, resolveAllocators } from '../src/scorecard/allocators';
 import { renderScorecard } from '../src/scorecard/markdown';
 import { rebase, type Scorecard } from '../src/scorecard/rebase';
 
 const ROOT = join(import.meta.dirname, '..');
+/** The hardened build's name on the scorecard (--secure). */
+const HARDENED = 'pgalloc-secure';
 
 /** The synthetic suite: ours, and workloads after mimalloc-bench's. */
 const SUITE = [
@@ -96,7 +98,7 @@ const only = values.only?.split(',');
 const allocators = [...DEFAULT_ALLOCATORS];
 if (values.secure) {
   execFileSync('make', ['-s', '-C', join(ROOT, 'native'), 'SECURE=1', 'build-secure/libpgalloc.so'], { stdio: 'inherit' });
-  allocators.push(`pgalloc-secure=${join(ROOT, 'native/build-secure/libpgalloc.so')}`);
+  allocators.push(`${HARDENED}=${join(ROOT, 'native/build-secure/libpgalloc.so')}`);
 }
 const inputs = mkdtempSync(join(tmpdir(), 'bench-native-'));
 let card: Scorecard;
@@ -109,8 +111,7 @@ try {
 } finally {
   rmSync(inputs, { recursive: true, force: true });
 }
-console.log(renderScorecard(card).replace('## perfgate rebase', '## bench:native'));
-console.log(`\n${versusPeers(card)}`);
+console.log(renderScorecard(card, values.secure ? HARDENED : undefined).replace('## perfgate rebase', '## bench:native'));
 if (!values['no-pairs']) {
   execFileSync('make', ['-s', '-C', join(ROOT, 'native'), 'build/pair', 'build/libpgalloc.so'], { stdio: 'inherit' });
   console.log(`\n${pairInstructions(allocators)}`);
@@ -118,31 +119,6 @@ if (!values['no-pairs']) {
 console.log(
   `\nCommand: npm run bench:native -- --rounds ${values.rounds}${values.only ? ` --only ${values.only}` : ''}${values.secure ? ' --secure' : ''}`,
 );
-
-/** Ours against the best peer (glibc, mimalloc, jemalloc, tcmalloc), against
- * mimalloc, and the hardened build against ours, as speed: above 1 is
- * faster, whatever the metric's direction. */
-function versusPeers(c: Scorecard): string {
-  const hardened = c.benchmarks.some((b) => b.entries.some((e) => e.allocator === 'pgalloc-secure'));
-  const out = [
-    `| benchmark | pgalloc vs best peer | best peer | pgalloc vs mimalloc | peak RSS vs mimalloc |${hardened ? ' hardened vs pgalloc |' : ''}`,
-    `|---|--:|---|--:|--:|${hardened ? '--:|' : ''}`,
-  ];
-  for (const b of c.benchmarks) {
-    const ours = b.entries.find((e) => e.allocator === 'ours');
-    const peers = b.entries.filter((e) => e.allocator !== 'ours' && DEFAULT_ALLOCATORS.includes(e.allocator) && e.medianOpsPerSec);
-    if (!ours?.medianOpsPerSec || peers.length === 0) continue;
-    const speed = (v: number): number => (b.higherIsBetter === false ? 1 / v : v);
-    const best = peers.reduce((a, x) => (speed(x.medianOpsPerSec!) > speed(a.medianOpsPerSec!) ? x : a));
-    const mi = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
-    const ratio = (x?: number): string => (x === undefined ? '–' : x.toFixed(3));
-    const sec = b.entries.find((e) => e.allocator === 'pgalloc-secure')?.medianOpsPerSec;
-    out.push(
-      `| ${b.name} | ${ratio(speed(ours.medianOpsPerSec) / speed(best.medianOpsPerSec!))} | ${best.allocator} | ${ratio(mi && speed(ours.medianOpsPerSec) / speed(mi.medianOpsPerSec!))} | ${ratio(mi?.maxRssKb && ours.maxRssKb && ours.maxRssKb / mi.maxRssKb)} |${hardened ? ` ${ratio(sec && speed(sec) / speed(ours.medianOpsPerSec))} |` : ''}`,
-    );
-  }
-  return out.join('\n');
-}
 
 /** Instructions per malloc+free pair (loop and PLT included) in native/build/pair:
  * cachegrind at two iteration counts, the difference divided by the extra pairs,

@@ -5,6 +5,9 @@ import { describe, it } from 'node:test';
 import { robustSd, shiftInterval, signedRankCdf, signedRankK, signedRankP, walshAverages } from '../src/engine/decision/ranks';
 import { normalCdf, normalQuantile } from '../src/engine/decision/stats';
 import { summarize } from '../src/engine/summary';
+import { renderScorecard } from '../src/scorecard/markdown';
+import type { ScoreEntry, Scorecard } from '../src/scorecard/rebase';
+import { speedRatio } from '../src/scorecard/versus';
 import { seededRng } from '../src/engine/random';
 import { normal } from './synthetic';
 
@@ -77,5 +80,67 @@ describe('statistics', () => {
     assert.ok(Math.abs(s.cvPct - (100 * 1.2909944) / 2.5) < 1e-4);
     assert.equal(s.min, 1);
     assert.equal(s.max, 4);
+  });
+});
+
+describe('scorecard: ours against its peers, round by round', () => {
+  /** `rounds` values of `speed`, each round's machine state (drift) shared by every allocator. */
+  const rng = seededRng(21);
+  const drift = Array.from({ length: 11 }, () => Math.exp(0.4 * normal(rng)));
+  const entry = (allocator: string, speed: number, noise = 0.02): ScoreEntry => {
+    const values = drift.map((m) => speed * m * Math.exp(noise * normal(rng)));
+    return { allocator, values, medianOpsPerSec: summarize(values).median };
+  };
+
+  it('pairs the rounds: a 3 % lead under 40 % round-to-round drift is ahead, its interval around 1.03', () => {
+    const r = speedRatio(entry('ours', 1.03e6), entry('tcmalloc', 1e6), true)!;
+    assert.equal(r.standing, 'ahead');
+    assert.equal(r.rounds, 11);
+    assert.ok(r.low > 1 && r.low < 1.03 && r.high > 1.03 && r.high < 1.07, `${r.low} – ${r.high}`);
+    assert.equal(speedRatio(entry('ours', 1e6), entry('tcmalloc', 1.03e6), true)!.standing, 'behind');
+    assert.equal(speedRatio(entry('ours', 1e6), entry('tcmalloc', 1e6), true)!.standing, 'within noise');
+  });
+
+  it('a time (lower is better) is turned into speed; too few rounds or no values claim nothing', () => {
+    const slow = entry('ours', 2.0);
+    const fast = entry('mimalloc', 1.0);
+    const r = speedRatio(fast, slow, false)!;
+    assert.ok(r.ratio > 1.9 && r.ratio < 2.1 && r.standing === 'ahead', `${r.ratio}`);
+    const two = speedRatio({ allocator: 'a', values: [2, 2.1] }, { allocator: 'b', values: [1, 1.1] }, true)!;
+    assert.equal(two.standing, 'within noise');
+    assert.equal(two.high, Infinity);
+    assert.equal(speedRatio({ allocator: 'a', medianOpsPerSec: 2 }, fast, true), undefined);
+  });
+
+  it('renders the standing, the intervals and the hardened column; an older record gets its median ratio', () => {
+    const card: Scorecard = {
+      schema: 'perfgate/scorecard@1',
+      createdAt: '2026-11-22T20:00:00Z',
+      ref: 'main',
+      sha: 'a'.repeat(40),
+      rounds: 11,
+      machine: { cpuModel: 'test', cores: 2 } as Scorecard['machine'],
+      allocators: [],
+      benchmarks: [
+        {
+          name: 'xmalloc|x',
+          higherIsBetter: true,
+          entries: [entry('ours', 1.1e6), entry('mimalloc', 1e6), entry('tcmalloc', 1.05e6), entry('secure', 0.5e6)],
+        },
+        {
+          name: 'old',
+          entries: [
+            { allocator: 'ours', medianOpsPerSec: 3 },
+            { allocator: 'mimalloc', medianOpsPerSec: 2 },
+          ],
+        },
+      ],
+    };
+    const md = renderScorecard(card, 'secure');
+    const row = md.split('\n').find((l) => l.startsWith('| xmalloc\\|x | 1.0'))!;
+    assert.ok(row, md);
+    assert.match(row, /^\| xmalloc\\\|x \| 1\.0\d\d \(1\.\d\d–1\.\d\d\) \| tcmalloc \| ahead \| 1\.1\d\d \(/);
+    assert.match(row, /\| 0\.4\d\d \(0\.\d\d–0\.\d\d\) \|$/);
+    assert.match(md, /\| old \| 1\.500 \| mimalloc \| – \| 1\.500 \|/);
   });
 });

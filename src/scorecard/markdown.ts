@@ -1,12 +1,14 @@
 /** The rebase scorecard as Markdown: per benchmark, every allocator's median,
  * noise, ratio to the reference allocator, peak RSS, page faults, user and
- * system time, syscalls per op and rank; and the one line a PR comment quotes from the last scorecard. */
+ * system time, syscalls per op and rank, then ours against its peers with intervals; and the one line a PR comment quotes from the last scorecard. */
 import { escapeMarkdown as esc } from '../report/escape';
 import { fmtValue } from '../report/format';
 import { REFERENCE_ALLOCATOR } from './allocators';
 import type { Scorecard } from './rebase';
+import { versusTable } from './versus';
 
-export function renderScorecard(card: Scorecard): string {
+/** `hardened`: an allocator measured as a hardened build of ours, compared with ours. */
+export function renderScorecard(card: Scorecard, hardened?: string): string {
   const lines = [
     `## perfgate rebase: ${esc(card.ref)} \`${card.sha.slice(0, 12)}\``,
     '',
@@ -34,6 +36,8 @@ export function renderScorecard(card: Scorecard): string {
       );
     }
   }
+  const versus = versusTable(card, hardened);
+  if (versus) lines.push('', versus);
   return lines.join('\n');
 }
 

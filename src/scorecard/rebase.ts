@@ -27,6 +27,9 @@ export interface ScoreEntry {
   allocator: string;
   medianOpsPerSec?: OpsPerSec;
   cvPct?: Percent;
+  /** The primary metric of each round, in round order: rounds run every allocator once, so round i
+   * of two entries is a pair (scorecard/versus.ts). Absent in older records. */
+  values?: number[];
   /** Median relative to the reference allocator's (REFERENCE_ALLOCATOR). */
   ratioToMimalloc?: Ratio;
   maxRssKb?: Kibibytes;
@@ -109,6 +112,7 @@ function scoreBenchmark(
         allocator: a.name,
         medianOpsPerSec: s.median,
         cvPct: s.cvPct,
+        values,
         maxRssKb: median(rs.map((r) => r.maxRssKb ?? 0)),
         syscallsPerOp: syscalls.get(a.name),
         faultsPerOp: medianOf(rs, (r) =>
