@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "check.h"
@@ -172,32 +173,45 @@ static void test_free_keeps_errno(void) {
     CHECK(errno == 4242, "free(NULL) changed errno");
 }
 
-/* Resident KiB of this process. */
-static long resident_kib(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size = 0, resident = 0;
-    CHECK(f != NULL && fscanf(f, "%ld %ld", &size, &resident) == 2, "reading /proc/self/statm");
-    fclose(f);
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+/* Resident KiB of the n bytes at p (mincore): the block's own pages, not
+ * the process's, which other tests' cached segments move as they purge. */
+static long resident_kib(const void *p, size_t n) {
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)p & ~(uintptr_t)(page - 1), end = (uintptr_t)p + n;
+    size_t pages = (end - start + (size_t)page - 1) / (size_t)page;
+    unsigned char *vec = calloc(pages, 1);
+    CHECK(vec != NULL && mincore((void *)start, end - start, vec) == 0, "mincore");
+    long resident = 0;
+    for (size_t i = 0; i < pages; i++) resident += vec[i] & 1;
+    free(vec);
+    return resident * (page / 1024);
 }
 
 /* A freed huge block waits in a cache, resident, for a request it fits;
- * from 4 MiB up its pages go back to the OS once it has waited 10 ms (at
- * the next huge malloc or free), and the mapping is still reused. */
+ * from 4 MiB up its pages go back to the OS once it has waited 100 ms (at
+ * the next huge malloc or free), not before, and the mapping is still
+ * reused. */
 static void test_huge_cache_purge(void) {
     const size_t n = 16 << 20;
     uint8_t *p = malloc(n);
     CHECK(p != NULL, "malloc(16 MiB)");
     memset(p, 1, n);
-    long used = resident_kib();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     free(p);
-    long cached = resident_kib();
-    CHECK(used - cached < 1024, "a freed 16 MiB block left the cache at once (%ld KiB back)", used - cached);
-    nanosleep(&(struct timespec){0, 30 * 1000 * 1000}, NULL);
-    free(malloc(200 << 10)); /* a huge malloc and free: the purge runs */
-    long purged = resident_kib();
-    CHECK(cached - purged > 12 * 1024, "a 16 MiB block cached for 30 ms still holds %ld of its %zu KiB", 16 * 1024 - (cached - purged),
-          n >> 10);
+    long cached = resident_kib(p, n);
+    CHECK(cached > 15 * 1024, "a freed 16 MiB block left the cache at once (%ld KiB resident)", cached);
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    free(malloc(200 << 10)); /* a huge malloc and free: a purge would run */
+    long early = resident_kib(p, n);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    if (waited_ms < 90) /* not if a loaded machine slept us past the delay */
+        CHECK(early > 15 * 1024, "a 16 MiB block cached for %.0f ms kept only %ld KiB resident", waited_ms, early);
+    nanosleep(&(struct timespec){0, 110 * 1000 * 1000}, NULL);
+    free(malloc(200 << 10));
+    long purged = resident_kib(p, n);
+    CHECK(purged < 4 * 1024, "a 16 MiB block cached for 130 ms still holds %ld of its %zu KiB", purged, n >> 10);
     uint8_t *q = malloc(n);
     CHECK(q == p, "the purged mapping was not reused (%p, then %p)", (void *)p, (void *)q);
     CHECK(q[n / 2] == 0 && q[n - 1] == 0, "purged pages did not come back zero");
