@@ -502,14 +502,14 @@ var require_graceful_fs = __commonJS({
         return close;
       })(fs.close);
       fs.closeSync = (function(fs$closeSync) {
-        function closeSync(fd) {
+        function closeSync2(fd) {
           fs$closeSync.apply(fs, arguments);
           resetQueue();
         }
-        Object.defineProperty(closeSync, previousSymbol, {
+        Object.defineProperty(closeSync2, previousSymbol, {
           value: fs$closeSync
         });
-        return closeSync;
+        return closeSync2;
       })(fs.closeSync);
       if (/\bgfs4\b/i.test(process.env.NODE_DEBUG || "")) {
         process.on("exit", function() {
@@ -10570,7 +10570,7 @@ function countVerdicts(verdicts) {
 }
 
 // src/engine/measure/pairs.ts
-import { realpathSync } from "node:fs";
+import { realpathSync as realpathSync2 } from "node:fs";
 
 // src/engine/measure/bench-run.ts
 import { readFileSync as readFileSync3, rmSync as rmSync3 } from "node:fs";
@@ -10686,7 +10686,7 @@ function cancelOnSignals() {
 
 // src/engine/host/sandbox.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
+import { closeSync, existsSync as existsSync3, fstatSync, openSync, readSync, realpathSync, statSync as statSync2 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname as dirname2, isAbsolute, resolve } from "node:path";
 
@@ -10741,11 +10741,26 @@ function hiddenDirs(env) {
   const unique = [...new Set(dirs)].sort();
   return unique.filter((d) => !unique.some((o2) => o2 !== d && d.startsWith(`${o2}/`)));
 }
+function bindable(file2, hidden2) {
+  let fd;
+  try {
+    const path6 = realpathSync(file2);
+    if (hidden2.some((d) => path6 === d || path6.startsWith(`${d}/`))) return false;
+    fd = openSync(path6, "r");
+    if (!fstatSync(fd).isFile()) return false;
+    const magic = Buffer.alloc(4);
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([127, 69, 76, 70]));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== void 0) closeSync(fd);
+  }
+}
 function sandboxArgv(sb, argv, cwd, writable2, readable2 = []) {
   const args = [sb.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"];
   args.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp");
   for (const d of sb.hidden) args.push("--tmpfs", d);
-  for (const f of new Set(readable2)) if (existsSync3(f)) args.push("--ro-bind", f, f);
+  for (const f of new Set(readable2)) if (bindable(f, sb.hidden)) args.push("--ro-bind", f, f);
   for (const d of /* @__PURE__ */ new Set([cwd, ...writable2])) args.push("--bind", d, d);
   args.push("--chdir", cwd, "--", ...argv);
   return args;
@@ -11077,7 +11092,7 @@ async function runBenchmark(spec, argv, preload, side, ctx, label) {
 // src/engine/measure/pairs.ts
 function sameFile(a2, b) {
   try {
-    return realpathSync(a2) === realpathSync(b);
+    return realpathSync2(a2) === realpathSync2(b);
   } catch {
     return a2 === b;
   }

@@ -3,7 +3,7 @@
  * an artifact must pass, the event facts, and the sandbox, with real git,
  * real bwrap and real processes. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -164,6 +164,41 @@ describe('the sandbox', () => {
     assert.deepEqual(lines.slice(1), ['perfgate not visible', '0', 'tree writable', 'outside read-only']);
     assert.ok(existsSync(join(tree, 'made')) && !existsSync(join(outside, 'made')));
     assert.equal(readFileSync(join(home, 'secret'), 'utf8'), 'ssh key');
+  });
+  it('a file asked to be readable (a preload) is bound only if it is an ELF object outside the hidden directories', async () => {
+    const sandbox = { ...probe.sandbox!, hidden: hiddenDirs({ HOME: tempDir('perfgate-home-') }) };
+    const home = sandbox.hidden[0]!;
+    const elf = readFileSync('/bin/true');
+    const outside = tempDir('perfgate-preloads-'); // under /tmp, which the sandbox replaces
+    const files = {
+      lib: join(outside, 'lib.so'),
+      token: join(outside, 'token'),
+      hiddenLib: join(home, 'lib.so'),
+      hiddenToken: join(home, 'token'),
+      link: join(outside, 'link.so'),
+    };
+    writeFileSync(files.lib, elf);
+    writeFileSync(files.hiddenLib, elf);
+    writeFileSync(files.token, 'ghp_secret\n');
+    writeFileSync(files.hiddenToken, 'ghp_secret\n');
+    symlinkSync(files.hiddenLib, files.link);
+    const tree = tempDir('perfgate-tree-');
+    const r = await runProcess({
+      argv: [
+        'sh',
+        '-c',
+        Object.values(files)
+          .map((f) => `test -r ${f} && echo yes || echo no`)
+          .join('; '),
+      ],
+      cwd: tree,
+      env: { PATH: '/usr/bin:/bin' },
+      timeoutSeconds: 30,
+      sandbox,
+      readable: Object.values(files),
+    });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['yes', 'no', 'no', 'no', 'no'], `lib, token, hidden lib, hidden token, link into home`);
   });
   it('a command that cannot start is a spawn error; a background process dies with the command', async () => {
     const tree = tempDir('perfgate-tree-');

@@ -7,7 +7,7 @@
  * directory, are writable. Timing is unaffected: the namespaces are set up
  * before the command starts, and resource figures come from GNU time inside. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 
@@ -53,8 +53,29 @@ export function hiddenDirs(env: NodeJS.ProcessEnv): string[] {
   return unique.filter((d) => !unique.some((o) => o !== d && d.startsWith(`${o}/`)));
 }
 
+/** Whether `file` may be bound into the sandbox on request: an ELF object (all ld.so could
+ * preload), outside every hidden directory. The request is a path from a config, which with
+ * `config-source: head` a pull request writes: it must not open a token file, the checkout's git
+ * config or the runner's directories to the code it runs. */
+function bindable(file: string, hidden: readonly string[]): boolean {
+  let fd: number | undefined;
+  try {
+    const path = realpathSync(file); // a link out of /tmp into a hidden directory is inside it
+    if (hidden.some((d) => path === d || path.startsWith(`${d}/`))) return false;
+    fd = openSync(path, 'r');
+    if (!fstatSync(fd).isFile()) return false;
+    const magic = Buffer.alloc(4);
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** The command line that runs `argv` in the sandbox, with `cwd` and `writable` bound read-write and
- * the files `readable` (an allocator given by path, perhaps under a hidden directory) read-only. */
+ * the files `readable` (an allocator given by path under /tmp, which the sandbox replaces) read-only
+ * where `bindable`. */
 export function sandboxArgv(
   sb: Sandbox,
   argv: readonly string[],
@@ -65,7 +86,7 @@ export function sandboxArgv(
   const args = [sb.bwrap, '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-ipc'];
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   for (const d of sb.hidden) args.push('--tmpfs', d);
-  for (const f of new Set(readable)) if (existsSync(f)) args.push('--ro-bind', f, f);
+  for (const f of new Set(readable)) if (bindable(f, sb.hidden)) args.push('--ro-bind', f, f);
   for (const d of new Set([cwd, ...writable])) args.push('--bind', d, d);
   args.push('--chdir', cwd, '--', ...argv);
   return args;
