@@ -369,16 +369,30 @@ static inline void pg_secure_check_owner(const pg_page_t *page, const pg_block_t
         pg_secure_fail("double free (by its owner and another thread) of", p);
 }
 
+/* The block `p` starts, of `page` (in use): a carved block's start, or with
+ * interior pointers (has_aligned) any byte of one. 32-bit: offsets stay
+ * below 4 MiB, and it is the faster divide; only an interior pointer's
+ * block waits for the remainder, so the map tests after it do not. */
+static inline const pg_block_t *pg_secure_block_of(const pg_page_t *page, const void *p) {
+    size_t off = (size_t)((const uint8_t *)p - pg_page_start(page));
+    if (PG_UNLIKELY(off >= (size_t)page->capacity * page->block_size))
+        pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
+    uint32_t rem = (uint32_t)off % page->block_size;
+    if (PG_UNLIKELY(rem != 0)) {
+        if (!page->has_aligned) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
+        return (const pg_block_t *)((const uint8_t *)p - rem);
+    }
+    return p;
+}
+
 /* free()'s own path in the hardened build: `p` in this thread's `page`
  * whose fast_tid is this thread (so it is in use and holds no interior
- * pointers) must start a carved block and must not be free already.
- * Inline, from the page's line, which its owner has in its cache: the
- * general check (pg_secure_check_free) found the page again, out of line. */
+ * pointers). Inline, from the page's line, which its owner has in its
+ * cache: the general check (pg_secure_check_free) finds the page again. */
 static inline void pg_secure_check_local(const pg_page_t *page, const void *p) {
-    size_t off = (size_t)((const uint8_t *)p - pg_page_start(page));
-    /* 32-bit: offsets stay below 4 MiB, and it is the faster divide. */
-    if (PG_UNLIKELY(off >= (size_t)page->capacity * page->block_size || (uint32_t)off % page->block_size != 0))
-        pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
+    /* Without interior pointers the block is `p` itself; testing the maps
+     * at `p` lets the free that follows reuse the free map's word. */
+    (void)pg_secure_block_of(page, p);
     pg_secure_check_owner(page, p, p);
 }
 #else

@@ -211,17 +211,7 @@ void pg_secure_check_free(pg_segment_t *seg, void *p) {
     }
     pg_page_t *page = &seg->pages[idx];
     if (!page->in_use) pg_secure_fail("free(): double free (its page holds no blocks) of", p);
-    size_t off = (size_t)((uint8_t *)p - pg_page_start(page));
-    if (off >= (size_t)page->capacity * page->block_size) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-    /* 32-bit: offsets stay below 4 MiB, and it is the faster divide. Only an
-     * interior pointer's block depends on the remainder: the map tests of
-     * every other free do not wait for the divide. */
-    uint32_t rem = (uint32_t)off % page->block_size;
-    const pg_block_t *block = p;
-    if (PG_UNLIKELY(rem != 0)) {
-        if (!page->has_aligned) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-        block = (const pg_block_t *)((uint8_t *)p - rem);
-    }
+    const pg_block_t *block = pg_secure_block_of(page, p);
     if (owner != 0 || atomic_load_explicit(&seg->heap, memory_order_relaxed) == pg_tl_heap)
         pg_secure_check_owner(page, block, p);
 }
