@@ -40357,8 +40357,7 @@ function speedRatio(a2, b, higherIsBetter, alpha = VERSUS_ALPHA) {
   const standing = low > 1 ? "ahead" : high < 1 ? "behind" : "within noise";
   return { ratio: Math.exp(est.estimate), low, high, rounds: d.length, standing };
 }
-function ratioCell(a2, b, higherIsBetter) {
-  const r = speedRatio(a2, b, higherIsBetter);
+function ratioCell(a2, b, higherIsBetter, r = speedRatio(a2, b, higherIsBetter)) {
   if (r === void 0) {
     const m = a2.medianOpsPerSec / b.medianOpsPerSec;
     return (higherIsBetter ? m : 1 / m).toFixed(3);
@@ -40384,11 +40383,11 @@ function versusTable(card, hardened) {
     const speed = (e) => up ? e.medianOpsPerSec : 1 / e.medianOpsPerSec;
     const best = peers.reduce((x, e) => speed(e) > speed(x) ? e : x);
     const ref = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
-    const standing = speedRatio(ours, best, up)?.standing ?? "\u2013";
+    const vsBest = speedRatio(ours, best, up);
     const sec = withHardened ? b.entries.find((e) => e.allocator === hardened && e.medianOpsPerSec) : void 0;
     const rss = ref?.maxRssKb && ours.maxRssKb ? (ours.maxRssKb / ref.maxRssKb).toFixed(3) : "\u2013";
     rows.push(
-      `| ${escapeMarkdown(b.name)} | ${ratioCell(ours, best, up)} | ${escapeMarkdown(best.allocator)} | ${standing} | ${ref ? ratioCell(ours, ref, up) : "\u2013"} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : "\u2013"} |` : ""}`
+      `| ${escapeMarkdown(b.name)} | ${ratioCell(ours, best, up, vsBest)} | ${escapeMarkdown(best.allocator)} | ${vsBest?.standing ?? "\u2013"} | ${ref ? ratioCell(ours, ref, up) : "\u2013"} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : "\u2013"} |` : ""}`
     );
   }
   return rows.length ? [...head, ...rows].join("\n") : void 0;

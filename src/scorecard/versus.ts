@@ -45,8 +45,7 @@ export function speedRatio(a: ScoreEntry, b: ScoreEntry, higherIsBetter: boolean
 }
 
 /** "ratio (low–high)"; an older record without per-round values gives the median ratio alone. */
-function ratioCell(a: ScoreEntry, b: ScoreEntry, higherIsBetter: boolean): string {
-  const r = speedRatio(a, b, higherIsBetter);
+function ratioCell(a: ScoreEntry, b: ScoreEntry, higherIsBetter: boolean, r = speedRatio(a, b, higherIsBetter)): string {
   if (r === undefined) {
     const m = a.medianOpsPerSec! / b.medianOpsPerSec!;
     return (higherIsBetter ? m : 1 / m).toFixed(3);
@@ -78,11 +77,11 @@ export function versusTable(card: Scorecard, hardened?: string): string | undefi
     const speed = (e: ScoreEntry): number => (up ? e.medianOpsPerSec! : 1 / e.medianOpsPerSec!);
     const best = peers.reduce((x, e) => (speed(e) > speed(x) ? e : x));
     const ref = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
-    const standing = speedRatio(ours, best, up)?.standing ?? '–';
+    const vsBest = speedRatio(ours, best, up);
     const sec = withHardened ? b.entries.find((e) => e.allocator === hardened && e.medianOpsPerSec) : undefined;
     const rss = ref?.maxRssKb && ours.maxRssKb ? (ours.maxRssKb / ref.maxRssKb).toFixed(3) : '–';
     rows.push(
-      `| ${esc(b.name)} | ${ratioCell(ours, best, up)} | ${esc(best.allocator)} | ${standing} | ${ref ? ratioCell(ours, ref, up) : '–'} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : '–'} |` : ''}`,
+      `| ${esc(b.name)} | ${ratioCell(ours, best, up, vsBest)} | ${esc(best.allocator)} | ${vsBest?.standing ?? '–'} | ${ref ? ratioCell(ours, ref, up) : '–'} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : '–'} |` : ''}`,
     );
   }
   return rows.length ? [...head, ...rows].join('\n') : undefined;
