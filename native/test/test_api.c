@@ -187,31 +187,49 @@ static long resident_kib(const void *p, size_t n) {
     return resident * (page / 1024);
 }
 
+static double ms_since(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A huge malloc and free, after `ms` more of sleep: the cache purges there. */
+static void huge_call_after(long ms) {
+    nanosleep(&(struct timespec){0, ms * 1000 * 1000}, NULL);
+    free(malloc(200 << 10));
+}
+
 /* A freed huge block waits in a cache, resident, for a request it fits;
- * from 4 MiB up its pages go back to the OS once it has waited 100 ms (at
- * the next huge malloc or free), not before, and the mapping is still
- * reused. */
+ * its pages go back to the OS once it has waited 100 ms from 4 MiB up, and
+ * 300 ms below (at the next huge malloc or free), not before, and the
+ * mapping is still reused. Each "not before" is checked only if the
+ * machine did not sleep us past the delay. */
 static void test_huge_cache_purge(void) {
-    const size_t n = 16 << 20;
-    uint8_t *p = malloc(n);
-    CHECK(p != NULL, "malloc(16 MiB)");
+    const size_t n = 16 << 20, m = 2 << 20;
+    uint8_t *p = malloc(n), *s = malloc(m);
+    CHECK(p != NULL && s != NULL, "malloc(16 MiB), malloc(2 MiB)");
     memset(p, 1, n);
-    struct timespec t0, t1;
+    memset(s, 1, m);
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     free(p);
+    free(s);
     long cached = resident_kib(p, n);
     CHECK(cached > 15 * 1024, "a freed 16 MiB block left the cache at once (%ld KiB resident)", cached);
-    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
-    free(malloc(200 << 10)); /* a huge malloc and free: a purge would run */
+    huge_call_after(20);
     long early = resident_kib(p, n);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double waited_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    if (waited_ms < 90) /* not if a loaded machine slept us past the delay */
-        CHECK(early > 15 * 1024, "a 16 MiB block cached for %.0f ms kept only %ld KiB resident", waited_ms, early);
-    nanosleep(&(struct timespec){0, 110 * 1000 * 1000}, NULL);
-    free(malloc(200 << 10));
-    long purged = resident_kib(p, n);
+    double waited = ms_since(&t0);
+    if (waited < 90)
+        CHECK(early > 15 * 1024, "a 16 MiB block cached for %.0f ms kept only %ld KiB resident", waited, early);
+    huge_call_after(110);
+    long purged = resident_kib(p, n), small = resident_kib(s, m);
+    waited = ms_since(&t0);
     CHECK(purged < 4 * 1024, "a 16 MiB block cached for 130 ms still holds %ld of its %zu KiB", purged, n >> 10);
+    if (waited < 290)
+        CHECK(small > 1900, "a 2 MiB block cached for %.0f ms kept only %ld KiB resident", waited, small);
+    huge_call_after(200);
+    small = resident_kib(s, m);
+    CHECK(small < 512, "a 2 MiB block cached for 330 ms still holds %ld of its %zu KiB", small, m >> 10);
     uint8_t *q = malloc(n);
     CHECK(q == p, "the purged mapping was not reused (%p, then %p)", (void *)p, (void *)q);
     CHECK(q[n / 2] == 0 && q[n - 1] == 0, "purged pages did not come back zero");
