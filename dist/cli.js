@@ -10745,13 +10745,13 @@ function bindable(file2, hidden2) {
   let fd;
   try {
     const path6 = realpathSync(file2);
-    if (hidden2.some((d) => path6 === d || path6.startsWith(`${d}/`))) return false;
+    if (hidden2.some((d) => path6 === d || path6.startsWith(`${d}/`))) return void 0;
     fd = openSync(path6, "r");
-    if (!fstatSync(fd).isFile()) return false;
+    if (!fstatSync(fd).isFile()) return void 0;
     const magic = Buffer.alloc(4);
-    return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([127, 69, 76, 70]));
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([127, 69, 76, 70])) ? path6 : void 0;
   } catch {
-    return false;
+    return void 0;
   } finally {
     if (fd !== void 0) closeSync(fd);
   }
@@ -10760,7 +10760,10 @@ function sandboxArgv(sb, argv, cwd, writable2, readable2 = []) {
   const args = [sb.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"];
   args.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp");
   for (const d of sb.hidden) args.push("--tmpfs", d);
-  for (const f of new Set(readable2)) if (bindable(f, sb.hidden)) args.push("--ro-bind", f, f);
+  for (const f of new Set(readable2)) {
+    const object2 = bindable(f, sb.hidden);
+    if (object2 !== void 0) args.push("--ro-bind", object2, f);
+  }
   for (const d of /* @__PURE__ */ new Set([cwd, ...writable2])) args.push("--bind", d, d);
   args.push("--chdir", cwd, "--", ...argv);
   return args;

@@ -176,12 +176,16 @@ describe('the sandbox', () => {
       hiddenLib: join(home, 'lib.so'),
       hiddenToken: join(home, 'token'),
       link: join(outside, 'link.so'),
+      linkOut: join(outside, 'link-out.so'),
     };
+    const elsewhere = join(tempDir('perfgate-libs-'), 'lib.so');
     writeFileSync(files.lib, elf);
     writeFileSync(files.hiddenLib, elf);
     writeFileSync(files.token, 'ghp_secret\n');
     writeFileSync(files.hiddenToken, 'ghp_secret\n');
     symlinkSync(files.hiddenLib, files.link);
+    writeFileSync(elsewhere, elf);
+    symlinkSync(elsewhere, files.linkOut); // the object it resolves to is what is checked and bound
     const tree = tempDir('perfgate-tree-');
     const r = await runProcess({
       argv: [
@@ -198,7 +202,11 @@ describe('the sandbox', () => {
       readable: Object.values(files),
     });
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ['yes', 'no', 'no', 'no', 'no'], `lib, token, hidden lib, hidden token, link into home`);
+    assert.deepEqual(
+      r.stdout.trim().split('\n'),
+      ['yes', 'no', 'no', 'no', 'no', 'yes'],
+      `lib, token, hidden lib, hidden token, link into home, link to a lib`,
+    );
   });
   it('a command that cannot start is a spawn error; a background process dies with the command', async () => {
     const tree = tempDir('perfgate-tree-');

@@ -57,8 +57,9 @@ function ratioCell(a: ScoreEntry, b: ScoreEntry, higherIsBetter: boolean, r = sp
 /** The scorecard's own allocator (`ours`) against the best peer by median
  * speed, against the reference allocator, and `hardened` (if measured)
  * against ours, each with its interval; and peak RSS against the reference
- * (median over median); undefined when no benchmark has ours and a peer. The best peer is picked by its median, so the
- * interval against it leans towards `behind`, never towards `ahead`. */
+ * (median over median); undefined when no benchmark has ours and a peer. The best peer is picked
+ * by its median and the standing is against that peer alone: *ahead* of it is not an interval
+ * against every peer. */
 export function versusTable(card: Scorecard, hardened?: string): string | undefined {
   const withHardened = hardened !== undefined && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === hardened));
   const pct = `${Math.round((1 - VERSUS_ALPHA) * 100)} %`;

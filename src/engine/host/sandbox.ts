@@ -53,21 +53,22 @@ export function hiddenDirs(env: NodeJS.ProcessEnv): string[] {
   return unique.filter((d) => !unique.some((o) => o !== d && d.startsWith(`${o}/`)));
 }
 
-/** Whether `file` may be bound into the sandbox on request: an ELF object (all ld.so could
- * preload), outside every hidden directory. The request is a path from a config, which with
+/** The object to bind for `file`, if it may be bound into the sandbox on request: an ELF object
+ * (all ld.so could preload), outside every hidden directory, symlinks resolved; the resolved path
+ * is the one checked and the one bound. The request is a path from a config, which with
  * `config-source: head` a pull request writes: it must not open a token file, the checkout's git
  * config or the runner's directories to the code it runs. */
-function bindable(file: string, hidden: readonly string[]): boolean {
+function bindable(file: string, hidden: readonly string[]): string | undefined {
   let fd: number | undefined;
   try {
     const path = realpathSync(file); // a link out of /tmp into a hidden directory is inside it
-    if (hidden.some((d) => path === d || path.startsWith(`${d}/`))) return false;
+    if (hidden.some((d) => path === d || path.startsWith(`${d}/`))) return undefined;
     fd = openSync(path, 'r');
-    if (!fstatSync(fd).isFile()) return false;
+    if (!fstatSync(fd).isFile()) return undefined;
     const magic = Buffer.alloc(4);
-    return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) ? path : undefined;
   } catch {
-    return false;
+    return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -86,7 +87,10 @@ export function sandboxArgv(
   const args = [sb.bwrap, '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-ipc'];
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   for (const d of sb.hidden) args.push('--tmpfs', d);
-  for (const f of new Set(readable)) if (bindable(f, sb.hidden)) args.push('--ro-bind', f, f);
+  for (const f of new Set(readable)) {
+    const object = bindable(f, sb.hidden);
+    if (object !== undefined) args.push('--ro-bind', object, f);
+  }
   for (const d of new Set([cwd, ...writable])) args.push('--bind', d, d);
   args.push('--chdir', cwd, '--', ...argv);
   return args;
