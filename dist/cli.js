@@ -40360,7 +40360,8 @@ function speedRatio(a2, b, higherIsBetter, alpha = VERSUS_ALPHA) {
   const standing = low > 1 ? "ahead" : high < 1 ? "behind" : "within noise";
   return { ratio: Math.exp(est.estimate), low, high, rounds: d.length, standing };
 }
-function ratioCell(a2, b, higherIsBetter, r = speedRatio(a2, b, higherIsBetter)) {
+function ratioCell(a2, b, higherIsBetter) {
+  const r = speedRatio(a2, b, higherIsBetter);
   if (r === void 0) {
     const m = a2.medianOpsPerSec / b.medianOpsPerSec;
     return (higherIsBetter ? m : 1 / m).toFixed(3);
@@ -40368,13 +40369,30 @@ function ratioCell(a2, b, higherIsBetter, r = speedRatio(a2, b, higherIsBetter))
   const end = (x) => Number.isFinite(x) ? x.toFixed(2) : "\u221E";
   return `${r.ratio.toFixed(3)} (${end(r.low)}\u2013${end(r.high)})`;
 }
+function standingAmong(ours, peers, higherIsBetter, alpha = VERSUS_ALPHA) {
+  const each = peers.map((p) => ({
+    name: p.allocator,
+    r: speedRatio(ours, p, higherIsBetter, alpha),
+    strict: speedRatio(ours, p, higherIsBetter, alpha / peers.length)
+  }));
+  if (peers.length === 0 || each.some((e) => e.r === void 0 || e.strict === void 0)) return void 0;
+  const behind = each.filter((e) => e.strict.high < 1).map((e) => e.name);
+  if (behind.length) return { standing: "behind", peers: behind };
+  const open2 = each.filter((e) => e.r.low <= 1).map((e) => e.name);
+  return open2.length ? { standing: "within noise", peers: open2 } : { standing: "ahead", peers: each.map((e) => e.name) };
+}
+function standingCell(s) {
+  if (s === void 0) return "\u2013";
+  if (s.standing === "ahead") return s.peers.length === 1 ? `ahead of ${escapeMarkdown(s.peers[0])}` : `ahead of all ${s.peers.length}`;
+  return `${s.standing} ${s.standing === "behind" ? "" : "of "}${s.peers.map(escapeMarkdown).join(", ")}`;
+}
 function versusTable(card, hardened) {
   const withHardened = hardened !== void 0 && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === hardened));
   const pct = `${Math.round((1 - VERSUS_ALPHA) * 100)} %`;
   const head = [
-    `Speed ratios (above 1 is faster), with ${pct} intervals over the rounds; *ahead* and *behind* only where the whole interval is.`,
+    `Speed ratios (above 1 is faster), with ${pct} intervals over the rounds. *ahead* only where ours is ahead of every peer, each interval wholly above 1; *behind* where a peer's interval, widened for the number of peers (Bonferroni), is wholly below 1; otherwise *within noise* of the peers named.`,
     "",
-    `| benchmark | ours vs best peer | best peer | standing | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${withHardened ? ` ${escapeMarkdown(hardened)} vs ours |` : ""}`,
+    `| benchmark | ours vs best peer | best peer | standing among peers | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${withHardened ? ` ${escapeMarkdown(hardened)} vs ours |` : ""}`,
     `|---|--:|---|---|--:|--:|${withHardened ? "--:|" : ""}`
   ];
   const rows = [];
@@ -40386,11 +40404,10 @@ function versusTable(card, hardened) {
     const speed = (e) => up ? e.medianOpsPerSec : 1 / e.medianOpsPerSec;
     const best = peers.reduce((x, e) => speed(e) > speed(x) ? e : x);
     const ref = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
-    const vsBest = speedRatio(ours, best, up);
     const sec = withHardened ? b.entries.find((e) => e.allocator === hardened && e.medianOpsPerSec) : void 0;
     const rss = ref?.maxRssKb && ours.maxRssKb ? (ours.maxRssKb / ref.maxRssKb).toFixed(3) : "\u2013";
     rows.push(
-      `| ${escapeMarkdown(b.name)} | ${ratioCell(ours, best, up, vsBest)} | ${escapeMarkdown(best.allocator)} | ${vsBest?.standing ?? "\u2013"} | ${ref ? ratioCell(ours, ref, up) : "\u2013"} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : "\u2013"} |` : ""}`
+      `| ${escapeMarkdown(b.name)} | ${ratioCell(ours, best, up)} | ${escapeMarkdown(best.allocator)} | ${standingCell(standingAmong(ours, peers, up))} | ${ref ? ratioCell(ours, ref, up) : "\u2013"} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : "\u2013"} |` : ""}`
     );
   }
   return rows.length ? [...head, ...rows].join("\n") : void 0;

@@ -7,7 +7,7 @@ import { normalCdf, normalQuantile } from '../src/engine/decision/stats';
 import { summarize } from '../src/engine/summary';
 import { renderScorecard } from '../src/scorecard/markdown';
 import type { ScoreEntry, Scorecard } from '../src/scorecard/rebase';
-import { speedRatio } from '../src/scorecard/versus';
+import { speedRatio, standingAmong } from '../src/scorecard/versus';
 import { seededRng } from '../src/engine/random';
 import { normal } from './synthetic';
 
@@ -139,8 +139,29 @@ describe('scorecard: ours against its peers, round by round', () => {
     const md = renderScorecard(card, 'secure');
     const row = md.split('\n').find((l) => l.startsWith('| xmalloc\\|x | 1.0'))!;
     assert.ok(row, md);
-    assert.match(row, /^\| xmalloc\\\|x \| 1\.0\d\d \(1\.\d\d–1\.\d\d\) \| tcmalloc \| ahead \| 1\.1\d\d \(/);
+    assert.match(row, /^\| xmalloc\\\|x \| 1\.0\d\d \(1\.\d\d–1\.\d\d\) \| tcmalloc \| ahead of all 2 \| 1\.1\d\d \(/);
     assert.match(row, /\| 0\.4\d\d \(0\.\d\d–0\.\d\d\) \|$/);
     assert.match(md, /\| old \| 1\.500 \| mimalloc \| – \| 1\.500 \|/);
+  });
+
+  it('is ahead only of every peer: a noisy peer behind the best by median keeps it within noise', () => {
+    const ours = entry('ours', 1.05e6);
+    const tcmalloc = entry('tcmalloc', 1e6);
+    const glibc = entry('glibc', 0.99e6, 0.3);
+    assert.equal(speedRatio(ours, tcmalloc, true)!.standing, 'ahead');
+    assert.deepEqual(standingAmong(ours, [tcmalloc], true), { standing: 'ahead', peers: ['tcmalloc'] });
+    assert.equal(speedRatio(ours, glibc, true)!.standing, 'within noise');
+    assert.deepEqual(standingAmong(ours, [tcmalloc, glibc], true), { standing: 'within noise', peers: ['glibc'] });
+    assert.deepEqual(standingAmong(ours, [tcmalloc, entry('jemalloc', 1.1e6)], true), { standing: 'behind', peers: ['jemalloc'] });
+    assert.equal(standingAmong(ours, [tcmalloc, { allocator: 'old', medianOpsPerSec: 1 }], true), undefined);
+  });
+
+  it('behind one of k peers needs its interval at alpha / k (Bonferroni)', () => {
+    // 7 rounds, ours slower in each: exact two-sided p = 2/128 = 0.016, below 0.05 / 2 but not 0.05 / 4.
+    const slow = { allocator: 'ours', values: [1, 2, 3, 4, 5, 6, 7].map((i) => 1 - i / 100) };
+    const peer = (allocator: string, speed: number): ScoreEntry => ({ allocator, values: Array.from({ length: 7 }, () => speed) });
+    assert.deepEqual(standingAmong(slow, [peer('tcmalloc', 1), peer('glibc', 0.5)], true), { standing: 'behind', peers: ['tcmalloc'] });
+    const four = [peer('tcmalloc', 1), peer('glibc', 0.5), peer('jemalloc', 0.5), peer('mimalloc', 0.5)];
+    assert.deepEqual(standingAmong(slow, four, true), { standing: 'within noise', peers: ['tcmalloc'] });
   });
 });

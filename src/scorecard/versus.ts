@@ -45,7 +45,8 @@ export function speedRatio(a: ScoreEntry, b: ScoreEntry, higherIsBetter: boolean
 }
 
 /** "ratio (low–high)"; an older record without per-round values gives the median ratio alone. */
-function ratioCell(a: ScoreEntry, b: ScoreEntry, higherIsBetter: boolean, r = speedRatio(a, b, higherIsBetter)): string {
+function ratioCell(a: ScoreEntry, b: ScoreEntry, higherIsBetter: boolean): string {
+  const r = speedRatio(a, b, higherIsBetter);
   if (r === undefined) {
     const m = a.medianOpsPerSec! / b.medianOpsPerSec!;
     return (higherIsBetter ? m : 1 / m).toFixed(3);
@@ -54,19 +55,54 @@ function ratioCell(a: ScoreEntry, b: ScoreEntry, higherIsBetter: boolean, r = sp
   return `${r.ratio.toFixed(3)} (${end(r.low)}–${end(r.high)})`;
 }
 
+/** Ours against every peer of a benchmark: *ahead* only when its
+ * interval at `alpha` is wholly above 1 against each of them. That is an
+ * intersection-union test: "ahead of all" is rejected-null only if every
+ * per-peer null is, so each at `alpha` keeps the whole at `alpha` with no
+ * multiplicity correction (Berger, "Multiparameter hypothesis testing and
+ * acceptance sampling", Technometrics 24(4), 1982). *Behind* when some
+ * peer's interval at `alpha / k` (Bonferroni over the k peers) is wholly
+ * below 1: that claim is a union, which needs the correction. Otherwise
+ * *within noise* of the peers ours is not ahead of. Undefined when a peer
+ * lacks per-round values: no claim from an older record. */
+export function standingAmong(
+  ours: ScoreEntry,
+  peers: readonly ScoreEntry[],
+  higherIsBetter: boolean,
+  alpha = VERSUS_ALPHA,
+): { standing: Standing; peers: string[] } | undefined {
+  const each = peers.map((p) => ({
+    name: p.allocator,
+    r: speedRatio(ours, p, higherIsBetter, alpha),
+    strict: speedRatio(ours, p, higherIsBetter, alpha / peers.length),
+  }));
+  if (peers.length === 0 || each.some((e) => e.r === undefined || e.strict === undefined)) return undefined;
+  const behind = each.filter((e) => e.strict!.high < 1).map((e) => e.name);
+  if (behind.length) return { standing: 'behind', peers: behind };
+  const open = each.filter((e) => e.r!.low <= 1).map((e) => e.name);
+  return open.length ? { standing: 'within noise', peers: open } : { standing: 'ahead', peers: each.map((e) => e.name) };
+}
+
+/** "ahead of all 4", "behind tcmalloc", "within noise of tcmalloc, glibc". */
+function standingCell(s: { standing: Standing; peers: string[] } | undefined): string {
+  if (s === undefined) return '–';
+  if (s.standing === 'ahead') return s.peers.length === 1 ? `ahead of ${esc(s.peers[0]!)}` : `ahead of all ${s.peers.length}`;
+  return `${s.standing} ${s.standing === 'behind' ? '' : 'of '}${s.peers.map(esc).join(', ')}`;
+}
+
 /** The scorecard's own allocator (`ours`) against the best peer by median
- * speed, against the reference allocator, and `hardened` (if measured)
- * against ours, each with its interval; and peak RSS against the reference
- * (median over median); undefined when no benchmark has ours and a peer. The best peer is picked
- * by its median and the standing is against that peer alone: *ahead* of it is not an interval
- * against every peer. */
+ * speed (its ratio and interval), its standing among all peers
+ * (`standingAmong`), against the reference allocator, and `hardened` (if
+ * measured) against ours, each with its interval; and peak RSS against
+ * the reference (median over median); undefined when no benchmark has
+ * ours and a peer. */
 export function versusTable(card: Scorecard, hardened?: string): string | undefined {
   const withHardened = hardened !== undefined && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === hardened));
   const pct = `${Math.round((1 - VERSUS_ALPHA) * 100)} %`;
   const head = [
-    `Speed ratios (above 1 is faster), with ${pct} intervals over the rounds; *ahead* and *behind* only where the whole interval is.`,
+    `Speed ratios (above 1 is faster), with ${pct} intervals over the rounds. *ahead* only where ours is ahead of every peer, each interval wholly above 1; *behind* where a peer's interval, widened for the number of peers (Bonferroni), is wholly below 1; otherwise *within noise* of the peers named.`,
     '',
-    `| benchmark | ours vs best peer | best peer | standing | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${withHardened ? ` ${esc(hardened)} vs ours |` : ''}`,
+    `| benchmark | ours vs best peer | best peer | standing among peers | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${withHardened ? ` ${esc(hardened)} vs ours |` : ''}`,
     `|---|--:|---|---|--:|--:|${withHardened ? '--:|' : ''}`,
   ];
   const rows: string[] = [];
@@ -78,11 +114,10 @@ export function versusTable(card: Scorecard, hardened?: string): string | undefi
     const speed = (e: ScoreEntry): number => (up ? e.medianOpsPerSec! : 1 / e.medianOpsPerSec!);
     const best = peers.reduce((x, e) => (speed(e) > speed(x) ? e : x));
     const ref = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
-    const vsBest = speedRatio(ours, best, up);
     const sec = withHardened ? b.entries.find((e) => e.allocator === hardened && e.medianOpsPerSec) : undefined;
     const rss = ref?.maxRssKb && ours.maxRssKb ? (ours.maxRssKb / ref.maxRssKb).toFixed(3) : '–';
     rows.push(
-      `| ${esc(b.name)} | ${ratioCell(ours, best, up, vsBest)} | ${esc(best.allocator)} | ${vsBest?.standing ?? '–'} | ${ref ? ratioCell(ours, ref, up) : '–'} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : '–'} |` : ''}`,
+      `| ${esc(b.name)} | ${ratioCell(ours, best, up)} | ${esc(best.allocator)} | ${standingCell(standingAmong(ours, peers, up))} | ${ref ? ratioCell(ours, ref, up) : '–'} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : '–'} |` : ''}`,
     );
   }
   return rows.length ? [...head, ...rows].join('\n') : undefined;
