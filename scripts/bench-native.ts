@@ -117,7 +117,7 @@ if (!values['no-pairs']) {
   console.log(`\n${pairInstructions(allocators)}`);
 }
 console.log(
-  `\nCommand: npm run bench:native -- --rounds ${values.rounds}${values.only ? ` --only ${values.only}` : ''}${values.secure ? ' --secure' : ''}`,
+  `\nCommand: npm run bench:native -- --rounds ${values.rounds}${values.only ? ` --only ${values.only}` : ''}${values.secure ? ' --secure' : ''}${values['no-real'] ? ' --no-real' : ''}${values['no-pairs'] ? ' --no-pairs' : ''}`,
 );
 
 /** Instructions per malloc+free pair (loop and PLT included) in native/build/pair:

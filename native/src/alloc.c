@@ -28,13 +28,13 @@ static inline void pg_free(void *p) {
 #if PG_SECURE /* before reading the segment: is it one? */
     if (PG_UNLIKELY(!pg_secure_is_mapped(seg))) pg_secure_fail("free(): invalid pointer (not allocated by pgalloc)", p);
 #endif
-    size_t idx = pg_segment_page_index(seg, p);
-    /* Written as byte offsets, the compiler shifts the index in place for
-     * the page instead of copying it first: 45 instructions a pair, not 46. */
-    size_t off8 = idx * sizeof seg->fast_tid[0];
-    uintptr_t owner = atomic_load_explicit((_Atomic(uintptr_t) *)((uint8_t *)seg->fast_tid + off8), memory_order_relaxed);
+    /* The slice's byte offset in both arrays straight from the pointer's
+     * bits: one shift and one mask, no scaling. */
+    size_t off8 = ((uintptr_t)p >> (PG_SLICE_SHIFT - 3)) & ((PG_SLICES - 1) << 3);
+    uintptr_t owner = atomic_load_explicit((_Atomic(uintptr_t) *)((uint8_t *)seg->slice_tid + off8), memory_order_relaxed);
+    pg_page_t *page = *(pg_page_t **)((uint8_t *)seg->slice_page + off8);
+    pg_assert(page == pg_segment_page_of(seg, p));
     if (PG_LIKELY(owner == pg_thread_id())) {
-        pg_page_t *page = (pg_page_t *)((uint8_t *)seg->pages + off8 * 8);
 #if PG_SECURE
         pg_secure_check_local(page, p);
 #endif
@@ -45,9 +45,9 @@ static inline void pg_free(void *p) {
      * one with interior pointers, has owner 0). */
     if (owner != 0) {
 #if PG_SECURE
-        pg_secure_check_foreign(seg, idx, p);
+        pg_secure_check_foreign(seg, (size_t)(page - seg->pages), p);
 #endif
-        pg_free_foreign(seg, idx, p);
+        pg_free_foreign(seg, page, p);
         return;
     }
     if (PG_SECURE) pg_secure_check_free(seg, p);

@@ -78,26 +78,29 @@ static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsign
     __builtin_prefetch(pg_remotemap_word(block, &bit), 1);
 #endif
     if (first == NULL) heap->foreign_last[cls] = block;
+#if !PG_SECURE /* the block after `first`: this thread wrote it, a hit (pg_page_take) */
+    *pg_block_ahead(block) = first != NULL ? first->next : NULL;
+#endif
     pg_link_set(pg_page_key_shared(page), block, first);
     heap->foreign[cls] = block;
     heap->foreign_count[cls]++;
 }
 
-/* free() of `p`, in pages[idx] of `seg`, owned by another live thread: into
+/* free() of `p`, in `page` of `seg`, owned by another live thread: into
  * this thread's run for the class, without reading the page's line. A
  * thread whose first call is such a free gets a heap for it (without
  * touching errno, which free preserves). Out of line, so free's own fast
  * path saves no registers. */
-void pg_free_foreign(pg_segment_t *seg, size_t idx, void *p) {
+void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p) {
     pg_heap_t *heap = pg_tl_heap;
     if (PG_UNLIKELY(heap == &pg_heap_empty)) {
         int saved = errno;
         heap = pg_heap_init_thread();
         errno = saved;
         if (heap == NULL) {
-            pg_remote_push(&seg->pages[idx], p, p, 1);
+            pg_remote_push(page, p, p, 1);
             return;
         }
     }
-    pg_foreign_free(heap, &seg->pages[idx], seg->page_cls[idx], seg->page_shift, p);
+    pg_foreign_free(heap, page, seg->page_cls[page - seg->pages], seg->page_shift, p);
 }

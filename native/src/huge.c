@@ -104,6 +104,7 @@ void *pg_huge_alloc(size_t size, bool zero) {
     seg->kind = PG_KIND_HUGE;
     seg->page_shift = PG_SEGMENT_SHIFT; /* any interior pointer maps to pages[0] */
     seg->page_count = 1;
+    pg_segment_set_slices(seg);
     seg->used_pages = 1;
     atomic_store_explicit(&seg->heap, NULL, memory_order_relaxed);
     pg_page_t *page = &seg->pages[0];
@@ -158,6 +159,7 @@ void *pg_huge_grow(pg_segment_t *seg, void *p, size_t size) {
 #endif
     if (moved == NULL) return NULL;
     moved->size = need;
+    pg_segment_set_slices(moved); /* they point into the old mapping */
     return (uint8_t *)moved + offset;
 }
 

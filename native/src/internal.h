@@ -102,23 +102,32 @@ typedef struct pg_remote_s {
 #endif
 } pg_remote_t;
 
+/* A segment is 64 slices of 64 KiB whatever its pages' size, so free()
+ * finds a pointer's slice with a constant shift and mask, and the slice
+ * names the page: two instructions fewer than the segment's page shift,
+ * read from memory, and the page's index scaled to its address. */
+#define PG_SLICE_SHIFT 16
+#define PG_SLICES (PG_SEGMENT_SIZE >> PG_SLICE_SHIFT)
+
 typedef struct pg_segment_s {
-    /* fast_tid[i]: the thread (pg_thread_id) that may free into pages[i] on
-     * the fast path: the owner, or 0 while the page has interior pointers,
-     * is free or abandoned. One compare in free() instead of the segment's
-     * owner and a flag, and no TLS lookup. Kept off the pages' lines, which
-     * their owners write on every malloc and free: every other thread's
-     * free reads it, and read from the page it was a cache miss per remote
-     * free (`xmalloc`: 77 % of free's samples, perf record -e cpu-clock). First in
-     * the segment, so its address is one scaled index. */
-    _Atomic(uintptr_t) fast_tid[PG_MAX_PAGES];
+    /* slice_tid[s]: the thread (pg_thread_id) that may free into slice s's
+     * page on the fast path: the owner, or 0 while the page has interior
+     * pointers, is free or abandoned. One compare in free() instead of the
+     * segment's owner and a flag, and no TLS lookup. Kept off the pages'
+     * lines, which their owners write on every malloc and free: every other
+     * thread's free reads it, and read from the page it was a cache miss
+     * per remote free (`xmalloc`: 77 % of free's samples, perf record -e
+     * cpu-clock). First in the segment, and slice_page right after it, so
+     * both are the pointer's bits 16-21 shifted in place plus a constant. */
+    _Atomic(uintptr_t) slice_tid[PG_SLICES];
+    struct pg_page_s *slice_page[PG_SLICES]; /* set when the segment takes its kind */
     /* Read by every free, written when the segment changes hands or kind. */
     _Atomic(struct pg_heap_s *) heap; /* owner; NULL when abandoned or huge */
     pg_kind_t kind;
     uint32_t page_shift;
     uint32_t page_count;
     size_t size;            /* bytes mapped */
-    uint8_t page_cls[PG_MAX_PAGES]; /* pages[i].cls, for other threads' frees: same reason as fast_tid */
+    uint8_t page_cls[PG_MAX_PAGES]; /* pages[i].cls, for other threads' frees: same reason as a slice's tid */
 #if PG_SECURE
     /* Where pages[i]'s blocks carved so far end, as an offset from the
      * segment: the hardened build checks another thread's free against it,
@@ -183,7 +192,7 @@ extern __thread pg_heap_t *pg_tl_heap __attribute__((tls_model("initial-exec")))
 
 /* The calling thread's identity: the thread pointer (%fs:0 on x86-64), one
  * instruction, as mimalloc's _mi_prim_thread_id. Unique among live threads;
- * a thread's pages drop it (fast_tid = 0) before its heap is torn down, so a
+ * a thread's pages drop it (their slices' tid = 0) before its heap is torn down, so a
  * later thread at the same address never matches a stale page. */
 static inline uintptr_t pg_thread_id(void) { return (uintptr_t)__builtin_thread_pointer(); }
 
@@ -386,7 +395,7 @@ static inline const pg_block_t *pg_secure_block_of(const pg_page_t *page, const 
 }
 
 /* free()'s own path in the hardened build: `p` in this thread's `page`
- * whose fast_tid is this thread (so it is in use and holds no interior
+ * whose slices' tid is this thread (so it is in use and holds no interior
  * pointers). Inline, from the page's line, which its owner has in its
  * cache: the general check (pg_secure_check_free) finds the page again. */
 static inline void pg_secure_check_local(const pg_page_t *page, const void *p) {
@@ -414,13 +423,26 @@ static inline void pg_free_local(pg_page_t *page, pg_block_t *block) {
 }
 
 
+/* A free block's second word (every block has two): in the release build,
+ * a block that another thread freed holds there the block two ahead of it
+ * on its page's remote list (foreign.c), for malloc to prefetch. */
+static inline pg_block_t **pg_block_ahead(pg_block_t *block) { return (pg_block_t **)block + 1; }
+
 /* Hand out the first block of `page`'s non-empty `free` list, prefetching
  * the next one (the first touch of a handed-out block was most of malloc's
- * time on mid_mixed). */
+ * time on mid_mixed) and, in the release build, the one its second word
+ * names: a list another thread sent home is a chain of lines that thread
+ * wrote last, each a cache miss, and one block ahead was not far enough
+ * (xmalloc: two thirds of malloc's samples at the load of the link). For
+ * a block its owner freed the word is whatever the program left there: a
+ * prefetch never faults. */
 static inline pg_block_t *pg_page_take(pg_page_t *page) {
     pg_block_t *block = page->free;
     pg_block_t *next = pg_block_next(page, block);
     __builtin_prefetch(next, 1);
+#if !PG_SECURE
+    __builtin_prefetch(*pg_block_ahead(block), 1);
+#endif
     page->free = next;
     page->used++;
 #if PG_SECURE /* the caller never sees an encoded link; the block is no longer free */
@@ -430,9 +452,19 @@ static inline pg_block_t *pg_page_take(pg_page_t *page) {
     return block;
 }
 
+/* Set the fast-path thread of every slice `page` spans (a medium page 32,
+ * a huge segment's page all 64). */
 static inline void pg_page_set_fast(pg_page_t *page, uintptr_t tid) {
     pg_segment_t *seg = pg_page_segment(page);
-    atomic_store_explicit(&seg->fast_tid[page - seg->pages], tid, memory_order_relaxed);
+    unsigned per = seg->page_shift - PG_SLICE_SHIFT;
+    size_t first = (size_t)(page - seg->pages) << per;
+    for (size_t s = first; s < first + ((size_t)1 << per) && s < PG_SLICES; s++)
+        atomic_store_explicit(&seg->slice_tid[s], tid, memory_order_relaxed);
+}
+
+/* Point every slice at its page, before the segment is published. */
+static inline void pg_segment_set_slices(pg_segment_t *seg) {
+    for (size_t s = 0; s < PG_SLICES; s++) seg->slice_page[s] = &seg->pages[s >> (seg->page_shift - PG_SLICE_SHIFT)];
 }
 
 /* ---- os.c ---- */

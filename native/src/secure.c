@@ -186,7 +186,7 @@ static void pg_secure_check_huge(pg_segment_t *seg, const void *p) {
 }
 
 /* A block of another live thread's page without interior pointers (its
- * fast_tid): the start of a carved block, checked from the segment's
+ * slice's tid): the start of a carved block, checked from the segment's
  * read-mostly arrays, not the page's line, which its owner writes on every
  * malloc and free. */
 void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p) {
@@ -204,7 +204,7 @@ void pg_secure_check_free(pg_segment_t *seg, void *p) {
         return;
     }
     size_t idx = pg_segment_page_index(seg, p);
-    uintptr_t owner = atomic_load_explicit(&seg->fast_tid[idx], memory_order_relaxed);
+    uintptr_t owner = atomic_load_explicit(&seg->slice_tid[((uintptr_t)p & PG_SEGMENT_MASK) >> PG_SLICE_SHIFT], memory_order_relaxed);
     if (owner != 0 && owner != pg_thread_id()) {
         pg_secure_check_foreign(seg, idx, p);
         return;

@@ -53,6 +53,7 @@ static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) 
     seg->kind = kind;
     seg->page_shift = kind == PG_KIND_SMALL ? PG_SMALL_PAGE_SHIFT : PG_MEDIUM_PAGE_SHIFT;
     seg->page_count = (uint32_t)(PG_SEGMENT_SIZE >> seg->page_shift);
+    pg_segment_set_slices(seg);
     seg->used_pages = 0;
     seg->size = PG_SEGMENT_SIZE;
     seg->zeroed = false;
