@@ -40383,8 +40383,10 @@ function standingAmong(ours, peers, higherIsBetter, alpha = VERSUS_ALPHA) {
 }
 function standingCell(s) {
   if (s === void 0) return "\u2013";
-  if (s.standing === "ahead") return s.peers.length === 1 ? `ahead of ${escapeMarkdown(s.peers[0])}` : `ahead of all ${s.peers.length}`;
-  return `${s.standing} ${s.standing === "behind" ? "" : "of "}${s.peers.map(escapeMarkdown).join(", ")}`;
+  const names = s.peers.map(escapeMarkdown).join(", ");
+  if (s.standing === "behind") return `behind ${names}`;
+  if (s.standing === "within noise") return `within noise of ${names}`;
+  return s.peers.length === 1 ? `ahead of ${names}` : `ahead of all ${s.peers.length}`;
 }
 function versusTable(card, hardened) {
   const withHardened = hardened !== void 0 && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === hardened));

@@ -116,9 +116,8 @@ if (!values['no-pairs']) {
   execFileSync('make', ['-s', '-C', join(ROOT, 'native'), 'build/pair', 'build/libpgalloc.so'], { stdio: 'inherit' });
   console.log(`\n${pairInstructions(allocators)}`);
 }
-console.log(
-  `\nCommand: npm run bench:native -- --rounds ${values.rounds}${values.only ? ` --only ${values.only}` : ''}${values.secure ? ' --secure' : ''}${values['no-real'] ? ' --no-real' : ''}${values['no-pairs'] ? ' --no-pairs' : ''}`,
-);
+const flags = (['secure', 'no-real', 'no-pairs'] as const).filter((f) => values[f]).map((f) => ` --${f}`);
+console.log(`\nCommand: npm run bench:native -- --rounds ${values.rounds}${values.only ? ` --only ${values.only}` : ''}${flags.join('')}`);
 
 /** Instructions per malloc+free pair (loop and PLT included) in native/build/pair:
  * cachegrind at two iteration counts, the difference divided by the extra pairs,

@@ -458,9 +458,13 @@ static inline void pg_page_set_fast(pg_page_t *page, uintptr_t tid) {
     pg_segment_t *seg = pg_page_segment(page);
     unsigned per = seg->page_shift - PG_SLICE_SHIFT;
     size_t first = (size_t)(page - seg->pages) << per;
-    for (size_t s = first; s < first + ((size_t)1 << per) && s < PG_SLICES; s++)
+    pg_assert(first + ((size_t)1 << per) <= PG_SLICES);
+    for (size_t s = first; s < first + ((size_t)1 << per); s++)
         atomic_store_explicit(&seg->slice_tid[s], tid, memory_order_relaxed);
 }
+
+/* The slice of its segment `p` lies in. */
+static inline size_t pg_slice_index(const void *p) { return ((uintptr_t)p & PG_SEGMENT_MASK) >> PG_SLICE_SHIFT; }
 
 /* Point every slice at its page, before the segment is published. */
 static inline void pg_segment_set_slices(pg_segment_t *seg) {

@@ -204,7 +204,7 @@ void pg_secure_check_free(pg_segment_t *seg, void *p) {
         return;
     }
     size_t idx = pg_segment_page_index(seg, p);
-    uintptr_t owner = atomic_load_explicit(&seg->slice_tid[((uintptr_t)p & PG_SEGMENT_MASK) >> PG_SLICE_SHIFT], memory_order_relaxed);
+    uintptr_t owner = atomic_load_explicit(&seg->slice_tid[pg_slice_index(p)], memory_order_relaxed);
     if (owner != 0 && owner != pg_thread_id()) {
         pg_secure_check_foreign(seg, idx, p);
         return;

@@ -86,8 +86,10 @@ export function standingAmong(
 /** "ahead of all 4", "behind tcmalloc", "within noise of tcmalloc, glibc". */
 function standingCell(s: { standing: Standing; peers: string[] } | undefined): string {
   if (s === undefined) return '–';
-  if (s.standing === 'ahead') return s.peers.length === 1 ? `ahead of ${esc(s.peers[0]!)}` : `ahead of all ${s.peers.length}`;
-  return `${s.standing} ${s.standing === 'behind' ? '' : 'of '}${s.peers.map(esc).join(', ')}`;
+  const names = s.peers.map(esc).join(', ');
+  if (s.standing === 'behind') return `behind ${names}`;
+  if (s.standing === 'within noise') return `within noise of ${names}`;
+  return s.peers.length === 1 ? `ahead of ${names}` : `ahead of all ${s.peers.length}`;
 }
 
 /** The scorecard's own allocator (`ours`) against the best peer by median
