@@ -40389,27 +40389,38 @@ function standingCell(s) {
   return s.peers.length === 1 ? `ahead of ${names}` : `ahead of all ${s.peers.length}`;
 }
 function versusTable(card, hardened) {
-  const withHardened = hardened !== void 0 && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === hardened));
+  const measured = (name2) => name2 !== void 0 && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === name2));
+  const extra = [];
+  const ours = hardened && measured(hardened.ours) ? hardened.ours : void 0;
+  const peer = hardened?.peer && measured(hardened.peer.name) ? hardened.peer : void 0;
+  if (ours) extra.push([ours, "ours"]);
+  if (peer) extra.push([peer.name, peer.release]);
+  if (ours && peer) extra.push([ours, peer.name]);
   const pct = `${Math.round((1 - VERSUS_ALPHA) * 100)} %`;
   const head = [
     `Speed ratios (above 1 is faster), with ${pct} intervals over the rounds. *ahead* only where ours is ahead of every peer, each interval wholly above 1; *behind* where a peer's interval, widened for the number of peers (Bonferroni), is wholly below 1; otherwise *within noise* of the peers named.`,
     "",
-    `| benchmark | ours vs best peer | best peer | standing among peers | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${withHardened ? ` ${escapeMarkdown(hardened)} vs ours |` : ""}`,
-    `|---|--:|---|---|--:|--:|${withHardened ? "--:|" : ""}`
+    `| benchmark | ours vs best peer | best peer | standing among peers | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${extra.map(([a2, b]) => ` ${escapeMarkdown(a2)} vs ${escapeMarkdown(b)} |`).join("")}`,
+    `|---|--:|---|---|--:|--:|${"--:|".repeat(extra.length)}`
   ];
   const rows = [];
   for (const b of card.benchmarks) {
     const up = b.higherIsBetter ?? true;
-    const ours = b.entries.find((e) => e.allocator === "ours");
+    const entry = (name2) => b.entries.find((e) => e.allocator === name2 && e.medianOpsPerSec);
+    const mine = entry("ours");
     const peers = b.entries.filter((e) => e.allocator !== "ours" && DEFAULT_ALLOCATORS.includes(e.allocator) && e.medianOpsPerSec);
-    if (!ours?.medianOpsPerSec || peers.length === 0) continue;
+    if (!mine || peers.length === 0) continue;
     const speed = (e) => up ? e.medianOpsPerSec : 1 / e.medianOpsPerSec;
     const best = peers.reduce((x, e) => speed(e) > speed(x) ? e : x);
     const ref = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
-    const sec = withHardened ? b.entries.find((e) => e.allocator === hardened && e.medianOpsPerSec) : void 0;
-    const rss = ref?.maxRssKb && ours.maxRssKb ? (ours.maxRssKb / ref.maxRssKb).toFixed(3) : "\u2013";
+    const rss = ref?.maxRssKb && mine.maxRssKb ? (mine.maxRssKb / ref.maxRssKb).toFixed(3) : "\u2013";
+    const cell = ([x, y]) => {
+      const a2 = entry(x);
+      const c3 = entry(y);
+      return a2 && c3 ? ratioCell(a2, c3, up) : "\u2013";
+    };
     rows.push(
-      `| ${escapeMarkdown(b.name)} | ${ratioCell(ours, best, up)} | ${escapeMarkdown(best.allocator)} | ${standingCell(standingAmong(ours, peers, up))} | ${ref ? ratioCell(ours, ref, up) : "\u2013"} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : "\u2013"} |` : ""}`
+      `| ${escapeMarkdown(b.name)} | ${ratioCell(mine, best, up)} | ${escapeMarkdown(best.allocator)} | ${standingCell(standingAmong(mine, peers, up))} | ${ref ? ratioCell(mine, ref, up) : "\u2013"} | ${rss} |${extra.map((p) => ` ${cell(p)} |`).join("")}`
     );
   }
   return rows.length ? [...head, ...rows].join("\n") : void 0;

@@ -7,7 +7,10 @@
  *   npm run bench:native -- [--rounds N] [--only random_mixed,larson] [--secure] [--no-real] [--no-pairs]
  *
  * --secure also measures the hardened build (make -C native SECURE=1) as
- * allocator `pgalloc-secure`.
+ * allocator `pgalloc-secure`, and mimalloc's secure mode as `mimalloc-secure`,
+ * built from the Debian source of the installed mimalloc with Debian's own
+ * flags (scripts/build-mimalloc-secure.sh): each against its release build,
+ * and the two against each other.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,11 +21,12 @@ import { parseArgs } from 'node:util';
 import { configFromObject } from '../src/engine/config';
 import { DEFAULT_ALLOCATORS, resolveAllocators } from '../src/scorecard/allocators';
 import { renderScorecard } from '../src/scorecard/markdown';
+import type { Hardened } from '../src/scorecard/versus';
 import { rebase, type Scorecard } from '../src/scorecard/rebase';
 
 const ROOT = join(import.meta.dirname, '..');
-/** The hardened build's name on the scorecard (--secure). */
-const HARDENED = 'pgalloc-secure';
+/** The hardened builds on the scorecard (--secure): ours, and mimalloc's secure mode against Debian's release build. */
+const HARDENED = { ours: 'pgalloc-secure', peer: { name: 'mimalloc-secure', release: 'mimalloc' } } satisfies Hardened;
 
 /** The synthetic suite: ours, and workloads after mimalloc-bench's. */
 const SUITE = [
@@ -98,7 +102,13 @@ const only = values.only?.split(',');
 const allocators = [...DEFAULT_ALLOCATORS];
 if (values.secure) {
   execFileSync('make', ['-s', '-C', join(ROOT, 'native'), 'SECURE=1', 'build-secure/libpgalloc.so'], { stdio: 'inherit' });
-  allocators.push(`${HARDENED}=${join(ROOT, 'native/build-secure/libpgalloc.so')}`);
+  allocators.push(`${HARDENED.ours}=${join(ROOT, 'native/build-secure/libpgalloc.so')}`);
+  const peer = spawnSync('bash', [join(ROOT, 'scripts/build-mimalloc-secure.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (peer.status === 0) allocators.push(`${HARDENED.peer.name}=${peer.stdout.trim()}`);
+  else process.stderr.write(`bench:native: ${HARDENED.peer.name} not measured (above)\n`);
 }
 const inputs = mkdtempSync(join(tmpdir(), 'bench-native-'));
 let card: Scorecard;

@@ -112,7 +112,7 @@ describe('scorecard: ours against its peers, round by round', () => {
     assert.equal(speedRatio({ allocator: 'a', medianOpsPerSec: 2 }, fast, true), undefined);
   });
 
-  it('renders the standing, the intervals and the hardened column; an older record gets its median ratio', () => {
+  it('renders the standing, the intervals and the hardened columns; an older record gets its median ratio', () => {
     const card: Scorecard = {
       schema: 'perfgate/scorecard@1',
       createdAt: '2026-11-22T20:00:00Z',
@@ -125,7 +125,13 @@ describe('scorecard: ours against its peers, round by round', () => {
         {
           name: 'xmalloc|x',
           higherIsBetter: true,
-          entries: [entry('ours', 1.1e6), entry('mimalloc', 1e6), entry('tcmalloc', 1.05e6), entry('secure', 0.5e6)],
+          entries: [
+            entry('ours', 1.1e6),
+            entry('mimalloc', 1e6),
+            entry('tcmalloc', 1.05e6),
+            entry('secure', 0.5e6),
+            entry('mimalloc-secure', 0.7e6),
+          ],
         },
         {
           name: 'old',
@@ -136,12 +142,20 @@ describe('scorecard: ours against its peers, round by round', () => {
         },
       ],
     };
-    const md = renderScorecard(card, 'secure');
+    const md = renderScorecard(card, { ours: 'secure', peer: { name: 'mimalloc-secure', release: 'mimalloc' } });
+    assert.match(
+      md,
+      /\| peak RSS vs mimalloc \| secure vs ours \| mimalloc-secure vs mimalloc \| secure vs mimalloc-secure \|\n\|---\|--:\|---\|---\|(--:\|){5}\n/,
+    );
     const row = md.split('\n').find((l) => l.startsWith('| xmalloc\\|x | 1.0'))!;
     assert.ok(row, md);
     assert.match(row, /^\| xmalloc\\\|x \| 1\.0\d\d \(1\.\d\d–1\.\d\d\) \| tcmalloc \| ahead of all 2 \| 1\.1\d\d \(/);
-    assert.match(row, /\| 0\.4\d\d \(0\.\d\d–0\.\d\d\) \|$/);
-    assert.match(md, /\| old \| 1\.500 \| mimalloc \| – \| 1\.500 \|/);
+    // 0.5 / 1.1, 0.7 / 1.0 and 0.5 / 0.7, each with its interval
+    assert.match(row, /\| 0\.4[45]\d \(0\.\d\d–0\.\d\d\) \| 0\.[67]\d\d \(0\.\d\d–0\.\d\d\) \| 0\.7[0-3]\d \(0\.\d\d–0\.\d\d\) \|$/);
+    assert.match(md, /\| old \| 1\.500 \| mimalloc \| – \| 1\.500 \| – \| – \| – \|/);
+    // Without the peer's hardened build measured, only ours against ours.
+    const alone = renderScorecard(card, { ours: 'secure', peer: { name: 'absent', release: 'mimalloc' } });
+    assert.match(alone, /\| peak RSS vs mimalloc \| secure vs ours \|\n/);
   });
 
   it('is ahead only of every peer: a noisy peer behind the best by median keeps it within noise', () => {

@@ -5,10 +5,10 @@ import { escapeMarkdown as esc } from '../report/escape';
 import { fmtValue } from '../report/format';
 import { REFERENCE_ALLOCATOR } from './allocators';
 import type { Scorecard } from './rebase';
-import { versusTable } from './versus';
+import { versusTable, type Hardened } from './versus';
 
-/** `hardened`: an allocator measured as a hardened build of ours, compared with ours. */
-export function renderScorecard(card: Scorecard, hardened?: string): string {
+/** `hardened`: hardened builds measured (ours, and a peer's), compared with their release builds and each other. */
+export function renderScorecard(card: Scorecard, hardened?: Hardened): string {
   const lines = [
     `## perfgate rebase: ${esc(card.ref)} \`${card.sha.slice(0, 12)}\``,
     '',

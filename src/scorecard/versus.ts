@@ -92,34 +92,56 @@ function standingCell(s: { standing: Standing; peers: string[] } | undefined): s
   return s.peers.length === 1 ? `ahead of ${names}` : `ahead of all ${s.peers.length}`;
 }
 
+/** Hardened builds on a scorecard: `ours`, a hardened build of ours; `peer`,
+ * a peer's hardened build (`name`) and the release build it is a mode of
+ * (`release`). */
+export interface Hardened {
+  ours: string;
+  peer?: { name: string; release: string };
+}
+
 /** The scorecard's own allocator (`ours`) against the best peer by median
  * speed (its ratio and interval), its standing among all peers
- * (`standingAmong`), against the reference allocator, and `hardened` (if
- * measured) against ours, each with its interval; and peak RSS against
- * the reference (median over median); undefined when no benchmark has
- * ours and a peer. */
-export function versusTable(card: Scorecard, hardened?: string): string | undefined {
-  const withHardened = hardened !== undefined && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === hardened));
+ * (`standingAmong`), against the reference allocator, and the hardened
+ * builds (if measured): ours against ours, the peer's against its release
+ * build, and ours against the peer's, each with its interval; and peak
+ * RSS against the reference (median over median); undefined when no
+ * benchmark has ours and a peer. */
+export function versusTable(card: Scorecard, hardened?: Hardened): string | undefined {
+  const measured = (name: string | undefined): boolean =>
+    name !== undefined && card.benchmarks.some((b) => b.entries.some((e) => e.allocator === name));
+  /** Extra columns, a speed ratio each: [hardened, what it is compared with]. */
+  const extra: [string, string][] = [];
+  const ours = hardened && measured(hardened.ours) ? hardened.ours : undefined;
+  const peer = hardened?.peer && measured(hardened.peer.name) ? hardened.peer : undefined;
+  if (ours) extra.push([ours, 'ours']);
+  if (peer) extra.push([peer.name, peer.release]);
+  if (ours && peer) extra.push([ours, peer.name]);
   const pct = `${Math.round((1 - VERSUS_ALPHA) * 100)} %`;
   const head = [
     `Speed ratios (above 1 is faster), with ${pct} intervals over the rounds. *ahead* only where ours is ahead of every peer, each interval wholly above 1; *behind* where a peer's interval, widened for the number of peers (Bonferroni), is wholly below 1; otherwise *within noise* of the peers named.`,
     '',
-    `| benchmark | ours vs best peer | best peer | standing among peers | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${withHardened ? ` ${esc(hardened)} vs ours |` : ''}`,
-    `|---|--:|---|---|--:|--:|${withHardened ? '--:|' : ''}`,
+    `| benchmark | ours vs best peer | best peer | standing among peers | ours vs ${REFERENCE_ALLOCATOR} | peak RSS vs ${REFERENCE_ALLOCATOR} |${extra.map(([a, b]) => ` ${esc(a)} vs ${esc(b)} |`).join('')}`,
+    `|---|--:|---|---|--:|--:|${'--:|'.repeat(extra.length)}`,
   ];
   const rows: string[] = [];
   for (const b of card.benchmarks) {
     const up = b.higherIsBetter ?? true;
-    const ours = b.entries.find((e) => e.allocator === 'ours');
+    const entry = (name: string): ScoreEntry | undefined => b.entries.find((e) => e.allocator === name && e.medianOpsPerSec);
+    const mine = entry('ours');
     const peers = b.entries.filter((e) => e.allocator !== 'ours' && DEFAULT_ALLOCATORS.includes(e.allocator) && e.medianOpsPerSec);
-    if (!ours?.medianOpsPerSec || peers.length === 0) continue;
+    if (!mine || peers.length === 0) continue;
     const speed = (e: ScoreEntry): number => (up ? e.medianOpsPerSec! : 1 / e.medianOpsPerSec!);
     const best = peers.reduce((x, e) => (speed(e) > speed(x) ? e : x));
     const ref = peers.find((e) => e.allocator === REFERENCE_ALLOCATOR);
-    const sec = withHardened ? b.entries.find((e) => e.allocator === hardened && e.medianOpsPerSec) : undefined;
-    const rss = ref?.maxRssKb && ours.maxRssKb ? (ours.maxRssKb / ref.maxRssKb).toFixed(3) : '–';
+    const rss = ref?.maxRssKb && mine.maxRssKb ? (mine.maxRssKb / ref.maxRssKb).toFixed(3) : '–';
+    const cell = ([x, y]: [string, string]): string => {
+      const a = entry(x);
+      const c = entry(y);
+      return a && c ? ratioCell(a, c, up) : '–';
+    };
     rows.push(
-      `| ${esc(b.name)} | ${ratioCell(ours, best, up)} | ${esc(best.allocator)} | ${standingCell(standingAmong(ours, peers, up))} | ${ref ? ratioCell(ours, ref, up) : '–'} | ${rss} |${withHardened ? ` ${sec ? ratioCell(sec, ours, up) : '–'} |` : ''}`,
+      `| ${esc(b.name)} | ${ratioCell(mine, best, up)} | ${esc(best.allocator)} | ${standingCell(standingAmong(mine, peers, up))} | ${ref ? ratioCell(mine, ref, up) : '–'} | ${rss} |${extra.map((p) => ` ${cell(p)} |`).join('')}`,
     );
   }
   return rows.length ? [...head, ...rows].join('\n') : undefined;
