@@ -29,12 +29,9 @@ fi
 declare -A NEED=([cmake]=cmake [dpkg-source]=dpkg-dev [dpkg-buildflags]=dpkg-dev [gcc]=gcc [make]=make)
 missing=()
 for cmd in "${!NEED[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    fail "missing Debian packages: ${missing[*]} (run as root: apt-get install ${missing[*]})"
-  fi
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/apt-install.sh
+source scripts/apt-install.sh
+if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
