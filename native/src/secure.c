@@ -11,7 +11,9 @@
  *   which other threads set atomically as their runs go home, marks the
  *   blocks they freed that the owner has not yet taken over. A free of a
  *   block marked in either is a double free, caught by the thread making
- *   it (for another thread's free, when its run goes home);
+ *   it (for another thread's free, when its run goes home). Missed: the
+ *   owner's free and reuse of a block that another thread's run, not yet
+ *   home, holds (native/README.md);
  * - the last OS page of every segment and huge mapping is PROT_NONE (os.c),
  *   and realloc moves it with the end of a huge block it trims or remaps.
  *
