@@ -33,10 +33,14 @@ static inline void pg_free(void *p) {
     size_t off8 = ((uintptr_t)p >> (PG_SLICE_SHIFT - 3)) & ((PG_SLICES - 1) << 3);
     uintptr_t owner = atomic_load_explicit((_Atomic(uintptr_t) *)((uint8_t *)seg->slice_tid + off8), memory_order_relaxed);
     pg_page_t *page = *(pg_page_t **)((uint8_t *)seg->slice_page + off8);
+#if PG_SECURE /* bit 0: another thread has freed into the slice (pg_slice_remote_freed) */
+    bool remote_freed = (uintptr_t)page & 1;
+    page = (pg_page_t *)((uintptr_t)page & ~(uintptr_t)1);
+#endif
     pg_assert(off8 == pg_slice_index(p) * 8 && page == pg_segment_page_of(seg, p));
     if (PG_LIKELY(owner == pg_thread_id())) {
 #if PG_SECURE
-        pg_secure_check_local(page, p);
+        pg_secure_check_local(page, p, remote_freed);
 #endif
         pg_free_local(page, p);
         return;

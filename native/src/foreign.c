@@ -19,9 +19,11 @@
  *
  * The hardened build batches in runs but never reuses from them (a run's
  * blocks reach the remote map only when it goes home, so a block freed
- * twice could be handed out twice). A block freed twice into one run is
- * caught when the run goes home (secure.c): its chain no longer reaches
- * the run's last block in as many steps as the run has blocks. */
+ * twice could be handed out twice), and its frees read the block's tag
+ * (secure.c), which every free writes: a block in a run is known freed
+ * before its run goes home. A block freed twice into one run with its tag
+ * overwritten in between is caught when the run goes home: its chain no
+ * longer reaches the run's last block in as many steps as it has blocks. */
 #include <errno.h>
 
 #include "foreign.h"
@@ -82,6 +84,9 @@ static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsign
     *pg_block_ahead(block) = first != NULL ? first->next : NULL;
 #endif
     pg_link_set(pg_page_key_shared(page), block, first);
+#if PG_SECURE
+    pg_secure_tag_remote(block);
+#endif
     heap->foreign[cls] = block;
     heap->foreign_count[cls]++;
 }
@@ -98,6 +103,9 @@ void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p) {
         heap = pg_heap_init_thread();
         errno = saved;
         if (heap == NULL) {
+#if PG_SECURE
+            pg_secure_tag_remote(p);
+#endif
             pg_remote_push(page, p, p, 1);
             return;
         }

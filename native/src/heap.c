@@ -188,8 +188,14 @@ void pg_free_generic(pg_segment_t *seg, void *p) {
     pg_block_t *block = page->has_aligned ? (pg_block_t *)pg_page_block_start(page, p) : p;
     pg_assert(pg_page_is_block(page, block));
     pg_heap_t *heap = pg_tl_heap;
-    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap) pg_free_local(page, block);
-    else pg_remote_push(page, block, block, 1);
+    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap) {
+        pg_free_local(page, block);
+    } else {
+#if PG_SECURE
+        pg_secure_tag_remote(block);
+#endif
+        pg_remote_push(page, block, block, 1);
+    }
 }
 
 void pg_heap_atfork_prepare(void) { pg_lock(&pg_heap_lock); }

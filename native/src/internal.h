@@ -120,7 +120,10 @@ typedef struct pg_segment_s {
      * cpu-clock). First in the segment, and slice_page right after it, so
      * both are the pointer's bits 16-21 shifted in place plus a constant. */
     _Atomic(uintptr_t) slice_tid[PG_SLICES];
-    struct pg_page_s *slice_page[PG_SLICES]; /* set when the segment takes its kind */
+    /* Set when the segment takes its kind. The hardened build keeps in bit
+     * 0 whether another thread has freed a block of the slice since its
+     * page started (pg_slice_remote_freed). */
+    struct pg_page_s *slice_page[PG_SLICES];
     /* Read by every free, written when the segment changes hands or kind. */
     _Atomic(struct pg_heap_s *) heap; /* owner; NULL when abandoned or huge */
     pg_kind_t kind;
@@ -367,15 +370,60 @@ static inline bool pg_secure_is_mapped(const pg_segment_t *seg) {
            (atomic_load_explicit(&pg_segment_map[i / 64], memory_order_acquire) >> (i % 64) & 1) != 0;
 }
 
+/* A block's tag: its second word while another thread's free of it is on
+ * the way home, written by that free and cleared by malloc
+ * (pg_page_take), so a free of a tagged block is a double free even where
+ * neither map has heard of the first free yet: a block in a run not yet
+ * home, that its owner would otherwise free, hand out and reuse while the
+ * run still holds it. This is glibc's tcache key (malloc.c: tcache_put
+ * sets e->key, tcache_get clears it, _int_free tests it; random since
+ * 2.34). Ours is the block's address xor a secret of its own, not a page
+ * key: reading a freed block must not tell how its links are encoded. A
+ * live block holds its tag by chance with probability 2^-64 (every live
+ * block came through pg_page_take). The owner's frees need no tag: the
+ * free map knows them. */
+PG_HIDDEN extern _Atomic uintptr_t pg_tag_secret;
+static inline uintptr_t *pg_block_tag(const pg_block_t *block) { return (uintptr_t *)block + 1; }
+static inline uintptr_t pg_tag_of(const pg_block_t *block) {
+    return atomic_load_explicit(&pg_tag_secret, memory_order_relaxed) ^ (uintptr_t)block;
+}
+static inline void pg_secure_tag(pg_block_t *block) { *pg_block_tag(block) = pg_tag_of(block); }
+static inline void pg_secure_check_tag(const pg_block_t *block, const void *p) {
+    if (PG_UNLIKELY(*pg_block_tag(block) == pg_tag_of(block))) pg_secure_fail("free(): double free of", p);
+}
+
+/* Whether another thread has freed a block of `block`'s slice since its
+ * page started: only then can one of them be in a run, and only then does
+ * the owner's free read the block's tag (reading the block was a cache
+ * miss per free where the free had only written it: `burst` 0.79x with
+ * every free testing the tag). Bit 0 of the slice's page pointer, which
+ * free() reads anyway; cleared when the page starts over. */
+static inline _Atomic uintptr_t *pg_slice_page_word(const void *block) {
+    return (_Atomic uintptr_t *)&pg_ptr_segment(block)->slice_page[((uintptr_t)block & PG_SEGMENT_MASK) >> PG_SLICE_SHIFT];
+}
+static inline bool pg_slice_remote_freed(const void *block) {
+    return (atomic_load_explicit(pg_slice_page_word(block), memory_order_relaxed) & 1) != 0;
+}
+
+/* Another thread's free of `block`: tag it, and mark its slice (once). */
+static inline void pg_secure_tag_remote(pg_block_t *block) {
+    pg_secure_tag(block);
+    _Atomic uintptr_t *w = pg_slice_page_word(block);
+    if (!(atomic_load_explicit(w, memory_order_relaxed) & 1)) atomic_fetch_or_explicit(w, 1, memory_order_relaxed);
+}
+
 /* The owner's free of `block` (`p`, or the block an interior `p` points
  * into) of its `page`: a double free if the block is marked in the free map,
- * or in the remote map (freed by another thread, not yet taken over): two
- * bit tests, not a read of the block. */
-static inline void pg_secure_check_owner(const pg_page_t *page, const pg_block_t *block, const void *p) {
+ * or in the remote map (freed by another thread, not yet taken over), or,
+ * in a slice other threads have freed into (`remote_freed`,
+ * pg_slice_remote_freed), tagged (in a run not yet home). */
+static inline void pg_secure_check_owner(const pg_page_t *page, const pg_block_t *block, const void *p,
+                                         bool remote_freed) {
     uint64_t bit, *w = pg_freemap_word(block, &bit);
     if (PG_UNLIKELY(page->used == 0 || (*w & bit) != 0)) pg_secure_fail("free(): double free of", p);
     if (PG_UNLIKELY(atomic_load_explicit(pg_remotemap_word(block, &bit), memory_order_relaxed) & bit))
         pg_secure_fail("double free (by its owner and another thread) of", p);
+    if (remote_freed) pg_secure_check_tag(block, p);
 }
 
 /* The block `p` starts, of `page` (in use): a carved block's start, or with
@@ -398,11 +446,11 @@ static inline const pg_block_t *pg_secure_block_of(const pg_page_t *page, const 
  * whose slices' tid is this thread (so it is in use and holds no interior
  * pointers). Inline, from the page's line, which its owner has in its
  * cache: the general check (pg_secure_check_free) finds the page again. */
-static inline void pg_secure_check_local(const pg_page_t *page, const void *p) {
+static inline void pg_secure_check_local(const pg_page_t *page, const void *p, bool remote_freed) {
     /* Without interior pointers the block is `p` itself; testing the maps
      * at `p` lets the free that follows reuse the free map's word. */
     (void)pg_secure_block_of(page, p);
-    pg_secure_check_owner(page, p, p);
+    pg_secure_check_owner(page, p, p, remote_freed);
 }
 #else
 #define PG_REMOTEMAP_BYTES 0
@@ -425,7 +473,9 @@ static inline void pg_free_local(pg_page_t *page, pg_block_t *block) {
 
 /* A free block's second word (every block has two): in the release build,
  * a block that another thread freed holds there the block two ahead of it
- * on its page's remote list (foreign.c), for malloc to prefetch. */
+ * on its page's remote list (foreign.c), for malloc to prefetch; in the
+ * hardened build, a block another thread freed holds its tag
+ * (pg_block_tag). */
 static inline pg_block_t **pg_block_ahead(pg_block_t *block) { return (pg_block_t **)block + 1; }
 
 /* Hand out the first block of `page`'s non-empty `free` list, prefetching
@@ -445,8 +495,9 @@ static inline pg_block_t *pg_page_take(pg_page_t *page) {
 #endif
     page->free = next;
     page->used++;
-#if PG_SECURE /* the caller never sees an encoded link; the block is no longer free */
+#if PG_SECURE /* the caller never sees an encoded link or a tag; the block is no longer free */
     block->next = NULL;
+    *pg_block_tag(block) = 0;
     pg_freemap_set(block, false);
 #endif
     return block;

@@ -11,9 +11,13 @@
  *   which other threads set atomically as their runs go home, marks the
  *   blocks they freed that the owner has not yet taken over. A free of a
  *   block marked in either is a double free, caught by the thread making
- *   it (for another thread's free, when its run goes home). Missed: the
- *   owner's free and reuse of a block that another thread's run, not yet
- *   home, holds (native/README.md);
+ *   it (for another thread's free, when its run goes home). Neither map
+ *   hears of a block waiting in another thread's run: that free writes a
+ *   tag into the block (internal.h, pg_block_tag), which the owner's free
+ *   tests (where other threads have freed) and malloc clears, and a run
+ *   going home checks its blocks' tags, so a block a run holds is not
+ *   handed out again by a double free, or if its tag was overwritten
+ *   after the free, does not reach the free list a second time;
  * - the last OS page of every segment and huge mapping is PROT_NONE (os.c),
  *   and realloc moves it with the end of a huge block it trims or remaps.
  *
@@ -47,7 +51,8 @@ void pg_secure_fail(const char *what, const void *p) {
 
 /* ---- page keys ---- */
 
-static uint64_t pg_secret;
+static _Atomic uint64_t pg_secret;
+_Atomic uintptr_t pg_tag_secret;
 static _Atomic uint64_t pg_key_counter;
 
 /* splitmix64's finalizer (Steele, Lea, Flood: "Fast splittable pseudorandom
@@ -58,14 +63,27 @@ static uint64_t pg_mix(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-uintptr_t pg_secure_page_key(const pg_page_t *page) {
-    if (PG_UNLIKELY(pg_secret == 0)) {
-        uint64_t s = 0;
-        if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) s = pg_os_now_ns() ^ (uintptr_t)&s;
-        pg_secret = s | 1;
+/* The two secrets, drawn before the first page gets its key (so before any
+ * block can be freed), once: the first thread's compare-exchange wins, as
+ * every freed block's tag must be checked against the tag it was given. */
+static void pg_secure_init(void) {
+    uint64_t s[2] = {0, 0};
+    if (getrandom(s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
+        s[0] = pg_os_now_ns() ^ (uintptr_t)&s;
+        s[1] = pg_mix(s[0] + 0x9e3779b97f4a7c15ULL);
     }
+    uintptr_t none = 0;
+    atomic_compare_exchange_strong(&pg_tag_secret, &none, (uintptr_t)(s[1] | 1));
+    uint64_t zero = 0;
+    atomic_compare_exchange_strong(&pg_secret, &zero, s[0] | 1);
+}
+
+uintptr_t pg_secure_page_key(const pg_page_t *page) {
+    /* Acquire: the tag, drawn first, is seen with the secret. */
+    if (PG_UNLIKELY(atomic_load_explicit(&pg_secret, memory_order_acquire) == 0)) pg_secure_init();
     uint64_t n = atomic_fetch_add_explicit(&pg_key_counter, 1, memory_order_relaxed);
-    return (uintptr_t)pg_mix(pg_secret ^ (uintptr_t)page ^ (n * 0x9e3779b97f4a7c15ULL));
+    return (uintptr_t)pg_mix(atomic_load_explicit(&pg_secret, memory_order_relaxed) ^ (uintptr_t)page ^
+                             (n * 0x9e3779b97f4a7c15ULL));
 }
 
 /* ---- the segment map ---- */
@@ -108,7 +126,9 @@ static void pg_remote_set(uint8_t *start, _Atomic uint64_t *base, _Atomic uint64
  * x86, so one per block cost `xthread` a wait per block). A block marked
  * free in its owner's free map is freed twice too, and so is a run whose
  * chain does not reach `last` in n steps: a block freed again into its run
- * became the run's first and its link now leads back into the run. */
+ * became the run's first and its link now leads back into the run. A block
+ * without its tag was handed out (or written) since this thread freed it:
+ * another free of it reached the free list first. */
 void pg_secure_remote_mark(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n) {
     uintptr_t key = pg_page_key_shared(page);
     pg_block_t *b = first;
@@ -122,6 +142,8 @@ void pg_secure_remote_mark(pg_page_t *page, pg_block_t *first, pg_block_t *last,
     for (b = first;; b = pg_link_next(key, b)) {
         uint64_t obit, *own = pg_freemap_word(b, &obit);
         if (PG_UNLIKELY(__atomic_load_n(own, __ATOMIC_RELAXED) & obit)) pg_secure_fail("free(): double free of", b);
+        if (PG_UNLIKELY(*pg_block_tag(b) != pg_tag_of(b)))
+            pg_secure_fail("free(): double free or write after free of", b);
         _Atomic uint64_t *w = pg_remotemap_word(b, &bit);
         if (w != word) {
             if (word != NULL) pg_remote_set(start, base, word, bits);
@@ -161,13 +183,18 @@ void pg_secure_remote_take(pg_page_t *page) {
     }
 }
 
-/* A page starting over (new class, owner or kind) clears its words of the
- * remote map: bits no collect moved (a block pushed after the owner's last
+/* A page starting over (new class, owner or kind) clears its slices'
+ * remote-freed bits (pg_slice_remote_freed) and its words of the remote
+ * map: bits no collect moved (a block pushed after the owner's last
  * collect, whose count let the page retire without it) and, in a segment
  * that changed kind, bits the old pages' dirty masks named in other
  * groups. Read first, written only where set: untouched words stay
  * unmapped. */
 void pg_secure_remote_clear(pg_page_t *page) {
+    pg_segment_t *seg = pg_page_segment(page);
+    unsigned per = seg->page_shift - PG_SLICE_SHIFT;
+    for (size_t s = (size_t)(page - seg->pages) << per, n = (size_t)1 << per; n > 0; s++, n--)
+        atomic_store_explicit((_Atomic uintptr_t *)&seg->slice_page[s], (uintptr_t)page, memory_order_relaxed);
     atomic_store_explicit(&pg_page_remote(page)->dirty, 0, memory_order_relaxed);
     uint64_t bit;
     _Atomic uint64_t *remote = pg_remotemap_word(pg_page_base(page), &bit);
@@ -215,6 +242,8 @@ void pg_secure_check_free(pg_segment_t *seg, void *p) {
     if (!page->in_use) pg_secure_fail("free(): double free (its page holds no blocks) of", p);
     const pg_block_t *block = pg_secure_block_of(page, p);
     if (owner != 0 || atomic_load_explicit(&seg->heap, memory_order_relaxed) == pg_tl_heap)
-        pg_secure_check_owner(page, block, p);
+        pg_secure_check_owner(page, block, p, pg_slice_remote_freed(block));
+    else
+        pg_secure_check_tag(block, p);
 }
 #endif

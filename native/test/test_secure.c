@@ -1,6 +1,7 @@
 /* The hardened build (make SECURE=1) turns heap misuse into a one-line
  * message and an abort instead of silent corruption: double frees (by the
- * owner, of huge blocks, and by other threads), frees of pointers pgalloc
+ * owner, of huge blocks, by other threads, and of a block another thread's
+ * run still holds), frees of pointers pgalloc
  * never returned (another mapping, the stack, the inside of a block), a
  * write to a freed block that corrupts its free-list link, and an overflow
  * off the end of a huge block into its guard page, also after realloc has
@@ -97,6 +98,50 @@ static void owner_and_remote_free(int owner_first) {
 static void owner_then_remote_free(void) { owner_and_remote_free(1); }
 static void remote_then_owner_free(void) { owner_and_remote_free(0); }
 
+/* A thread frees another thread's block and keeps it in its run (it has
+ * not gone home: the thread is still running) while the block is freed
+ * again, by its owner or by a third thread whose run does go home; the
+ * owner then allocates until it has the block back. Neither map has heard
+ * of the first free yet: without the blocks' tags the block was handed out
+ * while the run still held it, and sent home under the program later. The
+ * owner's free finds the tag; the third thread's free, or the owner's
+ * after a write over the tag, is found when the first run goes home, its
+ * block's tag cleared by the malloc. */
+static pthread_barrier_t run_held, run_release;
+
+static void *free_and_hold(void *p) {
+    free(p);
+    pthread_barrier_wait(&run_held);
+    pthread_barrier_wait(&run_release); /* exits after: its run goes home */
+    return NULL;
+}
+
+static void free_while_a_run_holds(int by_owner, int overwrite_tag) {
+    void *keep = malloc(48);
+    uint64_t *a = malloc(48);
+    pthread_barrier_init(&run_held, NULL, 2);
+    pthread_barrier_init(&run_release, NULL, 2);
+    pthread_t t;
+    pthread_create(&t, NULL, free_and_hold, a);
+    pthread_barrier_wait(&run_held);
+    if (overwrite_tag) a[1] = 7; /* a write after free */
+    if (by_owner) {
+        free(a);
+    } else {
+        pthread_t u;
+        pthread_create(&u, NULL, free_arg, a);
+        pthread_join(u, NULL);
+    }
+    for (int i = 0; i < 5000; i++) /* the owner collects what came home and takes `a` back */
+        if (malloc(48) == a) break;
+    pthread_barrier_wait(&run_release);
+    pthread_join(t, NULL);
+    free(keep);
+}
+static void owner_free_while_a_run_holds(void) { free_while_a_run_holds(1, 0); }
+static void remote_free_while_a_run_holds(void) { free_while_a_run_holds(0, 0); }
+static void owner_free_of_overwritten_while_a_run_holds(void) { free_while_a_run_holds(1, 1); }
+
 static void foreign_free(void) {
     void *m = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     free((char *)m + (4 << 20) - ((uintptr_t)m & ((4 << 20) - 1)) + 64); /* a 4 MiB-aligned foreign mapping */
@@ -155,6 +200,12 @@ int main(void) {
     check_dies("owner, then remote free", owner_then_remote_free, SIGABRT, "pgalloc: free(): double free of 0x");
     check_dies("remote, then owner free", remote_then_owner_free, SIGABRT,
                "pgalloc: double free (by its owner and another thread) of 0x");
+    check_dies("owner free while another thread's run holds the block", owner_free_while_a_run_holds, SIGABRT,
+               "pgalloc: free(): double free of 0x");
+    check_dies("remote free while another thread's run holds the block", remote_free_while_a_run_holds, SIGABRT,
+               "pgalloc: free(): double free or write after free of 0x");
+    check_dies("owner free while a run holds the block, its tag overwritten", owner_free_of_overwritten_while_a_run_holds,
+               SIGABRT, "pgalloc: free(): double free or write after free of 0x");
     check_dies("free of a foreign mapping", foreign_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
     check_dies("free of a stack address", stack_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
     check_dies("interior free", interior_free, SIGABRT, "pgalloc: free(): invalid pointer (not the start of a block) 0x");
