@@ -94,13 +94,15 @@ static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsign
 /* free() of `p`, in `page` of `seg`, owned by another live thread: into
  * this thread's run for the class, without reading the page's line. A
  * thread whose first call is such a free gets a heap for it (without
- * touching errno, which free preserves). Out of line, so free's own fast
- * path saves no registers. */
+ * touching errno, which free preserves); one whose heap was torn down
+ * sends the block home at once, as a run would strand it if no destructor
+ * round were left to send it. Out of line, so free's own fast path saves
+ * no registers. */
 void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p) {
     pg_heap_t *heap = pg_tl_heap;
     if (PG_UNLIKELY(heap == &pg_heap_empty)) {
         int saved = errno;
-        heap = pg_heap_init_thread();
+        heap = pg_tl_exited ? NULL : pg_heap_init_thread();
         errno = saved;
         if (heap == NULL) {
 #if PG_SECURE

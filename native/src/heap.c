@@ -14,6 +14,7 @@ pg_page_t pg_page_empty;
 pg_heap_t pg_heap_empty = {.direct = {[0 ... PG_DIRECT_SLOTS - 1] = &pg_page_empty},
                             .pages = {[0 ... PG_CLASSES - 1] = &pg_page_empty}};
 __thread pg_heap_t *pg_tl_heap __attribute__((tls_model("initial-exec"))) = &pg_heap_empty;
+__thread bool pg_tl_exited __attribute__((tls_model("initial-exec")));
 
 /* How many full pages one search may step over before taking a fresh page.
  * Full pages move to the back of the queue, so remote frees that land in
@@ -71,10 +72,16 @@ static pg_heap_t *pg_heap_new(void) {
     return heap;
 }
 
+/* A thread's heap. After its heap was torn down (the thread is exiting: a
+ * later destructor, or glibc's own cleanup, allocates), a new heap claims
+ * no fast path (tid 0): if no destructor round is left to tear it down, a
+ * later thread at the same thread pointer must not take its pages for its
+ * own and retire them into its heap (an assertion in the debug build,
+ * silent corruption of the shared empty heap in the release build). */
 pg_heap_t *pg_heap_init_thread(void) {
     pg_heap_t *heap = pg_heap_new();
     if (heap == NULL) return NULL;
-    heap->tid = pg_thread_id();
+    heap->tid = pg_tl_exited ? 0 : pg_thread_id();
     pg_tl_heap = heap;
     pg_heap_register(heap);
     return heap;
@@ -84,6 +91,7 @@ pg_heap_t *pg_heap_init_thread(void) {
 static void pg_heap_destroy(void *arg) {
     pg_heap_t *heap = arg;
     pg_assert(heap != &pg_heap_empty);
+    pg_tl_exited = true;
     pg_foreign_flush_all(heap);
     for (size_t c = 0; c < PG_CLASSES; c++) {
         pg_page_t *page = heap->queues[c].first;

@@ -192,6 +192,8 @@ PG_HIDDEN _Noreturn void pg_assert_fail(const char *expr, const char *file, int 
 PG_HIDDEN extern pg_page_t pg_page_empty;
 PG_HIDDEN extern pg_heap_t pg_heap_empty;
 extern __thread pg_heap_t *pg_tl_heap __attribute__((tls_model("initial-exec")));
+/* Set when the thread's heap is torn down (heap.c, pg_heap_init_thread). */
+extern __thread bool pg_tl_exited __attribute__((tls_model("initial-exec")));
 
 /* The calling thread's identity: the thread pointer (%fs:0 on x86-64), one
  * instruction, as mimalloc's _mi_prim_thread_id. Unique among live threads;

@@ -2,7 +2,8 @@
  * other half to main and exits. Main frees those remotely, into segments
  * whose owner is gone. If exiting threads leaked their caches or abandoned
  * segments were never reclaimed, memory would grow with the number of
- * threads; the test bounds it. */
+ * threads; the test bounds it. And a thread that allocates after its heap
+ * was torn down leaves nothing a later thread can mistake for its own. */
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,6 +29,62 @@ static void *worker(void *arg) {
 
 static void *idle(void *arg) { return arg; }
 
+/* A thread whose own destructor allocates in every round, the last one
+ * too: the heap made for that last malloc is never torn down. A later
+ * thread at the same thread pointer (glibc reuses the exited thread's
+ * stack) frees those blocks; it must not take their page for its own and
+ * retire it into the shared empty heap, from which every new thread's
+ * first malloc would then take blocks of a page it does not own. */
+#define LATE 8
+static pthread_key_t late_key;
+static void *late_blocks[LATE];
+static int late_rounds;
+static uintptr_t late_tp;
+
+static void late_destructor(void *v) {
+    (void)v;
+    late_blocks[late_rounds++ % LATE] = malloc(48);
+    pthread_setspecific(late_key, (void *)1); /* ask for one more round */
+}
+
+static void *late_allocator(void *arg) {
+    late_tp = (uintptr_t)__builtin_thread_pointer();
+    pthread_setspecific(late_key, (void *)1);
+    free(malloc(48));
+    return arg;
+}
+
+static void *late_freer(void *arg) {
+    *(int *)arg = (uintptr_t)__builtin_thread_pointer() == late_tp;
+    for (int i = 0; i < LATE; i++) free(late_blocks[i]);
+    return NULL;
+}
+
+static void *first_malloc(void *arg) {
+    *(void **)arg = malloc(48);
+    return NULL;
+}
+
+static void malloc_after_teardown(void) {
+    pthread_t t;
+    CHECK(pthread_key_create(&late_key, late_destructor) == 0, "pthread_key_create");
+    CHECK(pthread_create(&t, NULL, late_allocator, NULL) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    CHECK(late_rounds >= 2, "the destructor ran %d round(s)", late_rounds);
+    int same = 0;
+    CHECK(pthread_create(&t, NULL, late_freer, &same) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    CHECK(same, "the next thread did not reuse the exited one's thread pointer: nothing was tested");
+    void *fresh = NULL;
+    CHECK(pthread_create(&t, NULL, first_malloc, &fresh) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    uintptr_t seg = ~(uintptr_t)((4 << 20) - 1);
+    for (int i = 0; i < LATE; i++)
+        CHECK(((uintptr_t)fresh & seg) != ((uintptr_t)late_blocks[i] & seg),
+              "a new thread's first malloc took %p from the page of the exited thread's last heap", fresh);
+    free(fresh);
+}
+
 int main(void) {
     static void *handed[BLOCKS / 2];
     for (int g = 0; g < GENERATIONS; g++) {
@@ -42,6 +99,7 @@ int main(void) {
         CHECK(pthread_create(&t, NULL, idle, NULL) == 0, "pthread_create");
         pthread_join(t, NULL);
     }
+    malloc_after_teardown();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     CHECK(ru.ru_maxrss < 64 * 1024, "peak RSS %ld KiB: exited threads' memory is not reused", ru.ru_maxrss);
