@@ -95,9 +95,9 @@ static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsign
  * this thread's run for the class, without reading the page's line. A
  * thread whose first call is such a free gets a heap for it (without
  * touching errno, which free preserves); one whose heap was torn down
- * sends the block home at once, as a run would strand it if no destructor
- * round were left to send it. Out of line, so free's own fast path saves
- * no registers. */
+ * (and that has not allocated since) sends the block home at once, as a
+ * run would strand it if no destructor round were left to send it. Out of
+ * line, so free's own fast path saves no registers. */
 void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p) {
     pg_heap_t *heap = pg_tl_heap;
     if (PG_UNLIKELY(heap == &pg_heap_empty)) {
