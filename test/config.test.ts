@@ -1,11 +1,11 @@
 /** Config validation: every mistake names the file, the key path and what is allowed. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { ConfigError, configFromObject, loadConfig } from '../src/engine/config';
+import { tempDir } from './helpers';
 
 const bench = { name: 'b', argv: ['{build}/b'] };
 
@@ -121,7 +121,7 @@ describe('config', () => {
     expectError({ benchmarks: [{ ...bench, min_effect_pct: 0 }] }, 'benchmarks[0].min_effect_pct', /at least 0\.01/);
   });
   it('reports YAML syntax errors with the file and line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pg-cfg-'));
+    const dir = tempDir('pg-cfg-');
     const file = join(dir, 'perfgate.yml');
     writeFileSync(file, 'benchmarks:\n  - name: [unclosed\n');
     assert.throws(

@@ -1,13 +1,29 @@
 /** Test helpers: temporary git repositories and running the real CLI. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..');
 
+/** What tempDir made, removed when the test file's process exits: a
+ * self-hosted runner outlives the job, and one run of the suite left
+ * about 150 directories and 50 MB in /tmp. */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Left for the OS to clear: a failed cleanup must not fail the tests.
+    }
+  }
+});
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export function git(cwd: string, ...args: string[]): string {
