@@ -19,11 +19,11 @@
  *
  * The hardened build batches in runs but never reuses from them (a run's
  * blocks reach the remote map only when it goes home, so a block freed
- * twice could be handed out twice), and its frees read the block's tag
- * (secure.c), which every free writes: a block in a run is known freed
- * before its run goes home. A block freed twice into one run with its tag
- * overwritten in between is caught when the run goes home: its chain no
- * longer reaches the run's last block in as many steps as it has blocks. */
+ * twice could be handed out twice), and tags each block it frees (secure.c,
+ * internal.h's pg_block_tag): the owner's free tests the tag, and the run
+ * checks its blocks' tags as it goes home. A block freed twice into one run
+ * is caught then too: its chain no longer reaches the run's last block in
+ * as many steps as it has blocks. */
 #include <errno.h>
 
 #include "foreign.h"

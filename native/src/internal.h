@@ -505,15 +505,22 @@ static inline pg_block_t *pg_page_take(pg_page_t *page) {
     return block;
 }
 
-/* Set the fast-path thread of every slice `page` spans (a medium page 32,
- * a huge segment's page all 64). */
-static inline void pg_page_set_fast(pg_page_t *page, uintptr_t tid) {
-    pg_segment_t *seg = pg_page_segment(page);
+/* The first slice `page` spans, and in `count` how many (a small page 1,
+ * a medium page 32, a huge segment's page all 64). */
+static inline size_t pg_page_slices(const pg_page_t *page, size_t *count) {
+    const pg_segment_t *seg = pg_page_segment(page);
     unsigned per = seg->page_shift - PG_SLICE_SHIFT;
     size_t first = (size_t)(page - seg->pages) << per;
-    pg_assert(first + ((size_t)1 << per) <= PG_SLICES);
-    for (size_t s = first; s < first + ((size_t)1 << per); s++)
-        atomic_store_explicit(&seg->slice_tid[s], tid, memory_order_relaxed);
+    *count = (size_t)1 << per;
+    pg_assert(first + *count <= PG_SLICES);
+    return first;
+}
+
+/* Set the fast-path thread of every slice `page` spans. */
+static inline void pg_page_set_fast(pg_page_t *page, uintptr_t tid) {
+    pg_segment_t *seg = pg_page_segment(page);
+    size_t n, first = pg_page_slices(page, &n);
+    for (size_t s = first; s < first + n; s++) atomic_store_explicit(&seg->slice_tid[s], tid, memory_order_relaxed);
 }
 
 /* The slice of its segment `p` lies in. */

@@ -15,9 +15,10 @@
  *   hears of a block waiting in another thread's run: that free writes a
  *   tag into the block (internal.h, pg_block_tag), which the owner's free
  *   tests (where other threads have freed) and malloc clears, and a run
- *   going home checks its blocks' tags, so a block a run holds is not
- *   handed out again by a double free, or if its tag was overwritten
- *   after the free, does not reach the free list a second time;
+ *   going home checks its blocks' tags: a double free of a block a run
+ *   holds is caught at the owner's free, or (a third thread's, or one
+ *   after a write over the tag) when the run goes home, before the block
+ *   can reach the free list a second time;
  * - the last OS page of every segment and huge mapping is PROT_NONE (os.c),
  *   and realloc moves it with the end of a huge block it trims or remaps.
  *
@@ -69,8 +70,10 @@ static uint64_t pg_mix(uint64_t x) {
 static void pg_secure_init(void) {
     uint64_t s[2] = {0, 0};
     if (getrandom(s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
+        /* Weak without getrandom, but the tag's secret is not computed from
+         * the page secret: pg_mix is invertible, so that would give it away. */
         s[0] = pg_os_now_ns() ^ (uintptr_t)&s;
-        s[1] = pg_mix(s[0] + 0x9e3779b97f4a7c15ULL);
+        s[1] = pg_mix(pg_os_now_ns() ^ (uintptr_t)&pg_tag_secret);
     }
     uintptr_t none = 0;
     atomic_compare_exchange_strong(&pg_tag_secret, &none, (uintptr_t)(s[1] | 1));
@@ -192,8 +195,8 @@ void pg_secure_remote_take(pg_page_t *page) {
  * unmapped. */
 void pg_secure_remote_clear(pg_page_t *page) {
     pg_segment_t *seg = pg_page_segment(page);
-    unsigned per = seg->page_shift - PG_SLICE_SHIFT;
-    for (size_t s = (size_t)(page - seg->pages) << per, n = (size_t)1 << per; n > 0; s++, n--)
+    size_t n, first = pg_page_slices(page, &n);
+    for (size_t s = first; s < first + n; s++)
         atomic_store_explicit((_Atomic uintptr_t *)&seg->slice_page[s], (uintptr_t)page, memory_order_relaxed);
     atomic_store_explicit(&pg_page_remote(page)->dirty, 0, memory_order_relaxed);
     uint64_t bit;
