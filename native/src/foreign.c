@@ -28,19 +28,33 @@
 
 #include "foreign.h"
 
+/* Tell the owner of `seg` that blocks are on their way home (pg_heap_sweep).
+ * Before the push: once the blocks are home the owner may free the page and
+ * unmap the segment. Written only when not set already, so a line the owner
+ * reads is not written on every push. */
+static void pg_remote_hint(pg_segment_t *seg) {
+    if (!atomic_load_explicit(&seg->remote_hint, memory_order_relaxed))
+        atomic_store_explicit(&seg->remote_hint, true, memory_order_relaxed);
+    pg_heap_t *heap = atomic_load_explicit(&seg->heap, memory_order_relaxed);
+    if (heap != NULL && !atomic_load_explicit(&heap->remote_hint, memory_order_relaxed))
+        atomic_store_explicit(&heap->remote_hint, true, memory_order_relaxed);
+}
+
 /* Push the chain first..last (n blocks of `page`) onto its remote list. */
 void pg_remote_push(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n) {
     pg_remote_t *remote = pg_page_remote(page);
+    pg_remote_hint(pg_page_segment(page));
 #if PG_SECURE
     pg_secure_remote_mark(page, first, last, n);
 #endif
     uintptr_t key = pg_page_key_shared(page);
-    pg_block_t *head = atomic_load_explicit(&remote->head, memory_order_relaxed);
+    uintptr_t list = atomic_load_explicit(&remote->list, memory_order_relaxed);
     do {
-        pg_link_set(key, last, head);
-    } while (!atomic_compare_exchange_weak_explicit(&remote->head, &head, first,
+        pg_assert(pg_remote_count(list) + n <= page->reserved);
+        pg_link_set(key, last, pg_remote_head(list));
+    } while (!atomic_compare_exchange_weak_explicit(&remote->list, &list,
+                                                    pg_remote_pack(first, pg_remote_count(list) + n),
                                                     memory_order_release, memory_order_relaxed));
-    atomic_fetch_add_explicit(&remote->count, n, memory_order_release); /* after the push: see pg_page_collect */
 }
 
 /* Send class `cls`'s run back to its page, in one CAS. */

@@ -67,8 +67,13 @@ void *pg_os_alloc_aligned(size_t size, size_t align) {
  * can tell our pointers from others (secure.c). */
 void *pg_os_segment_alloc(size_t size) {
     void *p = pg_os_alloc_aligned(size, PG_SEGMENT_SIZE);
-#if PG_SECURE
     if (p == NULL) return NULL;
+    if (PG_UNLIKELY((uintptr_t)p + size > PG_ADDRESS_LIMIT)) { /* remote lists keep a count above (internal.h) */
+        pg_os_free(p, size);
+        errno = ENOMEM;
+        return NULL;
+    }
+#if PG_SECURE
     if (!pg_os_guard((uint8_t *)p + size - PG_GUARD_SIZE, true)) {
         pg_os_free(p, size);
         errno = ENOMEM;

@@ -27,8 +27,7 @@ void pg_page_init(pg_page_t *page, pg_heap_t *heap, size_t cls, size_t block_siz
     page->has_aligned = false;
     page->free = NULL;
     pg_remote_t *remote = pg_page_remote(page);
-    atomic_store_explicit(&remote->head, NULL, memory_order_relaxed);
-    atomic_store_explicit(&remote->count, 0, memory_order_relaxed);
+    atomic_store_explicit(&remote->list, 0, memory_order_relaxed);
     page->used = 0;
     page->capacity = 0;
     page->reserved = (uint16_t)((end - page->start_off) / block_size);
@@ -68,10 +67,8 @@ void pg_page_extend(pg_page_t *page) {
 #endif
 }
 
-/* Take the frees other threads made over and account for them. Each remote
- * free pushes its block and then counts it in `remote->count`, so the count
- * taken here never exceeds the blocks pushed: `used` may lag (a page looks
- * busy a little longer), never run ahead. When `free` is empty, as it is on
+/* Take the frees other threads made over and account for them: the list
+ * and its count come in one exchange. When `free` is empty, as it is on
  * malloc's slow path, the list becomes `free` without a walk: the walk was a
  * cache miss per block, each block last written by another core
  * (`xmalloc`: 44 % of the run's samples, perf record -e cpu-clock; the
@@ -79,25 +76,23 @@ void pg_page_extend(pg_page_t *page) {
  * The hardened build marks the blocks from the remote map instead. */
 void pg_page_collect(pg_page_t *page) {
     pg_remote_t *remote = pg_page_remote(page);
-    if (atomic_load_explicit(&remote->head, memory_order_relaxed) == NULL &&
-        atomic_load_explicit(&remote->count, memory_order_relaxed) == 0)
-        return;
-    pg_block_t *head = atomic_exchange_explicit(&remote->head, NULL, memory_order_acquire);
+    if (atomic_load_explicit(&remote->list, memory_order_relaxed) == 0) return;
+    uintptr_t list = atomic_exchange_explicit(&remote->list, 0, memory_order_acquire);
 #if PG_SECURE
     pg_secure_remote_take(page);
 #endif
-    if (head != NULL) {
-        if (page->free != NULL) { /* thread exit or reclaim: splice */
-            pg_block_t *tail = head, *next;
-            for (size_t n = 1; (next = pg_block_next(page, tail)) != NULL; n++) {
-                if (PG_SECURE && PG_UNLIKELY(n == page->capacity)) pg_secure_fail("corrupted remote list at", tail);
-                tail = next;
-            }
-            pg_block_set_next(page, tail, page->free);
+    pg_block_t *head = pg_remote_head(list);
+    uint32_t n = pg_remote_count(list);
+    pg_assert(head != NULL && n > 0);
+    if (page->free != NULL) { /* thread exit or reclaim: splice */
+        pg_block_t *tail = head, *next;
+        for (size_t i = 1; (next = pg_block_next(page, tail)) != NULL; i++) {
+            if (PG_SECURE && PG_UNLIKELY(i == page->capacity)) pg_secure_fail("corrupted remote list at", tail);
+            tail = next;
         }
-        page->free = head;
+        pg_block_set_next(page, tail, page->free);
     }
-    uint32_t n = atomic_exchange_explicit(&remote->count, 0, memory_order_acquire);
+    page->free = head;
     if (PG_SECURE && PG_UNLIKELY(n > page->used)) pg_secure_fail("double free (more frees than blocks out) in the page of", head);
     pg_assert(page->used >= n);
     page->used -= (uint16_t)n;
@@ -115,14 +110,11 @@ static size_t pg_list_check(const pg_page_t *page, const pg_block_t *b) {
     return n;
 }
 
-/* The owner's invariant: every carved block is out (`used`), on `free`, or
- * on the remote list. `used` may run ahead of the blocks out by the remote
- * frees pushed and not yet counted (pg_page_collect), so only the list is
- * bounded by the capacity. */
+/* The owner's invariant: every carved block is on `free` or counted in
+ * `used` (out, in another thread's run, or on the remote list). */
 void pg_page_check(const pg_page_t *page) {
     pg_assert(page->in_use && page->capacity <= page->reserved);
-    size_t listed = pg_list_check(page, page->free);
-    pg_assert(listed <= page->capacity);
+    pg_assert(pg_list_check(page, page->free) + page->used == page->capacity);
 }
 #endif
 

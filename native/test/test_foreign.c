@@ -131,7 +131,49 @@ static void test_exit_returns(void) {
     CHECK(ru.ru_maxrss < 32 * 1024, "peak RSS %ld KiB: exited threads kept other threads' blocks", ru.ru_maxrss);
 }
 
+static void *free_all(void *arg) {
+    for (void **b = arg; *b != NULL; b++) free(*b);
+    return NULL;
+}
+
+/* The owner finds the blocks another thread sent home to a page it filled
+ * long ago before it takes a fresh page: a producer whose consumer frees
+ * late must not grow while its frees wait at the back of the queue
+ * (heap.c, pg_heap_sweep). */
+static void test_late_frees_found(void) {
+    enum { SIZE = 1024, MAX = 8192, PAGES = 48 };
+    static void *a[MAX], *mine[MAX];
+    size_t n = 0;
+    pg_page_t *page;
+    do { /* PAGES pages' worth, the last page carved out and dry */
+        CHECK(n < MAX, "no page ran dry in %d blocks", MAX);
+        a[n] = malloc(SIZE);
+        CHECK(a[n] != NULL, "malloc(%d)", SIZE);
+        page = pg_segment_page_of(pg_ptr_segment(a[n]), a[n]);
+        n++;
+    } while (n < PAGES * (64 << 10) / SIZE || page->free != NULL || page->capacity < page->reserved);
+    /* The first page's blocks, freed by a thread that then exits. */
+    static void *set[MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((uintptr_t)a[i] >> 16) == ((uintptr_t)a[0] >> 16)) set[k++] = a[i];
+    set[k] = NULL;
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, free_all, set) == 0, "pthread_create");
+    CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+    size_t back = 0;
+    for (size_t i = 0; i < k; i++) {
+        mine[i] = malloc(SIZE);
+        for (size_t j = 0; j < k; j++) back += mine[i] == set[j];
+    }
+    CHECK(back == k, "%zu of the %zu blocks freed home to a page filled %zu blocks ago came back first", back, k, n);
+    for (size_t i = 0; i < k; i++) free(mine[i]);
+    for (size_t i = 0; i < n; i++)
+        if (((uintptr_t)a[i] >> 16) != ((uintptr_t)a[0] >> 16)) free(a[i]);
+}
+
 int main(void) {
+    test_late_frees_found();
     if (PG_SECURE) {
         test_secure_keeps_nothing();
         return check_done("test_foreign");
