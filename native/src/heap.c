@@ -121,6 +121,23 @@ static pg_page_t *pg_page_fresh(pg_heap_t *heap, size_t cls) {
     return page;
 }
 
+/* pg_heap_sweep's work in one segment of `heap`'s, if hinted: true if a
+ * page moved. */
+static bool pg_segment_sweep(pg_heap_t *heap, pg_segment_t *seg) {
+    if (!atomic_load_explicit(&seg->remote_hint, memory_order_relaxed)) return false;
+    atomic_store_explicit(&seg->remote_hint, false, memory_order_relaxed);
+    bool moved = false;
+    for (uint32_t i = 0; i < seg->page_count; i++) {
+        if (atomic_load_explicit(&seg->remote[i].list, memory_order_relaxed) == 0) continue;
+        pg_page_t *page = &seg->pages[i];
+        if (!page->in_use || page->free != NULL || heap->queues[page->cls].first == page) continue;
+        pg_queue_remove(heap, page->cls, page);
+        pg_queue_push_front(heap, page->cls, page);
+        moved = true;
+    }
+    return moved;
+}
+
 /* Move each page of `heap` that other threads have sent blocks home to, and
  * that has none ready, to the front of its queue, where the next search
  * collects it. The search steps over at most PG_MAX_SCAN pages, rotating
@@ -139,29 +156,16 @@ static bool pg_heap_sweep(pg_heap_t *heap) {
     atomic_store_explicit(&heap->remote_hint, false, memory_order_relaxed);
     bool moved = false;
     for (int kind = 0; kind < 2; kind++) {
-        pg_segment_t *lists[2] = {heap->avail[kind], heap->full[kind]};
-        for (int l = 0; l < 2; l++) {
-            for (pg_segment_t *seg = lists[l]; seg != NULL; seg = seg->next) {
-                if (!atomic_load_explicit(&seg->remote_hint, memory_order_relaxed)) continue;
-                atomic_store_explicit(&seg->remote_hint, false, memory_order_relaxed);
-                for (uint32_t i = 0; i < seg->page_count; i++) {
-                    if (atomic_load_explicit(&seg->remote[i].list, memory_order_relaxed) == 0) continue;
-                    pg_page_t *page = &seg->pages[i];
-                    if (!page->in_use || page->free != NULL || heap->queues[page->cls].first == page) continue;
-                    pg_queue_remove(heap, page->cls, page);
-                    pg_queue_push_front(heap, page->cls, page);
-                    moved = true;
-                }
-            }
-        }
+        for (pg_segment_t *seg = heap->avail[kind]; seg != NULL; seg = seg->next) moved |= pg_segment_sweep(heap, seg);
+        for (pg_segment_t *seg = heap->full[kind]; seg != NULL; seg = seg->next) moved |= pg_segment_sweep(heap, seg);
     }
     return moved;
 }
 
-/* A page of class `cls` with a free block, moved to the front of its queue. */
-static pg_page_t *pg_find_page(pg_heap_t *heap, size_t cls) {
+/* A page of class `cls` with a free block among the first PG_MAX_SCAN of
+ * its queue, moved to the front; NULL if none. */
+static pg_page_t *pg_queue_search(pg_heap_t *heap, size_t cls) {
     pg_page_t *page = heap->queues[cls].first;
-    bool swept = false;
     for (int i = 0; page != NULL && i < PG_MAX_SCAN; i++) {
         pg_page_t *next = page->next;
         pg_assert(page->cls == cls);
@@ -180,16 +184,16 @@ static pg_page_t *pg_find_page(pg_heap_t *heap, size_t cls) {
             pg_queue_push_back(heap, cls, page);
         }
         page = next;
-        /* Before a fresh page, once: the pages other threads sent blocks to. */
-        if ((page == NULL || i + 1 == PG_MAX_SCAN) && !swept) {
-            swept = true;
-            if (pg_heap_sweep(heap)) {
-                page = heap->queues[cls].first;
-                i = -1;
-            }
-        }
     }
-    return pg_page_fresh(heap, cls);
+    return NULL;
+}
+
+/* A page of class `cls` with a free block, at the front of its queue: one
+ * the queue has, one other threads sent blocks to, or a fresh one. */
+static pg_page_t *pg_find_page(pg_heap_t *heap, size_t cls) {
+    pg_page_t *page = pg_queue_search(heap, cls);
+    if (page == NULL && pg_heap_sweep(heap)) page = pg_queue_search(heap, cls);
+    return page != NULL ? page : pg_page_fresh(heap, cls);
 }
 
 void *pg_malloc_generic(pg_heap_t *heap, size_t size) {

@@ -188,11 +188,10 @@ void pg_secure_remote_take(pg_page_t *page) {
 
 /* A page starting over (new class, owner or kind) clears its slices'
  * remote-freed bits (pg_slice_remote_freed) and its words of the remote
- * map: bits no collect moved (a block pushed after the owner's last
- * collect, whose count let the page retire without it) and, in a segment
- * that changed kind, bits the old pages' dirty masks named in other
- * groups. Read first, written only where set: untouched words stay
- * unmapped. */
+ * map: in a segment that changed kind, bits the old pages' dirty masks
+ * named in other groups (a page retires only once every block pushed home
+ * is collected, its bits with it, as the count rides with the list). Read
+ * first, written only where set: untouched words stay unmapped. */
 void pg_secure_remote_clear(pg_page_t *page) {
     pg_segment_t *seg = pg_page_segment(page);
     size_t n, first = pg_page_slices(page, &n);
