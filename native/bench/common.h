@@ -1,6 +1,12 @@
 /* Shared pieces of the benchmark suite: argument parsing, a fast
  * deterministic RNG, the operation checksum, timing and the JSON report.
- * Benchmarks call plain malloc/free; the allocator is chosen by LD_PRELOAD. */
+ * Benchmarks call plain malloc/free; the allocator is chosen by LD_PRELOAD.
+ *
+ * A thread's own state (its RNG, its checksum, counters) lives in locals
+ * while it runs and goes back to its struct once at the end. The threads'
+ * structs lie side by side in one array, so a write per operation made
+ * neighbouring threads pass a cache line back and forth that no allocator
+ * put there: `larson`, `xmalloc` and `mstress` did so until 2026-11-23. */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 

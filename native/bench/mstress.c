@@ -51,19 +51,22 @@ static void *worker(void *arg) {
     bench_rng_t rng;
     bench_rng_seed(&rng, w->seed);
     uint64_t *local[LOCAL_SLOTS] = {0};
+    uint64_t sum = w->sum, allocs = w->allocs; /* locals: the workers lie side by side (bench/common.h) */
     for (uint64_t s = 0; s < w->steps; s++) {
         size_t slot = (size_t)(bench_rand(&rng) % LOCAL_SLOTS);
         free_block(local[slot]);
         size_t size = pick_size(&rng);
         local[slot] = alloc_block(size);
-        w->sum = bench_mix(w->sum, size);
-        w->allocs++;
+        sum = bench_mix(sum, size);
+        allocs++;
         if (bench_rand(&rng) % 8 == 0) { /* hand it over; keep what the table held */
             size_t t = (size_t)(bench_rand(&rng) % TRANSFER_SLOTS);
             local[slot] = atomic_exchange(&g_transfer[t], local[slot]);
         }
     }
     for (size_t i = 0; i < LOCAL_SLOTS; i++) free_block(local[i]);
+    w->sum = sum;
+    w->allocs = allocs;
     return NULL;
 }
 

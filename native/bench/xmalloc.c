@@ -32,19 +32,21 @@ static void *worker(void *arg) {
     worker_t *w = arg;
     bench_rng_t rng;
     bench_rng_seed(&rng, w->seed);
+    uint64_t sum = w->sum; /* a local: the workers lie side by side (bench/common.h) */
     for (uint64_t r = 0; r < w->rounds; r++) {
         void **batch = bench_xmalloc(w->batch * sizeof *batch);
         for (uint64_t i = 0; i < w->batch; i++) {
             size_t size = (size_t)bench_range(&rng, w->lo, w->hi);
             batch[i] = bench_xmalloc(size);
             bench_touch(batch[i], size, (uint8_t)i);
-            w->sum = bench_mix(w->sum, size);
+            sum = bench_mix(sum, size);
         }
         void **theirs = swap_batch(batch);
         if (theirs == NULL) continue;
         for (uint64_t i = 0; i < w->batch; i++) free(theirs[i]);
         free(theirs);
     }
+    w->sum = sum;
     return NULL;
 }
 
