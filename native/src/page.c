@@ -34,6 +34,7 @@ void pg_page_init(pg_page_t *page, pg_heap_t *heap, size_t cls, size_t block_siz
     page->key = PG_SECURE ? pg_secure_page_key(page) : 0;
 #if PG_SECURE
     seg->page_key[idx] = page->key;
+    page->div_magic = seg->page_magic[idx] = pg_div_magic((uint32_t)block_size);
     __atomic_store_n(&seg->carved_end[idx], page->start_off, __ATOMIC_RELAXED);
     pg_secure_remote_clear(page);
 #endif

@@ -224,7 +224,7 @@ void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p)
     size_t off = (size_t)((const uint8_t *)p - (const uint8_t *)seg);
     size_t start = pg_page_first_off(seg, idx);
     if (off < start || off >= __atomic_load_n(&seg->carved_end[idx], __ATOMIC_RELAXED) ||
-        (uint32_t)(off - start) % (uint32_t)pg_class_size(seg->page_cls[idx]) != 0)
+        !pg_divides(seg->page_magic[idx], (uint32_t)(off - start)))
         pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
 }
 

@@ -15,6 +15,14 @@ int main(void) {
         CHECK(pg_class_size(c) % PG_ALIGN == 0, "class size %zu not 16-aligned", pg_class_size(c));
     }
     CHECK(pg_size_class(PG_MEDIUM_MAX) == PG_CLASSES - 1, "last class");
+    /* The hardened free's divisibility test, for every class and every
+     * offset a segment holds. */
+    for (size_t c = 0; c < PG_CLASSES; c++) {
+        uint32_t d = (uint32_t)pg_class_size(c);
+        uint64_t magic = pg_div_magic(d);
+        for (uint32_t n = 0; n < PG_SEGMENT_SIZE; n++)
+            if (pg_divides(magic, n) != (n % d == 0)) CHECK(false, "pg_divides(%u, %u) is wrong", n, d);
+    }
     CHECK(pg_class_size(PG_FOREIGN_MIN_CLASS) == 64 && pg_class_size(PG_FOREIGN_MIN_CLASS - 1) < 64,
           "foreign blocks start at one cache line, not %zu bytes", pg_class_size(PG_FOREIGN_MIN_CLASS));
     return check_done("test_size_class");
