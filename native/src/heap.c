@@ -209,13 +209,6 @@ void *pg_malloc_generic(pg_heap_t *heap, size_t size) {
     }
     pg_assert(size <= PG_MEDIUM_MAX);
     size_t cls = pg_size_class(size);
-    /* Before the heap's pages, a block this thread freed into another
-     * thread's page (the empty heap has none): its lines are in this
-     * core's cache. Not on the fast path: handed out before the heap's own
-     * blocks, they made `larson` run 0.55x (two threads' blocks on shared
-     * lines, presumably). */
-    pg_block_t *foreign = pg_foreign_take(heap, cls);
-    if (foreign != NULL) return foreign;
     pg_page_t *page = pg_find_page(heap, cls);
     if (page == NULL) {
         errno = ENOMEM;

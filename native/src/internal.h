@@ -190,8 +190,7 @@ typedef struct pg_heap_s {
     uintptr_t tid;          /* pg_thread_id() of the owning thread */
     struct pg_heap_s *next_free;
     /* Per class, a run of blocks of one other thread's page that this
-     * thread freed (foreign.c): first, last and length. The hardened build
-     * sends runs home but never reuses from them. */
+     * thread freed (foreign.c): first, last and length. */
     pg_block_t *foreign[PG_CLASSES];
     pg_block_t *foreign_last[PG_CLASSES];
     uint8_t foreign_count[PG_CLASSES];

@@ -1,7 +1,6 @@
 /* The size-class table and formula agree, and every class fits its requests
  * tightly: a block is never smaller than the request, nor is the previous
  * class big enough. Compiled against the allocator's sources directly. */
-#include "../src/foreign.h"
 #include "../src/size_class.h"
 #include "check.h"
 
@@ -23,7 +22,5 @@ int main(void) {
         for (uint32_t n = 0; n < PG_SEGMENT_SIZE; n++)
             if (pg_divides(magic, n) != (n % d == 0)) CHECK(false, "pg_divides(%u, %u) is wrong", n, d);
     }
-    CHECK(pg_class_size(PG_FOREIGN_MIN_CLASS) == 64 && pg_class_size(PG_FOREIGN_MIN_CLASS - 1) < 64,
-          "foreign blocks start at one cache line, not %zu bytes", pg_class_size(PG_FOREIGN_MIN_CLASS));
     return check_done("test_size_class");
 }
