@@ -11,8 +11,9 @@
  * never takes it from its run, though its core wrote the block last. It
  * did until 2026-11-23, from 64 bytes (tcmalloc's thread caches do so for
  * every block); without it, on the Zen 5 VM, `xmalloc` ran 1.09x, `larson`
- * and `mstress` 1.02x and `xthread` 0.99x (0.96-1.21), 41 rounds: two
- * threads writing blocks of one page share its lines.
+ * and `mstress` 1.02x and `xthread` 0.99x (0.96-1.21), 41 rounds. Why is
+ * not established: reusing only blocks that share no line with their
+ * owner's measured no better (native/README.md).
  *
  * A block in a run stays counted in its page's `used`: as far as the page
  * knows it is still out, so no page accounting changes and a page cannot be
