@@ -6,7 +6,7 @@
  * while it runs and goes back to its struct once at the end. The threads'
  * structs lie side by side in one array, so a write per operation made
  * neighbouring threads pass a cache line back and forth that no allocator
- * put there: `larson`, `xmalloc` and `mstress` did so until 2026-11-23. */
+ * put there: the multi-threaded benchmarks did so until 2026-11-23. */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 

@@ -14,8 +14,10 @@ PG_HIDDEN void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p);
 /* A run holds at most this many blocks. Few, because a held block is memory
  * its owner cannot reuse: 32 KiB per class measured 0.65-0.71x on `larson`
  * (presumably two threads holding each other's blocks and carving new
- * ones), and runs of 16 and 32 blocks made `xmalloc` 1.09x and 1.15x but
- * `xthread` 0.72x and 0.63x (Zen 5 VM, 21 rounds). */
+ * ones). Runs of 16 and 32 blocks made `xmalloc` 1.09x and 1.15x but
+ * `xthread` 0.72x and 0.63x at one time on the Zen 5 VM, and 16 made
+ * `xthread` 1.06x at another (native/README.md): not a change to make on
+ * this evidence. */
 #define PG_FOREIGN_MAX 8
 
 #endif

@@ -66,9 +66,8 @@ static void *freed_then_malloc(size_t size, void **set) {
     return j.first;
 }
 
-/* Only a page's owner hands its blocks out: the thread that freed them
- * would share their lines with the owner's writes to their neighbours (and
- * the hardened build's free map must see every free first). */
+/* Only a page's owner hands its blocks out (foreign.c; and the hardened
+ * build's free map must see every free first). */
 static void test_not_reused(void) {
     static const size_t sizes[] = {32, 256, 4096};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
