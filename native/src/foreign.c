@@ -57,8 +57,11 @@ void pg_remote_push(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32
                                                     memory_order_release, memory_order_relaxed));
 }
 
-/* Send class `cls`'s run back to its page, in one CAS. */
-void pg_foreign_flush(pg_heap_t *heap, size_t cls) {
+/* Send class `cls`'s run back to its page, in one CAS. Inlined in the
+ * foreign free, whose registers a call would make it save: whether gcc
+ * inlined it turned on the code around it, and the call measured 0.964x
+ * on `xmalloc` (201 paired rounds, Zen 4). */
+static inline __attribute__((always_inline)) void pg_foreign_flush(pg_heap_t *heap, size_t cls) {
     pg_block_t *first = heap->foreign[cls];
     pg_assert(first != NULL && heap->foreign_count[cls] > 0);
     pg_remote_push(pg_segment_page_of(pg_ptr_segment(first), first), first, heap->foreign_last[cls],

@@ -7,7 +7,6 @@
 #include "internal.h"
 
 PG_HIDDEN void pg_remote_push(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n);
-PG_HIDDEN void pg_foreign_flush(pg_heap_t *heap, size_t cls);
 PG_HIDDEN void pg_foreign_flush_all(pg_heap_t *heap);
 PG_HIDDEN void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p);
 

@@ -130,7 +130,7 @@ static bool pg_segment_sweep(pg_heap_t *heap, pg_segment_t *seg) {
     if (!atomic_load_explicit(&seg->remote_hint, memory_order_relaxed)) return false;
     atomic_store_explicit(&seg->remote_hint, false, memory_order_relaxed);
     bool moved = false;
-    for (uint32_t i = 0; i < seg->page_count; i++) {
+    for (uint32_t i = seg->page_turn; i < seg->page_turn + seg->page_count; i++) {
         if (atomic_load_explicit(&seg->remote[i].list, memory_order_relaxed) == 0) continue;
         pg_page_t *page = &seg->pages[i];
         if (!page->in_use || page->free != NULL || heap->queues[page->cls].first == page) continue;

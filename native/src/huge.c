@@ -104,6 +104,7 @@ void *pg_huge_alloc(size_t size, bool zero) {
     seg->kind = PG_KIND_HUGE;
     seg->page_shift = PG_SEGMENT_SHIFT; /* any interior pointer maps to pages[0] */
     seg->page_count = 1;
+    seg->page_turn = 0;
     pg_segment_set_slices(seg);
     seg->used_pages = 1;
     atomic_store_explicit(&seg->heap, NULL, memory_order_relaxed);

@@ -17,9 +17,9 @@
 
 void pg_page_init(pg_page_t *page, pg_heap_t *heap, size_t cls, size_t block_size) {
     pg_segment_t *seg = pg_page_segment(page);
-    size_t idx = (size_t)(page - seg->pages);
-    size_t end = (idx + 1) << seg->page_shift;
-    if (idx + 1 == seg->page_count) end -= PG_SEGMENT_TAIL;
+    size_t idx = (size_t)(page - seg->pages), region = pg_page_region(page);
+    size_t end = (region + 1) << seg->page_shift;
+    if (region + 1 == seg->page_count) end -= PG_SEGMENT_TAIL;
     page->cls = (uint8_t)cls;
     seg->page_cls[idx] = (uint8_t)cls;
     page->block_size = (uint32_t)block_size;

@@ -107,7 +107,7 @@ void pg_secure_map(pg_segment_t *seg, bool mapped) {
  * the free and remote maps start. */
 static uint8_t *pg_page_base(const pg_page_t *page) {
     const pg_segment_t *seg = pg_page_segment(page);
-    return (uint8_t *)seg + ((size_t)(page - seg->pages) << seg->page_shift);
+    return (uint8_t *)seg + (pg_page_region(page) << seg->page_shift);
 }
 
 /* Remote-map words per dirty bit: a page's words over 64. */
