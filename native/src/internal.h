@@ -292,6 +292,11 @@ static inline uint32_t pg_segment_turn(const pg_segment_t *seg, pg_kind_t kind) 
     return (uint32_t)(((uintptr_t)seg >> PG_SEGMENT_SHIFT) & (PG_PAGE_COLOURS - 1)) * PG_MEDIUM_PAGES;
 }
 
+/* The page that covers span `region` of `seg` (pages[page_turn + region]). */
+static inline pg_page_t *pg_segment_page(const pg_segment_t *seg, size_t region) {
+    return (pg_page_t *)&seg->pages[seg->page_turn + region];
+}
+
 /* Which page-sized span of its segment `page` covers. */
 static inline size_t pg_page_region(const pg_page_t *page) {
     const pg_segment_t *seg = pg_page_segment(page);
@@ -600,7 +605,7 @@ static inline size_t pg_slice_index(const void *p) { return ((uintptr_t)p & PG_S
 /* Point every slice at its page, before the segment is published. */
 static inline void pg_segment_set_slices(pg_segment_t *seg) {
     for (size_t s = 0; s < PG_SLICES; s++)
-        seg->slice_page[s] = &seg->pages[seg->page_turn + (s >> (seg->page_shift - PG_SLICE_SHIFT))];
+        seg->slice_page[s] = pg_segment_page(seg, s >> (seg->page_shift - PG_SLICE_SHIFT));
 }
 
 /* ---- os.c ---- */

@@ -41,7 +41,7 @@ static void pg_segment_check(const pg_segment_t *seg) {
 #if PG_DEBUG
     pg_assert(((uintptr_t)seg & PG_SEGMENT_MASK) == 0 && seg->kind != PG_KIND_HUGE);
     uint32_t used = 0;
-    for (uint32_t i = 0; i < seg->page_count; i++) used += seg->pages[seg->page_turn + i].in_use;
+    for (uint32_t i = 0; i < seg->page_count; i++) used += pg_segment_page(seg, i)->in_use;
     pg_assert(used == seg->used_pages && used <= seg->page_count);
 #else
     (void)seg;
@@ -132,7 +132,7 @@ void pg_segment_abandon_all(pg_heap_t *heap) {
                 pg_segment_t *seg = *lists[l];
                 pg_list_remove(lists[l], seg);
                 for (uint32_t i = 0; i < seg->page_count; i++)
-                    pg_page_set_fast(&seg->pages[seg->page_turn + i], 0);
+                    pg_page_set_fast(pg_segment_page(seg, i), 0);
                 /* Release: other threads that see heap == NULL must also see
                  * every write this thread made to the pages. */
                 atomic_store_explicit(&seg->heap, NULL, memory_order_release);
@@ -146,7 +146,7 @@ void pg_segment_abandon_all(pg_heap_t *heap) {
 
 static void pg_segment_adopt_pages(pg_heap_t *heap, pg_segment_t *seg) {
     for (uint32_t i = 0; i < seg->page_count; i++) {
-        pg_page_t *page = &seg->pages[seg->page_turn + i];
+        pg_page_t *page = pg_segment_page(seg, i);
         if (!page->in_use) continue;
         pg_page_collect(page);
         if (page->used == 0) {
@@ -201,7 +201,7 @@ pg_page_t *pg_segment_page_alloc(pg_heap_t *heap, pg_kind_t kind) {
     pg_assert(seg->kind == kind && atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap);
     pg_assert(seg->used_pages < seg->page_count);
     pg_segment_check(seg);
-    pg_page_t *page = &seg->pages[seg->page_turn];
+    pg_page_t *page = pg_segment_page(seg, 0);
     while (page->in_use) page++;
     page->in_use = true;
     if (++seg->used_pages == seg->page_count) {

@@ -17,19 +17,24 @@ static const size_t sizes[] = {2560, 3072, 5120, 6144, 10240, 12288, 20480, 2457
 
 static size_t l1_set(const void *p) { return ((uintptr_t)p >> 6) & 63; }
 
-/* `n` blocks of `size`, each in a carved block of the page its address maps to. */
+/* malloc(size), checked to lie in a carved block of the page its address
+ * maps to; that page. */
+static const pg_page_t *checked_malloc(void **p, size_t size) {
+    *p = malloc(size);
+    CHECK(*p != NULL, "malloc(%zu)", size);
+    memset(*p, 0xa5, size);
+    pg_segment_t *seg = pg_ptr_segment(*p);
+    const pg_page_t *page = pg_segment_page_of(seg, *p);
+    CHECK(page->in_use && pg_page_contains(page, *p) && page->block_size >= size,
+          "%zu bytes at %p: not in the page it maps to (turn %u)", size, *p, seg->page_turn);
+    return page;
+}
+
+/* `n` blocks of `size`, each where its address says. */
 static void check_blocks(size_t n, size_t size) {
     void **b = malloc(n * sizeof *b);
     CHECK(b != NULL, "malloc");
-    for (size_t i = 0; i < n; i++) {
-        b[i] = malloc(size);
-        CHECK(b[i] != NULL, "malloc(%zu)", size);
-        memset(b[i], 0xa5, size);
-        pg_segment_t *seg = pg_ptr_segment(b[i]);
-        const pg_page_t *page = pg_segment_page_of(seg, b[i]);
-        CHECK(page->in_use && pg_page_contains(page, b[i]) && page->block_size >= size,
-              "%zu bytes at %p: not in the page it maps to (turn %u)", size, b[i], seg->page_turn);
-    }
+    for (size_t i = 0; i < n; i++) (void)checked_malloc(&b[i], size);
     for (size_t i = 0; i < n; i++) free(b[i]);
     free(b);
 }
@@ -39,13 +44,9 @@ int main(void) {
     const pg_page_t *pages[NS];
     const pg_segment_t *segs[NS];
     for (size_t i = 0; i < NS; i++) {
-        blocks[i] = malloc(sizes[i]);
-        CHECK(blocks[i] != NULL, "malloc(%zu)", sizes[i]);
+        pages[i] = checked_malloc(&blocks[i], sizes[i]);
         segs[i] = pg_ptr_segment(blocks[i]);
         CHECK(segs[i]->kind == PG_KIND_MEDIUM, "%zu bytes: not in a medium segment", sizes[i]);
-        pages[i] = pg_segment_page_of((pg_segment_t *)segs[i], blocks[i]);
-        CHECK(pages[i]->block_size >= sizes[i] && pg_page_contains(pages[i], blocks[i]), "%zu bytes: not its page",
-              sizes[i]);
     }
     size_t turns = 0;
     uint8_t seen[PG_MAX_PAGES] = {0};
