@@ -277,9 +277,9 @@ static inline uint8_t *pg_page_start(const pg_page_t *page) {
  * eight neighbouring medium segments on sixteen different lines. A small
  * segment's 64 pages cover every set already, and a huge segment's one
  * page is read by its own malloc and free only. A page's index is its
- * entry, so nothing on a fast path or another thread's free changes; only
- * turning an address into a page (pg_segment_page_index) and back
- * (pg_page_region) adds the turn. On `mid_mixed` (2-32 KiB: a medium page a
+ * entry, so the fast paths and the per-block work of other threads' frees
+ * do not change; turning an address into a page (pg_segment_page_index,
+ * as a run goes home) and back (pg_page_region) adds the turn. On `mid_mixed` (2-32 KiB: a medium page a
  * class, two classes a segment) it cut cachegrind's simulated L1 read
  * misses (32 KiB 8-way) from 1.45 M to 1.02 M in 2 M operations, the
  * page's line in malloc and free, and measured 1.03x (1.02-1.04, 41 paired
