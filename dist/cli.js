@@ -18074,12 +18074,40 @@ async function compilerVersion(env = process.env) {
   }
   return void 0;
 }
+var CPU_ID_FIELDS = [
+  ["vendor_id", ""],
+  ["cpu family", "family"],
+  ["model", "model"],
+  ["stepping", "stepping"],
+  ["CPU implementer", "implementer"],
+  ["CPU part", "part"],
+  ["CPU variant", "variant"],
+  ["CPU revision", "revision"]
+];
+function cpuIdentity(cpuinfo) {
+  const first = cpuinfo.split(/\n\s*\n/)[0] ?? "";
+  const fields = /* @__PURE__ */ new Map();
+  for (const line of first.split("\n")) {
+    const m = /^([^:]+?)\s*:\s*(.*)$/.exec(line);
+    if (m && !fields.has(m[1])) fields.set(m[1], m[2].trim());
+  }
+  const parts = CPU_ID_FIELDS.flatMap(([key, label]) => {
+    const v = fields.get(key);
+    return v ? [label ? `${label} ${v}` : v] : [];
+  });
+  return parts.length ? parts.join(" ") : void 0;
+}
+function machineName(m) {
+  return `${m.cpuModel}${m.cpuId ? ` (${m.cpuId})` : ""}, ${m.cores} cores`;
+}
+function processor() {
+  return { cpuModel: cpus2()[0]?.model ?? "unknown", cpuId: cpuIdentity(readOr2("/proc/cpuinfo") ?? ""), cores: cpus2().length };
+}
 async function describeMachine() {
   const compiler = await compilerVersion();
   const [l1, l5, l15] = loadavg();
   return {
-    cpuModel: cpus2()[0]?.model ?? "unknown",
-    cores: cpus2().length,
+    ...processor(),
     kernel: release(),
     compiler,
     loadAverage: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
@@ -19411,7 +19439,7 @@ function renderCalibration(cal) {
   }
   const lines2 = textTable(rows);
   return [
-    `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${cal.machine.cpuModel} (${cal.machine.cores} cores)`,
+    `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${machineName(cal.machine)}`,
     "band floor: the narrowest band an unchanged benchmark reaches UNCHANGED in by the ceiling (98 %); compare widens min_effect_pct to it where it is wider",
     "",
     ...lines2
@@ -19483,7 +19511,7 @@ function refLine(r) {
   };
   const s = r.sampling;
   const plan = s ? ` \xB7 sequential, up to ${s.maxPairs} pairs in ${s.budgetSeconds} s${r.samplingSeconds !== void 0 ? ` (took ${Math.round(r.samplingSeconds)} s)` : ""}` : "";
-  return `base ${side("base")} vs head ${side("head")} \xB7 random order (seed ${r.seed})${plan} \xB7 ${escapeMarkdown(r.machine.cpuModel)}, ${r.machine.cores} cores${r.pinnedCpu !== void 0 ? `, pinned to CPU ${r.pinnedCpu}` : ""}`;
+  return `base ${side("base")} vs head ${side("head")} \xB7 random order (seed ${r.seed})${plan} \xB7 ${escapeMarkdown(machineName(r.machine))}${r.pinnedCpu !== void 0 ? `, pinned to CPU ${r.pinnedCpu}` : ""}`;
 }
 function calibrationNote(r) {
   const c3 = r.calibration;
@@ -35479,11 +35507,11 @@ function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
       schema._zod.processJSONSchema(ctx, result.schema, params);
     } else {
       const _json = result.schema;
-      const processor = ctx.processors[def.type];
-      if (!processor) {
+      const processor2 = ctx.processors[def.type];
+      if (!processor2) {
         throw new Error(`[toJSONSchema]: Non-representable type encountered: ${def.type}`);
       }
-      processor(schema, ctx, _json, params);
+      processor2(schema, ctx, _json, params);
     }
     const parent = schema._zod.parent;
     if (parent) {
@@ -39618,6 +39646,7 @@ var benchmarkResult = external_exports.object({
 });
 var machine = external_exports.object({
   cpuModel: text(200),
+  cpuId: text(200).optional(),
   cores: count2,
   kernel: text(200),
   compiler: text(200).optional(),
@@ -39954,7 +39983,7 @@ var HISTORY_METRICS = [
 var DEFAULT_STEP_SEED = 1;
 function machineOf(card) {
   const m = card.machine;
-  return `${m.cpuModel}, ${m.cores} cores, kernel ${m.kernel}${m.compiler ? `, ${m.compiler}` : ""}`;
+  return `${machineName(m)}, kernel ${m.kernel}${m.compiler ? `, ${m.compiler}` : ""}`;
 }
 function bandOf(config3, benchmark, metric) {
   const spec = config3?.benchmarks.find((b2) => b2.name === benchmark);
@@ -40435,7 +40464,7 @@ function renderScorecard(card, hardened) {
   const lines2 = [
     `## perfgate rebase: ${escapeMarkdown(card.ref)} \`${card.sha.slice(0, 12)}\``,
     "",
-    `${card.rounds} interleaved rounds per allocator, the same binaries with LD_PRELOAD \xB7 ${escapeMarkdown(card.machine.cpuModel)}, ${card.machine.cores} cores \xB7 ${card.createdAt.slice(0, 10)}`,
+    `${card.rounds} interleaved rounds per allocator, the same binaries with LD_PRELOAD \xB7 ${escapeMarkdown(machineName(card.machine))} \xB7 ${card.createdAt.slice(0, 10)}`,
     ""
   ];
   const skipped = card.allocators.filter((a2) => !a2.available);

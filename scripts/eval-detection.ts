@@ -23,6 +23,7 @@ import { median } from 'simple-statistics';
 import { runBenchmark } from '../src/engine/measure/bench-run';
 import { configFromObject } from '../src/engine/config';
 import type { ComparisonResult } from '../src/engine/compare';
+import { thisMachineName } from '../src/engine/host/machine';
 import { findGnuTime, which } from '../src/engine/host/tools';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -253,10 +254,7 @@ const faults: [string, string, string, string[], (r: ComparisonResult) => boolea
 for (const [key, scenario, expect, defines, hit] of faults)
   if (want(key)) evaluate(scenario, expect, defines.join(', '), variant(key, defines), n, hit);
 
-const machine = execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).trim();
-console.log(
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, ${cpus().length} cores, with the shipped perfgate.yml and defaults.`,
-);
+console.log(`Measured ${new Date().toISOString().slice(0, 10)} on ${thisMachineName()}, with the shipped perfgate.yml and defaults.`);
 console.log(
   `Command: npm run eval:detection -- --aa ${values.aa} --per-effect ${values['per-effect']} --per-fault ${values['per-fault']}${values.only ? ` --only ${values.only}` : ''}\n`,
 );

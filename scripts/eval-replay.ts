@@ -23,7 +23,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -33,6 +32,7 @@ import { loadConfig } from '../src/engine/config';
 import { robustSd } from '../src/engine/decision/ranks';
 import { sampleSuite } from '../src/engine/compare';
 import { bandFloors, decideBenchmark, samplingPlan } from '../src/engine/decision';
+import { thisMachineName } from '../src/engine/host/machine';
 import { measureSetup, runContext, sideCommand } from '../src/engine/measure/setup';
 import { runChecked } from '../src/engine/measure/pairs';
 import { seededRng } from '../src/engine/random';
@@ -63,7 +63,7 @@ async function collect(pairs: number): Promise<Pool> {
   const setup = measureSetup(config);
   const tree = { dir: ROOT, buildDir: join(ROOT, 'native', 'build'), cached: true };
   const rng = seededRng(12345);
-  const pool: Pool = { createdAt: new Date().toISOString(), machine: `${cpus()[0]?.model}, ${cpus().length} cores`, benchmarks: {} };
+  const pool: Pool = { createdAt: new Date().toISOString(), machine: thisMachineName(), benchmarks: {} };
   const specs = config.benchmarks.map((spec) => ({ spec, cmd: sideCommand(spec, tree), ctx: runContext(setup, spec, ROOT) }));
   for (const { spec, cmd, ctx } of specs) {
     pool.benchmarks[spec.name] = { d: [], seconds: [] };

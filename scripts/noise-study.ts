@@ -26,6 +26,7 @@ import { median, sampleStandardDeviation } from 'simple-statistics';
 
 import { configFromObject, loadConfig, type BenchmarkSpec } from '../src/engine/config';
 import { robustSd } from '../src/engine/decision/ranks';
+import { thisMachineName } from '../src/engine/host/machine';
 import { probeSandbox } from '../src/engine/host/sandbox';
 import { findGnuTime, which } from '../src/engine/host/tools';
 import { runChecked } from '../src/engine/measure/pairs';
@@ -147,9 +148,7 @@ for (const b of SUITE.filter((x) => !only || only.includes(x.name))) {
     process.stderr.write(`${rows.at(-1)!.join(' | ')}\n`);
   }
 }
-console.log(
-  `noise study: ${PAIRS} A/A pairs per row, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model}, ${cpus().length} cores\n`,
-);
+console.log(`noise study: ${PAIRS} A/A pairs per row, ${new Date().toISOString().slice(0, 10)}, ${thisMachineName()}\n`);
 console.log(`| benchmark | variant | pair SD | robust SD | first − second | per pair | SD² × s (%²·s) | median / ${variants0()} |`);
 console.log('|---|---|--:|--:|--:|--:|--:|--:|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

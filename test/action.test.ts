@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
 import type { ComparisonResult } from '../src/engine/compare';
+import { cpuIdentity } from '../src/engine/host/machine';
 
 import { FakeGitHub } from './fake-github';
 import { baseFiles, scenario, TINY_CONFIG } from './fixtures';
@@ -248,9 +249,13 @@ describe('the action, run as a runner runs it', () => {
     assert.equal(records.length, 1);
     const card = JSON.parse(gh.fileText('perfgate-data', records[0]!)!) as {
       sha: string;
+      machine: { cpuModel: string; cpuId?: string };
       benchmarks: { entries: { allocator: string; medianOpsPerSec?: number }[] }[];
     };
     assert.equal(card.sha, shas.mainTip);
+    // The record names the processor under its name, as this machine's /proc/cpuinfo has it.
+    assert.equal(card.machine.cpuId, cpuIdentity(readFileSync('/proc/cpuinfo', 'utf8')));
+    assert.ok(card.machine.cpuId, 'no processor identity recorded');
     assert.deepEqual(
       card.benchmarks[0]!.entries.map((e) => e.allocator),
       ['ours', 'glibc', 'mimalloc'],

@@ -6,9 +6,10 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
+import { cpuIdentity } from '../src/engine/host/machine';
 import { seededRng } from '../src/engine/random';
 import { bestSplit, changePoints, DEFAULT_CHANGEPOINTS, permutationCanReach } from '../src/history/changepoints';
-import { findSteps } from '../src/history/steps';
+import { findSteps, machineOf } from '../src/history/steps';
 import { recordName, writeRecord } from '../src/history/store';
 import type { Scorecard } from '../src/scorecard/rebase';
 import { baseFiles, scenario, TINY_CONFIG } from './fixtures';
@@ -108,7 +109,7 @@ describe('change points', () => {
 });
 
 /** A scorecard for a synthetic history. */
-function card(i: number, value: number, machine = 'Xeon'): Scorecard {
+function card(i: number, value: number, machine = 'Xeon', cpuId?: string): Scorecard {
   const sha = i.toString(16).padStart(40, '0');
   return {
     schema: 'perfgate/scorecard@1',
@@ -119,7 +120,7 @@ function card(i: number, value: number, machine = 'Xeon'): Scorecard {
     subject: `commit ${i}`,
     parent: (i - 1).toString(16).padStart(40, '0'),
     rounds: 10,
-    machine: { cpuModel: machine, cores: 2, kernel: '6.1', loadAverage: [0, 0, 0], node: 'v20' },
+    machine: { cpuModel: machine, cpuId, cores: 2, kernel: '6.1', loadAverage: [0, 0, 0], node: 'v20' },
     allocators: [],
     benchmarks: [{ name: 'random_mixed', entries: [{ allocator: 'ours', medianOpsPerSec: value }] }],
   };
@@ -144,6 +145,32 @@ describe('steps in a history', () => {
     assert.match(s!.machine, /^Xeon/);
     const config = { benchmarks: [{ name: 'random_mixed', minEffectPct: 10 }], decision: { minEffectPct: 1 } } as never;
     assert.deepEqual(findSteps(cards, { rng: seededRng(1), config }), [], 'a step inside the 10 % band was reported');
+  });
+
+  it('tells apart processors that share a name: a move to a faster one under "AMD EPYC" is not a step', () => {
+    const rng = seededRng(6);
+    const zen3 = 'AuthenticAMD family 25 model 1 stepping 1';
+    const zen5 = 'AuthenticAMD family 26 model 2 stepping 1';
+    const cards = Array.from({ length: 30 }, (_, i) =>
+      i < 15 ? card(i, noisy(rng, 55e6), 'AMD EPYC', zen3) : card(i, noisy(rng, 97e6), 'AMD EPYC', zen5),
+    );
+    assert.notEqual(machineOf(cards[0]!), machineOf(cards[29]!));
+    assert.match(machineOf(cards[0]!), /^AMD EPYC \(AuthenticAMD family 25 model 1 stepping 1\), 2 cores, kernel 6\.1$/);
+    assert.deepEqual(findSteps(cards, { rng: seededRng(1) }), [], 'a change of processor was reported as a step');
+    // Records from before perfgate recorded the identity are a machine of their own, never joined to either.
+    assert.notEqual(machineOf(card(0, 1, 'AMD EPYC')), machineOf(cards[0]!));
+  });
+
+  it('reads the processor identity from /proc/cpuinfo, x86 and Arm', () => {
+    const x86 =
+      'processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\nstepping\t: 1\n\nprocessor\t: 1\nvendor_id\t: Other\n';
+    assert.equal(cpuIdentity(x86), 'AuthenticAMD family 25 model 17 stepping 1');
+    const arm =
+      'processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\nCPU revision\t: 1\n';
+    assert.equal(cpuIdentity(arm), 'implementer 0x41 part 0xd0c variant 0x3 revision 1');
+    assert.equal(cpuIdentity(''), undefined);
+    // This machine's own, as every record made here carries it.
+    assert.ok(cpuIdentity(readFileSync('/proc/cpuinfo', 'utf8')), "no identity in this machine's /proc/cpuinfo");
   });
 
   it('perfgate history reads a directory of records and prints the steps; record measures a commit into one', () => {

@@ -9,6 +9,7 @@
 import { median } from 'simple-statistics';
 
 import type { Config } from '../engine/config';
+import { machineName } from '../engine/host/machine';
 import type { Rng } from '../engine/random';
 import type { ScoreEntry, Scorecard } from '../scorecard/rebase';
 import { changePoints, DEFAULT_CHANGEPOINTS } from './changepoints';
@@ -51,7 +52,7 @@ export const DEFAULT_STEP_SEED = 1;
 /** What identifies a machine in the history: results from different ones are never compared. */
 export function machineOf(card: Scorecard): string {
   const m = card.machine;
-  return `${m.cpuModel}, ${m.cores} cores, kernel ${m.kernel}${m.compiler ? `, ${m.compiler}` : ''}`;
+  return `${machineName(m)}, kernel ${m.kernel}${m.compiler ? `, ${m.compiler}` : ''}`;
 }
 
 /** The band of a benchmark's metric, in percent: what a pull request's gate would let pass. */

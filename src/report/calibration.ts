@@ -1,5 +1,6 @@
 /** A calibration as a text table: what this machine can and cannot resolve. */
 import type { Calibration } from '../engine/calibration';
+import { machineName } from '../engine/host/machine';
 import { textTable } from './text-table';
 
 export function renderCalibration(cal: Calibration): string {
@@ -24,7 +25,7 @@ export function renderCalibration(cal: Calibration): string {
   }
   const lines = textTable(rows);
   return [
-    `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${cal.machine.cpuModel} (${cal.machine.cores} cores)`,
+    `calibration: ${cal.comparisons} A/A comparisons of ${cal.pairs} pairs per benchmark, alpha ${cal.alpha}, on ${machineName(cal.machine)}`,
     'band floor: the narrowest band an unchanged benchmark reaches UNCHANGED in by the ceiling (98 %); compare widens min_effect_pct to it where it is wider',
     '',
     ...lines,

@@ -8,6 +8,7 @@ import type { ComparisonResult } from '../engine/compare';
 import type { BenchmarkResult, MetricResult, Outcome } from '../engine/types';
 import { shownChanges } from '../engine/config-source';
 import { fmtNum } from '../engine/format';
+import { machineName } from '../engine/host/machine';
 import { codeBlock, escapeMarkdown as esc } from './escape';
 import { fmtPct, fmtValue } from './format';
 
@@ -53,7 +54,7 @@ function refLine(r: ComparisonResult): string {
   const plan = s
     ? ` · sequential, up to ${s.maxPairs} pairs in ${s.budgetSeconds} s${r.samplingSeconds !== undefined ? ` (took ${Math.round(r.samplingSeconds)} s)` : ''}`
     : '';
-  return `base ${side('base')} vs head ${side('head')} · random order (seed ${r.seed})${plan} · ${esc(r.machine.cpuModel)}, ${r.machine.cores} cores${r.pinnedCpu !== undefined ? `, pinned to CPU ${r.pinnedCpu}` : ''}`;
+  return `base ${side('base')} vs head ${side('head')} · random order (seed ${r.seed})${plan} · ${esc(machineName(r.machine))}${r.pinnedCpu !== undefined ? `, pinned to CPU ${r.pinnedCpu}` : ''}`;
 }
 
 /** Which calibration floored bands, or why a calibration was ignored. */

@@ -132,6 +132,7 @@ const benchmarkResult = z.object({
 
 const machine = z.object({
   cpuModel: text(200),
+  cpuId: text(200).optional(),
   cores: count,
   kernel: text(200),
   compiler: text(200).optional(),

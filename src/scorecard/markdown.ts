@@ -2,6 +2,7 @@
  * noise, ratio to the reference allocator, peak RSS, page faults, user and
  * system time, syscalls per op and rank, then ours against its peers with intervals; and the one line a PR comment quotes from the last scorecard. */
 import { escapeMarkdown as esc } from '../report/escape';
+import { machineName } from '../engine/host/machine';
 import { fmtValue } from '../report/format';
 import { REFERENCE_ALLOCATOR } from './allocators';
 import type { Scorecard } from './rebase';
@@ -12,7 +13,7 @@ export function renderScorecard(card: Scorecard, hardened?: Hardened): string {
   const lines = [
     `## perfgate rebase: ${esc(card.ref)} \`${card.sha.slice(0, 12)}\``,
     '',
-    `${card.rounds} interleaved rounds per allocator, the same binaries with LD_PRELOAD · ${esc(card.machine.cpuModel)}, ${card.machine.cores} cores · ${card.createdAt.slice(0, 10)}`,
+    `${card.rounds} interleaved rounds per allocator, the same binaries with LD_PRELOAD · ${esc(machineName(card.machine))} · ${card.createdAt.slice(0, 10)}`,
     '',
   ];
   const skipped = card.allocators.filter((a) => !a.available);
