@@ -211,8 +211,8 @@ describe('perfgate compare, end to end', () => {
     const codes = await Promise.all(runs.map((r) => r.done));
     for (const [i, r] of runs.entries()) {
       // The two time each other's runs on a 2-core machine, so which way a decision goes is not what this
-      // checks (a CI run saw a docs-only head REGRESSED at 93 pairs): that every run of both completed, from
-      // builds neither broke for the other, is.
+      // checks (a CI run saw exit 1, a failing verdict decided at 93 pairs, for a docs-only head): that
+      // every run of both completed, from builds neither broke for the other, is.
       assert.ok(codes[i] === 0 || codes[i] === 1 || codes[i] === 4, `exit ${codes[i]}:\n${r.stderr()}`);
       assert.doesNotMatch(r.stderr(), /internal error|at .*\.ts:\d+/);
       const result = JSON.parse(readFileSync(outs[i]!, 'utf8')) as ComparisonResult;

@@ -37,8 +37,8 @@ export async function compilerVersion(env: NodeJS.ProcessEnv = process.env): Pro
 }
 
 /** The fields of /proc/cpuinfo that tell processors apart where the name does not, in order, with the short
- * label each gets. Three KVM guests of this project's CI reported "AMD EPYC" for Zen 3, Zen 4 and Zen 5 hosts
- * (family 25 model 1, family 25 model 17, family 26 model 2), 1.8x apart in speed. */
+ * label each gets. Three KVM guests this project was developed on reported "AMD EPYC" for Zen 3, Zen 4 and
+ * Zen 5 hosts (family 25 model 1, family 25 model 17, family 26 model 2); random_mixed ran 1.8x apart on them. */
 const CPU_ID_FIELDS: readonly (readonly [key: string, label: string])[] = [
   ['vendor_id', ''],
   ['cpu family', 'family'],
