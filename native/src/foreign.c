@@ -1,6 +1,7 @@
 /* Foreign blocks: a thread's frees of blocks that live in other threads'
- * pages. Each class has a run: blocks of one page, at most PG_FOREIGN_MAX,
- * linked through the blocks, first and last known. A free adds its block to
+ * pages. Each class has a run: blocks of one page, at most PG_FOREIGN_MAX
+ * and PG_FOREIGN_BYTES (foreign.h), linked through the blocks, first and
+ * last known. A free adds its block to
  * the run; a block of another page, or a full run, first sends the run to
  * its page's remote list in one CAS. Nothing is walked and no freed block is
  * read, so a thread freeing a batch of another thread's blocks has their
@@ -85,7 +86,7 @@ static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsign
     pg_assert(heap != &pg_heap_empty);
     pg_block_t *first = heap->foreign[cls];
     if (first != NULL &&
-        ((((uintptr_t)first ^ (uintptr_t)block) >> page_shift) != 0 || heap->foreign_count[cls] == PG_FOREIGN_MAX)) {
+        ((((uintptr_t)first ^ (uintptr_t)block) >> page_shift) != 0 || heap->foreign_count[cls] == heap->foreign_max[cls])) {
         pg_foreign_flush(heap, cls);
         first = NULL;
     }
@@ -106,6 +107,8 @@ static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsign
 #endif
     heap->foreign[cls] = block;
     heap->foreign_count[cls]++;
+    pg_assert(heap->foreign_count[cls] <= heap->foreign_max[cls] &&
+              heap->foreign_max[cls] == pg_foreign_run_max(cls));
 }
 
 /* free() of `p`, in `page` of `seg`, owned by another live thread: into

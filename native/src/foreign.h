@@ -4,19 +4,30 @@
 #ifndef PG_FOREIGN_H
 #define PG_FOREIGN_H
 
-#include "internal.h"
+#include "size_class.h"
 
 PG_HIDDEN void pg_remote_push(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n);
 PG_HIDDEN void pg_foreign_flush_all(pg_heap_t *heap);
 PG_HIDDEN void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p);
 
-/* A run holds at most this many blocks. Few, because a held block is memory
- * its owner cannot reuse: 32 KiB per class measured 0.65-0.71x on `larson`
- * (presumably two threads holding each other's blocks and carving new
- * ones). Runs of 16 and 32 blocks made `xmalloc` 1.09x and 1.15x but
- * `xthread` 0.72x and 0.63x at one time on the Zen 5 VM, and 16 made
- * `xthread` 1.06x at another (native/README.md): not a change to make on
- * this evidence. */
-#define PG_FOREIGN_MAX 8
+/* A run holds at most PG_FOREIGN_MAX blocks and PG_FOREIGN_BYTES bytes (but
+ * one block, however large). A longer run is fewer trips home, but a held
+ * block is memory its owner cannot reuse: 32 KiB per class measured
+ * 0.65-0.71x on `larson` (presumably two threads holding each other's
+ * blocks and carving new ones), and 8 blocks of any class, the bound
+ * before, held up to 1 MiB of the 128 KiB class. This form against that
+ * (Zen 3 VM, paired rounds): `xmalloc` 1.047x (1.04-1.06, 201 rounds),
+ * `larson`, `mstress`, `cache_scratch` and the hardened build within noise,
+ * peak RSS the same; `xthread` within noise too, but its paired intervals
+ * disagree from run to run here (native/README.md). Runs of 32 and 64
+ * blocks: `xmalloc` 1.07x, no clear gain over 16; `xthread` 0.88x, 0.96x. */
+#define PG_FOREIGN_MAX 16
+#define PG_FOREIGN_BYTES (16u << 10)
+
+/* How many blocks a run of class `cls` holds (pg_heap_t.foreign_max). */
+static inline uint8_t pg_foreign_run_max(size_t cls) {
+    size_t n = PG_FOREIGN_BYTES / pg_class_size(cls);
+    return (uint8_t)(n == 0 ? 1 : n > PG_FOREIGN_MAX ? PG_FOREIGN_MAX : n);
+}
 
 #endif

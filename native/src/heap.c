@@ -71,6 +71,7 @@ static pg_heap_t *pg_heap_new(void) {
     }
     memset(heap, 0, sizeof *heap);
     pg_heap_clear_pages(heap);
+    for (size_t c = 0; c < PG_CLASSES; c++) heap->foreign_max[c] = pg_foreign_run_max(c);
     return heap;
 }
 

@@ -193,10 +193,13 @@ typedef struct pg_heap_s {
     uintptr_t tid;          /* pg_thread_id() of the owning thread */
     struct pg_heap_s *next_free;
     /* Per class, a run of blocks of one other thread's page that this
-     * thread freed (foreign.c): first, last and length. */
+     * thread freed (foreign.c): first, last, length and the length at which
+     * it goes home (pg_foreign_run_max; here, as the free does not know the
+     * block's size). */
     pg_block_t *foreign[PG_CLASSES];
     pg_block_t *foreign_last[PG_CLASSES];
     uint8_t foreign_count[PG_CLASSES];
+    uint8_t foreign_max[PG_CLASSES];
     /* Set by other threads as they send blocks home to one of this heap's
      * segments (with the segment's remote_hint), cleared by the sweep. On a
      * line of its own, which also makes the heap a whole number of lines:

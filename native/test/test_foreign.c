@@ -78,29 +78,39 @@ static void test_not_reused(void) {
     }
 }
 
-/* While the freeing thread lives it holds at most a run (PG_FOREIGN_MAX
- * blocks of one page) of a class: the owner gets the others back. */
+/* While the freeing thread lives it holds at most a run of a class
+ * (pg_foreign_run_max: PG_FOREIGN_MAX blocks of one page, no more than
+ * PG_FOREIGN_BYTES but one block): the owner gets the others back. After
+ * the owner has allocated three times as many blocks as it lost (its spare
+ * and returned blocks come before a fresh page), the ones it never got
+ * back are the ones the run holds. */
 static void test_bounded(void) {
-    enum { SIZE = 64 << 10 };
-    void *a[N], *copy[N], *again[N];
-    alloc_all(a, SIZE);
-    memcpy(copy, a, sizeof a);
-    pthread_barrier_t hold;
-    CHECK(pthread_barrier_init(&hold, NULL, 2) == 0, "barrier");
-    job_t j = {a, SIZE, NULL, &hold};
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, freer, &j) == 0, "pthread_create");
-    pthread_barrier_wait(&hold);
-    alloc_all(again, SIZE);
-    int back = 0;
-    for (int i = 0; i < N; i++) back += in_set(again[i], copy);
-    /* Spare blocks carved earlier may come first; an unbounded run would
-     * leave the owner almost none of its own, and none held, all of them. */
-    CHECK(back >= N / 2 && back < N, "the owner got %d of its %d blocks back", back, N);
-    pthread_barrier_wait(&hold);
-    CHECK(pthread_join(t, NULL) == 0, "pthread_join");
-    for (int i = 0; i < N; i++) free(again[i]);
-    pthread_barrier_destroy(&hold);
+    static const size_t sizes[] = {512, 4096, 64 << 10};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t size = sizes[s];
+        void *a[N], *copy[N], *again[3 * N];
+        alloc_all(a, size);
+        memcpy(copy, a, sizeof a);
+        pthread_barrier_t hold;
+        CHECK(pthread_barrier_init(&hold, NULL, 2) == 0, "barrier");
+        job_t j = {a, 0, NULL, &hold};
+        pthread_t t;
+        CHECK(pthread_create(&t, NULL, freer, &j) == 0, "pthread_create");
+        pthread_barrier_wait(&hold);
+        int back = 0;
+        for (int i = 0; i < 3 * N; i++) {
+            again[i] = malloc(size);
+            CHECK(again[i] != NULL, "malloc(%zu)", size);
+            back += in_set(again[i], copy);
+        }
+        int held = N - back, max = pg_foreign_run_max(pg_size_class_calc(size));
+        CHECK(held >= 1 && held <= max, "the freeing thread held %d of the owner's %zu-byte blocks; a run holds 1 to %d",
+              held, size, max);
+        pthread_barrier_wait(&hold);
+        CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+        for (int i = 0; i < 3 * N; i++) free(again[i]);
+        pthread_barrier_destroy(&hold);
+    }
 }
 
 /* An exiting thread gives back what it kept, even one that never called
