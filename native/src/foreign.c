@@ -1,12 +1,12 @@
 /* Foreign blocks: a thread's frees of blocks that live in other threads'
  * pages. Each class has a run: blocks of one page, at most PG_FOREIGN_MAX
  * and PG_FOREIGN_BYTES (foreign.h), linked through the blocks, first and
- * last known. A free adds its block to
- * the run; a block of another page, or a full run, first sends the run to
- * its page's remote list in one CAS. Nothing is walked and no freed block is
- * read, so a thread freeing a batch of another thread's blocks has their
- * cache misses in flight together; a CAS per block made it wait for each
- * (`xthread`, where every free is remote: 1.39x).
+ * last known. A free adds its block to the run; a block of another page,
+ * or a full run, first sends the run to its page's remote list in one CAS.
+ * Nothing is walked and no freed block is read, so a thread freeing a
+ * batch of another thread's blocks has their cache misses in flight
+ * together; a CAS per block made it wait for each (`xthread`, where every
+ * free is remote: 1.39x).
  *
  * Only a page's owner hands its blocks out: the thread that freed a block
  * never takes it from its run, though its core wrote the block last. It
