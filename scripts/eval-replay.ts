@@ -19,7 +19,11 @@
  * real, the change is exact. Real injected faults, end to end, are measured
  * by `npm run eval:detection`.
  *
- *   npm run eval:replay -- [--pairs 600] [--pool FILE] [--save FILE] [--aa 300] [--per-effect 100]
+ * --calibration FILE floors the bands with a calibration (`perfgate
+ * calibrate`) as compare does (decision/floor.ts): what the gate does on a
+ * runner whose noise the shipped bands do not fit.
+ *
+ *   npm run eval:replay -- [--pairs 600] [--pool FILE] [--save FILE] [--aa 300] [--per-effect 100] [--calibration FILE]
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +32,8 @@ import { parseArgs } from 'node:util';
 
 import { sampleStandardDeviation } from 'simple-statistics';
 
-import { loadConfig } from '../src/engine/config';
+import { loadCalibration } from '../src/engine/calibration';
+import { loadConfig, type BenchmarkSpec } from '../src/engine/config';
 import { robustSd } from '../src/engine/decision/ranks';
 import { sampleSuite } from '../src/engine/compare';
 import { bandFloors, decideBenchmark, samplingPlan } from '../src/engine/decision';
@@ -46,10 +51,31 @@ const { values } = parseArgs({
     save: { type: 'string', default: join(ROOT, '.perfgate', 'replay-pool.json') },
     aa: { type: 'string', default: '300' },
     'per-effect': { type: 'string', default: '100' },
+    calibration: { type: 'string' },
   },
 });
 const say = (m: string) => process.stderr.write(`${m}\n`);
 const config = loadConfig(join(ROOT, 'perfgate.yml'));
+const plan = samplingPlan(config);
+
+/** The bands every replayed comparison decides in: the config's, floored
+ * by --calibration. A calibration asked for but not usable is an error,
+ * not a replay without it. */
+function replayBands(file: string | undefined): ReturnType<typeof bandFloors> {
+  if (!file) return bandFloors(undefined, config, plan);
+  const loaded = loadCalibration(file);
+  const why = loaded.calibration ? bandFloors(loaded.calibration, config, plan).ignored : (loaded.ignored ?? `${file} does not exist`);
+  if (why) {
+    say(`eval:replay: --calibration ${file} cannot be used: ${why}`);
+    process.exit(2);
+  }
+  return bandFloors(loaded.calibration, config, plan);
+}
+const floors = replayBands(values.calibration);
+const bandLabel = (spec: BenchmarkSpec): string => {
+  const band = floors.bandOf(spec, spec.metric.name);
+  return `±${band.pct.toFixed(band.source === 'calibration' ? 2 : 1).replace(/\.0$/, '')} %${band.source === 'calibration' ? ' (cal.)' : ''}`;
+};
 
 interface Pool {
   createdAt: string;
@@ -97,12 +123,11 @@ interface Outcome {
 
 /** One replayed comparison from round `start`, `shift` % applied to `target`. */
 async function replay(pool: Pool, start: number, target: string | undefined, shift: number, seed: number): Promise<Outcome> {
-  const plan = samplingPlan(config);
   let clock = 0;
   const { runs, deciders } = await sampleSuite(
     config,
     plan,
-    bandFloors(undefined, config, plan).bandOf,
+    floors.bandOf,
     (spec) => {
       const p = pool.benchmarks[spec.name]!;
       const n = p.d.length;
@@ -160,7 +185,7 @@ lines.push('| benchmark | band | pool pairs | pair SD | robust SD | s per pair |
 for (const spec of config.benchmarks) {
   const b = pool.benchmarks[spec.name]!;
   lines.push(
-    `| ${spec.name} | ±${spec.minEffectPct ?? config.decision.minEffectPct} % | ${b.d.length} | ${(100 * sampleStandardDeviation(b.d)).toFixed(2)} % | ${(100 * robustSd(b.d)).toFixed(2)} % | ${(b.seconds.reduce((a, x) => a + x, 0) / b.seconds.length).toFixed(3)} |`,
+    `| ${spec.name} | ${bandLabel(spec)} | ${b.d.length} | ${(100 * sampleStandardDeviation(b.d)).toFixed(2)} % | ${(100 * robustSd(b.d)).toFixed(2)} % | ${(b.seconds.reduce((a, x) => a + x, 0) / b.seconds.length).toFixed(3)} |`,
   );
 }
 
@@ -204,6 +229,8 @@ const effects: Record<string, number[]> = {
   burst: [1, 2, 3, 5],
   larson: [3, 5, 10],
   xthread: [3, 5],
+  xmalloc: [3, 5, 10],
+  fragment: [1, 2, 3],
 };
 for (const spec of config.benchmarks) {
   for (const shift of effects[spec.name] ?? []) {
@@ -212,7 +239,7 @@ for (const spec of config.benchmarks) {
     for (let i = 0; i < per; i++) o.push(await replay(pool, pick(), spec.name, shift, 10000 + i));
     const count = (v: Verdict) => o.filter((x) => x.verdicts[spec.name] === v).length;
     lines.push(
-      `| ${spec.name} (±${spec.minEffectPct ?? config.decision.minEffectPct} %) | ${shift} % | ${count('REGRESSED')} / ${per} (${((100 * count('REGRESSED')) / per).toFixed(0)} %) | ${count('UNSTABLE')} | ${count('UNCHANGED')} | ${quantile(
+      `| ${spec.name} (${bandLabel(spec)}) | ${shift} % | ${count('REGRESSED')} / ${per} (${((100 * count('REGRESSED')) / per).toFixed(0)} %) | ${count('UNSTABLE')} | ${count('UNCHANGED')} | ${quantile(
         o.map((x) => x.pairs[spec.name]!),
         0.5,
       )} | ${quantile(
@@ -223,9 +250,15 @@ for (const spec of config.benchmarks) {
   }
 }
 console.log(
-  `eval:replay, ${new Date().toISOString().slice(0, 10)}: pool of ${rounds} A/A rounds recorded ${pool.createdAt.slice(0, 16)} on ${pool.machine}; shipped perfgate.yml (budget ${config.runs.budgetSeconds} s, up to ${config.runs.maxPairs} pairs, alpha ${config.decision.alpha}); no calibration\n`,
+  `eval:replay, ${new Date().toISOString().slice(0, 10)}: pool of ${rounds} A/A rounds recorded ${pool.createdAt.slice(0, 16)} on ${pool.machine}; shipped perfgate.yml (budget ${config.runs.budgetSeconds} s, up to ${config.runs.maxPairs} pairs, alpha ${config.decision.alpha}); ${
+    values.calibration
+      ? `calibration ${values.calibration} (${floors.floored.size ? [...floors.floored].join(', ') : 'no band'} floored)`
+      : 'no calibration'
+  }\n`,
 );
 console.log(lines.join('\n'));
 console.log(
-  `\nCommand: npm run eval:replay -- ${values.pool ? `--pool ${values.pool}` : `--pairs ${values.pairs}`} --aa ${values.aa} --per-effect ${values['per-effect']}`,
+  `\nCommand: npm run eval:replay -- ${values.pool ? `--pool ${values.pool}` : `--pairs ${values.pairs}`} --aa ${values.aa} --per-effect ${values['per-effect']}${
+    values.calibration ? ` --calibration ${values.calibration}` : ''
+  }`,
 );
