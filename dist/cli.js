@@ -19480,6 +19480,9 @@ function fmtPct(x, signed2 = true) {
   if (x === void 0 || !Number.isFinite(x)) return "\u2013";
   return `${signed2 && x > 0 ? "+" : ""}${x.toFixed(2)} %`;
 }
+function fmtBand(pct, source) {
+  return `\xB1${pct.toFixed(2)} %${source === "calibration" ? " (cal.)" : ""}`;
+}
 
 // src/report/markdown.ts
 var MARKDOWN_LIMIT = 6e4;
@@ -19561,7 +19564,7 @@ function metricCells(m) {
   return {
     change: fmtPct(c3.changePct),
     interval: c3.pairs > 1 ? `${fmtPct(c3.ciLowPct)} \u2026 ${fmtPct(c3.ciHighPct)}` : "\u2013",
-    band: `\xB1${c3.noiseBandPct.toFixed(2)} %${c3.bandSource === "calibration" ? " (cal.)" : ""}`,
+    band: fmtBand(c3.noiseBandPct, c3.bandSource),
     pairs: String(c3.pairs),
     noise: c3.robustSdPct !== void 0 ? `${c3.robustSdPct.toFixed(2)} %` : "\u2013",
     mde: Number.isFinite(c3.mdePct) ? `${c3.mdePct.toFixed(2)} %` : "\u2013"

@@ -40,6 +40,7 @@ import { bandFloors, decideBenchmark, samplingPlan } from '../src/engine/decisio
 import { thisMachineName } from '../src/engine/host/machine';
 import { measureSetup, runContext, sideCommand } from '../src/engine/measure/setup';
 import { runChecked } from '../src/engine/measure/pairs';
+import { fmtBand } from '../src/report/format';
 import { seededRng } from '../src/engine/random';
 import type { RunRecord, Verdict } from '../src/engine/types';
 
@@ -62,19 +63,19 @@ const plan = samplingPlan(config);
  * by --calibration. A calibration asked for but not usable is an error,
  * not a replay without it. */
 function replayBands(file: string | undefined): ReturnType<typeof bandFloors> {
-  if (!file) return bandFloors(undefined, config, plan);
-  const loaded = loadCalibration(file);
-  const why = loaded.calibration ? bandFloors(loaded.calibration, config, plan).ignored : (loaded.ignored ?? `${file} does not exist`);
+  const loaded = file ? loadCalibration(file) : {};
+  const floors = bandFloors(loaded.calibration, config, plan);
+  const why = file && (loaded.ignored ?? (loaded.calibration ? floors.ignored : `${file} does not exist`));
   if (why) {
     say(`eval:replay: --calibration ${file} cannot be used: ${why}`);
     process.exit(2);
   }
-  return bandFloors(loaded.calibration, config, plan);
+  return floors;
 }
 const floors = replayBands(values.calibration);
 const bandLabel = (spec: BenchmarkSpec): string => {
   const band = floors.bandOf(spec, spec.metric.name);
-  return `±${band.pct.toFixed(band.source === 'calibration' ? 2 : 1).replace(/\.0$/, '')} %${band.source === 'calibration' ? ' (cal.)' : ''}`;
+  return fmtBand(band.pct, band.source);
 };
 
 interface Pool {

@@ -18,7 +18,7 @@ PG_HIDDEN void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p);
  * before, held up to 1 MiB of the 128 KiB class. This form against that
  * (Zen 3 VM, paired rounds): `xmalloc` 1.047x (1.04-1.06, 201 rounds),
  * `larson`, `mstress`, `cache_scratch` and the hardened build within noise,
- * peak RSS the same; `xthread` within noise too, but its paired intervals
+ * peak RSS within noise; `xthread` within noise too, but its paired intervals
  * disagree from run to run here (native/README.md). Runs of 32 and 64
  * blocks: `xmalloc` 1.07x, no clear gain over 16; `xthread` 0.88x, 0.96x. */
 #define PG_FOREIGN_MAX 16

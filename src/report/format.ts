@@ -14,3 +14,8 @@ export function fmtPct(x: number | undefined, signed = true): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
   return `${signed && x > 0 ? '+' : ''}${x.toFixed(2)} %`;
 }
+
+/** A benchmark's band, marked where a calibration set it: "±1.31 % (cal.)". */
+export function fmtBand(pct: number, source?: 'min_effect' | 'calibration'): string {
+  return `±${pct.toFixed(2)} %${source === 'calibration' ? ' (cal.)' : ''}`;
+}

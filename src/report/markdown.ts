@@ -10,7 +10,7 @@ import { shownChanges } from '../engine/config-source';
 import { fmtNum } from '../engine/format';
 import { machineName } from '../engine/host/machine';
 import { codeBlock, escapeMarkdown as esc } from './escape';
-import { fmtPct, fmtValue } from './format';
+import { fmtBand, fmtPct, fmtValue } from './format';
 
 export const MARKDOWN_LIMIT = 60000;
 
@@ -123,7 +123,7 @@ export function metricCells(m: MetricResult): {
   return {
     change: fmtPct(c.changePct),
     interval: c.pairs > 1 ? `${fmtPct(c.ciLowPct)} … ${fmtPct(c.ciHighPct)}` : '–',
-    band: `±${c.noiseBandPct.toFixed(2)} %${c.bandSource === 'calibration' ? ' (cal.)' : ''}`,
+    band: fmtBand(c.noiseBandPct, c.bandSource),
     pairs: String(c.pairs),
     noise: c.robustSdPct !== undefined ? `${c.robustSdPct.toFixed(2)} %` : '–',
     mde: Number.isFinite(c.mdePct) ? `${c.mdePct.toFixed(2)} %` : '–',
