@@ -8,9 +8,8 @@
  * medium pages); each page holds blocks of a single size class. A segment
  * belongs to one thread's heap: that thread allocates and frees in it without
  * atomics. Other threads gather the blocks they free in runs of one page
- * (foreign.c), reusing them meanwhile, and push each run onto the page's
- * atomic remote list, which the owner collects when its `free` list runs
- * dry.
+ * (foreign.c) and push each run onto the page's atomic remote list, which
+ * the owner collects when its `free` list runs dry.
  * Blocks above PG_MEDIUM_MAX get a "huge" segment of their own.
  */
 #ifndef PG_INTERNAL_H

@@ -3,7 +3,7 @@
  * Coarser classes than a 16-byte ladder mean more blocks share a page: a
  * program's live blocks sit on fewer pages and fewer cache lines of page
  * metadata, which measured faster on random_mixed than exact 16-byte steps
- * to 1 KiB (see native/README.md). */
+ * to 1 KiB (see native/MEASUREMENTS.md). */
 #ifndef PG_SIZE_CLASS_H
 #define PG_SIZE_CLASS_H
 
