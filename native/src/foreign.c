@@ -14,7 +14,10 @@
  * every block); without it, on the Zen 5 VM, `xmalloc` ran 1.09x, `larson`
  * and `mstress` 1.02x and `xthread` 0.99x (0.96-1.21), 41 rounds. Why is
  * not established: reusing only blocks that share no line with their
- * owner's measured no better (native/README.md).
+ * owner's measured no better (native/MEASUREMENTS.md). Nor did a free
+ * that writes nothing into the block (a bit in a bitmap of its page, the
+ * owner linking the blocks as it collects them): `xmalloc` 0.79-0.95x,
+ * the collection's stores missing where malloc's loads had.
  *
  * A block in a run stays counted in its page's `used`: as far as the page
  * knows it is still out, so no page accounting changes and a page cannot be
@@ -58,11 +61,8 @@ void pg_remote_push(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32
                                                     memory_order_release, memory_order_relaxed));
 }
 
-/* Send class `cls`'s run back to its page, in one CAS. Inlined in the
- * foreign free, whose registers a call would make it save: whether gcc
- * inlined it turned on the code around it, and the call measured 0.964x
- * on `xmalloc` (201 paired rounds, Zen 4). */
-static inline __attribute__((always_inline)) void pg_foreign_flush(pg_heap_t *heap, size_t cls) {
+/* Send class `cls`'s run back to its page, in one CAS. */
+static void pg_foreign_flush(pg_heap_t *heap, size_t cls) {
     pg_block_t *first = heap->foreign[cls];
     pg_assert(first != NULL && heap->foreign_count[cls] > 0);
     pg_remote_push(pg_segment_page_of(pg_ptr_segment(first), first), first, heap->foreign_last[cls],
@@ -76,29 +76,19 @@ void pg_foreign_flush_all(pg_heap_t *heap) {
         if (heap->foreign[c] != NULL) pg_foreign_flush(heap, c);
 }
 
-/* Add `block`, of class `cls` and `page` of another thread (its segment's
- * pages are 1 << `page_shift` bytes), to the class's run. A block of
- * another page, or a full run, sends the run home first: no list is ever
- * walked (but the run, in the hardened build) and the blocks' lines are written,
- * never read, so the frees of a batch overlap their cache misses instead of
- * waiting for each one at a CAS (`xthread`). */
-static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsigned page_shift, pg_block_t *block) {
-    pg_assert(heap != &pg_heap_empty);
-    pg_block_t *first = heap->foreign[cls];
-    if (first != NULL &&
-        ((((uintptr_t)first ^ (uintptr_t)block) >> page_shift) != 0 || heap->foreign_count[cls] == heap->foreign_max[cls])) {
-        pg_foreign_flush(heap, cls);
-        first = NULL;
-    }
+/* Add `block`, of `page` of another thread, to class `cls`'s run, whose
+ * head is `first` (NULL: the run starts with it). The blocks' lines are
+ * written, never read, so the frees of a batch overlap their cache misses
+ * instead of waiting for each one at a CAS (`xthread`). */
+static inline __attribute__((always_inline)) void pg_foreign_add(pg_heap_t *heap, pg_page_t *page, size_t cls,
+                                                                 pg_block_t *block, pg_block_t *first) {
 #if PG_SECURE
     /* The flush reads the free map and ORs into the remote map here: start
      * the misses now, with the run's others. */
     uint64_t bit;
     __builtin_prefetch(pg_freemap_word(block, &bit), 0);
     __builtin_prefetch(pg_remotemap_word(block, &bit), 1);
-#endif
-    if (first == NULL) heap->foreign_last[cls] = block;
-#if !PG_SECURE /* the block after `first`: this thread wrote it, a hit (pg_page_take) */
+#else /* the block after `first`: this thread wrote it, a hit (pg_page_take) */
     *pg_block_ahead(block) = first != NULL ? first->next : NULL;
 #endif
     pg_link_set(pg_page_key_shared(page), block, first);
@@ -111,26 +101,55 @@ static void pg_foreign_free(pg_heap_t *heap, pg_page_t *page, size_t cls, unsign
               heap->foreign_max[cls] == pg_foreign_run_max(cls));
 }
 
+/* Start class `cls`'s run with `block`, sending the run before it home
+ * first: no list is ever walked (but the run, in the hardened build). */
+static __attribute__((noinline)) void pg_foreign_restart(pg_heap_t *heap, pg_page_t *page, size_t cls,
+                                                         pg_block_t *block) {
+    if (heap->foreign[cls] != NULL) pg_foreign_flush(heap, cls);
+    heap->foreign_last[cls] = block;
+    pg_foreign_add(heap, page, cls, block, NULL);
+}
+
+/* A foreign free by a thread without a heap: it gets one (without touching
+ * errno, which free preserves), unless its heap was torn down (and it has
+ * not allocated since): then the block goes home at once, as a run would
+ * strand it if no destructor round were left to send it. */
+static __attribute__((noinline)) void pg_free_foreign_first(pg_segment_t *seg, pg_page_t *page, void *p) {
+    int saved = errno;
+    pg_heap_t *heap = pg_tl_exited ? NULL : pg_heap_init_thread();
+    errno = saved;
+    if (heap == NULL) {
+#if PG_SECURE
+        pg_secure_tag_remote(p);
+#endif
+        pg_remote_push(page, p, p, 1);
+        return;
+    }
+    pg_foreign_restart(heap, page, seg->page_cls[page - seg->pages], p);
+}
+
 /* free() of `p`, in `page` of `seg`, owned by another live thread: into
  * this thread's run for the class, without reading the page's line. A
- * thread whose first call is such a free gets a heap for it (without
- * touching errno, which free preserves); one whose heap was torn down
- * (and that has not allocated since) sends the block home at once, as a
- * run would strand it if no destructor round were left to send it. Out of
- * line, so free's own fast path saves no registers. */
+ * block of another page than the run's, or a full run, sends the run home
+ * first. Out of line, so free's own fast path saves no registers, and its
+ * own slow paths (a new run, a thread's first free) out of line in turn,
+ * so that adding a block to a run saves none either: it saved five and
+ * moved the stack pointer, and without that `xmalloc` ran 1.050x
+ * (1.03-1.09, 101 paired rounds, Zen 3; the hardened build 1.058x).
+ * Presumably the saves were stores queued behind the block's missing
+ * line, so fewer frees' misses were in flight at once. */
 void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p) {
     pg_heap_t *heap = pg_tl_heap;
     if (PG_UNLIKELY(heap == &pg_heap_empty)) {
-        int saved = errno;
-        heap = pg_tl_exited ? NULL : pg_heap_init_thread();
-        errno = saved;
-        if (heap == NULL) {
-#if PG_SECURE
-            pg_secure_tag_remote(p);
-#endif
-            pg_remote_push(page, p, p, 1);
-            return;
-        }
+        pg_free_foreign_first(seg, page, p);
+        return;
     }
-    pg_foreign_free(heap, page, seg->page_cls[page - seg->pages], seg->page_shift, p);
+    size_t cls = seg->page_cls[page - seg->pages];
+    pg_block_t *first = heap->foreign[cls];
+    if (PG_UNLIKELY(first == NULL || (((uintptr_t)first ^ (uintptr_t)p) >> seg->page_shift) != 0 ||
+                    heap->foreign_count[cls] == heap->foreign_max[cls])) {
+        pg_foreign_restart(heap, page, cls, p);
+        return;
+    }
+    pg_foreign_add(heap, page, cls, p, first);
 }
