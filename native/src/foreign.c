@@ -128,8 +128,9 @@ static __attribute__((noinline)) void pg_free_foreign_first(pg_segment_t *seg, p
     pg_foreign_restart(heap, page, seg->page_cls[page - seg->pages], p);
 }
 
-/* free() of `p`, in `page` of `seg`, owned by another live thread: into
- * this thread's run for the class, without reading the page's line. A
+/* free() of `p`, in `page` of `seg`, owned by another live thread (the
+ * hardened build checks that it starts a carved block): into this
+ * thread's run for the class, without reading the page's line. A
  * block of another page than the run's, or a full run, sends the run home
  * first. Out of line, so free's own fast path saves no registers, and its
  * own slow paths (a new run, a thread's first free) out of line in turn,
@@ -139,6 +140,9 @@ static __attribute__((noinline)) void pg_free_foreign_first(pg_segment_t *seg, p
  * Presumably the saves were stores queued behind the block's missing
  * line, so fewer frees' misses were in flight at once. */
 void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p) {
+#if PG_SECURE
+    pg_secure_check_foreign(seg, (size_t)(page - seg->pages), p);
+#endif
     pg_heap_t *heap = pg_tl_heap;
     if (PG_UNLIKELY(heap == &pg_heap_empty)) {
         pg_free_foreign_first(seg, page, p);

@@ -232,8 +232,11 @@ void pg_page_retire(pg_heap_t *heap, pg_page_t *page) {
 }
 
 /* Free of a huge block, of an interior (aligned) pointer, or from a thread
- * that does not own the block's page. */
+ * that does not own the block's page; the hardened build checks it first. */
 void pg_free_generic(pg_segment_t *seg, void *p) {
+#if PG_SECURE
+    pg_secure_check_free(seg, p);
+#endif
     if (seg->kind == PG_KIND_HUGE) {
         pg_huge_free(seg);
         return;

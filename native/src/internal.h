@@ -439,7 +439,19 @@ static inline _Atomic uint64_t *pg_remotemap_word(const void *block, uint64_t *b
 PG_HIDDEN void pg_secure_remote_mark(pg_page_t *page, pg_block_t *first, pg_block_t *last, uint32_t n);
 PG_HIDDEN void pg_secure_remote_take(pg_page_t *page);
 PG_HIDDEN void pg_secure_remote_clear(pg_page_t *page);
-PG_HIDDEN void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p);
+
+/* A block of another live thread's page without interior pointers (its
+ * slice's tid): the start of a carved block, checked from the segment's
+ * read-mostly arrays, not the page's line, which its owner writes on every
+ * malloc and free. Inline, so the foreign free that checks it makes no
+ * call and saves no registers. */
+static inline void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p) {
+    size_t off = (size_t)((const uint8_t *)p - (const uint8_t *)seg);
+    size_t start = pg_page_first_off(seg, idx);
+    if (PG_UNLIKELY(off < start || off >= __atomic_load_n(&seg->carved_end[idx], __ATOMIC_RELAXED) ||
+                    !pg_divides(seg->page_magic[idx], (uint32_t)(off - start))))
+        pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
+}
 
 /* The segment map (secure.c): one bit per 4 MiB of the 47-bit address space,
  * set while a segment of ours lives there. */

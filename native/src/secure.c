@@ -216,18 +216,6 @@ static void pg_secure_check_huge(pg_segment_t *seg, const void *p) {
         pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
 }
 
-/* A block of another live thread's page without interior pointers (its
- * slice's tid): the start of a carved block, checked from the segment's
- * read-mostly arrays, not the page's line, which its owner writes on every
- * malloc and free. */
-void pg_secure_check_foreign(const pg_segment_t *seg, size_t idx, const void *p) {
-    size_t off = (size_t)((const uint8_t *)p - (const uint8_t *)seg);
-    size_t start = pg_page_first_off(seg, idx);
-    if (off < start || off >= __atomic_load_n(&seg->carved_end[idx], __ATOMIC_RELAXED) ||
-        !pg_divides(seg->page_magic[idx], (uint32_t)(off - start)))
-        pg_secure_fail("free(): invalid pointer (not the start of a block)", p);
-}
-
 void pg_secure_check_free(pg_segment_t *seg, void *p) {
     if (!pg_secure_is_mapped(seg)) pg_secure_fail("free(): invalid pointer (not allocated by pgalloc)", p);
     if (seg->kind == PG_KIND_HUGE) {
