@@ -2,7 +2,8 @@
  * message and an abort instead of silent corruption: double frees (by the
  * owner, of huge blocks, by other threads, and of a block another thread's
  * run still holds), frees of pointers pgalloc
- * never returned (another mapping, the stack, the inside of a block), a
+ * never returned (another mapping, the stack, the inside of a block, by
+ * its owner or another thread), a
  * write to a freed block that corrupts its free-list link, and an overflow
  * off the end of a huge block into its guard page, also after realloc has
  * shrunk or grown it in place. Other builds say so and
@@ -157,6 +158,23 @@ static void interior_free(void) {
     free(p + 16);
 }
 
+/* Another thread frees the inside of a block, and past the blocks its
+ * owner has carved: checked on that thread's own path (the segment's
+ * arrays, not the owner's page). */
+static void remote_interior_free(void) {
+    char *p = malloc(64);
+    pthread_t t;
+    pthread_create(&t, NULL, free_arg, p + 16);
+    pthread_join(t, NULL);
+}
+
+static void remote_free_past_carved(void) {
+    char *p = malloc(1000); /* the first block of a fresh 1 KiB page, which carves 4 at a time */
+    pthread_t t;
+    pthread_create(&t, NULL, free_arg, p + 8 * 1024); /* a block's place in the page, not carved yet */
+    pthread_join(t, NULL);
+}
+
 static void write_after_free(void) {
     void *keep = malloc(32);
     uint64_t *a = malloc(32);
@@ -209,6 +227,10 @@ int main(void) {
     check_dies("free of a foreign mapping", foreign_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
     check_dies("free of a stack address", stack_free, SIGABRT, "pgalloc: free(): invalid pointer (not allocated by pgalloc) 0x");
     check_dies("interior free", interior_free, SIGABRT, "pgalloc: free(): invalid pointer (not the start of a block) 0x");
+    check_dies("interior free by another thread", remote_interior_free, SIGABRT,
+               "pgalloc: free(): invalid pointer (not the start of a block) 0x");
+    check_dies("free past the carved blocks by another thread", remote_free_past_carved, SIGABRT,
+               "pgalloc: free(): invalid pointer (not the start of a block) 0x");
     check_dies("write after free", write_after_free, SIGABRT, "pgalloc: corrupted free list (a freed block was written) at 0x");
     check_dies("huge overflow", huge_overflow, SIGSEGV, NULL);
     check_dies("huge overflow after shrink", huge_overflow_after_shrink, SIGSEGV, NULL);
