@@ -17,7 +17,8 @@
  * owner's measured no better (native/MEASUREMENTS.md). Nor did a free
  * that writes nothing into the block (a bit in a bitmap of its page, the
  * owner linking the blocks as it collects them): `xmalloc` 0.79-0.95x,
- * the collection's stores missing where malloc's loads had.
+ * with the samples at the collection's stores where they had been at
+ * malloc's loads.
  *
  * A block in a run stays counted in its page's `used`: as far as the page
  * knows it is still out, so no page accounting changes and a page cannot be

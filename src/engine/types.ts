@@ -17,6 +17,9 @@ export type Side = 'base' | 'head';
 
 export type RunStatus = 'ok' | 'crash' | 'timeout' | 'bad_output';
 
+/** What set a benchmark's band: its min_effect_pct, or a calibration's floor. */
+export type BandSource = 'min_effect' | 'calibration';
+
 /** Everything measured about one process run. */
 export interface RunRecord {
   benchmark: string;
@@ -86,7 +89,7 @@ export interface PairedComparison {
   /** The band: a change inside ±this is "unchanged". */
   noiseBandPct: Percent;
   /** What set the band: min_effect_pct, or a calibration's floor. */
-  bandSource?: 'min_effect' | 'calibration';
+  bandSource?: BandSource;
   /** Smallest change detectable at the ceiling (80 % power) for this noise. */
   mdePct: Percent;
 }

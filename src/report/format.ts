@@ -1,3 +1,5 @@
+import type { BandSource } from '../engine/types';
+
 /** Number formatting shared by the Markdown and terminal reports. */
 export function fmtValue(x: number | undefined): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
@@ -16,6 +18,6 @@ export function fmtPct(x: number | undefined, signed = true): string {
 }
 
 /** A benchmark's band, marked where a calibration set it: "±1.31 % (cal.)". */
-export function fmtBand(pct: number, source?: 'min_effect' | 'calibration'): string {
+export function fmtBand(pct: number, source?: BandSource): string {
   return `±${pct.toFixed(2)} %${source === 'calibration' ? ' (cal.)' : ''}`;
 }

@@ -4,14 +4,14 @@
 import { sampleStandardDeviation } from 'simple-statistics';
 
 import type { BenchmarkSpec } from '../config';
-import type { Percent, RunRecord, Side } from '../types';
+import type { BandSource, Percent, RunRecord, Side } from '../types';
 import { robustSd, shiftInterval } from './ranks';
 import { normalQuantile } from './stats';
 
 /** The band of one metric and what set it. */
 export interface Band {
   pct: Percent;
-  source: 'min_effect' | 'calibration';
+  source: BandSource;
 }
 
 export interface Evidence {
