@@ -17,7 +17,7 @@ static inline void *pg_malloc(size_t size) {
     pg_inject_malloc();
     pg_heap_t *heap = pg_tl_heap;
     if (PG_LIKELY(size <= PG_DIRECT_MAX)) return pg_page_pop(heap, heap->direct[(size + 15) >> 4], size);
-    if (PG_LIKELY(size <= PG_MEDIUM_MAX)) return pg_page_pop(heap, heap->pages[pg_size_class_calc(size)], size);
+    if (PG_LIKELY(size <= PG_MEDIUM_MAX)) return pg_page_pop(heap, heap->pages[pg_size_class_medium(size)], size);
     return pg_huge_alloc(size, false);
 }
 
