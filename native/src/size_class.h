@@ -30,6 +30,7 @@ PG_HIDDEN extern const uint8_t pg_class_table_medium[(PG_MEDIUM_MAX >> 8) + 1];
 
 /* For 1024 < size <= PG_MEDIUM_MAX. */
 static inline size_t pg_size_class_medium(size_t size) {
+    pg_assert(size > 1024 && size <= PG_MEDIUM_MAX);
     return pg_class_table_medium[(size + 255) >> 8];
 }
 
