@@ -9,15 +9,18 @@
 
 #include "internal.h"
 
-/* Class by formula, for any size <= PG_MEDIUM_MAX. Class 0 serves
- * malloc(0) with 16-byte blocks of its own, which keeps a branch off the
- * fast path. */
-static inline size_t pg_size_class_calc(size_t size) {
-    if (size <= 128) return (size + 15) >> 4;
-    size_t b = 63 - (size_t)__builtin_clzl(size - 1); /* 2^b < size <= 2^(b+1) */
-    size_t quarter = ((size - 1) >> (b - 2)) - 4;      /* 0..3 */
-    return PG_CLASS_LADDER_LAST + 1 + (b - 7) * 4 + quarter;
-}
+/* Class by formula, for any size <= PG_MEDIUM_MAX: above 128 bytes, with
+ * 2^b < size <= 2^(b+1), class 9 + (b - 7) * 4 + the quarter of the doubling
+ * the size falls in. Class 0 serves malloc(0) with 16-byte blocks of its own,
+ * which keeps a branch off the fast path. A macro, so that for a constant
+ * size it is a constant: size_class.c builds the tables from it. */
+#define PG_SIZE_LOG2_BELOW(size) (63 - __builtin_clzl((size) - 1)) /* b */
+#define PG_SIZE_CLASS(size)                                                             \
+    ((size) <= 128 ? ((size) + 15) >> 4                                                \
+                   : PG_CLASS_LADDER_LAST + 1 + (PG_SIZE_LOG2_BELOW(size) - 7) * 4 + \
+                         ((((size) - 1) >> (PG_SIZE_LOG2_BELOW(size) - 2)) - 4))
+
+static inline size_t pg_size_class_calc(size_t size) { return PG_SIZE_CLASS(size); }
 
 /* The same mapping by table: up to 1 KiB in 16-byte steps, above it in
  * 256-byte steps (above 1 KiB every class's size is a multiple of 256).
