@@ -179,6 +179,13 @@ typedef struct pg_queue_s {
     pg_page_t *last;
 } pg_queue_t;
 
+/* A run's head block and its link, the run's second block (foreign.c; not
+ * kept by the hardened build). */
+typedef struct {
+    pg_block_t *first;
+    pg_block_t *second;
+} pg_run_head_t;
+
 typedef struct pg_heap_s {
     /* pages[c] is the first page of queue c, or the shared empty page, so the
      * fast path needs no NULL test. direct[(size + 15) / 16] is the same
@@ -192,10 +199,10 @@ typedef struct pg_heap_s {
     uintptr_t tid;          /* pg_thread_id() of the owning thread */
     struct pg_heap_s *next_free;
     /* Per class, a run of blocks of one other thread's page that this
-     * thread freed (foreign.c): first, last, length and the length at which
+     * thread freed (foreign.c): first (with its link), last, length and the length at which
      * it goes home (pg_foreign_run_max; here, as the free does not know the
      * block's size). */
-    pg_block_t *foreign[PG_CLASSES];
+    pg_run_head_t foreign[PG_CLASSES];
     pg_block_t *foreign_last[PG_CLASSES];
     uint8_t foreign_count[PG_CLASSES];
     uint8_t foreign_max[PG_CLASSES];
