@@ -193,10 +193,20 @@ static pg_page_t *pg_queue_search(pg_heap_t *heap, size_t cls) {
 }
 
 /* A page of class `cls` with a free block, at the front of its queue: one
- * the queue has, one other threads sent blocks to, or a fresh one. */
+ * the queue has, one other threads sent blocks to, one of an exited
+ * thread's segment, or a fresh one. A heap that needs a segment reclaims
+ * abandoned ones (pg_segment_reclaim adopts their pages into its queues)
+ * and looks at its queue after each, before it takes a fresh page: it took
+ * a fresh page of the first segment it reclaimed, leaving the adopted
+ * pages' holes for later, and memory grew with every generation of
+ * threads (`larson`: peak RSS 0.925x the library before, 0.939x and
+ * 0.927x mimalloc's, where it was 1.032x and 1.037x; 41 interleaved runs
+ * each). */
 static pg_page_t *pg_find_page(pg_heap_t *heap, size_t cls) {
     pg_page_t *page = pg_queue_search(heap, cls);
     if (page == NULL && pg_heap_sweep(heap)) page = pg_queue_search(heap, cls);
+    pg_kind_t kind = pg_class_kind(cls);
+    while (page == NULL && heap->avail[kind] == NULL && pg_segment_reclaim(heap)) page = pg_queue_search(heap, cls);
     return page != NULL ? page : pg_page_fresh(heap, cls);
 }
 

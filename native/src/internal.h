@@ -671,6 +671,7 @@ PG_HIDDEN void pg_queue_remove(pg_heap_t *heap, size_t cls, pg_page_t *page);
 PG_HIDDEN pg_page_t *pg_segment_page_alloc(pg_heap_t *heap, pg_kind_t kind);
 PG_HIDDEN void pg_segment_page_free(pg_heap_t *heap, pg_page_t *page);
 PG_HIDDEN void pg_segment_abandon_all(pg_heap_t *heap);
+PG_HIDDEN bool pg_segment_reclaim(pg_heap_t *heap);
 PG_HIDDEN void pg_segment_atfork_prepare(void);
 PG_HIDDEN void pg_segment_atfork_parent(void);
 PG_HIDDEN void pg_segment_atfork_child(void);

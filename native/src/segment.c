@@ -160,8 +160,9 @@ static void pg_segment_adopt_pages(pg_heap_t *heap, pg_segment_t *seg) {
     }
 }
 
-/* Take over one abandoned segment; false when there is none. */
-static bool pg_segment_reclaim(pg_heap_t *heap) {
+/* Take over one abandoned segment, its pages with blocks joining `heap`'s
+ * queues; false when there is none. */
+bool pg_segment_reclaim(pg_heap_t *heap) {
     pg_lock(&pg_abandoned_lock);
     pg_segment_t *seg = pg_abandoned;
     if (seg) pg_list_remove(&pg_abandoned, seg);
