@@ -20,7 +20,9 @@ PG_HIDDEN void pg_free_foreign(pg_segment_t *seg, pg_page_t *page, void *p);
  * `larson`, `mstress`, `cache_scratch` and the hardened build within noise,
  * peak RSS within noise; `xthread` within noise too, but its paired intervals
  * disagree from run to run here (native/README.md). Runs of 32 and 64
- * blocks: `xmalloc` 1.07x, no clear gain over 16; `xthread` 0.88x, 0.96x. */
+ * blocks: `xmalloc` 1.07x, no clear gain over 16; `xthread` 0.88x, 0.96x.
+ * Runs of 32 again (2026-11-24): `xmalloc` 1.03-1.06x, `xthread` within
+ * noise, but `xmalloc`'s peak RSS 1.06x, level with mimalloc's. */
 #define PG_FOREIGN_MAX 16
 #define PG_FOREIGN_BYTES (16u << 10)
 
