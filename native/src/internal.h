@@ -199,9 +199,9 @@ typedef struct pg_heap_s {
     uintptr_t tid;          /* pg_thread_id() of the owning thread */
     struct pg_heap_s *next_free;
     /* Per class, a run of blocks of one other thread's page that this
-     * thread freed (foreign.c): first (with its link), last, length and the length at which
-     * it goes home (pg_foreign_run_max; here, as the free does not know the
-     * block's size). */
+     * thread freed (foreign.c): first (with its link), last, length and the
+     * length at which it goes home (pg_foreign_run_max; here, as the free
+     * does not know the block's size). */
     pg_run_head_t foreign[PG_CLASSES];
     pg_block_t *foreign_last[PG_CLASSES];
     uint8_t foreign_count[PG_CLASSES];
