@@ -195,8 +195,9 @@ static pg_page_t *pg_queue_search(pg_heap_t *heap, size_t cls) {
 /* A page of class `cls` with a free block, at the front of its queue: one
  * the queue has, one other threads sent blocks to, one of an exited
  * thread's segment, or a fresh one. A heap that needs a segment reclaims
- * abandoned ones (pg_segment_reclaim adopts their pages into its queues)
- * and looks at its queue after each, before it takes a fresh page: it took
+ * abandoned ones here, the only place (pg_segment_reclaim adopts their
+ * pages into its queues), and looks at its queue after each, before it
+ * takes a fresh page: until 2026-11-24 the segment code reclaimed them and took
  * a fresh page of the first segment it reclaimed, leaving the adopted
  * pages' holes for later, and memory grew with every generation of
  * threads (`larson`: peak RSS 0.925x the library before, 0.939x and

@@ -179,11 +179,9 @@ bool pg_segment_reclaim(pg_heap_t *heap) {
     return true;
 }
 
-/* A segment of `kind` with a free page: reclaimed, cached, or new. */
+/* A new segment of `kind`: cached, or mapped. The heap has reclaimed the
+ * abandoned ones already (pg_find_page, heap.c). */
 static pg_segment_t *pg_segment_acquire(pg_heap_t *heap, pg_kind_t kind) {
-    while (heap->avail[kind] == NULL && pg_segment_reclaim(heap)) {
-    }
-    if (heap->avail[kind] != NULL) return heap->avail[kind];
     pg_segment_t *seg = pg_cache_take();
     if (seg == NULL) seg = pg_os_segment_alloc(PG_SEGMENT_SIZE);
     if (seg == NULL) return NULL;

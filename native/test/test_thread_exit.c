@@ -60,13 +60,15 @@ static void *late_freer(void *arg) {
     return NULL;
 }
 
-static void *first_malloc(void *arg) {
-    *(void **)arg = malloc(48);
-    return NULL;
-}
+/* A new thread's first malloc: of `size`, into `p`. */
+typedef struct {
+    size_t size;
+    void *p;
+} first_malloc_t;
 
-static void *first_malloc_400(void *arg) {
-    *(void **)arg = malloc(400);
+static void *first_malloc(void *arg) {
+    first_malloc_t *m = arg;
+    m->p = malloc(m->size);
     return NULL;
 }
 
@@ -80,9 +82,10 @@ static void malloc_after_teardown(void) {
     CHECK(pthread_create(&t, NULL, late_freer, &same) == 0, "pthread_create");
     pthread_join(t, NULL);
     CHECK(same, "the next thread did not reuse the exited one's thread pointer: nothing was tested");
-    void *fresh = NULL;
-    CHECK(pthread_create(&t, NULL, first_malloc, &fresh) == 0, "pthread_create");
+    first_malloc_t m = {48, NULL};
+    CHECK(pthread_create(&t, NULL, first_malloc, &m) == 0, "pthread_create");
     pthread_join(t, NULL);
+    void *fresh = m.p;
     uintptr_t seg = ~(uintptr_t)((4 << 20) - 1);
     for (int i = 0; i < LATE; i++)
         CHECK(((uintptr_t)fresh & seg) != ((uintptr_t)late_blocks[i] & seg),
@@ -112,9 +115,10 @@ static void reuse_after_exit(void) {
     pthread_t t;
     CHECK(pthread_create(&t, NULL, leave_holes, NULL) == 0, "pthread_create");
     pthread_join(t, NULL);
-    void *p = NULL;
-    CHECK(pthread_create(&t, NULL, first_malloc_400, &p) == 0, "pthread_create");
+    first_malloc_t m = {400, NULL};
+    CHECK(pthread_create(&t, NULL, first_malloc, &m) == 0, "pthread_create");
     pthread_join(t, NULL);
+    void *p = m.p;
     int found = 0;
     for (int i = 0; i < HOLES; i++) found |= p == holes[i];
     CHECK(found, "a new thread's first malloc(400) took %p, not a hole of the exited thread's page", p);
