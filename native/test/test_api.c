@@ -236,7 +236,25 @@ static void test_huge_cache_purge(void) {
     free(q);
 }
 
+/* A list that grows by realloc, is freed and starts again small (python3's
+ * json.dumps, in steps of 136 to 784 KiB) must find its last mapping in the
+ * cache, not leave it there resident and map a new one each time; and the
+ * part the smaller request does not cover goes back to the OS. */
+static void test_huge_cache_smaller_request(void) {
+    const size_t n = 900 << 10, m = 300 << 10;
+    uint8_t *p = malloc(n);
+    CHECK(p != NULL, "malloc(900 KiB)");
+    memset(p, 1, n);
+    free(p);
+    uint8_t *q = malloc(m);
+    CHECK(q == p, "a 300 KiB request did not take the cached 900 KiB mapping (%p, then %p)", (void *)p, (void *)q);
+    long tail = resident_kib(q + m + (16 << 10), n - m - (16 << 10));
+    CHECK(tail < 64, "%ld KiB past a 300 KiB request in a 900 KiB mapping stayed resident", tail);
+    free(q);
+}
+
 int main(void) {
+    test_huge_cache_smaller_request(); /* first: no other test's mapping in the cache */
     test_provider();
     test_sizes();
     test_huge_failures();
