@@ -160,7 +160,6 @@ typedef struct pg_segment_s {
     /* The owner's bookkeeping, on lines of their own: written as pages come
      * and go, which other threads' frees must not wait for. */
     _Alignas(64) uint32_t used_pages;
-    bool zeroed;            /* huge: mapping is fresh from the OS, still all zero */
     bool purged;            /* cached and returned to the OS with madvise */
     uint64_t cached_ns;     /* when it entered a cache */
     struct pg_segment_s *next; /* heap list, cache or abandoned list */

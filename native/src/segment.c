@@ -57,7 +57,6 @@ static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) 
     pg_segment_set_slices(seg);
     seg->used_pages = 0;
     seg->size = PG_SEGMENT_SIZE;
-    seg->zeroed = false;
     for (uint32_t i = seg->page_turn; i < seg->page_turn + seg->page_count; i++) {
         pg_page_t *page = &seg->pages[i];
         page->in_use = false;
