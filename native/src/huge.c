@@ -64,13 +64,23 @@ static void pg_huge_cache_expire(uint64_t now) {
     }
 }
 
+/* Give back the mapping past `need` bytes; the hardened build guards the
+ * new end first. */
+static bool pg_huge_trim(pg_segment_t *seg, size_t need) {
+    if (PG_SECURE && !pg_os_guard((uint8_t *)seg + need - PG_GUARD_SIZE, true)) return false;
+    pg_os_free((uint8_t *)seg + need, seg->size - need);
+    seg->size = need;
+    return true;
+}
+
 /* Best fit among cached mappings of `need` to PG_HUGE_FIT_MAX * `need`
- * bytes. Beyond twice `need`, a mapping whose pages are still resident gives
- * back the tail the request does not cover. Up to twice only, python3's
- * json.dumps left a 784 KiB list buffer resident in the cache for every
- * 100k items (each new one starts at 136 KiB and grows by mremap), 6 MiB by
- * the end, and its peak RSS 1.005x mimalloc's; taking the last one back,
- * 0.999x. The tail's madvise: `git log -p` 180 MiB peak, not 191. */
+ * bytes; one more than twice `need` is trimmed to it, so a huge block's
+ * mapping stays within twice its request, as realloc expects. Up to twice
+ * only, python3's json.dumps left a 784 KiB list buffer resident in the
+ * cache for every 100k items (each new one starts at 136 KiB and grows by
+ * mremap), 6 MiB by the end, and its peak RSS 1.005x mimalloc's; taking
+ * the last one back, 0.999x. Taken whole, `git log -p` peaked at 191 MiB,
+ * not 179. */
 static pg_segment_t *pg_huge_cache_take(size_t need) {
     pg_segment_t *best = NULL;
     size_t best_i = 0;
@@ -90,8 +100,7 @@ static pg_segment_t *pg_huge_cache_take(size_t need) {
         pg_huge_bytes -= best->size;
     }
     pg_unlock(&pg_huge_lock);
-    if (best && !best->purged && best->size / 2 > need)
-        pg_os_purge((uint8_t *)best + need - PG_GUARD_SIZE, best->size - need);
+    if (best && best->size / 2 > need) (void)pg_huge_trim(best, need); /* untrimmed, still a valid block */
     return best;
 }
 
@@ -180,11 +189,7 @@ bool pg_huge_shrink(pg_segment_t *seg, void *p, size_t size) {
     if (size <= PG_MEDIUM_MAX) return false;
     size_t offset = (size_t)((uint8_t *)p - (uint8_t *)seg);
     size_t need = pg_align_up(offset + size, PG_OS_PAGE) + PG_GUARD_SIZE;
-    if (need >= seg->size) return false;
-    if (PG_SECURE && !pg_os_guard((uint8_t *)seg + need - PG_GUARD_SIZE, true)) return false;
-    pg_os_free((uint8_t *)seg + need, seg->size - need);
-    seg->size = need;
-    return true;
+    return need < seg->size && pg_huge_trim(seg, need);
 }
 
 size_t pg_huge_usable(const pg_segment_t *seg, const void *p) {
