@@ -79,8 +79,8 @@ static bool pg_huge_trim(pg_segment_t *seg, size_t need) {
  * only, python3's json.dumps left a 784 KiB list buffer resident in the
  * cache for every 100k items (each new one starts at 136 KiB and grows by
  * mremap), 6 MiB by the end, and its peak RSS 1.005x mimalloc's; taking
- * the last one back, 0.999x. Taken whole, `git log -p` peaked at 191 MiB,
- * not 179. */
+ * the last one back, 0.999x. Taken whole, `git log -p` peaked at 186 MiB,
+ * not 175. */
 static pg_segment_t *pg_huge_cache_take(size_t need) {
     pg_segment_t *best = NULL;
     size_t best_i = 0;
