@@ -74,8 +74,8 @@ static bool pg_huge_trim(pg_segment_t *seg, size_t need) {
 }
 
 /* Best fit among cached mappings of `need` to PG_HUGE_FIT_MAX * `need`
- * bytes; one more than twice `need` is trimmed to it, so a huge block's
- * mapping stays within twice its request, as realloc expects. Up to twice
+ * bytes; a mapping of more than twice `need` is trimmed to it, so a huge
+ * block's mapping stays within twice its request, as realloc expects. Up to twice
  * only, python3's json.dumps left a 784 KiB list buffer resident in the
  * cache for every 100k items (each new one starts at 136 KiB and grows by
  * mremap), 6 MiB by the end, and its peak RSS 1.005x mimalloc's; taking

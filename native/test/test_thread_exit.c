@@ -102,13 +102,14 @@ static void malloc_after_teardown(void) {
 static void *holes[HOLES], *kept[HOLES];
 
 static void *leave_holes(void *arg) {
+    (void)arg;
     for (int i = 0; i < HOLES; i++) {
         holes[i] = malloc(400);
         kept[i] = malloc(400);
         CHECK(holes[i] != NULL && kept[i] != NULL, "malloc(400)");
     }
     for (int i = 0; i < HOLES; i++) free(holes[i]);
-    return arg;
+    return NULL;
 }
 
 static void reuse_after_exit(void) {
