@@ -67,24 +67,28 @@ static void remote_double_free_one_thread(void) {
     free(keep);
 }
 
+/* Frees blocks 0, 1 and 2 of `b`, then block b[3] (an index) again. */
 static void *free_three_then_again(void *p) {
     void **b = p;
     free(b[0]);
     free(b[1]);
     free(b[2]);
-    free(b[1]); /* not the run's first nor its last */
+    free(b[(uintptr_t)b[3]]);
     return NULL;
 }
 
 /* Another thread frees a block again while its run is still on the way
- * home, with other blocks freed in between. */
-static void remote_double_free_in_run(void) {
-    void *keep = malloc(48), *b[3] = {malloc(48), malloc(48), malloc(48)};
+ * home, with other blocks freed in between: the run's middle block, or
+ * its oldest (whose link the run's others do not name). */
+static void remote_double_free_in_run_at(uintptr_t again) {
+    void *keep = malloc(48), *b[4] = {malloc(48), malloc(48), malloc(48), (void *)again};
     pthread_t t;
     pthread_create(&t, NULL, free_three_then_again, b);
     pthread_join(t, NULL);
     free(keep);
 }
+static void remote_double_free_in_run(void) { remote_double_free_in_run_at(1); }
+static void remote_double_free_of_runs_oldest(void) { remote_double_free_in_run_at(0); }
 
 /* The owner and another thread both free a block, in either order. */
 static void owner_and_remote_free(int owner_first) {
@@ -215,6 +219,8 @@ int main(void) {
     check_dies("remote double free", remote_double_free, SIGABRT, "pgalloc: double free (freed twice by other threads)");
     check_dies("remote double free by one thread", remote_double_free_one_thread, SIGABRT, "pgalloc: free(): double free of 0x");
     check_dies("remote double free inside a run", remote_double_free_in_run, SIGABRT, "pgalloc: free(): double free of 0x");
+    check_dies("remote double free of a run's oldest block", remote_double_free_of_runs_oldest, SIGABRT,
+               "pgalloc: free(): double free of 0x");
     check_dies("owner, then remote free", owner_then_remote_free, SIGABRT, "pgalloc: free(): double free of 0x");
     check_dies("remote, then owner free", remote_then_owner_free, SIGABRT,
                "pgalloc: double free (by its owner and another thread) of 0x");
