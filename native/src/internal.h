@@ -161,6 +161,12 @@ typedef struct pg_segment_s {
      * and go, which other threads' frees must not wait for. */
     _Alignas(64) uint32_t used_pages;
     bool purged;            /* cached and returned to the OS with madvise */
+    /* How much of the segment its pages have carved into since it was
+     * mapped or purged, which may be resident: per slice, its OS pages
+     * from the slice's start, and in all (pg_segment_touch). The cache of
+     * empty segments is bounded by that, not by their number. */
+    uint32_t touched_pages;
+    uint8_t touched[PG_SLICES];
     uint64_t cached_ns;     /* when it entered a cache */
     struct pg_segment_s *next; /* heap list, cache or abandoned list */
     struct pg_segment_s *prev;
@@ -669,6 +675,7 @@ PG_HIDDEN void pg_queue_remove(pg_heap_t *heap, size_t cls, pg_page_t *page);
 /* ---- segment.c ---- */
 PG_HIDDEN pg_page_t *pg_segment_page_alloc(pg_heap_t *heap, pg_kind_t kind);
 PG_HIDDEN void pg_segment_page_free(pg_heap_t *heap, pg_page_t *page);
+PG_HIDDEN void pg_segment_touch(pg_segment_t *seg, size_t from, size_t to);
 PG_HIDDEN void pg_segment_abandon_all(pg_heap_t *heap);
 PG_HIDDEN bool pg_segment_reclaim(pg_heap_t *heap);
 PG_HIDDEN void pg_segment_atfork_prepare(void);

@@ -61,8 +61,9 @@ void pg_page_extend(pg_page_t *page) {
 #endif
     page->free = (pg_block_t *)first;
     page->capacity += (uint16_t)n;
-#if PG_SECURE
     pg_segment_t *seg = pg_page_segment(page);
+    pg_segment_touch(seg, (size_t)(first - (uint8_t *)seg), (size_t)(p + bs - (uint8_t *)seg));
+#if PG_SECURE
     __atomic_store_n(&seg->carved_end[page - seg->pages], page->start_off + page->capacity * (uint32_t)bs,
                      __ATOMIC_RELAXED);
 #endif

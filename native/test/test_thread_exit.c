@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "check.h"
@@ -127,8 +128,44 @@ static void reuse_after_exit(void) {
     for (int i = 0; i < HOLES; i++) free(kept[i]);
 }
 
+/* Threads that each touch one block of a segment of their own and exit
+ * leave their segments empty and mostly untouched: the cache keeps them
+ * all mapped for the next threads, as it is bounded by what its segments
+ * may hold resident, not by their number. Bounded by number (16, until
+ * 2026-11-24) it unmapped the rest, which the next threads mapped and
+ * faulted in again (`mstress`). */
+#define SPARSE 40
+static pthread_barrier_t sparse_all_in;
+static void *sparse_blocks[SPARSE];
+
+static void *touch_one_block(void *arg) {
+    void **slot = arg;
+    *slot = malloc(16);
+    CHECK(*slot != NULL, "malloc(16)");
+    pthread_barrier_wait(&sparse_all_in); /* all alive at once: a segment each */
+    free(*slot);
+    return NULL;
+}
+
+static void sparse_segments_stay_cached(void) {
+    pthread_t t[SPARSE];
+    pthread_barrier_init(&sparse_all_in, NULL, SPARSE);
+    for (int i = 0; i < SPARSE; i++)
+        CHECK(pthread_create(&t[i], NULL, touch_one_block, &sparse_blocks[i]) == 0, "pthread_create");
+    for (int i = 0; i < SPARSE; i++) pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&sparse_all_in);
+    unsigned char resident;
+    int unmapped = 0;
+    for (int i = 0; i < SPARSE; i++) {
+        void *seg = (void *)((uintptr_t)sparse_blocks[i] & ~(uintptr_t)((4 << 20) - 1));
+        unmapped += mincore(seg, 4096, &resident) != 0;
+    }
+    CHECK(unmapped == 0, "%d of %d exited threads' empty segments were unmapped, not cached", unmapped, SPARSE);
+}
+
 int main(void) {
     reuse_after_exit(); /* first: no other thread has abandoned a segment yet */
+    sparse_segments_stay_cached();
     static void *handed[BLOCKS / 2];
     for (int g = 0; g < GENERATIONS; g++) {
         pthread_t t;
