@@ -79,6 +79,8 @@ static void pg_segment_init(pg_segment_t *seg, pg_heap_t *heap, pg_kind_t kind) 
     atomic_store_explicit(&seg->heap, heap, memory_order_release);
 }
 
+/* ---- the cache of empty segments ---- */
+
 /* Record that bytes [from, to) of `seg` (offsets) were carved into: each
  * slice they cross keeps how far from its start they reach, in OS pages. */
 void pg_segment_touch(pg_segment_t *seg, size_t from, size_t to) {
@@ -94,9 +96,9 @@ void pg_segment_touch(pg_segment_t *seg, size_t from, size_t to) {
     }
 }
 
-/* The OS pages a cached segment may hold resident: its header's and the
- * remote map's (never purged, or touched by other threads' frees), and
- * what its pages carved into. */
+/* The OS pages a cached segment may hold resident: its header's (never
+ * purged), the hardened build's remote map's (which other threads' frees
+ * write), and what its pages carved into. */
 static size_t pg_cache_cost(const pg_segment_t *seg) {
     return (pg_align_up(PG_SEGMENT_HEADER, PG_OS_PAGE) + PG_REMOTEMAP_BYTES) / PG_OS_PAGE + seg->touched_pages;
 }
