@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +50,14 @@ static inline void check_dies(const char *name, void (*bad)(void), int sig, cons
           name, sig, status, buf);
     CHECK(needle == NULL || strstr(buf, needle) != NULL, "%s: no '%s' on stderr, which was: %s", name, needle, buf);
     printf("%s caught: %s%s", name, buf[0] ? buf : "(no message)", buf[0] && buf[strlen(buf) - 1] == '\n' ? "" : "\n");
+}
+
+/* The 4 MiB-aligned segment of pgalloc's that holds `p`, and whether a
+ * segment is still mapped (mincore fails on an unmapped range). */
+static inline uintptr_t segment_of(const void *p) { return (uintptr_t)p & ~(uintptr_t)((4 << 20) - 1); }
+static inline int segment_mapped(uintptr_t seg) {
+    unsigned char resident;
+    return mincore((void *)seg, 4096, &resident) == 0;
 }
 
 static inline int check_done(const char *name) {

@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "check.h"
@@ -87,9 +86,8 @@ static void malloc_after_teardown(void) {
     CHECK(pthread_create(&t, NULL, first_malloc, &m) == 0, "pthread_create");
     pthread_join(t, NULL);
     void *fresh = m.p;
-    uintptr_t seg = ~(uintptr_t)((4 << 20) - 1);
     for (int i = 0; i < LATE; i++)
-        CHECK(((uintptr_t)fresh & seg) != ((uintptr_t)late_blocks[i] & seg),
+        CHECK(segment_of(fresh) != segment_of(late_blocks[i]),
               "a new thread's first malloc took %p from the page of the exited thread's last heap", fresh);
     free(fresh);
 }
@@ -154,12 +152,8 @@ static void sparse_segments_stay_cached(void) {
         CHECK(pthread_create(&t[i], NULL, touch_one_block, &sparse_blocks[i]) == 0, "pthread_create");
     for (int i = 0; i < SPARSE; i++) pthread_join(t[i], NULL);
     pthread_barrier_destroy(&sparse_all_in);
-    unsigned char resident;
     int unmapped = 0;
-    for (int i = 0; i < SPARSE; i++) {
-        void *seg = (void *)((uintptr_t)sparse_blocks[i] & ~(uintptr_t)((4 << 20) - 1));
-        unmapped += mincore(seg, 4096, &resident) != 0;
-    }
+    for (int i = 0; i < SPARSE; i++) unmapped += !segment_mapped(segment_of(sparse_blocks[i]));
     CHECK(unmapped == 0, "%d of %d exited threads' empty segments were unmapped, not cached", unmapped, SPARSE);
 }
 
