@@ -163,9 +163,8 @@ typedef struct pg_segment_s {
     bool purged;            /* cached and returned to the OS with madvise */
     /* How much of the segment its pages have carved into since it was
      * mapped or purged, which may be resident: per slice, its OS pages
-     * from the slice's start, and in all (pg_segment_touch). The cache of
-     * empty segments is bounded by that, not by their number. */
-    uint32_t touched_pages;
+     * from the slice's start (pg_segment_touch). The cache of empty
+     * segments is bounded by that, not by their number. */
     uint8_t touched[PG_SLICES];
     uint64_t cached_ns;     /* when it entered a cache */
     struct pg_segment_s *next; /* heap list, cache or abandoned list */

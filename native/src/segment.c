@@ -89,18 +89,22 @@ void pg_segment_touch(pg_segment_t *seg, size_t from, size_t to) {
         size_t end = to - (s << PG_SLICE_SHIFT);
         if (end > ((size_t)1 << PG_SLICE_SHIFT)) end = (size_t)1 << PG_SLICE_SHIFT;
         uint8_t pages = (uint8_t)((end + PG_OS_PAGE - 1) / PG_OS_PAGE);
-        if (pages > seg->touched[s]) {
-            seg->touched_pages += pages - seg->touched[s];
-            seg->touched[s] = pages;
-        }
+        if (pages > seg->touched[s]) seg->touched[s] = pages;
     }
+}
+
+/* The OS pages `seg`'s pages have carved into (pg_segment_touch). */
+static size_t pg_segment_touched(const pg_segment_t *seg) {
+    size_t n = 0;
+    for (size_t s = 0; s < PG_SLICES; s++) n += seg->touched[s];
+    return n;
 }
 
 /* The OS pages a cached segment may hold resident: its header's (never
  * purged), the hardened build's remote map's (which other threads' frees
  * write), and what its pages carved into. */
 static size_t pg_cache_cost(const pg_segment_t *seg) {
-    return (pg_align_up(PG_SEGMENT_HEADER, PG_OS_PAGE) + PG_REMOTEMAP_BYTES) / PG_OS_PAGE + seg->touched_pages;
+    return (pg_align_up(PG_SEGMENT_HEADER, PG_OS_PAGE) + PG_REMOTEMAP_BYTES) / PG_OS_PAGE + pg_segment_touched(seg);
 }
 
 /* Called with the cache lock held: purge what has idled long enough, unmap
@@ -112,8 +116,7 @@ static void pg_cache_trim(uint64_t now) {
         if (!s->purged) {
             pg_os_purge((uint8_t *)s + header, PG_SEGMENT_SIZE - header - PG_GUARD_SIZE);
             s->purged = true;
-            pg_cache_pages -= s->touched_pages;
-            s->touched_pages = 0;
+            pg_cache_pages -= pg_segment_touched(s);
             memset(s->touched, 0, sizeof s->touched);
         }
     }
