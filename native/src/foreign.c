@@ -12,16 +12,16 @@
  * never takes it from its run, though its core wrote the block last. It
  * did until 2026-11-23, from 64 bytes (tcmalloc's thread caches do so for
  * every block); without it, on the Zen 5 VM, `xmalloc` ran 1.09x, `larson`
- * and `mstress` 1.02x and `xthread` 0.99x (0.96-1.21), 41 rounds. Why is
- * not established: reusing only blocks that share no line with their
+ * and `mstress` 1.02x and `xthread` 0.99x (0.96-1.21), 41 rounds; on the
+ * Zen 3 VM, taking a run's blocks back on malloc's slow path ran `xmalloc`
+ * 0.89x, and a thread cache as tcmalloc's, on its fast path, 0.85x. Why
+ * is not established: reusing only blocks that share no line with their
  * owner's measured no better (native/MEASUREMENTS.md). Nor did a free
  * that writes nothing into the block (a bit in a bitmap of its page, the
  * owner linking the blocks as it collects them): `xmalloc` 0.79-0.95x,
  * with the samples at the collection's stores where they had been at
- * malloc's loads; nor the run's pointers sent home in a message for the
- * owner to link (0.93x), nor, on Zen 3 too, the freeing thread taking
- * its run's blocks back on malloc's slow path (0.89x) or, from a thread
- * cache as tcmalloc's, on its fast path (0.85x).
+ * malloc's loads; nor one that sends the run's pointers home in a
+ * message for the owner to link (0.93x).
  *
  * A block in a run stays counted in its page's `used`: as far as the page
  * knows it is still out, so no page accounting changes and a page cannot be
