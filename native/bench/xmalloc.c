@@ -1,10 +1,12 @@
-/* xmalloc: every thread is a producer and a consumer (after xmalloc-test in
- * mimalloc-bench). Each round a thread allocates a batch of blocks, leaves it
- * in a shared slot and takes the batch that was there, usually another
- * thread's, and frees it: most frees are remote, from many threads to many
- * threads. One batch waits at a time, so memory stays bounded.
- * The checksum covers each thread's own allocation sequence, which does not
- * depend on scheduling. */
+/* xmalloc: every thread is a producer and a consumer, a symmetric variant of
+ * xmalloc-test in mimalloc-bench (Lever and Boreham, "malloc() Performance
+ * in a Multithreaded Linux Environment", USENIX 2000), whose allocating and
+ * releasing threads are separate, as xthread's are. Each round a thread
+ * allocates a batch of blocks, leaves it in a shared slot and takes the
+ * batch that was there, usually another thread's, and frees it: most frees
+ * are remote, from many threads to many threads. One batch waits at a time,
+ * so memory stays bounded. The checksum covers each thread's own
+ * allocation sequence, which does not depend on scheduling. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
