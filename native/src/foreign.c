@@ -14,9 +14,10 @@
  * every block); without it, on the Zen 5 VM, `xmalloc` ran 1.09x, `larson`
  * and `mstress` 1.02x and `xthread` 0.99x (0.96-1.21), 41 rounds; on the
  * Zen 3 VM, taking a run's blocks back on malloc's slow path ran `xmalloc`
- * 0.89x, and a thread cache as tcmalloc's, on its fast path, 0.85x. Why
- * is not established: reusing only blocks that share no line with their
- * owner's measured no better (native/MEASUREMENTS.md). Nor did a free
+ * 0.89x, and a thread cache as tcmalloc's, on its fast path, 0.85x (0.93x
+ * at tcmalloc's size, with 1.24x the peak RSS). Why is not established:
+ * reusing only blocks that share no line with their owner's measured no
+ * better (native/MEASUREMENTS.md). Nor did a free
  * that writes nothing into the block (a bit in a bitmap of its page, the
  * owner linking the blocks as it collects them): `xmalloc` 0.79-0.95x,
  * with the samples at the collection's stores where they had been at
