@@ -15,7 +15,7 @@
  * and `mstress` 1.02x and `xthread` 0.99x (0.96-1.21), 41 rounds; on the
  * Zen 3 VM, taking a run's blocks back on malloc's slow path ran `xmalloc`
  * 0.89x, and a thread cache as tcmalloc's, on its fast path, 0.85x (0.93x
- * at tcmalloc's size, with 1.24x the peak RSS). Why is not established:
+ * with 256 blocks and 64 KiB a class, and 1.24x the peak RSS). Why is not established:
  * reusing only blocks that share no line with their owner's measured no
  * better (native/MEASUREMENTS.md). Nor did a free
  * that writes nothing into the block (a bit in a bitmap of its page, the
